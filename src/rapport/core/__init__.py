@@ -1,0 +1,1 @@
+"""Core: domain models, configuration, storage, vectors and the LLM gateway."""

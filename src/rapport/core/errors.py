@@ -1,0 +1,58 @@
+"""Errors the engine raises; interfaces map them to HTTP statuses and CLI exits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field of one input record."""
+
+    record: str
+    """Where the record came from: `line 12`, `item 'x'`, `record 3`."""
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.record}: field '{self.field}': {self.message}"
+
+
+class RapportError(Exception):
+    """Base class of the engine's errors."""
+
+    status = 500
+    code = "internal_error"
+
+
+class InvalidInput(RapportError):
+    """Input records failed validation; nothing was written."""
+
+    status = 422
+    code = "invalid_input"
+
+    def __init__(self, errors: list[FieldError], written: int = 0) -> None:
+        self.errors = errors
+        self.written = written
+        shown = "; ".join(str(e) for e in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        super().__init__(f"{len(errors)} invalid record(s): {shown}{more}")
+
+
+class NotFound(RapportError):
+    """A referenced record does not exist."""
+
+    status = 404
+    code = "not_found"
+
+    def __init__(self, kind: str, record_id: str) -> None:
+        self.kind = kind
+        self.record_id = record_id
+        super().__init__(f"{kind} '{record_id}' not found")
+
+
+class Unavailable(RapportError):
+    """A capability is not available in this configuration."""
+
+    status = 503
+    code = "unavailable"

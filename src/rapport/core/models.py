@@ -1,0 +1,190 @@
+"""Domain models: the one vocabulary used by the store, services and every interface."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+T = TypeVar("T")
+Id = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+def to_utc(value: Any) -> Any:
+    """Accept ISO 8601 strings, epoch seconds and datetimes; naive times are UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(float(value), tz=UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return datetime.fromtimestamp(float(text), tz=UTC)
+        except ValueError:
+            pass
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value
+
+
+Timestamp = Annotated[datetime, BeforeValidator(to_utc)]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Strict(BaseModel):
+    """Base for input models: unknown fields are errors, so typos never pass silently."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Location(Strict):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class Skill(Strict):
+    name: str = Field(min_length=1)
+    level: Literal["beginner", "intermediate", "advanced", "expert"] = "beginner"
+
+
+class Profile(BaseModel):
+    """What the engine knows about a person; extra keys are kept for the platform."""
+
+    model_config = ConfigDict(extra="allow")
+
+    interests: list[str] = Field(default_factory=list)
+    """Passions and interests, free text labels."""
+    skills: list[Skill] = Field(default_factory=list)
+    goals: list[str] = Field(default_factory=list)
+    hours_per_week: float | None = Field(default=None, ge=0, le=168)
+    """Time commitment."""
+    learning_style: str | None = None
+    communication_style: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_passions(cls, data: Any) -> Any:
+        # Seed 000 calls interests "passions"; accept both names.
+        if isinstance(data, dict) and "passions" in data and "interests" not in data:
+            data = dict(data)
+            data["interests"] = data.pop("passions")
+        return data
+
+
+class User(Strict):
+    id: Id
+    profile: Profile = Field(default_factory=Profile)
+    timezone: str = "UTC"
+    location: Location | None = None
+    consent: bool = True
+    """The user agreed to personalised processing of their data."""
+    ai_opt_out: bool = False
+    """The user opted out of AI features (generation, automated actions)."""
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+
+
+class Item(Strict):
+    id: Id
+    kind: str = Field(default="item", min_length=1, max_length=64)
+    """Free label: opportunity, mentor, course, movie, event, offer, service, post..."""
+    title: str = ""
+    text: str = ""
+    tags: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    location: Location | None = None
+    starts_at: Timestamp | None = None
+    ends_at: Timestamp | None = None
+    price: float | None = Field(default=None, ge=0)
+    original_price: float | None = Field(default=None, ge=0)
+    active: bool = True
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+
+    @field_validator("tags", "categories", mode="before")
+    @classmethod
+    def _split_labels(cls, value: Any) -> Any:
+        # CSV files carry lists as "a|b|c" (MovieLens style) or "a,b,c".
+        if isinstance(value, str):
+            sep = "|" if "|" in value else ","
+            return [part.strip() for part in value.split(sep) if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _window_is_ordered(self) -> Item:
+        if self.starts_at and self.ends_at and self.ends_at < self.starts_at:
+            raise ValueError("ends_at is before starts_at")
+        return self
+
+    def embedding_text(self) -> str:
+        """The text that represents this item in vector space."""
+        parts = [self.title, self.text]
+        if self.categories:
+            parts.append("Categories: " + ", ".join(self.categories))
+        if self.tags:
+            parts.append("Tags: " + ", ".join(self.tags))
+        return ". ".join(p for p in parts if p)
+
+
+EventType = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z_]+$")]
+
+
+class Event(Strict):
+    """One interaction. `id` is the idempotency key: re-sending it is harmless."""
+
+    id: Id | None = None
+    user_id: Id
+    item_id: Id | None = None
+    type: EventType
+    """view, click, like, dislike, rate, save, purchase, enroll, complete, dismiss, search..."""
+    value: float | None = None
+    """A rating, an amount, a dwell time."""
+    timestamp: Timestamp = Field(default_factory=utcnow)
+    context: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _deterministic_id(self) -> Event:
+        # Without an id, the same interaction always hashes to the same key.
+        if self.id is None:
+            key = "|".join(
+                [self.user_id, self.item_id or "", self.type, repr(self.value),
+                 self.timestamp.isoformat()]
+            )
+            self.id = "ev_" + hashlib.sha1(key.encode()).hexdigest()[:24]
+        return self
+
+
+class Document(Strict):
+    id: Id
+    title: str = ""
+    text: str
+    source: str = ""
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class Chunk(BaseModel):
+    id: str
+    document_id: str
+    position: int
+    text: str
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a listing."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()

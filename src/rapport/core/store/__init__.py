@@ -1,0 +1,1 @@
+"""Storage: one interface over SQLite and PostgreSQL."""

@@ -1,0 +1,463 @@
+"""The `Store`: every read and write of domain records, identical on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import numpy as np
+from sqlalchemy import Connection, Engine, Table, and_, delete, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import Select
+
+from rapport.core.errors import NotFound
+from rapport.core.models import Event, Item, Location, Page, Profile, User, utcnow
+from rapport.core.store.database import migrate, open_database
+from rapport.core.store.schema import events, item_labels, items, tenants, users, vectors
+
+BATCH = 500  # rows per statement: below SQLite's variable limit, large enough to be fast
+EARTH_KM = 6371.0088
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ItemQuery:
+    """Filters for listing items; every field is optional."""
+
+    kind: str | None = None
+    category: str | None = None
+    tag: str | None = None
+    active_only: bool = True
+    active_at: datetime | None = None
+    """Only items whose time window contains this instant (open ends count as open)."""
+    near: Location | None = None
+    radius_km: float | None = None
+    min_price: float | None = None
+    max_price: float | None = None
+
+
+@dataclass(frozen=True)
+class VectorRow:
+    ref_id: str
+    content_hash: str
+    vector: np.ndarray
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _chunks(rows: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+class Store:
+    """Domain records in a SQL database. Each public write is one transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = open_database(url)
+        migrate(self.engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _insert(self, table: Table) -> Any:
+        module = postgresql if self.dialect == "postgresql" else sqlite
+        return module.insert(table)
+
+    def _upsert(self, conn: Connection, table: Table, rows: list[dict[str, Any]],
+                keys: list[str], keep: Iterable[str] = ()) -> None:
+        """Insert rows, replacing existing ones except the columns in `keep`."""
+        if not rows:
+            return
+        statement = self._insert(table)
+        update = {c: statement.excluded[c] for c in rows[0] if c not in keys and c not in keep}
+        statement = statement.on_conflict_do_update(index_elements=keys, set_=update)
+        for part in _chunks(rows):
+            conn.execute(statement, list(part))
+
+    def _ensure_tenant(self, conn: Connection, tenant: str) -> None:
+        statement = self._insert(tenants).on_conflict_do_nothing(index_elements=["id"])
+        conn.execute(statement, {"id": tenant, "name": tenant, "created_at": utcnow()})
+
+    def tenants(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.scalars(select(tenants.c.id).order_by(tenants.c.id)))
+
+    # -- items -----------------------------------------------------------------------------
+
+    def upsert_items(self, tenant: str, records: Sequence[Item]) -> int:
+        now = utcnow()
+        rows = [_item_row(tenant, item, now) for item in records]
+        labels = [
+            {"tenant_id": tenant, "item_id": item.id, "field": field, "value": value}
+            for item in records
+            for field, values in (("tag", item.tags), ("category", item.categories))
+            for value in dict.fromkeys(values)
+        ]
+        with self.engine.begin() as conn:
+            self._ensure_tenant(conn, tenant)
+            self._upsert(conn, items, rows, ["tenant_id", "id"], keep=["created_at"])
+            ids = [item.id for item in records]
+            for part in _chunks(ids):
+                conn.execute(
+                    delete(item_labels).where(
+                        item_labels.c.tenant_id == tenant, item_labels.c.item_id.in_(part)
+                    )
+                )
+            for part in _chunks(labels):
+                conn.execute(item_labels.insert(), list(part))
+        return len(rows)
+
+    def get_item(self, tenant: str, item_id: str) -> Item:
+        found = self.get_items(tenant, [item_id])
+        if not found:
+            raise NotFound("item", item_id)
+        return found[0]
+
+    def get_items(self, tenant: str, ids: Sequence[str]) -> list[Item]:
+        """Items with these ids, in the given order; unknown ids are left out."""
+        by_id: dict[str, Item] = {}
+        with self.engine.connect() as conn:
+            for part in _chunks(list(dict.fromkeys(ids))):
+                query = select(items).where(items.c.tenant_id == tenant, items.c.id.in_(part))
+                by_id.update((row.id, _row_item(row)) for row in conn.execute(query))
+        return [by_id[i] for i in ids if i in by_id]
+
+    def list_items(self, tenant: str, query: ItemQuery | None = None, *,
+                   limit: int = 50, offset: int = 0) -> Page[Item]:
+        query = query or ItemQuery()
+        statement = self._item_select(tenant, query)
+        with self.engine.connect() as conn:
+            if query.near is None:
+                total = conn.scalar(select(func.count()).select_from(statement.subquery())) or 0
+                rows = conn.execute(statement.order_by(items.c.id).limit(limit).offset(offset))
+                found = [_row_item(row) for row in rows]
+            else:
+                # The SQL bounding box narrows the rows; the exact circle is checked here.
+                inside = [
+                    _row_item(row) for row in conn.execute(statement.order_by(items.c.id))
+                    if _within(row, query.near, query.radius_km)
+                ]
+                total, found = len(inside), inside[offset : offset + limit]
+        return Page[Item](items=found, total=total, limit=limit, offset=offset)
+
+    def item_ids(self, tenant: str, query: ItemQuery | None = None) -> list[str]:
+        """Ids of all items matching `query`: candidate sets for search and recommendation."""
+        query = query or ItemQuery()
+        statement = self._item_select(tenant, query)
+        with self.engine.connect() as conn:
+            if query.near is None:
+                ids = select(statement.subquery().c.id)
+                return list(conn.scalars(ids))
+            return [r.id for r in conn.execute(statement) if _within(r, query.near, query.radius_km)]
+
+    def _item_select(self, tenant: str, query: ItemQuery) -> Select[Any]:
+        statement = select(items).where(items.c.tenant_id == tenant)
+        if query.kind:
+            statement = statement.where(items.c.kind == query.kind)
+        if query.active_only:
+            statement = statement.where(items.c.active.is_(True))
+        for field, value in (("category", query.category), ("tag", query.tag)):
+            if value:
+                labelled = select(item_labels.c.item_id).where(
+                    item_labels.c.tenant_id == tenant,
+                    item_labels.c.field == field,
+                    item_labels.c.value == value,
+                )
+                statement = statement.where(items.c.id.in_(labelled))
+        if query.active_at is not None:
+            at = query.active_at
+            statement = statement.where(
+                or_(items.c.starts_at.is_(None), items.c.starts_at <= at),
+                or_(items.c.ends_at.is_(None), items.c.ends_at >= at),
+            )
+        if query.min_price is not None:
+            statement = statement.where(items.c.price >= query.min_price)
+        if query.max_price is not None:
+            statement = statement.where(items.c.price <= query.max_price)
+        if query.near is not None:
+            radius = query.radius_km if query.radius_km is not None else 10.0
+            dlat = math.degrees(radius / EARTH_KM)
+            dlon = dlat / max(math.cos(math.radians(query.near.lat)), 1e-6)
+            statement = statement.where(
+                and_(
+                    items.c.lat.between(query.near.lat - dlat, query.near.lat + dlat),
+                    items.c.lon.between(query.near.lon - dlon, query.near.lon + dlon),
+                )
+            )
+        return statement
+
+    def delete_item(self, tenant: str, item_id: str) -> None:
+        with self.engine.begin() as conn:
+            deleted = conn.execute(
+                delete(items).where(items.c.tenant_id == tenant, items.c.id == item_id)
+            ).rowcount
+            if not deleted:
+                raise NotFound("item", item_id)
+            conn.execute(delete(item_labels).where(
+                item_labels.c.tenant_id == tenant, item_labels.c.item_id == item_id))
+            conn.execute(delete(vectors).where(
+                vectors.c.tenant_id == tenant, vectors.c.space == "item",
+                vectors.c.ref_id == item_id))
+
+    # -- users -----------------------------------------------------------------------------
+
+    def upsert_users(self, tenant: str, records: Sequence[User]) -> int:
+        now = utcnow()
+        rows = [_user_row(tenant, user, now) for user in records]
+        with self.engine.begin() as conn:
+            self._ensure_tenant(conn, tenant)
+            self._upsert(conn, users, rows, ["tenant_id", "id"], keep=["created_at"])
+        return len(rows)
+
+    def get_user(self, tenant: str, user_id: str) -> User:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(users).where(users.c.tenant_id == tenant, users.c.id == user_id)
+            ).first()
+        if row is None:
+            raise NotFound("user", user_id)
+        return _row_user(row)
+
+    def list_users(self, tenant: str, *, limit: int = 50, offset: int = 0) -> Page[User]:
+        with self.engine.connect() as conn:
+            total = conn.scalar(
+                select(func.count()).select_from(users).where(users.c.tenant_id == tenant)
+            ) or 0
+            rows = conn.execute(
+                select(users).where(users.c.tenant_id == tenant)
+                .order_by(users.c.id).limit(limit).offset(offset)
+            )
+            found = [_row_user(row) for row in rows]
+        return Page[User](items=found, total=total, limit=limit, offset=offset)
+
+    def delete_user(self, tenant: str, user_id: str) -> dict[str, int]:
+        """Remove a user and everything derived from them (events, vectors)."""
+        with self.engine.begin() as conn:
+            removed = {
+                "events": conn.execute(delete(events).where(
+                    events.c.tenant_id == tenant, events.c.user_id == user_id)).rowcount,
+                "vectors": conn.execute(delete(vectors).where(
+                    vectors.c.tenant_id == tenant, vectors.c.space == "user",
+                    vectors.c.ref_id == user_id)).rowcount,
+                "users": conn.execute(delete(users).where(
+                    users.c.tenant_id == tenant, users.c.id == user_id)).rowcount,
+            }
+        if not any(removed.values()):
+            raise NotFound("user", user_id)
+        return removed
+
+    # -- events ----------------------------------------------------------------------------
+
+    def add_events(self, tenant: str, records: Sequence[Event]) -> int:
+        """Store new events; ids already stored (or repeated in the batch) are skipped.
+
+        Returns how many were new.
+        """
+        unique = list({event.id: event for event in records}.values())
+        now = utcnow()
+        written = 0
+        with self.engine.begin() as conn:
+            self._ensure_tenant(conn, tenant)
+            statement = self._insert(events).on_conflict_do_nothing(
+                index_elements=["tenant_id", "id"]
+            )
+            for part in _chunks(unique):
+                ids = [event.id for event in part]
+                known = set(conn.scalars(
+                    select(events.c.id).where(events.c.tenant_id == tenant, events.c.id.in_(ids))
+                ))
+                rows = [_event_row(tenant, e, now) for e in part if e.id not in known]
+                if rows:
+                    conn.execute(statement, rows)
+                    written += len(rows)
+        return written
+
+    def list_events(self, tenant: str, *, user_id: str | None = None,
+                    since: datetime | None = None, limit: int | None = None,
+                    newest_first: bool = False) -> list[Event]:
+        statement = select(events).where(events.c.tenant_id == tenant)
+        if user_id is not None:
+            statement = statement.where(events.c.user_id == user_id)
+        if since is not None:
+            statement = statement.where(events.c.timestamp >= since)
+        order = events.c.timestamp.desc() if newest_first else events.c.timestamp
+        statement = statement.order_by(order, events.c.id).limit(limit)
+        with self.engine.connect() as conn:
+            return [_row_event(row) for row in conn.execute(statement)]
+
+    # -- counts ----------------------------------------------------------------------------
+
+    def stats(self, tenant: str | None = None) -> dict[str, dict[str, Any]]:
+        """Counts of users, items per kind and events, per tenant."""
+        names = [tenant] if tenant else self.tenants()
+        result: dict[str, dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            for name in names:
+                kinds = dict(conn.execute(
+                    select(items.c.kind, func.count()).where(items.c.tenant_id == name)
+                    .group_by(items.c.kind).order_by(items.c.kind)
+                ).all())
+                result[name] = {
+                    "users": conn.scalar(select(func.count()).select_from(users)
+                                         .where(users.c.tenant_id == name)) or 0,
+                    "items": sum(kinds.values()),
+                    "items_by_kind": kinds,
+                    "events": conn.scalar(select(func.count()).select_from(events)
+                                          .where(events.c.tenant_id == name)) or 0,
+                }
+        return result
+
+    # -- vectors ---------------------------------------------------------------------------
+
+    def vectors_by_hash(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """Already computed vectors for these content hashes, from any record or tenant."""
+        found: dict[str, np.ndarray] = {}
+        with self.engine.connect() as conn:
+            for part in _chunks(list(dict.fromkeys(hashes))):
+                rows = conn.execute(
+                    select(vectors.c.content_hash, vectors.c.vector)
+                    .where(vectors.c.model == model, vectors.c.content_hash.in_(part))
+                )
+                found.update((row.content_hash, row.vector) for row in rows)
+        return found
+
+    def vector_hashes(self, tenant: str, space: str, model: str,
+                      ref_ids: Sequence[str]) -> dict[str, str]:
+        """Content hash of the stored vector of each ref id that has one."""
+        found: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for part in _chunks(list(ref_ids)):
+                rows = conn.execute(
+                    select(vectors.c.ref_id, vectors.c.content_hash).where(
+                        vectors.c.tenant_id == tenant, vectors.c.space == space,
+                        vectors.c.model == model, vectors.c.ref_id.in_(part))
+                )
+                found.update((row.ref_id, row.content_hash) for row in rows)
+        return found
+
+    def upsert_vectors(self, tenant: str, space: str, model: str,
+                       rows: Sequence[tuple[str, str, np.ndarray]]) -> None:
+        """Store `(ref_id, content_hash, vector)` rows for one space and model."""
+        now = utcnow()
+        values = [
+            {"tenant_id": tenant, "space": space, "ref_id": ref, "model": model,
+             "content_hash": digest, "dim": int(len(vector)), "vector": vector,
+             "updated_at": now}
+            for ref, digest, vector in rows
+        ]
+        with self.engine.begin() as conn:
+            self._upsert(conn, vectors, values, ["tenant_id", "space", "ref_id", "model"])
+
+    def load_vectors(self, tenant: str, space: str, model: str, *,
+                     ref_ids: Sequence[str] | None = None,
+                     changed_after: datetime | None = None) -> list[VectorRow]:
+        statement = select(vectors.c.ref_id, vectors.c.content_hash, vectors.c.vector).where(
+            vectors.c.tenant_id == tenant, vectors.c.space == space, vectors.c.model == model
+        )
+        if changed_after is not None:
+            statement = statement.where(vectors.c.updated_at > changed_after)
+        with self.engine.connect() as conn:
+            if ref_ids is None:
+                rows = list(conn.execute(statement))
+            else:
+                rows = [row for part in _chunks(list(ref_ids))
+                        for row in conn.execute(statement.where(vectors.c.ref_id.in_(part)))]
+        return [VectorRow(r.ref_id, r.content_hash, r.vector) for r in rows]
+
+    def vector_state(self, tenant: str, space: str, model: str) -> tuple[int, datetime | None]:
+        """(count, newest update) of a vector space: cheap change detection for indexes."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(func.count(), func.max(vectors.c.updated_at)).where(
+                    vectors.c.tenant_id == tenant, vectors.c.space == space,
+                    vectors.c.model == model)
+            ).one()
+        return int(row[0]), row[1]
+
+
+# -- row mapping -------------------------------------------------------------------------
+
+
+def _within(row: Any, near: Location | None, radius_km: float | None) -> bool:
+    if near is None:
+        return True
+    if row.lat is None or row.lon is None:
+        return False
+    radius = radius_km if radius_km is not None else 10.0
+    return haversine_km(near.lat, near.lon, row.lat, row.lon) <= radius
+
+
+def _item_row(tenant: str, item: Item, now: datetime) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant, "id": item.id, "kind": item.kind, "title": item.title,
+        "text": item.text, "tags": item.tags, "categories": item.categories,
+        "attributes": item.attributes,
+        "lat": item.location.lat if item.location else None,
+        "lon": item.location.lon if item.location else None,
+        "starts_at": item.starts_at, "ends_at": item.ends_at, "price": item.price,
+        "original_price": item.original_price, "active": item.active,
+        "created_at": item.created_at or now, "updated_at": now,
+    }
+
+
+def _row_item(row: Any) -> Item:
+    location = Location(lat=row.lat, lon=row.lon) if row.lat is not None else None
+    return Item.model_construct(
+        id=row.id, kind=row.kind, title=row.title, text=row.text, tags=row.tags,
+        categories=row.categories, attributes=row.attributes, location=location,
+        starts_at=row.starts_at, ends_at=row.ends_at, price=row.price,
+        original_price=row.original_price, active=row.active, created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _user_row(tenant: str, user: User, now: datetime) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant, "id": user.id,
+        "profile": user.profile.model_dump(mode="json", exclude_none=True),
+        "timezone": user.timezone,
+        "lat": user.location.lat if user.location else None,
+        "lon": user.location.lon if user.location else None,
+        "consent": user.consent, "ai_opt_out": user.ai_opt_out,
+        "created_at": user.created_at or now, "updated_at": now,
+    }
+
+
+def _row_user(row: Any) -> User:
+    location = Location(lat=row.lat, lon=row.lon) if row.lat is not None else None
+    return User.model_construct(
+        id=row.id, profile=Profile.model_validate(row.profile), timezone=row.timezone,
+        location=location, consent=row.consent, ai_opt_out=row.ai_opt_out,
+        created_at=row.created_at, updated_at=row.updated_at,
+    )
+
+
+def _event_row(tenant: str, event: Event, now: datetime) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant, "id": event.id, "user_id": event.user_id,
+        "item_id": event.item_id, "type": event.type, "value": event.value,
+        "timestamp": event.timestamp, "context": event.context, "received_at": now,
+    }
+
+
+def _row_event(row: Any) -> Event:
+    return Event.model_construct(
+        id=row.id, user_id=row.user_id, item_id=row.item_id, type=row.type, value=row.value,
+        timestamp=row.timestamp, context=row.context,
+    )
