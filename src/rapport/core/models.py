@@ -154,8 +154,13 @@ class Event(Strict):
         # Without an id, the same interaction always hashes to the same key.
         if self.id is None:
             key = "|".join(
-                [self.user_id, self.item_id or "", self.type, repr(self.value),
-                 self.timestamp.isoformat()]
+                [
+                    self.user_id,
+                    self.item_id or "",
+                    self.type,
+                    repr(self.value),
+                    self.timestamp.isoformat(),
+                ]
             )
             self.id = "ev_" + hashlib.sha1(key.encode()).hexdigest()[:24]
         return self

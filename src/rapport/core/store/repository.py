@@ -79,8 +79,14 @@ class Store:
         module = postgresql if self.dialect == "postgresql" else sqlite
         return module.insert(table)
 
-    def _upsert(self, conn: Connection, table: Table, rows: list[dict[str, Any]],
-                keys: list[str], keep: Iterable[str] = ()) -> None:
+    def _upsert(
+        self,
+        conn: Connection,
+        table: Table,
+        rows: list[dict[str, Any]],
+        keys: list[str],
+        keep: Iterable[str] = (),
+    ) -> None:
         """Insert rows, replacing existing ones except the columns in `keep`."""
         if not rows:
             return
@@ -138,8 +144,9 @@ class Store:
                 by_id.update((row.id, _row_item(row)) for row in conn.execute(query))
         return [by_id[i] for i in ids if i in by_id]
 
-    def list_items(self, tenant: str, query: ItemQuery | None = None, *,
-                   limit: int = 50, offset: int = 0) -> Page[Item]:
+    def list_items(
+        self, tenant: str, query: ItemQuery | None = None, *, limit: int = 50, offset: int = 0
+    ) -> Page[Item]:
         query = query or ItemQuery()
         statement = self._item_select(tenant, query)
         with self.engine.connect() as conn:
@@ -150,7 +157,8 @@ class Store:
             else:
                 # The SQL bounding box narrows the rows; the exact circle is checked here.
                 inside = [
-                    _row_item(row) for row in conn.execute(statement.order_by(items.c.id))
+                    _row_item(row)
+                    for row in conn.execute(statement.order_by(items.c.id))
                     if _within(row, query.near, query.radius_km)
                 ]
                 total, found = len(inside), inside[offset : offset + limit]
@@ -164,7 +172,9 @@ class Store:
             if query.near is None:
                 ids = select(statement.subquery().c.id)
                 return list(conn.scalars(ids))
-            return [r.id for r in conn.execute(statement) if _within(r, query.near, query.radius_km)]
+            return [
+                r.id for r in conn.execute(statement) if _within(r, query.near, query.radius_km)
+            ]
 
     def _item_select(self, tenant: str, query: ItemQuery) -> Select[Any]:
         statement = select(items).where(items.c.tenant_id == tenant)
@@ -209,11 +219,18 @@ class Store:
             ).rowcount
             if not deleted:
                 raise NotFound("item", item_id)
-            conn.execute(delete(item_labels).where(
-                item_labels.c.tenant_id == tenant, item_labels.c.item_id == item_id))
-            conn.execute(delete(vectors).where(
-                vectors.c.tenant_id == tenant, vectors.c.space == "item",
-                vectors.c.ref_id == item_id))
+            conn.execute(
+                delete(item_labels).where(
+                    item_labels.c.tenant_id == tenant, item_labels.c.item_id == item_id
+                )
+            )
+            conn.execute(
+                delete(vectors).where(
+                    vectors.c.tenant_id == tenant,
+                    vectors.c.space == "item",
+                    vectors.c.ref_id == item_id,
+                )
+            )
 
     # -- users -----------------------------------------------------------------------------
 
@@ -236,12 +253,18 @@ class Store:
 
     def list_users(self, tenant: str, *, limit: int = 50, offset: int = 0) -> Page[User]:
         with self.engine.connect() as conn:
-            total = conn.scalar(
-                select(func.count()).select_from(users).where(users.c.tenant_id == tenant)
-            ) or 0
+            total = (
+                conn.scalar(
+                    select(func.count()).select_from(users).where(users.c.tenant_id == tenant)
+                )
+                or 0
+            )
             rows = conn.execute(
-                select(users).where(users.c.tenant_id == tenant)
-                .order_by(users.c.id).limit(limit).offset(offset)
+                select(users)
+                .where(users.c.tenant_id == tenant)
+                .order_by(users.c.id)
+                .limit(limit)
+                .offset(offset)
             )
             found = [_row_user(row) for row in rows]
         return Page[User](items=found, total=total, limit=limit, offset=offset)
@@ -250,13 +273,19 @@ class Store:
         """Remove a user and everything derived from them (events, vectors)."""
         with self.engine.begin() as conn:
             removed = {
-                "events": conn.execute(delete(events).where(
-                    events.c.tenant_id == tenant, events.c.user_id == user_id)).rowcount,
-                "vectors": conn.execute(delete(vectors).where(
-                    vectors.c.tenant_id == tenant, vectors.c.space == "user",
-                    vectors.c.ref_id == user_id)).rowcount,
-                "users": conn.execute(delete(users).where(
-                    users.c.tenant_id == tenant, users.c.id == user_id)).rowcount,
+                "events": conn.execute(
+                    delete(events).where(events.c.tenant_id == tenant, events.c.user_id == user_id)
+                ).rowcount,
+                "vectors": conn.execute(
+                    delete(vectors).where(
+                        vectors.c.tenant_id == tenant,
+                        vectors.c.space == "user",
+                        vectors.c.ref_id == user_id,
+                    )
+                ).rowcount,
+                "users": conn.execute(
+                    delete(users).where(users.c.tenant_id == tenant, users.c.id == user_id)
+                ).rowcount,
             }
         if not any(removed.values()):
             raise NotFound("user", user_id)
@@ -277,20 +306,52 @@ class Store:
             statement = self._insert(events).on_conflict_do_nothing(
                 index_elements=["tenant_id", "id"]
             )
+            # Events may arrive before their users are imported: register them bare.
+            self._insert_missing_users(conn, tenant, {e.user_id for e in unique}, now)
             for part in _chunks(unique):
                 ids = [event.id for event in part]
-                known = set(conn.scalars(
-                    select(events.c.id).where(events.c.tenant_id == tenant, events.c.id.in_(ids))
-                ))
+                known = set(
+                    conn.scalars(
+                        select(events.c.id).where(
+                            events.c.tenant_id == tenant, events.c.id.in_(ids)
+                        )
+                    )
+                )
                 rows = [_event_row(tenant, e, now) for e in part if e.id not in known]
                 if rows:
                     conn.execute(statement, rows)
                     written += len(rows)
         return written
 
-    def list_events(self, tenant: str, *, user_id: str | None = None,
-                    since: datetime | None = None, limit: int | None = None,
-                    newest_first: bool = False) -> list[Event]:
+    def _insert_missing_users(
+        self, conn: Connection, tenant: str, ids: set[str], now: datetime
+    ) -> None:
+        statement = self._insert(users).on_conflict_do_nothing(index_elements=["tenant_id", "id"])
+        rows = [
+            {
+                "tenant_id": tenant,
+                "id": user_id,
+                "profile": {},
+                "timezone": "UTC",
+                "consent": True,
+                "ai_opt_out": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for user_id in sorted(ids)
+        ]
+        for part in _chunks(rows):
+            conn.execute(statement, list(part))
+
+    def list_events(
+        self,
+        tenant: str,
+        *,
+        user_id: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[Event]:
         statement = select(events).where(events.c.tenant_id == tenant)
         if user_id is not None:
             statement = statement.where(events.c.user_id == user_id)
@@ -309,17 +370,25 @@ class Store:
         result: dict[str, dict[str, Any]] = {}
         with self.engine.connect() as conn:
             for name in names:
-                kinds = dict(conn.execute(
-                    select(items.c.kind, func.count()).where(items.c.tenant_id == name)
-                    .group_by(items.c.kind).order_by(items.c.kind)
-                ).all())
+                kinds = dict(
+                    conn.execute(
+                        select(items.c.kind, func.count())
+                        .where(items.c.tenant_id == name)
+                        .group_by(items.c.kind)
+                        .order_by(items.c.kind)
+                    ).all()
+                )
                 result[name] = {
-                    "users": conn.scalar(select(func.count()).select_from(users)
-                                         .where(users.c.tenant_id == name)) or 0,
+                    "users": conn.scalar(
+                        select(func.count()).select_from(users).where(users.c.tenant_id == name)
+                    )
+                    or 0,
                     "items": sum(kinds.values()),
                     "items_by_kind": kinds,
-                    "events": conn.scalar(select(func.count()).select_from(events)
-                                          .where(events.c.tenant_id == name)) or 0,
+                    "events": conn.scalar(
+                        select(func.count()).select_from(events).where(events.c.tenant_id == name)
+                    )
+                    or 0,
                 }
         return result
 
@@ -331,42 +400,61 @@ class Store:
         with self.engine.connect() as conn:
             for part in _chunks(list(dict.fromkeys(hashes))):
                 rows = conn.execute(
-                    select(vectors.c.content_hash, vectors.c.vector)
-                    .where(vectors.c.model == model, vectors.c.content_hash.in_(part))
+                    select(vectors.c.content_hash, vectors.c.vector).where(
+                        vectors.c.model == model, vectors.c.content_hash.in_(part)
+                    )
                 )
                 found.update((row.content_hash, row.vector) for row in rows)
         return found
 
-    def vector_hashes(self, tenant: str, space: str, model: str,
-                      ref_ids: Sequence[str]) -> dict[str, str]:
+    def vector_hashes(
+        self, tenant: str, space: str, model: str, ref_ids: Sequence[str]
+    ) -> dict[str, str]:
         """Content hash of the stored vector of each ref id that has one."""
         found: dict[str, str] = {}
         with self.engine.connect() as conn:
             for part in _chunks(list(ref_ids)):
                 rows = conn.execute(
                     select(vectors.c.ref_id, vectors.c.content_hash).where(
-                        vectors.c.tenant_id == tenant, vectors.c.space == space,
-                        vectors.c.model == model, vectors.c.ref_id.in_(part))
+                        vectors.c.tenant_id == tenant,
+                        vectors.c.space == space,
+                        vectors.c.model == model,
+                        vectors.c.ref_id.in_(part),
+                    )
                 )
                 found.update((row.ref_id, row.content_hash) for row in rows)
         return found
 
-    def upsert_vectors(self, tenant: str, space: str, model: str,
-                       rows: Sequence[tuple[str, str, np.ndarray]]) -> None:
+    def upsert_vectors(
+        self, tenant: str, space: str, model: str, rows: Sequence[tuple[str, str, np.ndarray]]
+    ) -> None:
         """Store `(ref_id, content_hash, vector)` rows for one space and model."""
         now = utcnow()
         values = [
-            {"tenant_id": tenant, "space": space, "ref_id": ref, "model": model,
-             "content_hash": digest, "dim": int(len(vector)), "vector": vector,
-             "updated_at": now}
+            {
+                "tenant_id": tenant,
+                "space": space,
+                "ref_id": ref,
+                "model": model,
+                "content_hash": digest,
+                "dim": len(vector),
+                "vector": vector,
+                "updated_at": now,
+            }
             for ref, digest, vector in rows
         ]
         with self.engine.begin() as conn:
             self._upsert(conn, vectors, values, ["tenant_id", "space", "ref_id", "model"])
 
-    def load_vectors(self, tenant: str, space: str, model: str, *,
-                     ref_ids: Sequence[str] | None = None,
-                     changed_after: datetime | None = None) -> list[VectorRow]:
+    def load_vectors(
+        self,
+        tenant: str,
+        space: str,
+        model: str,
+        *,
+        ref_ids: Sequence[str] | None = None,
+        changed_after: datetime | None = None,
+    ) -> list[VectorRow]:
         statement = select(vectors.c.ref_id, vectors.c.content_hash, vectors.c.vector).where(
             vectors.c.tenant_id == tenant, vectors.c.space == space, vectors.c.model == model
         )
@@ -376,8 +464,11 @@ class Store:
             if ref_ids is None:
                 rows = list(conn.execute(statement))
             else:
-                rows = [row for part in _chunks(list(ref_ids))
-                        for row in conn.execute(statement.where(vectors.c.ref_id.in_(part)))]
+                rows = [
+                    row
+                    for part in _chunks(list(ref_ids))
+                    for row in conn.execute(statement.where(vectors.c.ref_id.in_(part)))
+                ]
         return [VectorRow(r.ref_id, r.content_hash, r.vector) for r in rows]
 
     def vector_state(self, tenant: str, space: str, model: str) -> tuple[int, datetime | None]:
@@ -385,8 +476,10 @@ class Store:
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(func.count(), func.max(vectors.c.updated_at)).where(
-                    vectors.c.tenant_id == tenant, vectors.c.space == space,
-                    vectors.c.model == model)
+                    vectors.c.tenant_id == tenant,
+                    vectors.c.space == space,
+                    vectors.c.model == model,
+                )
             ).one()
         return int(row[0]), row[1]
 
@@ -405,59 +498,97 @@ def _within(row: Any, near: Location | None, radius_km: float | None) -> bool:
 
 def _item_row(tenant: str, item: Item, now: datetime) -> dict[str, Any]:
     return {
-        "tenant_id": tenant, "id": item.id, "kind": item.kind, "title": item.title,
-        "text": item.text, "tags": item.tags, "categories": item.categories,
+        "tenant_id": tenant,
+        "id": item.id,
+        "kind": item.kind,
+        "title": item.title,
+        "text": item.text,
+        "tags": item.tags,
+        "categories": item.categories,
         "attributes": item.attributes,
         "lat": item.location.lat if item.location else None,
         "lon": item.location.lon if item.location else None,
-        "starts_at": item.starts_at, "ends_at": item.ends_at, "price": item.price,
-        "original_price": item.original_price, "active": item.active,
-        "created_at": item.created_at or now, "updated_at": now,
+        "starts_at": item.starts_at,
+        "ends_at": item.ends_at,
+        "price": item.price,
+        "original_price": item.original_price,
+        "active": item.active,
+        "created_at": item.created_at or now,
+        "updated_at": now,
     }
 
 
 def _row_item(row: Any) -> Item:
     location = Location(lat=row.lat, lon=row.lon) if row.lat is not None else None
     return Item.model_construct(
-        id=row.id, kind=row.kind, title=row.title, text=row.text, tags=row.tags,
-        categories=row.categories, attributes=row.attributes, location=location,
-        starts_at=row.starts_at, ends_at=row.ends_at, price=row.price,
-        original_price=row.original_price, active=row.active, created_at=row.created_at,
+        id=row.id,
+        kind=row.kind,
+        title=row.title,
+        text=row.text,
+        tags=row.tags,
+        categories=row.categories,
+        attributes=row.attributes,
+        location=location,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        price=row.price,
+        original_price=row.original_price,
+        active=row.active,
+        created_at=row.created_at,
         updated_at=row.updated_at,
     )
 
 
 def _user_row(tenant: str, user: User, now: datetime) -> dict[str, Any]:
     return {
-        "tenant_id": tenant, "id": user.id,
+        "tenant_id": tenant,
+        "id": user.id,
         "profile": user.profile.model_dump(mode="json", exclude_none=True),
         "timezone": user.timezone,
         "lat": user.location.lat if user.location else None,
         "lon": user.location.lon if user.location else None,
-        "consent": user.consent, "ai_opt_out": user.ai_opt_out,
-        "created_at": user.created_at or now, "updated_at": now,
+        "consent": user.consent,
+        "ai_opt_out": user.ai_opt_out,
+        "created_at": user.created_at or now,
+        "updated_at": now,
     }
 
 
 def _row_user(row: Any) -> User:
     location = Location(lat=row.lat, lon=row.lon) if row.lat is not None else None
     return User.model_construct(
-        id=row.id, profile=Profile.model_validate(row.profile), timezone=row.timezone,
-        location=location, consent=row.consent, ai_opt_out=row.ai_opt_out,
-        created_at=row.created_at, updated_at=row.updated_at,
+        id=row.id,
+        profile=Profile.model_validate(row.profile),
+        timezone=row.timezone,
+        location=location,
+        consent=row.consent,
+        ai_opt_out=row.ai_opt_out,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
     )
 
 
 def _event_row(tenant: str, event: Event, now: datetime) -> dict[str, Any]:
     return {
-        "tenant_id": tenant, "id": event.id, "user_id": event.user_id,
-        "item_id": event.item_id, "type": event.type, "value": event.value,
-        "timestamp": event.timestamp, "context": event.context, "received_at": now,
+        "tenant_id": tenant,
+        "id": event.id,
+        "user_id": event.user_id,
+        "item_id": event.item_id,
+        "type": event.type,
+        "value": event.value,
+        "timestamp": event.timestamp,
+        "context": event.context,
+        "received_at": now,
     }
 
 
 def _row_event(row: Any) -> Event:
     return Event.model_construct(
-        id=row.id, user_id=row.user_id, item_id=row.item_id, type=row.type, value=row.value,
-        timestamp=row.timestamp, context=row.context,
+        id=row.id,
+        user_id=row.user_id,
+        item_id=row.item_id,
+        type=row.type,
+        value=row.value,
+        timestamp=row.timestamp,
+        context=row.context,
     )

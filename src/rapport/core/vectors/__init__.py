@@ -1,0 +1,1 @@
+"""Vectors: text embedding back ends, the content-hash cache and vector search indexes."""

@@ -1,0 +1,207 @@
+"""`Engine`: the one object the API, the CLI and library users call.
+
+Each public method is an operation with the same name in every interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from rapport.core.config import Settings
+from rapport.core.errors import FieldError
+from rapport.core.logging import configure_logging
+from rapport.core.models import Event, Item, Page, User
+from rapport.core.store.repository import ItemQuery, Store
+from rapport.core.vectors.embedders import Embedder, make_embedder
+from rapport.core.vectors.index import VectorIndex, make_index
+from rapport.services.catalog import Catalog, SimilarItem
+from rapport.services.ingest import (
+    ImportReport,
+    RawRecord,
+    body_records,
+    file_records,
+    validate,
+)
+
+RecordKind = Literal["items", "users", "events"]
+Progress = Callable[[int], None]
+
+
+class Engine:
+    """Composes storage, vectors and services for one configuration."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        **overrides: Any,
+    ) -> None:
+        self.settings = settings or Settings.load(**overrides)
+        configure_logging(self.settings.log_level)
+        self.store = Store(self.settings.sqlalchemy_url)
+        self.embedder = embedder or make_embedder(self.settings)
+        self.index: VectorIndex = make_index(
+            self.store, self.embedder.name, self.settings.vector_index
+        )
+        self.catalog = Catalog(self.store, self.embedder, self.index)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def tenant(self, tenant: str | None = None) -> str:
+        """The tenant to act on: the given one (validated) or the configured default."""
+        if tenant is None or tenant == self.settings.tenant:
+            return self.settings.tenant
+        return Settings.model_validate({"tenant": tenant}).tenant
+
+    # -- ingestion -------------------------------------------------------------------------
+
+    def add_items(
+        self,
+        records: Iterable[dict[str, Any] | Item],
+        *,
+        tenant: str | None = None,
+        skip_invalid: bool = False,
+        index: bool = True,
+    ) -> ImportReport:
+        """Create or replace items. With `index`, their vectors are refreshed right away."""
+        return self._ingest("items", _raw(records), tenant, skip_invalid, index=index)
+
+    def add_users(
+        self,
+        records: Iterable[dict[str, Any] | User],
+        *,
+        tenant: str | None = None,
+        skip_invalid: bool = False,
+    ) -> ImportReport:
+        """Create or replace users."""
+        return self._ingest("users", _raw(records), tenant, skip_invalid)
+
+    def add_events(
+        self,
+        records: Iterable[dict[str, Any] | Event],
+        *,
+        tenant: str | None = None,
+        skip_invalid: bool = False,
+    ) -> ImportReport:
+        """Record interactions. Event ids already stored are skipped, so retries are safe."""
+        return self._ingest("events", _raw(records), tenant, skip_invalid)
+
+    def import_file(
+        self,
+        kind: RecordKind,
+        path: Path | str,
+        *,
+        tenant: str | None = None,
+        skip_invalid: bool = False,
+        index: bool = True,
+        progress: Progress | None = None,
+    ) -> ImportReport:
+        """Import a JSONL or CSV file of items, users or events."""
+        return self._ingest(
+            kind, file_records(Path(path)), tenant, skip_invalid, index=index, progress=progress
+        )
+
+    def _ingest(
+        self,
+        kind: RecordKind,
+        records: Iterable[RawRecord],
+        tenant: str | None,
+        skip_invalid: bool,
+        *,
+        index: bool = True,
+        progress: Progress | None = None,
+    ) -> ImportReport:
+        tenant = self.tenant(tenant)
+        raw = list(records)
+        report = ImportReport(received=len(raw))
+        if kind == "items":
+            items, report.invalid = validate(Item, raw, skip_invalid=skip_invalid)
+            report.written = self.store.upsert_items(tenant, items)
+            if index and items:
+                self.catalog.index_items(tenant, items, progress=progress)
+        elif kind == "users":
+            users, report.invalid = validate(User, raw, skip_invalid=skip_invalid)
+            report.written = self.store.upsert_users(tenant, users)
+        else:
+            events, report.invalid = validate(Event, raw, skip_invalid=skip_invalid)
+            report.written = self.store.add_events(tenant, events)
+            report.duplicates = len(events) - report.written
+        return report
+
+    def index_items(self, *, tenant: str | None = None, progress: Progress | None = None) -> int:
+        """Embed every item whose text changed since it was last embedded."""
+        return self.catalog.index_items(self.tenant(tenant), progress=progress)
+
+    # -- records ---------------------------------------------------------------------------
+
+    def get_item(self, item_id: str, *, tenant: str | None = None) -> Item:
+        return self.store.get_item(self.tenant(tenant), item_id)
+
+    def list_items(
+        self,
+        query: ItemQuery | None = None,
+        *,
+        tenant: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page[Item]:
+        return self.store.list_items(self.tenant(tenant), query, limit=limit, offset=offset)
+
+    def delete_item(self, item_id: str, *, tenant: str | None = None) -> None:
+        self.store.delete_item(self.tenant(tenant), item_id)
+
+    def get_user(self, user_id: str, *, tenant: str | None = None) -> User:
+        return self.store.get_user(self.tenant(tenant), user_id)
+
+    def list_users(
+        self, *, tenant: str | None = None, limit: int = 50, offset: int = 0
+    ) -> Page[User]:
+        return self.store.list_users(self.tenant(tenant), limit=limit, offset=offset)
+
+    def delete_user(self, user_id: str, *, tenant: str | None = None) -> dict[str, int]:
+        """Delete a user with their events and vectors (delete-my-data)."""
+        return self.store.delete_user(self.tenant(tenant), user_id)
+
+    def list_events(
+        self,
+        *,
+        user_id: str | None = None,
+        tenant: str | None = None,
+        limit: int | None = 100,
+        newest_first: bool = True,
+    ) -> list[Event]:
+        return self.store.list_events(
+            self.tenant(tenant), user_id=user_id, limit=limit, newest_first=newest_first
+        )
+
+    def similar_items(
+        self,
+        item_id: str,
+        k: int = 10,
+        query: ItemQuery | None = None,
+        *,
+        tenant: str | None = None,
+    ) -> list[SimilarItem]:
+        return self.catalog.similar_items(self.tenant(tenant), item_id, k, query)
+
+    def stats(self, *, tenant: str | None = None) -> dict[str, dict[str, Any]]:
+        """Counts of users, items per kind and events, per tenant (all tenants by default)."""
+        return self.store.stats(self.tenant(tenant) if tenant else None)
+
+
+def _raw(records: Iterable[dict[str, Any] | Any]) -> Sequence[RawRecord]:
+    rows = [r.model_dump() if hasattr(r, "model_dump") else r for r in records]
+    return list(body_records(rows))
+
+
+__all__ = ["Engine", "FieldError", "ImportReport"]

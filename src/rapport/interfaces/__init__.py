@@ -1,0 +1,1 @@
+"""Interfaces: thin adapters (REST API, CLI) over `Engine`."""

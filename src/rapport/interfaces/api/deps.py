@@ -1,0 +1,45 @@
+"""Request dependencies: the engine, authentication and the tenant."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request, status
+
+from rapport.engine import Engine
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def require_api_key(
+    engine: EngineDep,
+    x_api_key: Annotated[str | None, Header()] = None,
+    authorization: Annotated[str | None, Header()] = None,
+) -> None:
+    """Accept the admin key as `X-API-Key: KEY` or `Authorization: Bearer KEY`."""
+    expected = engine.settings.api_key
+    if expected is None:
+        return  # open mode: `serve` only binds loopback without a key
+    sent = x_api_key
+    if sent is None and authorization and authorization.lower().startswith("bearer "):
+        sent = authorization[7:].strip()
+    if sent is None or not secrets.compare_digest(sent.encode(), expected.encode()):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing or invalid API key",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+def get_tenant(engine: EngineDep, x_tenant: Annotated[str | None, Header()] = None) -> str:
+    """The tenant named by the `X-Tenant` header, or the configured default."""
+    return engine.tenant(x_tenant)
+
+
+TenantDep = Annotated[str, Depends(get_tenant)]

@@ -1,0 +1,36 @@
+"""Events: batch ingestion, idempotent by event id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body
+
+from rapport.interfaces.api.deps import EngineDep, TenantDep
+from rapport.interfaces.api.schemas import ImportReportOut
+
+router = APIRouter(prefix="/events", tags=["events"])
+
+EXAMPLE = [
+    {
+        "id": "e1",
+        "user_id": "u1",
+        "item_id": "course-python-101",
+        "type": "like",
+        "timestamp": "2026-11-21T10:00:00Z",
+    }
+]
+
+
+@router.post("")
+def add_events(
+    engine: EngineDep,
+    tenant: TenantDep,
+    records: list[dict[str, Any]] | dict[str, Any] = Body(examples=[EXAMPLE]),
+    skip_invalid: bool = False,
+) -> ImportReportOut:
+    """Record one event or a list of them. Ids are idempotency keys: re-sending is
+    harmless. Without `skip_invalid`, one bad record rejects the whole batch."""
+    rows = [records] if isinstance(records, dict) else records
+    report = engine.add_events(rows, tenant=tenant, skip_invalid=skip_invalid)
+    return ImportReportOut.model_validate(report.as_dict())

@@ -1,0 +1,1 @@
+"""Services: what the engine does, built on core and composed by `Engine`."""

@@ -1,0 +1,65 @@
+"""Catalog vectors: embedding items and finding similar ones."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapport.core.errors import NotFound
+from rapport.core.models import Item
+from rapport.core.store.repository import ItemQuery, Store
+from rapport.core.vectors.embedders import Embedder
+from rapport.core.vectors.index import VectorIndex
+from rapport.core.vectors.refresh import Progress, refresh_vectors
+
+ITEM_SPACE = "item"
+
+
+@dataclass(frozen=True)
+class SimilarItem:
+    item: Item
+    score: float
+
+
+class Catalog:
+    """Item vectors kept in step with item texts, and item-to-item similarity."""
+
+    def __init__(self, store: Store, embedder: Embedder, index: VectorIndex) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.index = index
+
+    def index_items(
+        self, tenant: str, items: Sequence[Item] | None = None, *, progress: Progress | None = None
+    ) -> int:
+        """Embed items whose text changed (all items of the tenant when none are given)."""
+        if items is None:
+            ids = self.store.item_ids(tenant, ItemQuery(active_only=False))
+            items = self.store.get_items(tenant, ids)
+        records = [(item.id, item.embedding_text()) for item in items]
+        return refresh_vectors(
+            self.store, self.embedder, tenant, ITEM_SPACE, records, progress=progress
+        )
+
+    def similar_items(
+        self, tenant: str, item_id: str, k: int = 10, query: ItemQuery | None = None
+    ) -> list[SimilarItem]:
+        """Items closest to `item_id` in embedding space, optionally filtered."""
+        self.store.get_item(tenant, item_id)  # 404 for unknown items
+        own = self.index.vectors(tenant, ITEM_SPACE, [item_id]).get(item_id)
+        if own is None:
+            # Not embedded yet (e.g. written by a batch still being indexed): do it now.
+            self.index_items(tenant, [self.store.get_item(tenant, item_id)])
+            own = self.index.vectors(tenant, ITEM_SPACE, [item_id]).get(item_id)
+            if own is None:
+                raise NotFound("item vector", item_id)
+        query = query or ItemQuery()
+        allowed = self.store.item_ids(tenant, query) if query != ItemQuery() else None
+        hits = self.index.search(tenant, ITEM_SPACE, own, k, allowed=allowed, exclude=[item_id])
+        found = {item.id: item for item in self.store.get_items(tenant, [i for i, _ in hits])}
+        # Inactive items stay indexed but are not suggested unless asked for.
+        return [
+            SimilarItem(found[i], score)
+            for i, score in hits
+            if i in found and (found[i].active or not query.active_only)
+        ][:k]
