@@ -126,15 +126,15 @@ class Engine:
         report = ImportReport(received=len(raw))
         if kind == "items":
             items, report.invalid = validate(Item, raw, skip_invalid=skip_invalid)
-            report.written = self.store.upsert_items(tenant, items)
+            report.written = self.store.upsert_items(tenant, items, progress)
             if index and items:
                 self.catalog.index_items(tenant, items, progress=progress)
         elif kind == "users":
             users, report.invalid = validate(User, raw, skip_invalid=skip_invalid)
-            report.written = self.store.upsert_users(tenant, users)
+            report.written = self.store.upsert_users(tenant, users, progress)
         else:
             events, report.invalid = validate(Event, raw, skip_invalid=skip_invalid)
-            report.written = self.store.add_events(tenant, events)
+            report.written = self.store.add_events(tenant, events, progress)
             report.duplicates = len(events) - report.written
         return report
 

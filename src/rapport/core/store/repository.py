@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -21,6 +21,7 @@ from rapport.core.store.schema import events, item_labels, items, tenants, users
 BATCH = 500  # rows per statement: below SQLite's variable limit, large enough to be fast
 EARTH_KM = 6371.0088
 T = TypeVar("T")
+Progress = Callable[[int], None]
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class Store:
         rows: list[dict[str, Any]],
         keys: list[str],
         keep: Iterable[str] = (),
+        progress: Progress | None = None,
     ) -> None:
         """Insert rows, replacing existing ones except the columns in `keep`."""
         if not rows:
@@ -95,6 +97,8 @@ class Store:
         statement = statement.on_conflict_do_update(index_elements=keys, set_=update)
         for part in _chunks(rows):
             conn.execute(statement, list(part))
+            if progress:
+                progress(len(part))
 
     def _ensure_tenant(self, conn: Connection, tenant: str) -> None:
         statement = self._insert(tenants).on_conflict_do_nothing(index_elements=["id"])
@@ -106,7 +110,9 @@ class Store:
 
     # -- items -----------------------------------------------------------------------------
 
-    def upsert_items(self, tenant: str, records: Sequence[Item]) -> int:
+    def upsert_items(
+        self, tenant: str, records: Sequence[Item], progress: Progress | None = None
+    ) -> int:
         now = utcnow()
         rows = [_item_row(tenant, item, now) for item in records]
         labels = [
@@ -117,7 +123,9 @@ class Store:
         ]
         with self.engine.begin() as conn:
             self._ensure_tenant(conn, tenant)
-            self._upsert(conn, items, rows, ["tenant_id", "id"], keep=["created_at"])
+            self._upsert(
+                conn, items, rows, ["tenant_id", "id"], keep=["created_at"], progress=progress
+            )
             ids = [item.id for item in records]
             for part in _chunks(ids):
                 conn.execute(
@@ -234,12 +242,16 @@ class Store:
 
     # -- users -----------------------------------------------------------------------------
 
-    def upsert_users(self, tenant: str, records: Sequence[User]) -> int:
+    def upsert_users(
+        self, tenant: str, records: Sequence[User], progress: Progress | None = None
+    ) -> int:
         now = utcnow()
         rows = [_user_row(tenant, user, now) for user in records]
         with self.engine.begin() as conn:
             self._ensure_tenant(conn, tenant)
-            self._upsert(conn, users, rows, ["tenant_id", "id"], keep=["created_at"])
+            self._upsert(
+                conn, users, rows, ["tenant_id", "id"], keep=["created_at"], progress=progress
+            )
         return len(rows)
 
     def get_user(self, tenant: str, user_id: str) -> User:
@@ -293,7 +305,9 @@ class Store:
 
     # -- events ----------------------------------------------------------------------------
 
-    def add_events(self, tenant: str, records: Sequence[Event]) -> int:
+    def add_events(
+        self, tenant: str, records: Sequence[Event], progress: Progress | None = None
+    ) -> int:
         """Store new events; ids already stored (or repeated in the batch) are skipped.
 
         Returns how many were new.
@@ -321,6 +335,8 @@ class Store:
                 if rows:
                     conn.execute(statement, rows)
                     written += len(rows)
+                if progress:
+                    progress(len(part))
         return written
 
     def _insert_missing_users(

@@ -1,0 +1,20 @@
+"""Loading the demo world into an engine (idempotent: re-running updates, never duplicates)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rapport.demo.world import build_demo_world
+from rapport.engine import Engine
+
+
+def load_demo(
+    engine: Engine, *, tenant: str | None = None, progress: Callable[[int], None] | None = None
+) -> dict[str, int]:
+    """Write the demo items, users and events, and embed the items."""
+    world = build_demo_world()
+    engine.add_users(world.users, tenant=tenant)
+    engine.add_items(world.items, tenant=tenant, index=False)
+    engine.index_items(tenant=tenant, progress=progress)
+    report = engine.add_events(world.events, tenant=tenant)
+    return {"items": len(world.items), "users": len(world.users), "events": report.written}

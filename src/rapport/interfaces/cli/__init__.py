@@ -1,0 +1,1 @@
+"""The command line (typer + rich), mirroring the library and the REST API."""
