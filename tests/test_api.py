@@ -1,0 +1,150 @@
+"""The REST API over real HTTP: a uvicorn server on loopback, driven with httpx."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from rapport.engine import Engine
+from tests.conftest import LiveServer
+
+ITEMS = [
+    {
+        "id": "py",
+        "kind": "course",
+        "title": "Python programming for beginners",
+        "categories": ["data"],
+        "price": 0,
+    },
+    {
+        "id": "pandas",
+        "kind": "course",
+        "title": "Data analysis with pandas and Python",
+        "categories": ["data"],
+        "price": 20,
+    },
+    {
+        "id": "jazz",
+        "kind": "event",
+        "title": "Live jazz quartet",
+        "categories": ["music"],
+        "location": {"lat": 38.711, "lon": -9.137},
+        "price": 12,
+    },
+]
+
+
+def test_item_crud_and_similar(live: LiveServer) -> None:
+    with httpx.Client(base_url=live.url, timeout=60) as http:
+        created = http.post("/items", json=ITEMS[0])
+        assert created.status_code == 201 and created.json()["title"] == ITEMS[0]["title"]
+        batch = http.post("/items/batch", json=ITEMS[1:])
+        assert batch.json() == {"received": 2, "written": 2, "duplicates": 0, "invalid": []}
+        listed = http.get("/items", params={"kind": "course", "limit": 1}).json()
+        assert listed["total"] == 2 and [i["id"] for i in listed["items"]] == ["pandas"]
+        near = http.get("/items", params={"lat": 38.71, "lon": -9.14, "radius_km": 2}).json()
+        assert [i["id"] for i in near["items"]] == ["jazz"]
+        similar = http.get("/items/py/similar", params={"k": 2}).json()
+        assert [s["item"]["id"] for s in similar] == ["pandas", "jazz"]
+        assert similar[0]["score"] > similar[1]["score"]
+        changed = {**ITEMS[2], "price": 15}
+        assert http.put("/items/jazz", json=changed).json()["price"] == 15
+        assert http.delete("/items/jazz").status_code == 204
+        missing = http.get("/items/jazz")
+        assert missing.status_code == 404
+        assert missing.json()["error"] == {
+            "code": "not_found",
+            "message": "item 'jazz' not found",
+            "details": [],
+        }
+
+
+def test_events_batch_idempotent(live: LiveServer) -> None:
+    events = [
+        {
+            "id": f"e{i}",
+            "user_id": "ana",
+            "item_id": "py",
+            "type": "click",
+            "timestamp": 1_700_000_000 + i,
+        }
+        for i in range(3)
+    ]
+    with httpx.Client(base_url=live.url, timeout=60) as http:
+        first = http.post("/events", json=events).json()
+        again = http.post("/events", json=events[0]).json()
+        assert (first["written"], again["written"], again["duplicates"]) == (3, 0, 1)
+        history = http.get("/users/ana/events").json()
+        assert [e["id"] for e in history] == ["e2", "e1", "e0"]
+        assert http.get("/stats").json()["events"] == 3
+
+
+def test_bad_input_names_record_and_field(live: LiveServer) -> None:
+    with httpx.Client(base_url=live.url, timeout=60) as http:
+        bad = http.post(
+            "/events",
+            json=[
+                {"user_id": "ana", "type": "click"},
+                {"user_id": "ana", "type": "click", "timestamp": "not a time"},
+            ],
+        )
+        assert bad.status_code == 422
+        body = bad.json()["error"]
+        assert body["code"] == "invalid_input"
+        assert body["details"][0]["record"] == "record 1"
+        assert body["details"][0]["field"] == "timestamp"
+        assert http.get("/stats").json()["events"] == 0
+        single = http.post("/items", json={"id": "x", "price": "free"})
+        assert single.status_code == 422
+        assert single.json()["error"]["details"][0]["field"] == "price"
+        mismatch = http.put("/items/a", json={"id": "b"})
+        assert mismatch.status_code == 422
+
+
+def test_users_crud_and_delete_my_data(live: LiveServer) -> None:
+    with httpx.Client(base_url=live.url, timeout=60) as http:
+        user = {"id": "ana", "profile": {"interests": ["jazz"], "hours_per_week": 4}}
+        assert http.post("/users", json=user).status_code == 201
+        http.post("/events", json={"user_id": "ana", "item_id": "jazz", "type": "like"})
+        page = http.get("/users").json()
+        assert page["total"] == 1 and page["items"][0]["profile"]["interests"] == ["jazz"]
+        deleted = http.delete("/users/ana").json()
+        assert deleted == {"deleted": {"events": 1, "vectors": 0, "users": 1}}
+        assert http.get("/users/ana").status_code == 404
+
+
+def test_tenant_header_isolates(live: LiveServer) -> None:
+    with httpx.Client(base_url=live.url, timeout=60) as http:
+        http.post("/items", json=ITEMS[0], headers={"X-Tenant": "acme"})
+        assert http.get("/items/py", headers={"X-Tenant": "acme"}).status_code == 200
+        assert http.get("/items/py").status_code == 404
+        bad = http.get("/items", headers={"X-Tenant": "no spaces!"})
+        assert bad.status_code == 422
+
+
+def test_health_and_openapi(live: LiveServer) -> None:
+    with httpx.Client(base_url=live.url, timeout=60) as http:
+        assert http.get("/healthz").json() == {"status": "ok"}
+        ready = http.get("/readyz").json()
+        assert ready["status"] == "ready" and ready["database"] in {"sqlite", "postgresql"}
+        paths = http.get("/openapi.json").json()["paths"]
+        assert {"/items", "/items/{item_id}/similar", "/events", "/users/{user_id}"} <= set(paths)
+        assert http.get("/docs").status_code == 200
+
+
+@pytest.fixture
+def keyed_engine(engine: Engine) -> Engine:
+    engine.settings.api_key = "s3cret"
+    return engine
+
+
+def test_api_key_required_when_configured(keyed_engine: Engine) -> None:
+    with LiveServer(keyed_engine) as server, httpx.Client(base_url=server.url, timeout=60) as http:
+        assert http.get("/healthz").status_code == 200  # probes stay open
+        denied = http.get("/items")
+        assert denied.status_code == 401
+        assert denied.json()["error"]["code"] == "unauthorized"
+        assert http.get("/items", headers={"X-API-Key": "wrong"}).status_code == 401
+        assert http.get("/items", headers={"X-API-Key": "s3cret"}).status_code == 200
+        bearer = {"Authorization": "Bearer s3cret"}
+        assert http.get("/items", headers=bearer).status_code == 200

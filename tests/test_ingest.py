@@ -1,0 +1,122 @@
+"""File imports: JSONL and CSV, validation naming line and field, idempotency."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rapport.core.errors import InvalidInput
+from rapport.engine import Engine
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def events(n: int) -> list[dict]:
+    return [
+        {
+            "id": f"e{i}",
+            "user_id": f"u{i % 7}",
+            "item_id": f"i{i % 13}",
+            "type": "rate" if i % 2 else "click",
+            "value": 4.0 if i % 2 else None,
+            "timestamp": 1_700_000_000 + i,
+        }
+        for i in range(n)
+    ]
+
+
+def test_jsonl_events_import_twice_same_counts(engine: Engine, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "events.jsonl", events(1200))
+    first = engine.import_file("events", path)
+    assert (first.received, first.written, first.duplicates) == (1200, 1200, 0)
+    second = engine.import_file("events", path)
+    assert (second.written, second.duplicates) == (0, 1200)
+    assert engine.stats()["default"] == {
+        "users": 7,
+        "items": 0,
+        "items_by_kind": {},
+        "events": 1200,
+    }
+
+
+def test_malformed_line_names_line_and_field_and_writes_nothing(
+    engine: Engine, tmp_path: Path
+) -> None:
+    rows = events(50)
+    rows[36]["timestamp"] = "yesterday-ish"
+    path = write_jsonl(tmp_path / "events.jsonl", rows)
+    with pytest.raises(InvalidInput) as caught:
+        engine.import_file("events", path)
+    [error] = caught.value.errors
+    assert (error.record, error.field) == ("events.jsonl:line 37", "timestamp")
+    assert "line 37" in str(caught.value)
+    assert engine.stats() == {}  # not even the tenant row was written
+
+
+def test_broken_json_line_is_reported(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "items.jsonl"
+    path.write_text('{"id": "a", "title": "ok"}\n{"id": "b", "title": \n')
+    with pytest.raises(InvalidInput) as caught:
+        engine.import_file("items", path, index=False)
+    assert caught.value.errors[0].record == "items.jsonl:line 2"
+    assert engine.list_items().total == 0
+
+
+def test_skip_invalid_writes_good_rows(engine: Engine, tmp_path: Path) -> None:
+    rows = events(10)
+    rows[3]["user_id"] = ""
+    rows[5]["type"] = "Not A Type"
+    report = engine.import_file(
+        "events", write_jsonl(tmp_path / "e.jsonl", rows), skip_invalid=True
+    )
+    assert report.written == 8
+    assert [(e.record, e.field) for e in report.invalid] == [
+        ("e.jsonl:line 4", "user_id"),
+        ("e.jsonl:line 6", "type"),
+    ]
+
+
+def test_csv_items_with_lists_places_and_attributes(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "items.csv"
+    path.write_text(
+        "id,kind,title,tags,categories,lat,lon,price,starts_at,attributes.difficulty\n"
+        "c1,course,Intro to SQL,sql|data,learning,,,0,,beginner\n"
+        'e1,event,Fado night,"music,fado",concert,38.71,-9.13,15.5,2026-06-01T21:00:00Z,\n'
+    )
+    report = engine.import_file("items", path)
+    assert report.written == 2
+    course, event = engine.get_item("c1"), engine.get_item("e1")
+    assert course.tags == ["sql", "data"] and course.attributes == {"difficulty": "beginner"}
+    assert course.location is None and course.price == 0
+    assert event.tags == ["music", "fado"] and event.location is not None
+    assert event.location.lat == 38.71 and event.price == 15.5
+    assert event.starts_at is not None and event.starts_at.hour == 21
+
+
+def test_csv_bad_value_names_line_and_column(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "users.csv"
+    path.write_text("id,timezone,profile.hours_per_week\nana,UTC,5\nbo,UTC,lots\n")
+    with pytest.raises(InvalidInput) as caught:
+        engine.import_file("users", path)
+    assert [(e.record, e.field) for e in caught.value.errors] == [
+        ("users.csv:line 3", "profile.hours_per_week")
+    ]
+    assert engine.list_users().total == 0
+
+
+def test_csv_events_epoch_timestamps(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "ratings.csv"
+    path.write_text(
+        "user_id,item_id,type,value,timestamp\n1,31,rate,2.5,1260759144\n"
+        "1,1029,rate,3.0,1260759179\n"
+    )
+    assert engine.import_file("events", path).written == 2
+    again = engine.import_file("events", path)  # no ids: deterministic ids dedupe
+    assert (again.written, again.duplicates) == (0, 2)
+    [first, _] = engine.list_events(newest_first=False)
+    assert first.timestamp.year == 2009 and first.value == 2.5

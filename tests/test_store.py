@@ -1,0 +1,196 @@
+"""Store behaviour on both back ends: filters, idempotency, deletion, counts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from rapport.core.errors import InvalidInput, NotFound
+from rapport.core.models import Location
+from rapport.core.store.repository import ItemQuery, haversine_km
+from rapport.engine import Engine
+
+NOW = datetime(2026, 6, 1, 18, 0, tzinfo=UTC)
+BAIXA = {"lat": 38.7107, "lon": -9.1366}  # Lisbon downtown
+
+
+def city_items() -> list[dict]:
+    return [
+        {
+            "id": "jazz",
+            "kind": "event",
+            "title": "Jazz in the park",
+            "tags": ["music", "jazz"],
+            "categories": ["concert"],
+            "location": {"lat": 38.7110, "lon": -9.1370},
+            "starts_at": (NOW - timedelta(hours=1)).isoformat(),
+            "ends_at": (NOW + timedelta(hours=2)).isoformat(),
+            "price": 12.0,
+        },
+        {
+            "id": "vegan",
+            "kind": "offer",
+            "title": "Vegan lunch menu",
+            "tags": ["vegan"],
+            "categories": ["food"],
+            "location": {"lat": 38.7369, "lon": -9.1427},
+            "starts_at": (NOW - timedelta(days=1)).isoformat(),
+            "ends_at": (NOW + timedelta(days=5)).isoformat(),
+            "price": 9.5,
+            "original_price": 14.0,
+        },
+        {
+            "id": "porto",
+            "kind": "event",
+            "title": "Porto wine tasting",
+            "tags": ["wine"],
+            "categories": ["food"],
+            "location": {"lat": 41.1496, "lon": -8.6109},
+            "starts_at": (NOW + timedelta(days=3)).isoformat(),
+            "price": 30.0,
+        },
+        {
+            "id": "course",
+            "kind": "course",
+            "title": "Python for data",
+            "tags": ["python"],
+            "categories": ["data"],
+            "attributes": {"difficulty": "beginner"},
+            "price": 0,
+        },
+        {"id": "old", "kind": "event", "title": "Closed gallery", "active": False},
+    ]
+
+
+def test_items_filters(engine: Engine) -> None:
+    engine.add_items(city_items(), index=False)
+    ids = lambda q: sorted(i.id for i in engine.list_items(q, limit=100).items)  # noqa: E731
+    assert ids(None) == ["course", "jazz", "porto", "vegan"]  # inactive hidden
+    assert ids(ItemQuery(active_only=False)) == ["course", "jazz", "old", "porto", "vegan"]
+    assert ids(ItemQuery(kind="event")) == ["jazz", "porto"]
+    assert ids(ItemQuery(category="food")) == ["porto", "vegan"]
+    assert ids(ItemQuery(tag="jazz")) == ["jazz"]
+    assert ids(ItemQuery(max_price=10)) == ["course", "vegan"]
+    assert ids(ItemQuery(min_price=10, max_price=20)) == ["jazz"]
+    assert ids(ItemQuery(active_at=NOW)) == ["course", "jazz", "vegan"]
+    assert ids(ItemQuery(active_at=NOW + timedelta(days=4))) == ["course", "porto", "vegan"]
+    near = Location(**BAIXA)
+    assert ids(ItemQuery(near=near, radius_km=1)) == ["jazz"]
+    assert ids(ItemQuery(near=near, radius_km=5)) == ["jazz", "vegan"]
+    assert ids(ItemQuery(near=near, radius_km=400)) == ["jazz", "porto", "vegan"]
+    assert ids(ItemQuery(kind="event", near=near, radius_km=5, active_at=NOW)) == ["jazz"]
+
+
+def test_item_round_trip_and_pagination(engine: Engine) -> None:
+    engine.add_items(city_items(), index=False)
+    item = engine.get_item("vegan")
+    assert item.location == Location(lat=38.7369, lon=-9.1427)
+    assert item.original_price == 14.0 and item.categories == ["food"]
+    assert item.starts_at == NOW - timedelta(days=1)
+    first = engine.list_items(limit=2, offset=0)
+    second = engine.list_items(limit=2, offset=2)
+    assert first.total == second.total == 4
+    assert [i.id for i in first.items + second.items] == ["course", "jazz", "porto", "vegan"]
+
+
+def test_item_update_replaces_labels_keeps_created_at(engine: Engine) -> None:
+    engine.add_items(city_items(), index=False)
+    created = engine.get_item("jazz").created_at
+    engine.add_items(
+        [{"id": "jazz", "kind": "event", "title": "Jazz", "tags": ["blues"]}], index=False
+    )
+    updated = engine.get_item("jazz")
+    assert updated.tags == ["blues"] and updated.created_at == created
+    assert engine.list_items(ItemQuery(tag="jazz")).total == 0
+    assert [i.id for i in engine.list_items(ItemQuery(tag="blues")).items] == ["jazz"]
+
+
+def test_events_are_idempotent_and_register_users(engine: Engine) -> None:
+    events = [
+        {"id": "e1", "user_id": "ana", "item_id": "jazz", "type": "click", "timestamp": 1700000000},
+        {
+            "id": "e2",
+            "user_id": "ana",
+            "item_id": "vegan",
+            "type": "purchase",
+            "value": 9.5,
+            "timestamp": "2023-11-14T22:20:00Z",
+        },
+        {"user_id": "rui", "item_id": "jazz", "type": "like", "timestamp": 1700000500},
+    ]
+    first = engine.add_events(events)
+    assert (first.written, first.duplicates) == (3, 0)
+    again = engine.add_events(events + events[:1])
+    assert (again.written, again.duplicates) == (0, 4)
+    stored = engine.list_events(user_id="ana", newest_first=False)
+    assert [e.id for e in stored] == ["e1", "e2"]
+    assert stored[0].timestamp == datetime.fromtimestamp(1700000000, tz=UTC)
+    assert engine.stats()["default"]["users"] == 2  # ana and rui registered from events
+
+
+def test_invalid_batch_writes_nothing(engine: Engine) -> None:
+    records = city_items()
+    records[2] = {**records[2], "price": -3}
+    with pytest.raises(InvalidInput) as caught:
+        engine.add_items(records, index=False)
+    assert [(e.record, e.field) for e in caught.value.errors] == [("record 2", "price")]
+    assert engine.list_items().total == 0
+    report = engine.add_items(records, skip_invalid=True, index=False)
+    assert report.written == 4 and report.invalid[0].field == "price"
+
+
+def test_delete_user_removes_their_data(engine: Engine) -> None:
+    engine.add_users([{"id": "ana", "profile": {"interests": ["jazz"]}}])
+    engine.add_events(
+        [
+            {"user_id": "ana", "item_id": "x", "type": "like"},
+            {"user_id": "bo", "item_id": "x", "type": "like"},
+        ]
+    )
+    removed = engine.delete_user("ana")
+    assert removed == {"events": 1, "vectors": 0, "users": 1}
+    with pytest.raises(NotFound):
+        engine.get_user("ana")
+    assert [e.user_id for e in engine.list_events()] == ["bo"]
+    with pytest.raises(NotFound):
+        engine.delete_user("ana")
+
+
+def test_tenants_are_isolated(engine: Engine) -> None:
+    engine.add_items(city_items()[:2], tenant="acme", index=False)
+    engine.add_items(city_items()[2:4], index=False)
+    assert sorted(i.id for i in engine.list_items(tenant="acme").items) == ["jazz", "vegan"]
+    with pytest.raises(NotFound):
+        engine.get_item("jazz")
+    stats = engine.stats()
+    assert stats["acme"]["items"] == 2 and stats["default"]["items"] == 2
+    assert stats["default"]["items_by_kind"] == {"course": 1, "event": 1}
+
+
+def test_user_profile_round_trip(engine: Engine) -> None:
+    engine.add_users(
+        [
+            {
+                "id": "ana",
+                "timezone": "Europe/Lisbon",
+                "location": BAIXA,
+                "ai_opt_out": True,
+                "profile": {
+                    "passions": ["jazz", "cooking"],
+                    "skills": [{"name": "python", "level": "advanced"}],
+                    "goals": ["get a data job"],
+                    "hours_per_week": 6,
+                },
+            }
+        ]
+    )
+    user = engine.get_user("ana")
+    assert user.profile.interests == ["jazz", "cooking"]
+    assert user.profile.skills[0].level == "advanced"
+    assert user.ai_opt_out is True and user.location == Location(**BAIXA)
+
+
+def test_haversine_matches_known_distance() -> None:
+    # Lisbon to Porto is about 274 km in a straight line.
+    assert haversine_km(38.7223, -9.1393, 41.1579, -8.6291) == pytest.approx(274, abs=3)
