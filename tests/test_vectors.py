@@ -56,11 +56,11 @@ def test_minilm_vectors_are_normalised_and_semantic(embedder: CountingEmbedder) 
 def test_similar_items_rank_by_meaning(engine: Engine) -> None:
     engine.add_items(CATALOG)
     hits = engine.similar_items("py", k=3)
-    assert [h.item.id for h in hits][0] == "pandas"
+    assert hits[0].item.id == "pandas"
     assert "py" not in [h.item.id for h in hits]
     assert hits[0].score > hits[-1].score
     music = engine.similar_items("jazz", k=3, query=ItemQuery(kind="course"))
-    assert [h.item.id for h in music][0] == "guitar"
+    assert music[0].item.id == "guitar"
     assert all(h.item.kind == "course" for h in music)
 
 

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from rapport.core.errors import InvalidInput, RapportError
+from rapport.interfaces.cli import bench
 from rapport.interfaces.cli.output import console, errors, print_json, progress_bar
 
 app = typer.Typer(
@@ -19,6 +20,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+app.add_typer(bench.app, name="bench")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
@@ -57,8 +60,11 @@ def main(
         str | None,
         typer.Option("--tenant", help="Tenant to act on (env RAPPORT_TENANT, default 'default')."),
     ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False,
 ) -> None:
-    state.options = {"data": data, "database_url": db, "tenant": tenant}
+    # Progress bars tell people what happens; structured logs only when asked for.
+    level = "info" if verbose else "warning"
+    state.options = {"data": data, "database_url": db, "tenant": tenant, "log_level": level}
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
