@@ -212,6 +212,8 @@ def serve(
     engine = run(state.engine)
     if engine.settings.api_key is None and not _is_loopback(host):
         raise fail("refusing to serve without RAPPORT_API_KEY on a non-loopback address", 2)
+    if engine.settings.embedding_provider == "sentence-transformers":
+        _ = engine.embedder.dim  # load the model now, not on the first request
     console.print(f"rapport API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     if workers == 1:
         from rapport.interfaces.api.app import create_app
