@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rapport.demo.world import build_demo_world
+from rapport.demo.world import DemoWorld, build_demo_world
 from rapport.engine import Engine
 
 

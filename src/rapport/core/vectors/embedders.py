@@ -70,7 +70,12 @@ class SentenceTransformerEmbedder:
 
     @property
     def dim(self) -> int:
-        return int(self._load().get_sentence_embedding_dimension())  # type: ignore[attr-defined]
+        model = self._load()
+        # sentence-transformers 6 renamed the method; older releases only have the old name.
+        getter = getattr(model, "get_embedding_dimension", None) or getattr(
+            model, "get_sentence_embedding_dimension"
+        )
+        return int(getter())
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:

@@ -244,10 +244,12 @@ def demo(
 ) -> None:
     """Load the demo world (labelled demo data) into the store, then serve it."""
     from rapport.demo.loader import load_demo
+    from rapport.demo.world import build_demo_world
 
     engine = run(state.engine)
-    with progress_bar("load demo", None) as advance:
-        counts = run(lambda: load_demo(engine, progress=advance))
+    world = build_demo_world()
+    with progress_bar("embed demo items", len(world.items)) as advance:
+        counts = run(lambda: load_demo(engine, world, progress=advance))
     console.print("demo loaded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
     if serve_api:
         serve(host=host, port=port, workers=1)
