@@ -9,10 +9,14 @@ from rapport.engine import Engine
 
 
 def load_demo(
-    engine: Engine, *, tenant: str | None = None, progress: Callable[[int], None] | None = None
+    engine: Engine,
+    world: DemoWorld | None = None,
+    *,
+    tenant: str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
     """Write the demo items, users and events, and embed the items."""
-    world = build_demo_world()
+    world = world or build_demo_world()
     engine.add_users(world.users, tenant=tenant)
     engine.add_items(world.items, tenant=tenant, index=False)
     engine.index_items(tenant=tenant, progress=progress)

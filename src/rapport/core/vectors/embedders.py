@@ -72,9 +72,9 @@ class SentenceTransformerEmbedder:
     def dim(self) -> int:
         model = self._load()
         # sentence-transformers 6 renamed the method; older releases only have the old name.
-        getter = getattr(model, "get_embedding_dimension", None) or getattr(
-            model, "get_sentence_embedding_dimension"
-        )
+        getter = getattr(model, "get_embedding_dimension", None)
+        if getter is None:
+            getter = model.get_sentence_embedding_dimension  # type: ignore[attr-defined]
         return int(getter())
 
     def embed(self, texts: list[str]) -> np.ndarray:
