@@ -24,6 +24,11 @@ from rapport.services.ingest import (
     file_records,
     validate,
 )
+from rapport.services.insights import Insights, InsightsConfig, build_insights
+from rapport.services.recommend.artifacts import ModelRegistry
+from rapport.services.recommend.context import RecommendRequest
+from rapport.services.recommend.frame import FrameCache
+from rapport.services.recommend.recommender import Recommendation, Recommender
 
 RecordKind = Literal["items", "users", "events"]
 Progress = Callable[[int], None]
@@ -47,6 +52,9 @@ class Engine:
             self.store, self.embedder.name, self.settings.vector_index
         )
         self.catalog = Catalog(self.store, self.embedder, self.index)
+        self.frames = FrameCache(self.store, self.index, self.embedder.name)
+        self.models = ModelRegistry(self.settings.data)
+        self.recommender = Recommender(self.store, self.embedder, self.frames, self.models)
 
     def close(self) -> None:
         self.store.close()
@@ -193,6 +201,43 @@ class Engine:
         tenant: str | None = None,
     ) -> list[SimilarItem]:
         return self.catalog.similar_items(self.tenant(tenant), item_id, k, query)
+
+    # -- recommendation --------------------------------------------------------------------
+
+    def recommend(
+        self,
+        user_id: str,
+        request: RecommendRequest | None = None,
+        *,
+        tenant: str | None = None,
+        **options: Any,
+    ) -> list[Recommendation]:
+        """Items for one user, with reasons. `options` are `RecommendRequest` fields."""
+        request = request or RecommendRequest.model_validate(options)
+        return self.recommender.recommend(self.tenant(tenant), user_id, request)
+
+    def recommend_group(
+        self,
+        user_ids: Sequence[str],
+        request: RecommendRequest | None = None,
+        *,
+        tenant: str | None = None,
+        **options: Any,
+    ) -> list[Recommendation]:
+        """One list for several users at once (least misery blended with the mean)."""
+        request = request or RecommendRequest.model_validate(options)
+        return self.recommender.recommend_group(self.tenant(tenant), list(user_ids), request)
+
+    def insights(
+        self, user_id: str, *, tenant: str | None = None, config: InsightsConfig | None = None
+    ) -> Insights:
+        """What a user's history says about their tastes, and whether it drifted."""
+        tenant = self.tenant(tenant)
+        user = self.store.get_user(tenant, user_id)
+        events = self.store.list_events(tenant, user_id=user_id)
+        ids = [e.item_id for e in events if e.item_id]
+        items = {item.id: item for item in self.store.get_items(tenant, ids)}
+        return build_insights(user, events, items, self.recommender.config.signals, config)
 
     def stats(self, *, tenant: str | None = None) -> dict[str, dict[str, Any]]:
         """Counts of users, items per kind and events, per tenant (all tenants by default)."""

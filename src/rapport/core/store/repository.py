@@ -220,6 +220,24 @@ class Store:
             )
         return statement
 
+    def item_state(self, tenant: str) -> tuple[int, datetime | None]:
+        """(count, newest update) of a tenant's items: cheap change detection for caches."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(func.count(), func.max(items.c.updated_at)).where(
+                    items.c.tenant_id == tenant
+                )
+            ).one()
+        return int(row[0]), row[1]
+
+    def all_items(self, tenant: str) -> list[Item]:
+        """Every item of the tenant, active or not, ordered by id."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(items).where(items.c.tenant_id == tenant).order_by(items.c.id)
+            )
+            return [_row_item(row) for row in rows]
+
     def delete_item(self, tenant: str, item_id: str) -> None:
         with self.engine.begin() as conn:
             deleted = conn.execute(
@@ -377,6 +395,25 @@ class Store:
         statement = statement.order_by(order, events.c.id).limit(limit)
         with self.engine.connect() as conn:
             return [_row_event(row) for row in conn.execute(statement)]
+
+    def count_events(self, tenant: str, since: datetime | None = None) -> int:
+        statement = select(func.count()).select_from(events).where(events.c.tenant_id == tenant)
+        if since is not None:
+            statement = statement.where(events.c.received_at > since)
+        with self.engine.connect() as conn:
+            return int(conn.scalar(statement) or 0)
+
+    def item_signals(
+        self, tenant: str, since: datetime | None = None
+    ) -> list[tuple[str, str, float | None, datetime]]:
+        """(item_id, type, value, timestamp) of item events: the raw input of popularity."""
+        statement = select(
+            events.c.item_id, events.c.type, events.c.value, events.c.timestamp
+        ).where(events.c.tenant_id == tenant, events.c.item_id.is_not(None))
+        if since is not None:
+            statement = statement.where(events.c.timestamp >= since)
+        with self.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(statement)]  # type: ignore[misc]
 
     # -- counts ----------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Recommendation: signals, collaborative models, candidates, context, reasons, training."""

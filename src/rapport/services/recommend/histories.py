@@ -1,0 +1,122 @@
+"""Users' interaction histories in time order: what every model scores from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from rapport.services.recommend.interactions import Interactions
+
+
+@dataclass
+class Histories:
+    """A batch of users' histories over one item catalogue, each in time order.
+
+    Flat arrays with `starts`/`ends` per row: row r owns positions starts[r]:ends[r].
+    """
+
+    n_items: int
+    items: np.ndarray  # int64 item index
+    strength: np.ndarray  # float32 signal strength
+    rating: np.ndarray  # float32, NaN without rating
+    time: np.ndarray  # float64 epoch seconds
+    starts: np.ndarray
+    ends: np.ndarray
+    ref_time: np.ndarray
+    """Per row, the moment the recommendation is for (last interaction, or now)."""
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    @classmethod
+    def from_interactions(
+        cls, data: Interactions, users: np.ndarray, ref_time: np.ndarray | None = None
+    ) -> Histories:
+        """Histories of `users` (indexes into data.user_ids) in that order."""
+        order = np.lexsort((np.arange(len(data)), data.time, data.users))
+        sorted_users = data.users[order]
+        left = np.searchsorted(sorted_users, users, side="left")
+        right = np.searchsorted(sorted_users, users, side="right")
+        take = np.concatenate(
+            [order[a:b] for a, b in zip(left, right, strict=True)] or [np.zeros(0, dtype=np.int64)]
+        )
+        lengths = right - left
+        ends = np.cumsum(lengths)
+        starts = ends - lengths
+        times = data.time[take]
+        if ref_time is None:
+            ref_time = np.array(
+                [times[e - 1] if e > s else 0.0 for s, e in zip(starts, ends, strict=True)]
+            )
+        return cls(
+            len(data.item_ids),
+            data.items[take].astype(np.int64),
+            data.strength[take],
+            data.rating[take],
+            times,
+            starts,
+            ends,
+            ref_time,
+        )
+
+    @classmethod
+    def single(
+        cls,
+        n_items: int,
+        items: np.ndarray,
+        strength: np.ndarray,
+        rating: np.ndarray,
+        time: np.ndarray,
+        ref_time: float,
+    ) -> Histories:
+        order = np.argsort(time, kind="stable")
+        return cls(
+            n_items,
+            items[order].astype(np.int64),
+            strength[order].astype(np.float32),
+            rating[order].astype(np.float32),
+            time[order].astype(np.float64),
+            np.array([0]),
+            np.array([len(items)]),
+            np.array([ref_time]),
+        )
+
+    def steps_from_end(self) -> np.ndarray:
+        """For each position, how many interactions of the same user came after it."""
+        lengths = self.ends - self.starts
+        row_end = np.repeat(self.ends, lengths)
+        return (row_end - 1 - np.arange(len(self.items))).astype(np.float32)
+
+    def row_index(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self)), self.ends - self.starts)
+
+    def matrix(
+        self, half_life: float | None = None, low_weight: float = 1.0, positive_rating: float = 4.0
+    ) -> sp.csr_matrix:
+        """Rows x items weights: 1 per positive interaction, `low_weight` for weak ones
+        (rated below `positive_rating`, or weak unrated signals such as clicks), decayed by
+        position with `half_life` (in interactions); unrated negative signals count 0."""
+        weight = np.ones(len(self.items), dtype=np.float32)
+        if half_life is not None and np.isfinite(half_life):
+            weight *= np.power(0.5, self.steps_from_end() / half_life).astype(np.float32)
+        rated = ~np.isnan(self.rating)
+        # A low rating still says the user chose the item; a dislike or dismiss does not.
+        weak = np.where(rated, self.rating < positive_rating, self.strength < 0.5)
+        weight[weak] *= low_weight
+        weight[~rated & (self.strength <= 0)] = 0.0
+        matrix = sp.csr_matrix(
+            (weight, (self.row_index(), self.items)), shape=(len(self), self.n_items)
+        )
+        matrix.eliminate_zeros()
+        return matrix
+
+    def seen(self) -> sp.csr_matrix:
+        """Rows x items: 1 where the user interacted in any way."""
+        ones = np.ones(len(self.items), dtype=np.float32)
+        matrix = sp.csr_matrix(
+            (ones, (self.row_index(), self.items)), shape=(len(self), self.n_items)
+        )
+        matrix.data[:] = 1.0
+        return matrix

@@ -1,0 +1,349 @@
+"""The request-time recommender: candidates from several sources, blended, put in context,
+diversified and explained."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from rapport.core.models import Item
+from rapport.core.store.repository import Store
+from rapport.core.vectors.embedders import Embedder
+from rapport.core.vectors.refresh import refresh_vectors
+from rapport.services.recommend.artifacts import ModelRegistry, TrainedModel
+from rapport.services.recommend.blend import standardise
+from rapport.services.recommend.context import (
+    ContextWeights,
+    RecommendRequest,
+    context_scores,
+    eligible,
+)
+from rapport.services.recommend.explain import reasons_for
+from rapport.services.recommend.frame import FrameCache, ItemFrame
+from rapport.services.recommend.histories import Histories
+from rapport.services.recommend.popularity import PopularityCache
+from rapport.services.recommend.signals import SignalWeights
+from rapport.services.recommend.user_state import UserState
+
+INTEREST_SPACE = "interest"
+
+
+class RecommenderConfig(BaseModel):
+    """Request-time behaviour. Collaborative blend weights come from training instead."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    signals: SignalWeights = Field(default_factory=SignalWeights)
+    context: ContextWeights = Field(default_factory=ContextWeights)
+    cold_start_below: int = 5
+    """Users with fewer distinct items interacted with get the cold-start blend."""
+    history_limit: int = 500
+    """Newest events read per request."""
+    per_source: int = 200
+    """Candidates each source proposes."""
+    content_weight: float = 0.5
+    """Weight of content similarity (user vector vs item vectors) for warm users."""
+    neighbour_weight: float = 0.3
+    """Weight of similarity to the user's recent positive items for warm users."""
+    cold_weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "content": 1.0,
+            "neighbours": 0.5,
+            "popularity": 0.4,
+            "trending": 0.3,
+            "new": 0.1,
+        }
+    )
+    """Blend for users with little history: their stated interests and what is popular."""
+    new_item_days: float = 14.0
+    user_vector_half_life: float = 20.0
+    """Recency half-life, in interactions, of history in the user's content vector."""
+    interest_weight: float = 2.0
+    """Weight of the profile's stated interests in the user vector, in interactions."""
+
+
+STANDOUT = 1.0  # z-score over the candidates above which a source is named in the reasons
+
+
+@dataclass
+class Scored:
+    scores: np.ndarray
+    proposed: dict[int, set[str]] = field(default_factory=dict)
+    """Per candidate row, the sources that proposed it."""
+    standout: dict[int, set[str]] = field(default_factory=dict)
+    """Per candidate row, the sources in which it scores well above the other candidates."""
+
+
+def _label(source: str) -> str:
+    return "collaborative" if source.startswith("cf:") else source
+
+
+@dataclass
+class Recommendation:
+    item: Item
+    score: float
+    reasons: list[str]
+    sources: list[str] = field(default_factory=list)
+
+
+class Recommender:
+    """Ranks a tenant's catalogue for one user (or a group) at request time."""
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        frames: FrameCache,
+        models: ModelRegistry,
+        config: RecommenderConfig | None = None,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.frames = frames
+        self.models = models
+        self.config = config or RecommenderConfig()
+        self.popularity = PopularityCache(store, self.config.signals)
+
+    # -- public ----------------------------------------------------------------------------
+
+    def recommend(
+        self, tenant: str, user_id: str, request: RecommendRequest | None = None
+    ) -> list[Recommendation]:
+        request = request or RecommendRequest()
+        frame = self.frames.get(tenant)
+        state = self._state(tenant, user_id, frame)
+        return self._finish(
+            frame, [state], self._personal_scores(tenant, frame, state, request), request
+        )
+
+    def recommend_group(
+        self, tenant: str, user_ids: list[str], request: RecommendRequest | None = None
+    ) -> list[Recommendation]:
+        """One list for several people: the mean of their scaled scores, minus a penalty
+        for the least happy member (so nobody's worst item tops the list)."""
+        request = request or RecommendRequest()
+        if not user_ids:
+            raise ValueError("a group needs at least one user")
+        frame = self.frames.get(tenant)
+        states = [self._state(tenant, u, frame) for u in dict.fromkeys(user_ids)]
+        members = [self._personal_scores(tenant, frame, state, request) for state in states]
+        stacked = np.vstack([m.scores for m in members])
+        everyone = np.all(np.isfinite(stacked), axis=0)
+        group = Scored(np.full(len(frame), -np.inf))
+        safe = np.where(np.isfinite(stacked), stacked, 0.0)
+        group.scores[everyone] = (safe.mean(axis=0) + 0.5 * safe.min(axis=0))[everyone]
+        for member in members:
+            for row, names in member.proposed.items():
+                group.proposed.setdefault(row, set()).update(names)
+            for row, names in member.standout.items():
+                group.standout.setdefault(row, set()).update(names)
+        return self._finish(frame, states, group, request)
+
+    # -- pieces ----------------------------------------------------------------------------
+
+    def _state(self, tenant: str, user_id: str, frame: ItemFrame) -> UserState:
+        user = self.store.get_user(tenant, user_id)
+        events = self.store.list_events(
+            tenant, user_id=user_id, newest_first=True, limit=self.config.history_limit
+        )
+        state = UserState.build(user, events, frame, self.config.signals)
+        state.interests = self.interest_vectors(tenant, user.profile.interests)
+        return state
+
+    def _personal_scores(
+        self, tenant: str, frame: ItemFrame, state: UserState, request: RecommendRequest
+    ) -> Scored:
+        """Blended relevance per frame row (-inf where not allowed), which sources proposed
+        each candidate, and in which sources it stands out (for reasons)."""
+        allowed = eligible(frame, request)
+        if request.exclude_seen:
+            allowed &= ~state.seen
+        for category in state.averse_categories:
+            allowed &= ~frame.with_label("category", category)
+        sources = self._sources(tenant, frame, state)
+        warm = state.interactions >= self.config.cold_start_below
+        weights = self._weights(tenant, warm, sources)
+        scored = Scored(np.full(len(frame), -np.inf))
+        candidates = np.zeros(len(frame), dtype=bool)
+        for name, values in sources.items():
+            if weights.get(name, 0) <= 0:
+                continue
+            top = _top(
+                np.where(allowed & np.isfinite(values), values, -np.inf), self.config.per_source
+            )
+            candidates[top] = True
+            for row in top.tolist():
+                scored.proposed.setdefault(row, set()).add(_label(name))
+        rows = np.flatnonzero(candidates)
+        if rows.size == 0:
+            return scored
+        total = np.zeros(rows.size)
+        for name, values in sources.items():
+            weight = weights.get(name, 0.0)
+            part = values[rows]
+            finite = np.isfinite(part)
+            if weight <= 0 or not finite.any():
+                continue
+            filled = np.where(finite, part, np.nanmin(np.where(finite, part, np.nan)))
+            z = standardise(filled[None, :])[0]
+            total += weight * z
+            for row in rows[z >= STANDOUT].tolist():
+                scored.standout.setdefault(row, set()).add(_label(name))
+        span = total.max() - total.min()
+        relevance = (total - total.min()) / span if span > 0 else np.full(rows.size, 0.5)
+        relevance += context_scores(frame, rows, request, self.config.context, state.level())
+        scored.scores[rows] = relevance
+        return scored
+
+    def _weights(self, tenant: str, warm: bool, sources: dict[str, np.ndarray]) -> dict[str, float]:
+        if not warm:
+            return dict(self.config.cold_weights)
+        model = self.models.get(tenant)
+        weights = {
+            "content": self.config.content_weight,
+            "neighbours": self.config.neighbour_weight,
+        }
+        if model is None:
+            return {**weights, "popularity": 0.4, "trending": 0.3, "new": 0.05}
+        learned = {f"cf:{name}": w for name, w in model.weights.items()}
+        return {**weights, **learned, "new": 0.05}
+
+    def _sources(self, tenant: str, frame: ItemFrame, state: UserState) -> dict[str, np.ndarray]:
+        """Raw scores per source over frame rows (NaN where a source has nothing to say)."""
+        found: dict[str, np.ndarray] = {}
+        user_vector = self._user_vector(tenant, frame, state)
+        if user_vector is not None:
+            found["content"] = np.where(frame.has_vector, frame.vectors @ user_vector, np.nan)
+        anchors = [r for r in state.positives[:10] if frame.has_vector[r]]
+        if anchors:
+            similarity = frame.vectors @ frame.vectors[anchors].T
+            found["neighbours"] = np.where(frame.has_vector, similarity.max(axis=1), np.nan)
+        stats = self.popularity.get(tenant, frame)
+        found["popularity"] = stats.popularity.astype(np.float64)
+        found["trending"] = stats.trending.astype(np.float64)
+        now = np.datetime64("now").astype("datetime64[s]").astype(float)
+        age_days = (now - frame.created) / 86400
+        fresh = np.clip(1 - age_days / self.config.new_item_days, 0, 1)
+        found["new"] = np.where(np.isnan(fresh), 0.0, fresh)
+        model = self.models.get(tenant)
+        if model is not None and state.events:
+            found.update(_collaborative(model, frame, state))
+        return found
+
+    def _user_vector(self, tenant: str, frame: ItemFrame, state: UserState) -> np.ndarray | None:
+        """The user in item space: stated interests plus recent history, liked items pulling
+        the vector towards them and disliked ones pushing it away (recomputed per request,
+        so it reflects feedback the moment it is recorded)."""
+        total = np.zeros(frame.vectors.shape[1], dtype=np.float64)
+        interests = state.interests
+        for vector in interests.values():
+            total += self.config.interest_weight / max(len(interests), 1) * vector
+        if len(state.rows):
+            has = frame.has_vector[state.rows]
+            steps = np.arange(len(state.rows))[::-1]
+            decay = 0.5 ** (steps / self.config.user_vector_half_life)
+            weights = np.where(has, state.strength * decay, 0.0)
+            total += weights @ frame.vectors[state.rows]
+        norm = np.linalg.norm(total)
+        return total / norm if norm > 0 else None
+
+    def interest_vectors(self, tenant: str, stated: list[str]) -> dict[str, np.ndarray]:
+        """Embeddings of stated interests, cached in the store by text."""
+        interests = [i for i in dict.fromkeys(stated) if i.strip()]
+        if not interests:
+            return {}
+        records = [(f"interest:{text.lower()}", text) for text in interests]
+        refresh_vectors(self.store, self.embedder, tenant, INTEREST_SPACE, records)
+        rows = self.store.load_vectors(
+            tenant, INTEREST_SPACE, self.embedder.name, ref_ids=[ref for ref, _ in records]
+        )
+        by_ref = {row.ref_id: row.vector for row in rows}
+        return {text: by_ref[ref] for ref, text in records if ref in by_ref}
+
+    def _finish(
+        self, frame: ItemFrame, states: list[UserState], scored: Scored, request: RecommendRequest
+    ) -> list[Recommendation]:
+        chosen = _mmr(frame, scored.scores, request.k, request.diversity)
+        interests: dict[str, np.ndarray] = {}
+        for state in states:
+            interests.update(state.interests)
+        return [
+            Recommendation(
+                item=frame.items[row],
+                score=round(float(scored.scores[row]), 6),
+                reasons=reasons_for(
+                    row, frame, states[0], request, scored.standout.get(row, set()), interests
+                ),
+                sources=sorted(scored.proposed.get(row, set())),
+            )
+            for row in chosen
+        ]
+
+
+def _collaborative(
+    model: TrainedModel, frame: ItemFrame, state: UserState
+) -> dict[str, np.ndarray]:
+    """The trained model's sources for this user, mapped onto frame rows."""
+    position = [model.position.get(frame.ids[row], -1) for row in state.rows]
+    keep = np.array([p >= 0 for p in position], dtype=bool)
+    if not keep.any():
+        return {}
+    history = Histories.single(
+        len(model.item_ids),
+        np.array(position)[keep],
+        state.strength[keep],
+        state.rating[keep],
+        state.time[keep],
+        ref_time=float(state.time.max()),
+    )
+    sources = model.sources(history)
+    frame_to_model = np.array([model.position.get(item_id, -1) for item_id in frame.ids])
+    inside = frame_to_model >= 0
+    found = {}
+    for name, values in sources.items():
+        mapped = np.full(len(frame), np.nan)
+        mapped[inside] = values[0][frame_to_model[inside]]
+        found[f"cf:{name}"] = mapped
+    return found
+
+
+def _top(values: np.ndarray, n: int) -> np.ndarray:
+    finite = np.flatnonzero(np.isfinite(values))
+    if finite.size <= n:
+        return finite
+    part = np.argpartition(-values[finite], n)[:n]
+    return finite[part]
+
+
+def _mmr(frame: ItemFrame, scores: np.ndarray, k: int, diversity: float) -> list[int]:
+    """Maximal marginal relevance: each pick trades score against similarity (shared
+    categories, and text similarity) to what is already picked."""
+    pool = _top(scores, max(k * 5, 50))
+    pool = pool[np.argsort(-scores[pool], kind="stable")]
+    if diversity <= 0 or pool.size <= 1:
+        return pool[:k].tolist()
+    chosen: list[int] = []
+    remaining = pool.tolist()
+    while remaining and len(chosen) < k:
+        best_row, best_value = remaining[0], -np.inf
+        for row in remaining:
+            penalty = max((_similarity(frame, row, other) for other in chosen), default=0.0)
+            value = (1 - diversity) * scores[row] - diversity * penalty
+            if value > best_value:
+                best_row, best_value = row, value
+        chosen.append(best_row)
+        remaining.remove(best_row)
+    return chosen
+
+
+def _similarity(frame: ItemFrame, a: int, b: int) -> float:
+    ca, cb = set(frame.categories[a]), set(frame.categories[b])
+    overlap = len(ca & cb) / len(ca | cb) if ca and cb else 0.0
+    text = (
+        float(frame.vectors[a] @ frame.vectors[b])
+        if (frame.has_vector[a] and frame.has_vector[b])
+        else 0.0
+    )
+    return 0.5 * overlap + 0.5 * max(text, 0.0)

@@ -1,0 +1,50 @@
+"""How much each kind of event says about what a user wants."""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rapport.core.models import Event
+
+
+class SignalWeights(BaseModel):
+    """Signal strength per event type (seed 004's rewards by default). Positive means "more
+    like this", negative "less like this"; types not listed carry no signal."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "purchase": 1.0,
+            "enroll": 1.0,
+            "complete": 1.0,
+            "like": 1.0,
+            "save": 0.5,
+            "click": 0.1,
+            "view": 0.05,
+            "dismiss": -0.5,
+            "dislike": -1.0,
+        }
+    )
+    """Strength of each event type."""
+    rating_positive: float = 4.0
+    """A `rate` event at or above this value is a positive signal of strength 1."""
+    rating_negative: float = 2.5
+    """A `rate` event at or below this value is a negative signal (-0.5 at the scale's
+    floor); ratings between the two thresholds are a weak positive (they were watched)."""
+
+    def strength(self, event: Event) -> float:
+        return self.of(event.type, event.value)
+
+    def of(self, event_type: str, value: float | None) -> float:
+        if event_type == "rate":
+            if value is None or math.isnan(value):
+                return 0.0
+            if value >= self.rating_positive:
+                return 1.0
+            if value <= self.rating_negative:
+                return -0.5
+            return 0.1
+        return self.weights.get(event_type, 0.0)

@@ -1,0 +1,98 @@
+"""What one user's history says, aligned with the catalogue frame, built per request."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rapport.core.models import Event, User
+from rapport.services.recommend.context import LEVELS
+from rapport.services.recommend.frame import ItemFrame
+from rapport.services.recommend.signals import SignalWeights
+
+EXCLUDE_STRENGTH = 0.5  # items the user acted on at least this strongly (or rated) are "seen"
+
+
+@dataclass
+class UserState:
+    user: User
+    events: list[Event]
+    """Events about catalogue items, oldest first."""
+    rows: np.ndarray
+    """Frame row of each event."""
+    strength: np.ndarray
+    rating: np.ndarray
+    time: np.ndarray
+    seen: np.ndarray
+    """Frame mask of items not to recommend again (rated, bought, liked, dismissed...)."""
+    positives: list[int] = field(default_factory=list)
+    """Frame rows with positive net signal, most recent first."""
+    liked: list[int] = field(default_factory=list)
+    """Frame rows with a clearly positive signal (a like, save, purchase, good rating),
+    most recent first: what "because you liked X" may name."""
+    averse_categories: set[str] = field(default_factory=set)
+    interests: dict[str, np.ndarray] = field(default_factory=dict)
+    """Stated interests and their embeddings."""
+
+    @property
+    def interactions(self) -> int:
+        return len({*self.rows.tolist()})
+
+    @classmethod
+    def build(
+        cls,
+        user: User,
+        events: list[Event],
+        frame: ItemFrame,
+        signals: SignalWeights,
+        aversion_min: int = 2,
+    ) -> UserState:
+        known = [e for e in events if e.item_id is not None and e.item_id in frame.position]
+        known.sort(key=lambda e: e.timestamp)
+        rows = np.array([frame.position[e.item_id] for e in known], dtype=np.int64)  # type: ignore[index]
+        strength = np.array([signals.strength(e) for e in known], dtype=np.float32)
+        rating = np.array(
+            [e.value if e.type == "rate" and e.value is not None else np.nan for e in known],
+            dtype=np.float32,
+        )
+        times = np.array([e.timestamp.timestamp() for e in known], dtype=np.float64)
+        seen = np.zeros(len(frame), dtype=bool)
+        strong = (np.abs(strength) >= EXCLUDE_STRENGTH) | ~np.isnan(rating)
+        seen[rows[strong]] = True
+        net: dict[int, float] = {}
+        for row, value in zip(rows.tolist(), strength.tolist(), strict=True):
+            net[row] = net.get(row, 0.0) + value
+        newest_first = list(dict.fromkeys(reversed(rows.tolist())))
+        return cls(
+            user=user,
+            events=known,
+            rows=rows,
+            strength=strength,
+            rating=rating,
+            time=times,
+            seen=seen,
+            positives=[row for row in newest_first if net[row] > 0],
+            liked=[row for row in newest_first if net[row] >= EXCLUDE_STRENGTH],
+            averse_categories=_aversions(net, frame, aversion_min),
+        )
+
+    def level(self) -> int | None:
+        """The user's typical skill level (rounded mean over stated skills)."""
+        levels = [LEVELS[s.level] for s in self.user.profile.skills if s.level in LEVELS]
+        return round(sum(levels) / len(levels)) if levels else None
+
+
+def _aversions(net: dict[int, float], frame: ItemFrame, minimum: int) -> set[str]:
+    """Categories the user has only rejected: at least `minimum` negative items and no
+    positive one. Their items are not recommended until the user's view changes."""
+    negative: Counter[str] = Counter()
+    positive: Counter[str] = Counter()
+    for row, value in net.items():
+        for category in frame.categories[row]:
+            if value < 0:
+                negative[category] += 1
+            elif value > 0:
+                positive[category] += 1
+    return {c for c, n in negative.items() if n >= minimum and positive[c] == 0}
