@@ -116,7 +116,9 @@ def build_insights(
         negatives=sum(1 for _, s in strengths if s < 0),
         categories=categories.top(config.top),
         tags=tags.top(config.top),
-        attributes={key: tally.top(config.top) for key, tally in sorted(attributes.items())},
+        attributes={
+            key: top for key, tally in sorted(attributes.items()) if (top := tally.top(config.top))
+        },
         decades=decades.top(config.top),
         rating_style=_rating_style([e.value for e in events if e.type == "rate" and e.value]),
         diversity=_diversity(strengths, items),

@@ -5,13 +5,13 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from rapport.core.errors import InvalidInput, RapportError
-from rapport.interfaces.cli import bench
+from rapport.interfaces.cli import bench, recommend
+from rapport.interfaces.cli.common import JsonFlag, fail, run, state
 from rapport.interfaces.cli.output import console, errors, print_json, progress_bar
 
 app = typer.Typer(
@@ -22,26 +22,7 @@ app = typer.Typer(
 )
 
 app.add_typer(bench.app, name="bench")
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-class State:
-    """Global options, turned into an `Engine` only by commands that need one."""
-
-    def __init__(self) -> None:
-        self.options: dict[str, Any] = {}
-        self._engine: Any = None
-
-    def engine(self) -> Any:
-        if self._engine is None:
-            from rapport.engine import Engine
-
-            self._engine = Engine(**self.options)
-        return self._engine
-
-
-state = State()
+recommend.register(app)
 
 
 @app.callback()
@@ -65,25 +46,6 @@ def main(
     # Progress bars tell people what happens; structured logs only when asked for.
     level = "info" if verbose else "warning"
     state.options = {"data": data, "database_url": db, "tenant": tenant, "log_level": level}
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    errors.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(code)
-
-
-def run(action: Any) -> Any:
-    """Run an engine call, turning engine errors into a message and a non-zero exit."""
-    try:
-        return action()
-    except InvalidInput as exc:
-        for error in exc.errors[:20]:
-            errors.print(f"[red]invalid:[/red] {error}", highlight=False)
-        if len(exc.errors) > 20:
-            errors.print(f"... and {len(exc.errors) - 20} more")
-        raise fail(f"{len(exc.errors)} invalid record(s); nothing was written", 2) from exc
-    except (RapportError, FileNotFoundError, ValueError) as exc:
-        raise fail(str(exc)) from exc
 
 
 @app.command()
