@@ -148,3 +148,33 @@ def test_api_key_required_when_configured(keyed_engine: Engine) -> None:
         assert http.get("/items", headers={"X-API-Key": "s3cret"}).status_code == 200
         bearer = {"Authorization": "Bearer s3cret"}
         assert http.get("/items", headers=bearer).status_code == 200
+
+
+def test_recommendations_group_and_insights_over_http(live: LiveServer) -> None:
+    with httpx.Client(base_url=live.url, timeout=60) as http:
+        http.post("/items/batch", json=ITEMS)
+        http.post("/users", json={"id": "ana", "profile": {"interests": ["python"]}})
+        http.post("/users", json={"id": "bo", "profile": {"interests": ["music"]}})
+        http.post("/events", json={"user_id": "bo", "item_id": "jazz", "type": "like"})
+        recs = http.get("/users/ana/recommendations", params={"k": 2, "kind": "course"})
+        assert recs.status_code == 200
+        body = recs.json()
+        assert body[0]["item_id"] in {"py", "pandas"}
+        assert all(r["item"]["kind"] == "course" and r["reasons"] is not None for r in body)
+        near = http.get(
+            "/users/ana/recommendations", params={"lat": 38.711, "lon": -9.137, "radius_km": 1}
+        ).json()
+        assert [r["item_id"] for r in near] == ["jazz"]
+        assert "right here" in near[0]["reasons"] or any(
+            "km away" in reason for reason in near[0]["reasons"]
+        )
+        group = http.post(
+            "/recommendations/group", json={"user_ids": ["ana", "bo"], "request": {"k": 2}}
+        ).json()
+        assert len(group) == 2 and "jazz" not in [r["item_id"] for r in group]
+        insights = http.get("/users/bo/insights").json()
+        assert insights["categories"][0]["value"] == "music"
+        missing = http.get("/users/nobody/recommendations")
+        assert missing.status_code == 404
+        bad = http.get("/users/ana/recommendations", params={"radius_km": 2})
+        assert bad.status_code == 422

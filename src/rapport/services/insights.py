@@ -149,10 +149,10 @@ def _rating_style(values: list[float]) -> RatingStyle:
     mean = sum(values) / len(values)
     spread = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
     top = max(values)
-    # Relative to the scale seen (MovieLens tops at 5): above 80% is generous.
+    # Relative to the scale seen (MovieLens tops at 5): a mean of 3.75 of 5 is generous.
     scale = 5.0 if top <= 5 else 10.0 if top <= 10 else top
     ratio = mean / scale
-    style = "generous" if ratio >= 0.8 else "harsh" if ratio < 0.6 else "balanced"
+    style = "generous" if ratio >= 0.75 else "harsh" if ratio < 0.55 else "balanced"
     return RatingStyle(count=len(values), mean=round(mean, 3), spread=round(spread, 3), style=style)
 
 
