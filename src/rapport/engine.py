@@ -12,7 +12,7 @@ from typing import Any, Literal
 from rapport.core.config import Settings
 from rapport.core.errors import FieldError
 from rapport.core.logging import configure_logging
-from rapport.core.models import Event, Item, Page, User
+from rapport.core.models import Event, Item, Page, User, utcnow
 from rapport.core.store.repository import ItemQuery, Store
 from rapport.core.vectors.embedders import Embedder, make_embedder
 from rapport.core.vectors.index import VectorIndex, make_index
@@ -25,10 +25,18 @@ from rapport.services.ingest import (
     validate,
 )
 from rapport.services.insights import Insights, InsightsConfig, build_insights
-from rapport.services.recommend.artifacts import ModelRegistry
+from rapport.services.recommend.artifacts import (
+    ModelRegistry,
+    TrainedModel,
+    list_versions,
+    read_manifest,
+    save_model,
+)
 from rapport.services.recommend.context import RecommendRequest
 from rapport.services.recommend.frame import FrameCache
+from rapport.services.recommend.interactions import Interactions
 from rapport.services.recommend.recommender import Recommendation, Recommender
+from rapport.services.recommend.training import TrainingConfig, train
 
 RecordKind = Literal["items", "users", "events"]
 Progress = Callable[[int], None]
@@ -227,6 +235,53 @@ class Engine:
         """One list for several users at once (least misery blended with the mean)."""
         request = request or RecommendRequest.model_validate(options)
         return self.recommender.recommend_group(self.tenant(tenant), list(user_ids), request)
+
+    def interactions(self, *, tenant: str | None = None) -> Interactions:
+        """Every event of the tenant, aggregated per (user, item): the training input."""
+        tenant = self.tenant(tenant)
+        events = self.store.list_events(tenant)
+        return Interactions.from_events(events, self.recommender.config.signals)
+
+    def train(
+        self,
+        *,
+        tenant: str | None = None,
+        config: TrainingConfig | None = None,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:
+        """Fit the recommender on all events, choosing its settings on a time-ordered
+        validation split; the new version serves immediately. Returns its manifest."""
+        tenant = self.tenant(tenant)
+        events = self.store.count_events(tenant)
+        data = self.interactions(tenant=tenant)
+        if len(data) == 0:
+            raise ValueError(f"tenant '{tenant}' has no item events to train on")
+        result = train(data, config, progress)
+        now = utcnow()
+        manifest = {
+            "version": now.strftime("%Y%m%dT%H%M%S%fZ"),
+            "created_at": now.isoformat(),
+            "tenant": tenant,
+            "training": {"events": events, **result.stats, "seconds": round(result.seconds, 2)},
+            "validation": {
+                "ndcg@10": round(result.validation_ndcg, 5),
+                "baseline_ndcg@10": round(result.baseline_ndcg, 5),
+                "configurations_tried": len(result.tried),
+            },
+            "weights": result.model.weights(),
+            "core": result.model.state.core_kind,
+        }
+        save_model(self.settings.data, tenant, TrainedModel(result.model, manifest))
+        return read_manifest(self.settings.data, tenant) or manifest
+
+    def model_info(
+        self, *, tenant: str | None = None, version: str | None = None
+    ) -> dict[str, Any] | None:
+        """The manifest of the current (or a named) trained model; None before training."""
+        return read_manifest(self.settings.data, self.tenant(tenant), version)
+
+    def model_versions(self, *, tenant: str | None = None) -> list[str]:
+        return list_versions(self.settings.data, self.tenant(tenant))
 
     def insights(
         self, user_id: str, *, tenant: str | None = None, config: InsightsConfig | None = None

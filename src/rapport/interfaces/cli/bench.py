@@ -54,3 +54,42 @@ def ingest(
     )
     console.print(table)
     console.print(f"rapport / bare sqlite3 time ratio: {result.ratio_to_baseline:.2f}x")
+
+
+@app.command()
+def recommend(
+    movielens: Annotated[Path, typer.Option(help="MovieLens folder (ratings.csv).")] = (
+        DEFAULT_MOVIELENS
+    ),
+    peers: Annotated[
+        list[str] | None,
+        typer.Option(help="Peers to run (default: popularity, itemknn, bpr, als, ease)."),
+    ] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write a bar chart (PNG) here.")] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Time split of MovieLens; tuned peers and rapport's trained recommender on the same
+    split; NDCG@10, Recall@20, coverage, novelty and the ratio to the best peer."""
+    from rapport.bench.recommend import bench_recommend, print_runs, ratios
+
+    runs = bench_recommend(movielens, peers)
+    if json_out:
+        ratio = ratios(runs)
+        print_json(
+            [
+                {
+                    "model": r.name,
+                    **r.metrics.as_dict(),
+                    "fit_seconds": r.fit_seconds,
+                    "ratio_to_best_peer": ratio[r.name],
+                    "params": r.params,
+                }
+                for r in runs
+            ]
+        )
+    else:
+        print_runs(runs)
+    if plot is not None:
+        from rapport.bench.plots import bar_chart
+
+        bar_chart({r.name: r.metrics.ndcg_at_10 for r in runs}, "NDCG@10 on MovieLens", plot)

@@ -126,6 +126,102 @@ def insights(user_id: str, json_out: JsonFlag = False) -> None:
     console.print(table)
 
 
+def train_command(json_out: JsonFlag = False) -> None:
+    """Train the recommender on all events of the tenant (settings chosen automatically)."""
+    from rapport.services.recommend.training import SEARCH_SPACE
+
+    engine = run(state.engine)
+    steps = sum(len(v) for v in SEARCH_SPACE.values()) * 2
+    with progress_bar("train (configurations tried)", steps) as advance:
+        manifest = run(lambda: engine.train(progress=advance))
+    if json_out:
+        print_json(manifest)
+        return
+    _show_manifest(manifest)
+
+
+def _show_manifest(manifest: dict[str, Any]) -> None:
+    training, validation = manifest["training"], manifest["validation"]
+    console.print(
+        f"model [bold]{manifest['version']}[/bold] for tenant {manifest['tenant']} "
+        f"({manifest['core']} core), trained in {training['seconds']} s on "
+        f"{training['interactions']} interactions, {training['users']} users, "
+        f"{training['modelled_items']} of {training['items']} items"
+    )
+    console.print(
+        f"validation NDCG@10 {validation['ndcg@10']:.4f} (plain EASE start: "
+        f"{validation['baseline_ndcg@10']:.4f}; "
+        f"{validation['configurations_tried']} configurations tried)"
+    )
+    table = Table("setting", "value")
+    for key, value in manifest["config"].items():
+        table.add_row(key, str(value))
+    for key, value in manifest["weights"].items():
+        table.add_row(f"weight of {key}", str(value))
+    console.print(table)
+
+
+model_app = typer.Typer(help="Trained recommender models.", no_args_is_help=True)
+
+
+@model_app.command("show")
+def model_show(
+    version: Annotated[str | None, typer.Option(help="A version (default: current).")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """The current model: chosen settings, blend weights and validation scores."""
+    engine = run(state.engine)
+    manifest = engine.model_info(version=version)
+    if manifest is None:
+        raise fail("no trained model yet: run `rapport train`")
+    if json_out:
+        print_json(manifest)
+    else:
+        _show_manifest(manifest)
+
+
+@model_app.command("list")
+def model_list(json_out: JsonFlag = False) -> None:
+    """Every stored model version, oldest first."""
+    engine = run(state.engine)
+    versions = engine.model_versions()
+    if json_out:
+        print_json(versions)
+    else:
+        current = (engine.model_info() or {}).get("version")
+        for version in versions:
+            console.print(version + ("  (current)" if version == current else ""))
+
+
+eval_app = typer.Typer(help="Offline evaluation on the imported data.", no_args_is_help=True)
+
+
+@eval_app.command("recommend")
+def eval_recommend(
+    peers: Annotated[
+        list[str] | None,
+        typer.Option(help="Also evaluate these peers: popularity, itemknn, ease, als, bpr."),
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Per user, newest 20% held out; train on the rest; NDCG@10, Recall@20, coverage and
+    novelty of rapport (and of the named peers) on the held-out part."""
+    from rapport.bench.recommend import evaluate_all, print_runs
+
+    engine = run(state.engine)
+    data = engine.interactions()
+    if len(data) == 0:
+        raise fail("no item events to evaluate on")
+    runs = run(lambda: evaluate_all(data, peers or []))
+    if json_out:
+        print_json([{"model": r.name, **r.metrics.as_dict(), "params": r.params} for r in runs])
+    else:
+        print_runs(runs)
+
+
 def register(app: typer.Typer) -> None:
     app.command()(recommend)
     app.command()(insights)
+    app.command("train")(train_command)
+    app.add_typer(model_app, name="model")
+    app.add_typer(eval_app, name="eval")

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from rapport.services.recommend.histories import Histories
 from rapport.services.recommend.interactions import Interactions
 
-# Scores for a block of users: (history rows, user indexes) -> dense scores.
-ScoreFn = Callable[[sp.csr_matrix, np.ndarray], np.ndarray]
+# Scores for a block of users: (their histories, their user indexes) -> dense scores over
+# the training catalogue.
+ScoreFn = Callable[[Histories, np.ndarray], np.ndarray]
 
 RELEVANT_SIGNAL = 0.5  # unrated events at least as strong as a save count as relevant
 
@@ -62,14 +64,14 @@ def evaluate(
     users = np.array(sorted(relevant), dtype=np.int32)
     seen = train.matrix(positive_only=False)
     seen.data[:] = 1.0
-    history = train.matrix()
     popularity = np.asarray((seen > 0).sum(axis=0)).ravel()
     share = popularity / max(popularity.sum(), 1)
     ndcg, recall, recommended, novelty = [], [], set(), []
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
     for start in range(0, len(users), block):
         rows = users[start : start + block]
-        scores = np.asarray(score(history[rows], rows), dtype=np.float64)
+        histories = Histories.from_interactions(train, rows)
+        scores = np.asarray(score(histories, rows), dtype=np.float64)
         scores[seen[rows].nonzero()] = -np.inf
         top = np.argpartition(-scores, k, axis=1)[:, :k]
         order = np.take_along_axis(scores, top, axis=1).argsort(axis=1)[:, ::-1]

@@ -77,6 +77,8 @@ class Scored:
 
 
 def _label(source: str) -> str:
+    if source == "cf:trending":
+        return "trending"
     return "collaborative" if source.startswith("cf:") else source
 
 
@@ -162,7 +164,7 @@ class Recommender:
             allowed &= ~state.seen
         for category in state.averse_categories:
             allowed &= ~frame.with_label("category", category)
-        sources = self._sources(tenant, frame, state)
+        sources = self._sources(tenant, frame, state, request.moment().timestamp())
         warm = state.interactions >= self.config.cold_start_below
         weights = self._weights(tenant, warm, sources)
         scored = Scored(np.full(len(frame), -np.inf))
@@ -207,10 +209,12 @@ class Recommender:
         }
         if model is None:
             return {**weights, "popularity": 0.4, "trending": 0.3, "new": 0.05}
-        learned = {f"cf:{name}": w for name, w in model.weights.items()}
+        learned = {f"cf:{name}": w for name, w in model.model.weights().items()}
         return {**weights, **learned, "new": 0.05}
 
-    def _sources(self, tenant: str, frame: ItemFrame, state: UserState) -> dict[str, np.ndarray]:
+    def _sources(
+        self, tenant: str, frame: ItemFrame, state: UserState, now: float
+    ) -> dict[str, np.ndarray]:
         """Raw scores per source over frame rows (NaN where a source has nothing to say)."""
         found: dict[str, np.ndarray] = {}
         user_vector = self._user_vector(tenant, frame, state)
@@ -223,13 +227,12 @@ class Recommender:
         stats = self.popularity.get(tenant, frame)
         found["popularity"] = stats.popularity.astype(np.float64)
         found["trending"] = stats.trending.astype(np.float64)
-        now = np.datetime64("now").astype("datetime64[s]").astype(float)
         age_days = (now - frame.created) / 86400
         fresh = np.clip(1 - age_days / self.config.new_item_days, 0, 1)
         found["new"] = np.where(np.isnan(fresh), 0.0, fresh)
         model = self.models.get(tenant)
         if model is not None and state.events:
-            found.update(_collaborative(model, frame, state))
+            found.update(_collaborative(model, frame, state, now))
         return found
 
     def _user_vector(self, tenant: str, frame: ItemFrame, state: UserState) -> np.ndarray | None:
@@ -283,7 +286,7 @@ class Recommender:
 
 
 def _collaborative(
-    model: TrainedModel, frame: ItemFrame, state: UserState
+    model: TrainedModel, frame: ItemFrame, state: UserState, now: float
 ) -> dict[str, np.ndarray]:
     """The trained model's sources for this user, mapped onto frame rows."""
     position = [model.position.get(frame.ids[row], -1) for row in state.rows]
@@ -296,9 +299,9 @@ def _collaborative(
         state.strength[keep],
         state.rating[keep],
         state.time[keep],
-        ref_time=float(state.time.max()),
+        ref_time=now,
     )
-    sources = model.sources(history)
+    sources = model.model.sources(history)
     frame_to_model = np.array([model.position.get(item_id, -1) for item_id in frame.ids])
     inside = frame_to_model >= 0
     found = {}

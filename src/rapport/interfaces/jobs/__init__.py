@@ -1,0 +1,1 @@
+"""Background jobs: in embedded mode an in-process scheduler runs them."""

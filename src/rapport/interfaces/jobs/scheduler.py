@@ -1,0 +1,64 @@
+"""The in-process job scheduler: periodic checks that retrain when enough feedback arrived."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+import structlog
+
+if TYPE_CHECKING:
+    from rapport.engine import Engine
+
+log = structlog.get_logger(__name__)
+
+
+class RetrainJob:
+    """Every `interval` seconds, retrain each tenant whose event count grew by at least
+    `min_new_events` and `min_growth` (a share) since its current model was trained."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        interval: float = 300.0,
+        min_new_events: int = 500,
+        min_growth: float = 0.1,
+    ) -> None:
+        self.engine = engine
+        self.interval = interval
+        self.min_new_events = min_new_events
+        self.min_growth = min_growth
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="rapport-retrain", daemon=True)
+
+    def due(self, tenant: str) -> bool:
+        events = self.engine.store.count_events(tenant)
+        info = self.engine.model_info(tenant=tenant)
+        trained_on = int(info["training"]["events"]) if info else 0
+        new = events - trained_on
+        return new >= self.min_new_events and new >= self.min_growth * max(trained_on, 1)
+
+    def run_once(self) -> list[str]:
+        """Retrain every tenant that is due; returns their names."""
+        done = []
+        for tenant in self.engine.store.tenants():
+            if self.due(tenant):
+                log.info("retraining", tenant=tenant)
+                self.engine.train(tenant=tenant)
+                done.append(tenant)
+        return done
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.run_once()
+            except Exception:  # a failed run must not kill the scheduler
+                log.exception("retraining failed")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
