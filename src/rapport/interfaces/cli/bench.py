@@ -93,3 +93,26 @@ def recommend(
         from rapport.bench.plots import bar_chart
 
         bar_chart({r.name: r.metrics.ndcg_at_10 for r in runs}, "NDCG@10 on MovieLens", plot)
+
+
+@app.command()
+def latency(
+    movielens: Annotated[Path, typer.Option(help="MovieLens folder.")] = DEFAULT_MOVIELENS,
+    requests: Annotated[int, typer.Option(help="Requests per measurement.")] = 1000,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """p50/p99 latency of one recommendation (k=10) in process and over REST."""
+    from rapport.bench.latency import bench_latency
+
+    timings, info = bench_latency(movielens, requests)
+    if json_out:
+        print_json({"timings": [vars(t) for t in timings], **info})
+        return
+    peer = timings[0].p99_ms
+    table = Table("measurement", "requests", "p50 ms", "p99 ms", "p99 vs peer")
+    for t in timings:
+        table.add_row(
+            t.name, str(t.requests), f"{t.p50_ms:.2f}", f"{t.p99_ms:.2f}", f"{t.p99_ms / peer:.1f}x"
+        )
+    console.print(table)
+    console.print(f"catalogue: {info['items']} items; training took {info['train_seconds']} s")

@@ -1,0 +1,205 @@
+"""`KnowledgeBase`: each tenant's documents, chunked, stored and embedded for retrieval."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import structlog
+
+from rapport.core.errors import FieldError, InvalidInput
+from rapport.core.models import Chunk, Document, Page
+from rapport.core.store.documents import (
+    CHUNK_SPACE,
+    DocumentStore,
+    DocumentSummary,
+    document_hash,
+)
+from rapport.core.store.repository import Progress, Store
+from rapport.core.vectors.embedders import Embedder
+from rapport.core.vectors.index import VectorIndex
+from rapport.core.vectors.refresh import refresh_vectors
+from rapport.services.knowledge.chunking import Chunker, ChunkingConfig
+from rapport.services.knowledge.loaders import Labelled, load_paths, record_documents
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class KnowledgeReport:
+    """What one call adding documents did."""
+
+    added: int = 0
+    """Documents that were new."""
+    updated: int = 0
+    """Documents whose content changed: re-chunked, their old chunks replaced."""
+    unchanged: int = 0
+    """Documents identical to the stored ones: left untouched, nothing embedded."""
+    chunks: int = 0
+    """Chunks written for the added and updated documents."""
+    embedded: int = 0
+    """Chunk texts sent to the embedder; texts already embedded before are reused."""
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ChunkHit:
+    chunk: Chunk
+    score: float
+
+
+# Module-level aliases: inside `KnowledgeBase`, `list` is the listing method.
+ChunkIds = list[str]
+Hits = list[ChunkHit]
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What represents a chunk in vector space: its document title, then its text."""
+    title = chunk.metadata.get("title") or ""
+    return f"{title}\n\n{chunk.text}" if title else chunk.text
+
+
+class KnowledgeBase:
+    """Documents per tenant: loading, chunking, storing and keeping chunk vectors fresh.
+
+    Re-adding an unchanged document does nothing; a changed one is re-chunked and only
+    chunks whose text changed are embedded again.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        index: VectorIndex,
+        config: ChunkingConfig | None = None,
+        *,
+        batch_size: int = 32,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.index = index
+        self.documents = DocumentStore(store)
+        self.chunker = Chunker(config)
+        self.batch_size = batch_size
+        """Documents written (one transaction) and embedded per step."""
+
+    # -- adding ----------------------------------------------------------------------------
+
+    def add_paths(
+        self, tenant: str, paths: Sequence[Path | str], progress: Progress | None = None
+    ) -> KnowledgeReport:
+        """Add .txt, .md, .html, .pdf, .docx and .jsonl files; folders are walked."""
+        return self.add_documents(tenant, load_paths(paths), progress)
+
+    def add_records(
+        self,
+        tenant: str,
+        records: Iterable[dict[str, Any] | Document],
+        progress: Progress | None = None,
+    ) -> KnowledgeReport:
+        """Add documents given as `{"id", "title", "text", "source", "metadata"}` records."""
+        return self.add_documents(tenant, record_documents(records), progress)
+
+    def add_documents(
+        self, tenant: str, documents: Sequence[Labelled], progress: Progress | None = None
+    ) -> KnowledgeReport:
+        """Store `(label, document)` pairs; `progress` advances once per document.
+
+        Every document is checked before anything is written, so bad input writes nothing.
+        """
+        _check(documents)
+        stored = self.documents.document_hashes(tenant, [doc.id for _, doc in documents])
+        report = KnowledgeReport()
+        changed: list[Document] = []
+        for _, document in documents:
+            if stored.get(document.id) == document_hash(document):
+                report.unchanged += 1
+            else:
+                changed.append(document)
+        if progress and report.unchanged:
+            progress(report.unchanged)
+        for start in range(0, len(changed), self.batch_size):
+            batch = changed[start : start + self.batch_size]
+            entries = [(document, self.chunker.split(document)) for document in batch]
+            self.documents.upsert_documents(tenant, entries)
+            report.embedded += self._refresh(tenant, [c for _, cs in entries for c in cs])
+            report.chunks += sum(len(cs) for _, cs in entries)
+            for document in batch:
+                if document.id in stored:
+                    report.updated += 1
+                else:
+                    report.added += 1
+            if progress:
+                progress(len(batch))
+        if changed:
+            log.info("knowledge added", tenant=tenant, **report.as_dict())
+        return report
+
+    def index(self, tenant: str, progress: Progress | None = None) -> int:
+        """Embed every chunk whose vector is missing or stale (e.g. after a model change);
+        returns how many texts were embedded."""
+        return self._refresh(tenant, self.documents.all_chunks(tenant), progress)
+
+    def _refresh(
+        self, tenant: str, chunks: Sequence[Chunk], progress: Progress | None = None
+    ) -> int:
+        records = [(chunk.id, embedding_text(chunk)) for chunk in chunks]
+        return refresh_vectors(
+            self.store, self.embedder, tenant, CHUNK_SPACE, records, progress=progress
+        )
+
+    # -- reading and removing -------------------------------------------------------------
+
+    def list(self, tenant: str, limit: int = 50, offset: int = 0) -> Page[DocumentSummary]:
+        return self.documents.list_documents(tenant, limit=limit, offset=offset)
+
+    def get(self, tenant: str, document_id: str) -> Document:
+        return self.documents.get_document(tenant, document_id)
+
+    def remove(self, tenant: str, document_id: str) -> dict[str, int]:
+        """Delete a document with its chunks and their vectors; returns what was removed."""
+        return self.documents.delete_document(tenant, document_id)
+
+    # -- retrieval inputs -------------------------------------------------------------------
+
+    def chunk_vectors(self, tenant: str) -> tuple[ChunkIds, np.ndarray]:
+        """Ids of the tenant's embedded chunks (sorted) and their unit vectors, row by row."""
+        rows = sorted(
+            self.store.load_vectors(tenant, CHUNK_SPACE, self.embedder.name),
+            key=lambda row: row.ref_id,
+        )
+        if not rows:
+            return [], np.zeros((0, self.embedder.dim), dtype=np.float32)
+        matrix = np.vstack([row.vector for row in rows]).astype(np.float32)
+        return [row.ref_id for row in rows], matrix
+
+    def dense_search(self, tenant: str, query: str, k: int = 5) -> Hits:
+        """Chunks nearest to `query` by embedding alone (a stand-in for the hybrid retriever)."""
+        vector = self.embedder.embed([query])[0]
+        hits = self.index.search(tenant, CHUNK_SPACE, vector, k)
+        # An in-memory index can briefly hold chunks deleted elsewhere: keep stored ones only.
+        found = {c.id: c for c in self.documents.get_chunks(tenant, [i for i, _ in hits])}
+        return [ChunkHit(found[i], score) for i, score in hits if i in found]
+
+
+def _check(documents: Sequence[Labelled]) -> None:
+    """Reject repeated ids and documents without text, naming each offending record."""
+    errors: list[FieldError] = []
+    first: dict[str, str] = {}
+    for label, document in documents:
+        if document.id in first:
+            errors.append(
+                FieldError(label, "id", f"'{document.id}' is also the id of {first[document.id]}")
+            )
+        else:
+            first[document.id] = label
+        if not document.text.strip():
+            hint = " (a scanned PDF needs OCR first)" if label.lower().endswith(".pdf") else ""
+            errors.append(FieldError(label, "text", "no text found" + hint))
+    if errors:
+        raise InvalidInput(errors)
