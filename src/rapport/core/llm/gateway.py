@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
@@ -266,7 +266,12 @@ class LLMGateway:
         self._require_available()
         started = time.perf_counter()
         key = self._key(
-            cache, "structured", messages, temperature, max_tokens, schema=schema.model_json_schema()
+            cache,
+            "structured",
+            messages,
+            temperature,
+            max_tokens,
+            schema=schema.model_json_schema(),
         )
         hit = self._cached(key, "structured", started)
         if hit is not None:
@@ -302,10 +307,12 @@ class LLMGateway:
         *,
         temperature: float = 0.0,
         max_tokens: int | None = 1024,
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         """Text deltas as they arrive. The stream is opened here, up to its first token, so a
         provider that fails before then is retried or skipped and errors surface at the call;
-        a break after the first token raises `LLMUnavailable` from the iterator."""
+        a break after the first token raises `LLMUnavailable` from the iterator. Iterate to
+        the end or `close()` the iterator: that releases the connection and records metrics.
+        Streams are never cached."""
         self._require_available()
 
         def open_stream(client: OpenAI, provider: ProviderConfig) -> _OpenStream:
@@ -328,7 +335,7 @@ class LLMGateway:
         sent = self._send("stream", open_stream)
         return self._relay(sent)
 
-    def _relay(self, sent: _Sent[_OpenStream]) -> Iterator[str]:
+    def _relay(self, sent: _Sent[_OpenStream]) -> Generator[str, None, None]:
         opened, provider = sent.value, sent.provider
         error: str | None = None
         try:
@@ -428,7 +435,9 @@ class LLMGateway:
     def _backoff(self, attempt: int) -> float:
         return min(self.config.retry_base_delay * 2 ** (attempt - 1), self.config.retry_max_delay)
 
-    def _record_sent(self, operation: str, sent: _Sent[Any], usage: Usage, error: str | None) -> None:
+    def _record_sent(
+        self, operation: str, sent: _Sent[Any], usage: Usage, error: str | None
+    ) -> None:
         self.metrics.record(
             CallRecord(
                 operation=operation,
