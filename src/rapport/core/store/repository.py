@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import numpy as np
-from sqlalchemy import Connection, Engine, Table, and_, delete, func, or_, select
+from sqlalchemy import Connection, Engine, Table, and_, delete, event, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Select
 
@@ -66,6 +66,13 @@ class Store:
         self.url = url
         self.engine: Engine = open_database(url)
         migrate(self.engine)
+        self.writes = 0
+        """Committed write transactions made by this process: lets caches skip asking the
+        database whether anything changed when nothing here wrote."""
+        event.listen(self.engine, "commit", self._count_write)
+
+    def _count_write(self, _connection: Connection) -> None:
+        self.writes += 1
 
     @property
     def dialect(self) -> str:

@@ -12,6 +12,7 @@ from typing import Protocol
 import numpy as np
 from sqlalchemy import text
 
+from rapport.core.store.freshness import Freshness
 from rapport.core.store.repository import Store
 
 Hit = tuple[str, float]
@@ -41,14 +42,16 @@ class _Space:
     matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     count: int = 0
     newest: datetime | None = None
+    freshness: Freshness = field(default_factory=Freshness)
 
 
 class ExactIndex:
     """Brute-force search over an in-memory matrix, kept in step with the store.
 
-    Each search asks the store for the space's (count, newest update); only rows changed
-    since the last look are loaded, so new items are searchable without a rebuild, and
-    writes from other processes are seen too.
+    A search compares the space's (count, newest update) in the store with what is loaded
+    and loads only the rows changed since, so new items are searchable without a rebuild.
+    The comparison is skipped while this process wrote nothing for a second, so writes from
+    other processes show up within that second.
     """
 
     def __init__(self, store: Store, model: str) -> None:
@@ -61,35 +64,38 @@ class ExactIndex:
         with self._lock:
             key = (tenant, space)
             current = self._spaces.get(key) or _Space()
-            count, newest = self.store.vector_state(tenant, space, self.model)
-            if count == current.count and newest == current.newest:
+            writes = self.store.writes
+            if current.freshness.trusted(writes):
                 return current
-            incremental = current.newest is not None and count >= current.count
-            rows = self.store.load_vectors(
-                tenant, space, self.model, changed_after=current.newest if incremental else None
-            )
-            if not incremental:
-                current = _Space()
-            additions = []
-            matrix = current.matrix
-            for row in rows:
-                at = current.position.get(row.ref_id)
-                if at is None:
-                    current.position[row.ref_id] = len(current.ids)
-                    current.ids.append(row.ref_id)
-                    additions.append(row.vector)
-                else:
-                    matrix[at] = row.vector
-            if additions:
-                stacked = np.vstack(additions).astype(np.float32)
-                matrix = stacked if matrix.size == 0 else np.vstack([matrix, stacked])
-            current.matrix = matrix
-            current.newest = newest
-            current.count = len(current.ids)
-            if current.count != count:  # rows were deleted: reload from scratch next time
-                current.newest = None
+            count, newest = self.store.vector_state(tenant, space, self.model)
+            if count != current.count or newest != current.newest:
+                current = self._load(tenant, space, current, newest)
+                if current.count != count:  # rows were deleted: start again
+                    current = self._load(tenant, space, _Space(), newest)
+            current.freshness.mark(writes)
             self._spaces[key] = current
             return current
+
+    def _load(self, tenant: str, space: str, current: _Space, newest: datetime | None) -> _Space:
+        """Add or replace the rows changed since `current` was loaded."""
+        rows = self.store.load_vectors(tenant, space, self.model, changed_after=current.newest)
+        additions = []
+        for row in rows:
+            at = current.position.get(row.ref_id)
+            if at is None:
+                current.position[row.ref_id] = len(current.ids)
+                current.ids.append(row.ref_id)
+                additions.append(row.vector)
+            else:
+                current.matrix[at] = row.vector
+        if additions:
+            stacked = np.vstack(additions).astype(np.float32)
+            current.matrix = (
+                stacked if current.matrix.size == 0 else np.vstack([current.matrix, stacked])
+            )
+        current.newest = newest
+        current.count = len(current.ids)
+        return current
 
     def search(
         self,

@@ -9,6 +9,7 @@ from datetime import datetime
 import numpy as np
 
 from rapport.core.models import Item
+from rapport.core.store.freshness import Freshness
 from rapport.core.store.repository import Store
 from rapport.core.vectors.index import VectorIndex
 
@@ -99,26 +100,32 @@ class ItemFrame:
 
 class FrameCache:
     """Keeps one `ItemFrame` per tenant, rebuilt only when the tenant's items or item
-    vectors changed (checked with two cheap aggregate queries)."""
+    vectors changed (two cheap aggregate queries, skipped while nothing was written)."""
 
     def __init__(self, store: Store, index: VectorIndex, model: str) -> None:
         self.store = store
         self.index = index
         self.model = model
-        self._frames: dict[str, tuple[tuple[object, ...], ItemFrame]] = {}
+        self._frames: dict[str, tuple[tuple[object, ...], ItemFrame, Freshness]] = {}
         self._lock = threading.Lock()
 
     def get(self, tenant: str) -> ItemFrame:
+        writes = self.store.writes
+        cached = self._frames.get(tenant)
+        if cached and cached[2].trusted(writes):
+            return cached[1]
         state = (
             self.store.item_state(tenant),
             self.store.vector_state(tenant, ITEM_SPACE, self.model),
         )
-        cached = self._frames.get(tenant)
         if cached and cached[0] == state:
+            cached[2].mark(writes)
             return cached[1]
         with self._lock:
             items = self.store.all_items(tenant)
             vectors = self.index.vectors(tenant, ITEM_SPACE, [item.id for item in items])
             frame = ItemFrame.build(items, vectors)
-            self._frames[tenant] = (state, frame)
+            freshness = Freshness()
+            freshness.mark(writes)
+            self._frames[tenant] = (state, frame, freshness)
             return frame

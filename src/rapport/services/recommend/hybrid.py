@@ -32,6 +32,7 @@ from rapport.services.recommend.interactions import Interactions
 from rapport.services.recommend.models.als import ALS
 
 DAY = 86400.0
+CORE_CACHE_BYTES = 2 * 1024**3
 STRONG = 0.5  # signal strength of a "strong" interaction (rating >= threshold, save, buy)
 
 
@@ -154,7 +155,11 @@ class HybridModel:
         key = (cfg.regularization, cfg.gram_low_weight) if self.uses_ease else (0.0, 0.0)
         if key not in self._cores:
             if self.uses_ease:
-                self._cores = {key: self._ease(*key)}  # one dense matrix in memory at a time
+                weights = self._ease(*key)
+                # Keep earlier matrices while tuning revisits them, within a memory budget.
+                while self._cores and (len(self._cores) + 1) * weights.nbytes > CORE_CACHE_BYTES:
+                    self._cores.pop(next(iter(self._cores)))
+                self._cores[key] = weights
             else:
                 als = ALS({"factors": 128, "regularization": 10.0, "alpha": 1.0})
                 x = self._x_strong + cfg.gram_low_weight * (self._x_all - self._x_strong)

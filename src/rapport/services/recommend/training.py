@@ -43,7 +43,7 @@ class TrainingConfig(BaseModel):
     holdout: float = Field(default=0.2, gt=0, lt=1)
     """Share of each user's newest interactions used for validation."""
     search_space: dict[str, list[float]] = Field(default_factory=lambda: dict(SEARCH_SPACE))
-    passes: int = Field(default=2, ge=1)
+    passes: int = Field(default=3, ge=1)
     """Coordinate-ascent passes over the search space."""
     max_validation_users: int = Field(default=5000, ge=10)
     seed: int = 0
