@@ -411,14 +411,22 @@ class Store:
             return int(conn.scalar(statement) or 0)
 
     def item_signals(
-        self, tenant: str, since: datetime | None = None
+        self,
+        tenant: str,
+        since: datetime | None = None,
+        *,
+        user_id: str | None = None,
+        limit: int | None = None,
     ) -> list[tuple[str, str, float | None, datetime]]:
-        """(item_id, type, value, timestamp) of item events: the raw input of popularity."""
-        statement = select(
-            events.c.item_id, events.c.type, events.c.value, events.c.timestamp
-        ).where(events.c.tenant_id == tenant, events.c.item_id.is_not(None))
+        """(item_id, type, value, timestamp) of item events, newest first: the raw input of
+        popularity and of a user's state (lighter than whole `Event` records)."""
+        statement = select(events.c.item_id, events.c.type, events.c.value, events.c.timestamp)
+        statement = statement.where(events.c.tenant_id == tenant, events.c.item_id.is_not(None))
+        if user_id is not None:
+            statement = statement.where(events.c.user_id == user_id)
         if since is not None:
             statement = statement.where(events.c.timestamp >= since)
+        statement = statement.order_by(events.c.timestamp.desc(), events.c.id).limit(limit)
         with self.engine.connect() as conn:
             return [tuple(row) for row in conn.execute(statement)]  # type: ignore[misc]
 

@@ -27,6 +27,15 @@ class TrainedModel:
 
     def __post_init__(self) -> None:
         self.position = {item_id: i for i, item_id in enumerate(self.model.item_ids)}
+        self._frame_positions: tuple[list[str], np.ndarray] | None = None
+
+    def frame_positions(self, ids: list[str]) -> np.ndarray:
+        """Model position of each id (-1 when not modelled), cached for one catalogue."""
+        cached = self._frame_positions
+        if cached is None or cached[0] is not ids:
+            positions = np.array([self.position.get(i, -1) for i in ids], dtype=np.int64)
+            self._frame_positions = cached = (ids, positions)
+        return cached[1]
 
     @property
     def item_ids(self) -> list[str]:

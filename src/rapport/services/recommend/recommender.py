@@ -70,10 +70,22 @@ STANDOUT = 1.0  # z-score over the candidates above which a source is named in t
 @dataclass
 class Scored:
     scores: np.ndarray
-    proposed: dict[int, set[str]] = field(default_factory=dict)
-    """Per candidate row, the sources that proposed it."""
-    standout: dict[int, set[str]] = field(default_factory=dict)
-    """Per candidate row, the sources in which it scores well above the other candidates."""
+    proposed: dict[str, np.ndarray] = field(default_factory=dict)
+    """Per source label, a mask of the frame rows it proposed."""
+    standout: dict[str, np.ndarray] = field(default_factory=dict)
+    """Per source label, a mask of the rows scoring well above the other candidates."""
+
+    def mark(self, table: dict[str, np.ndarray], label: str, rows: np.ndarray) -> None:
+        mask = table.setdefault(label, np.zeros(len(self.scores), dtype=bool))
+        mask[rows] = True
+
+    def merge(self, other: Scored) -> None:
+        for mine, theirs in ((self.proposed, other.proposed), (self.standout, other.standout)):
+            for label, mask in theirs.items():
+                mine[label] = mine.get(label, np.zeros_like(mask)) | mask
+
+    def labels(self, table: dict[str, np.ndarray], row: int) -> set[str]:
+        return {label for label, mask in table.items() if mask[row]}
 
 
 def _label(source: str) -> str:
@@ -137,20 +149,15 @@ class Recommender:
         safe = np.where(np.isfinite(stacked), stacked, 0.0)
         group.scores[everyone] = (safe.mean(axis=0) + 0.5 * safe.min(axis=0))[everyone]
         for member in members:
-            for row, names in member.proposed.items():
-                group.proposed.setdefault(row, set()).update(names)
-            for row, names in member.standout.items():
-                group.standout.setdefault(row, set()).update(names)
+            group.merge(member)
         return self._finish(frame, states, group, request)
 
     # -- pieces ----------------------------------------------------------------------------
 
     def _state(self, tenant: str, user_id: str, frame: ItemFrame) -> UserState:
         user = self.store.get_user(tenant, user_id)
-        events = self.store.list_events(
-            tenant, user_id=user_id, newest_first=True, limit=self.config.history_limit
-        )
-        state = UserState.build(user, events, frame, self.config.signals)
+        signals = self.store.item_signals(tenant, user_id=user_id, limit=self.config.history_limit)
+        state = UserState.build(user, signals, frame, self.config.signals)
         state.interests = self.interest_vectors(tenant, user.profile.interests)
         return state
 
@@ -176,8 +183,7 @@ class Recommender:
                 np.where(allowed & np.isfinite(values), values, -np.inf), self.config.per_source
             )
             candidates[top] = True
-            for row in top.tolist():
-                scored.proposed.setdefault(row, set()).add(_label(name))
+            scored.mark(scored.proposed, _label(name), top)
         rows = np.flatnonzero(candidates)
         if rows.size == 0:
             return scored
@@ -191,8 +197,7 @@ class Recommender:
             filled = np.where(finite, part, np.nanmin(np.where(finite, part, np.nan)))
             z = standardise(filled[None, :])[0]
             total += weight * z
-            for row in rows[z >= STANDOUT].tolist():
-                scored.standout.setdefault(row, set()).add(_label(name))
+            scored.mark(scored.standout, _label(name), rows[z >= STANDOUT])
         span = total.max() - total.min()
         relevance = (total - total.min()) / span if span > 0 else np.full(rows.size, 0.5)
         relevance += context_scores(frame, rows, request, self.config.context, state.level())
@@ -224,14 +229,15 @@ class Recommender:
         if anchors:
             similarity = frame.vectors @ frame.vectors[anchors].T
             found["neighbours"] = np.where(frame.has_vector, similarity.max(axis=1), np.nan)
-        stats = self.popularity.get(tenant, frame)
-        found["popularity"] = stats.popularity.astype(np.float64)
-        found["trending"] = stats.trending.astype(np.float64)
+        model = self.models.get(tenant)
+        if model is None or state.interactions < self.config.cold_start_below:
+            stats = self.popularity.get(tenant, frame)
+            found["popularity"] = stats.popularity.astype(np.float64)
+            found["trending"] = stats.trending.astype(np.float64)
         age_days = (now - frame.created) / 86400
         fresh = np.clip(1 - age_days / self.config.new_item_days, 0, 1)
         found["new"] = np.where(np.isnan(fresh), 0.0, fresh)
-        model = self.models.get(tenant)
-        if model is not None and state.events:
+        if model is not None and len(state.rows):
             found.update(_collaborative(model, frame, state, now))
         return found
 
@@ -250,7 +256,8 @@ class Recommender:
             weights = np.where(has, state.strength * decay, 0.0)
             total += weights @ frame.vectors[state.rows]
         norm = np.linalg.norm(total)
-        return total / norm if norm > 0 else None
+        # float32 keeps the product with the float32 item matrix from copying it to float64.
+        return (total / norm).astype(np.float32) if norm > 0 else None
 
     def interest_vectors(self, tenant: str, stated: list[str]) -> dict[str, np.ndarray]:
         """Embeddings of stated interests, cached in the store by text."""
@@ -277,9 +284,9 @@ class Recommender:
                 item=frame.items[row],
                 score=round(float(scored.scores[row]), 6),
                 reasons=reasons_for(
-                    row, frame, states[0], request, scored.standout.get(row, set()), interests
+                    row, frame, states[0], request, scored.labels(scored.standout, row), interests
                 ),
-                sources=sorted(scored.proposed.get(row, set())),
+                sources=sorted(scored.labels(scored.proposed, row)),
             )
             for row in chosen
         ]
@@ -302,7 +309,7 @@ def _collaborative(
         ref_time=now,
     )
     sources = model.model.sources(history)
-    frame_to_model = np.array([model.position.get(item_id, -1) for item_id in frame.ids])
+    frame_to_model = model.frame_positions(frame.ids)
     inside = frame_to_model >= 0
     found = {}
     for name, values in sources.items():
@@ -327,26 +334,32 @@ def _mmr(frame: ItemFrame, scores: np.ndarray, k: int, diversity: float) -> list
     pool = pool[np.argsort(-scores[pool], kind="stable")]
     if diversity <= 0 or pool.size <= 1:
         return pool[:k].tolist()
+    similarity = _pool_similarity(frame, pool)
+    relevance = (1 - diversity) * scores[pool]
+    penalty = np.zeros(pool.size)
+    available = np.ones(pool.size, dtype=bool)
     chosen: list[int] = []
-    remaining = pool.tolist()
-    while remaining and len(chosen) < k:
-        best_row, best_value = remaining[0], -np.inf
-        for row in remaining:
-            penalty = max((_similarity(frame, row, other) for other in chosen), default=0.0)
-            value = (1 - diversity) * scores[row] - diversity * penalty
-            if value > best_value:
-                best_row, best_value = row, value
-        chosen.append(best_row)
-        remaining.remove(best_row)
+    for _ in range(min(k, pool.size)):
+        value = np.where(available, relevance - diversity * penalty, -np.inf)
+        pick = int(np.argmax(value))
+        chosen.append(int(pool[pick]))
+        available[pick] = False
+        penalty = np.maximum(penalty, similarity[pick])
     return chosen
 
 
-def _similarity(frame: ItemFrame, a: int, b: int) -> float:
-    ca, cb = set(frame.categories[a]), set(frame.categories[b])
-    overlap = len(ca & cb) / len(ca | cb) if ca and cb else 0.0
-    text = (
-        float(frame.vectors[a] @ frame.vectors[b])
-        if (frame.has_vector[a] and frame.has_vector[b])
-        else 0.0
-    )
-    return 0.5 * overlap + 0.5 * max(text, 0.0)
+def _pool_similarity(frame: ItemFrame, pool: np.ndarray) -> np.ndarray:
+    """Pairwise similarity of the pool: half category overlap (Jaccard), half cosine."""
+    labels = sorted({c for row in pool for c in frame.categories[row]})
+    index = {label: i for i, label in enumerate(labels)}
+    member = np.zeros((pool.size, max(len(labels), 1)))
+    for i, row in enumerate(pool):
+        for category in frame.categories[row]:
+            member[i, index[category]] = 1.0
+    shared = member @ member.T
+    sizes = member.sum(axis=1)
+    union = sizes[:, None] + sizes[None, :] - shared
+    jaccard = np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
+    vectors = frame.vectors[pool] * frame.has_vector[pool, None]
+    cosine = np.clip(vectors @ vectors.T, 0.0, None)
+    return 0.5 * jaccard + 0.5 * cosine

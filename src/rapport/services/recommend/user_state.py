@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 
-from rapport.core.models import Event, User
+from rapport.core.models import User
 from rapport.services.recommend.context import LEVELS
 from rapport.services.recommend.frame import ItemFrame
 from rapport.services.recommend.signals import SignalWeights
@@ -18,8 +19,6 @@ EXCLUDE_STRENGTH = 0.5  # items the user acted on at least this strongly (or rat
 @dataclass
 class UserState:
     user: User
-    events: list[Event]
-    """Events about catalogue items, oldest first."""
     rows: np.ndarray
     """Frame row of each event."""
     strength: np.ndarray
@@ -44,20 +43,20 @@ class UserState:
     def build(
         cls,
         user: User,
-        events: list[Event],
+        signals: list[tuple[str, str, float | None, datetime]],
         frame: ItemFrame,
-        signals: SignalWeights,
+        weights: SignalWeights,
         aversion_min: int = 2,
     ) -> UserState:
-        known = [e for e in events if e.item_id is not None and e.item_id in frame.position]
-        known.sort(key=lambda e: e.timestamp)
-        rows = np.array([frame.position[e.item_id] for e in known], dtype=np.int64)  # type: ignore[index]
-        strength = np.array([signals.strength(e) for e in known], dtype=np.float32)
+        """From the user's (item_id, type, value, timestamp) events, in any order."""
+        known = sorted((s for s in signals if s[0] in frame.position), key=lambda s: s[3])
+        rows = np.array([frame.position[s[0]] for s in known], dtype=np.int64)
+        strength = np.array([weights.of(s[1], s[2]) for s in known], dtype=np.float32)
         rating = np.array(
-            [e.value if e.type == "rate" and e.value is not None else np.nan for e in known],
+            [s[2] if s[1] == "rate" and s[2] is not None else np.nan for s in known],
             dtype=np.float32,
         )
-        times = np.array([e.timestamp.timestamp() for e in known], dtype=np.float64)
+        times = np.array([s[3].timestamp() for s in known], dtype=np.float64)
         seen = np.zeros(len(frame), dtype=bool)
         strong = (np.abs(strength) >= EXCLUDE_STRENGTH) | ~np.isnan(rating)
         seen[rows[strong]] = True
@@ -67,7 +66,6 @@ class UserState:
         newest_first = list(dict.fromkeys(reversed(rows.tolist())))
         return cls(
             user=user,
-            events=known,
             rows=rows,
             strength=strength,
             rating=rating,
