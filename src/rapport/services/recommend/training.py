@@ -46,6 +46,14 @@ class TrainingConfig(BaseModel):
     passes: int = Field(default=3, ge=1)
     """Coordinate-ascent passes over the search space."""
     max_validation_users: int = Field(default=5000, ge=10)
+    extra_starts: list[dict[str, float]] = Field(
+        default_factory=lambda: [{"gram_low_weight": 0.0, "low_weight": 0.0}]
+    )
+    """Further starting points of the ascent (default: strong signals only), so one local
+    optimum does not decide alone."""
+    min_gain: float = Field(default=0.005, ge=0)
+    """Relative validation gain a change must bring to be kept: small gains are mostly
+    noise of the validation users, and keeping them fits that noise."""
     seed: int = 0
     base: HybridConfig = Field(default_factory=HybridConfig)
     """Structural settings (min_support, sequence_window, max_ease_items)."""
@@ -100,18 +108,18 @@ def train(
                     progress(1)
             return tried[key]
 
-        best_config, best = start, objective(start)
-        baseline = best
-        for _ in range(config.passes):
-            improved = False
-            for name, values in config.search_space.items():
-                for value in values:
-                    candidate = best_config.model_copy(update={name: value})
-                    score = objective(candidate)
-                    if score > best + 1e-6:
-                        best_config, best, improved = candidate, score, True
-            if not improved:
-                break
+        baseline = objective(start)
+        best_config, best = start, baseline
+        for extra in [{}, *config.extra_starts]:
+            found, score = _ascend(
+                start.model_copy(update=extra),
+                objective,
+                config.search_space,
+                config.passes,
+                config.min_gain,
+            )
+            if score > best + 1e-6:
+                best_config, best = found, score
     else:  # too little history to validate: keep the defaults
         best_config, best, baseline = start, 0.0, 0.0
     log.info(
@@ -136,6 +144,29 @@ def train(
             "validation_users": len(users),
         },
     )
+
+
+def _ascend(
+    start: HybridConfig,
+    objective: Callable[[HybridConfig], float],
+    space: dict[str, list[float]],
+    passes: int,
+    min_gain: float,
+) -> tuple[HybridConfig, float]:
+    """Coordinate ascent: try each value of one parameter at a time, keep a change only when
+    it improves the objective by more than `min_gain` (relative)."""
+    best_config, best = start, objective(start)
+    for _ in range(passes):
+        improved = False
+        for name, values in space.items():
+            for value in values:
+                candidate = best_config.model_copy(update={name: value})
+                score = objective(candidate)
+                if score > best * (1 + min_gain) + 1e-9:
+                    best_config, best, improved = candidate, score, True
+        if not improved:
+            break
+    return best_config, best
 
 
 def histories_in_model(
