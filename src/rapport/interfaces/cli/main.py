@@ -167,6 +167,13 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="API worker processes.")] = 1,
+    jobs: Annotated[
+        bool,
+        typer.Option(
+            help="Run background jobs (retraining) in this process; with several workers run "
+            "`rapport worker` instead."
+        ),
+    ] = True,
 ) -> None:
     """Serve the REST API (OpenAPI docs at /docs)."""
     import uvicorn
@@ -179,8 +186,15 @@ def serve(
     console.print(f"rapport API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     if workers == 1:
         from rapport.interfaces.api.app import create_app
+        from rapport.interfaces.jobs.scheduler import RetrainJob
 
-        uvicorn.run(create_app(engine), host=host, port=port, log_level="warning")
+        job = RetrainJob(engine)
+        if jobs:
+            job.start()
+        try:
+            uvicorn.run(create_app(engine), host=host, port=port, log_level="warning")
+        finally:
+            job.stop()
         return
     # Worker processes rebuild the engine from the environment.
     for key, value in state.options.items():
@@ -194,6 +208,27 @@ def serve(
         workers=workers,
         log_level="warning",
     )
+
+
+@app.command()
+def worker(
+    interval: Annotated[float, typer.Option(help="Seconds between job checks.")] = 300.0,
+    once: Annotated[bool, typer.Option(help="Run the due jobs once and exit.")] = False,
+) -> None:
+    """Run background jobs (retraining when enough new feedback arrived) in the foreground."""
+    from rapport.interfaces.jobs.scheduler import RetrainJob
+
+    engine = run(state.engine)
+    job = RetrainJob(engine, interval=interval)
+    if once:
+        done = run(job.run_once)
+        console.print(f"retrained: {', '.join(done) or 'nothing due'}")
+        return
+    console.print(f"job worker checking every {interval:g} s (Ctrl-C to stop)")
+    try:
+        job.run_forever()
+    except KeyboardInterrupt:
+        console.print("stopped")
 
 
 @app.command()

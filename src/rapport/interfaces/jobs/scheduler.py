@@ -48,12 +48,19 @@ class RetrainJob:
                 done.append(tenant)
         return done
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
+    def run_forever(self) -> None:
+        """Check now and then every `interval` seconds until `stop` is called."""
+        while True:
             try:
                 self.run_once()
             except Exception:  # a failed run must not kill the scheduler
                 log.exception("retraining failed")
+            if self._stop.wait(self.interval):
+                return
+
+    def _loop(self) -> None:
+        if not self._stop.wait(self.interval):
+            self.run_forever()
 
     def start(self) -> None:
         self._thread.start()
