@@ -11,8 +11,9 @@ from typing import Any, Literal
 
 from rapport.core.config import Settings
 from rapport.core.errors import FieldError
+from rapport.core.llm import LLMGateway
 from rapport.core.logging import configure_logging
-from rapport.core.models import Event, Item, Page, User, utcnow
+from rapport.core.models import Document, Event, Item, Page, User, utcnow
 from rapport.core.store.repository import ItemQuery, Store
 from rapport.core.vectors.embedders import Embedder, make_embedder
 from rapport.core.vectors.index import VectorIndex, make_index
@@ -25,6 +26,9 @@ from rapport.services.ingest import (
     validate,
 )
 from rapport.services.insights import Insights, InsightsConfig, build_insights
+from rapport.services.knowledge.answer import Answer, Answerer
+from rapport.services.knowledge.base import KnowledgeBase, KnowledgeReport
+from rapport.services.knowledge.search import DocumentHit, KnowledgeSearch
 from rapport.services.recommend.artifacts import (
     ModelRegistry,
     TrainedModel,
@@ -63,6 +67,10 @@ class Engine:
         self.frames = FrameCache(self.store, self.index, self.embedder.name)
         self.models = ModelRegistry(self.settings.data)
         self.recommender = Recommender(self.store, self.embedder, self.frames, self.models)
+        self.gateway = LLMGateway.from_settings(self.settings)
+        self.knowledge = KnowledgeBase(self.store, self.embedder, self.index)
+        self.knowledge_search = KnowledgeSearch(self.knowledge)
+        self.answerer = Answerer(self.knowledge_search, self.embedder, self.gateway)
 
     def close(self) -> None:
         self.store.close()
@@ -293,6 +301,49 @@ class Engine:
         ids = [e.item_id for e in events if e.item_id]
         items = {item.id: item for item in self.store.get_items(tenant, ids)}
         return build_insights(user, events, items, self.recommender.config.signals, config)
+
+    # -- knowledge ---------------------------------------------------------------------------
+
+    def kb_add(
+        self,
+        paths: Sequence[Path | str],
+        *,
+        tenant: str | None = None,
+        progress: Progress | None = None,
+    ) -> KnowledgeReport:
+        """Add files or folders (.txt .md .html .pdf .docx .jsonl) to the knowledge base;
+        unchanged documents are skipped, changed ones re-chunked."""
+        return self.knowledge.add_paths(self.tenant(tenant), paths, progress)
+
+    def kb_add_records(
+        self, records: Iterable[dict[str, Any] | Document], *, tenant: str | None = None
+    ) -> KnowledgeReport:
+        """Add documents given as `{"id", "title", "text", "metadata"}` records."""
+        return self.knowledge.add_records(self.tenant(tenant), records)
+
+    def kb_list(self, *, tenant: str | None = None, limit: int = 50, offset: int = 0) -> Any:
+        return self.knowledge.list(self.tenant(tenant), limit, offset)
+
+    def kb_get(self, document_id: str, *, tenant: str | None = None) -> Document:
+        return self.knowledge.get(self.tenant(tenant), document_id)
+
+    def kb_remove(self, document_id: str, *, tenant: str | None = None) -> dict[str, int]:
+        return self.knowledge.remove(self.tenant(tenant), document_id)
+
+    def kb_search(self, query: str, k: int = 5, *, tenant: str | None = None) -> list[DocumentHit]:
+        """The best `k` documents for `query`, each with its best chunk."""
+        return self.knowledge_search.search(self.tenant(tenant), query, k)
+
+    def ask(
+        self, question: str, *, user_id: str | None = None, tenant: str | None = None
+    ) -> Answer:
+        """A grounded answer with citations. Users who opted out of AI features, and set-ups
+        without a language model, get the extractive answer."""
+        tenant = self.tenant(tenant)
+        allow = True
+        if user_id is not None:
+            allow = not self.store.get_user(tenant, user_id).ai_opt_out
+        return self.answerer.ask(tenant, question, allow_generation=allow)
 
     def stats(self, *, tenant: str | None = None) -> dict[str, dict[str, Any]]:
         """Counts of users, items per kind and events, per tenant (all tenants by default)."""

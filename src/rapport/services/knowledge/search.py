@@ -1,0 +1,97 @@
+"""Searching a tenant's knowledge base: chunks ranked by the retriever, grouped by document."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from rapport.core.models import Chunk
+from rapport.core.store.freshness import Freshness
+from rapport.services.knowledge.base import KnowledgeBase
+
+CHUNK_CANDIDATES = 50  # chunks ranked before grouping, so k distinct documents are found
+
+
+@dataclass(frozen=True)
+class DocumentHit:
+    """A document and its best-matching chunk."""
+
+    document_id: str
+    title: str
+    score: float
+    chunk: Chunk
+
+
+@dataclass
+class _Index:
+    state: tuple[object, ...]
+    freshness: Freshness
+    ids: list[str]
+    position: dict[str, int]
+    vectors: np.ndarray
+
+
+class KnowledgeSearch:
+    """Chunk retrieval over one in-memory index per tenant, rebuilt when documents change."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self._indexes: dict[str, _Index] = {}
+        self._lock = threading.Lock()
+
+    def _index(self, tenant: str) -> _Index:
+        writes = self.kb.store.writes
+        cached = self._indexes.get(tenant)
+        if cached and cached.freshness.trusted(writes):
+            return cached
+        state = self.kb.documents.chunk_state(tenant)
+        if cached and cached.state == state:
+            cached.freshness.mark(writes)
+            return cached
+        with self._lock:
+            ids, vectors = self.kb.chunk_vectors(tenant)
+            built = _Index(state, Freshness(), ids, {i: n for n, i in enumerate(ids)}, vectors)
+            built.freshness.mark(writes)
+            self._indexes[tenant] = built
+            return built
+
+    def rank_chunks(self, tenant: str, query: str, k: int) -> list[tuple[str, float]]:
+        """Chunk ids and scores, best first."""
+        index = self._index(tenant)
+        if not index.ids:
+            return []
+        scores = index.vectors @ self.kb.embedder.embed([query])[0]
+        top = np.argsort(-scores, kind="stable")[:k]
+        return [(index.ids[i], float(scores[i])) for i in top]
+
+    def search(self, tenant: str, query: str, k: int = 5) -> list[DocumentHit]:
+        """The `k` best documents for `query`, each with its best chunk, best first."""
+        ranked = self.rank_chunks(tenant, query, max(CHUNK_CANDIDATES, k * 5))
+        best: dict[str, tuple[str, float]] = {}
+        for chunk_id, score in ranked:
+            document_id = chunk_id.rsplit("#", 1)[0]
+            if document_id not in best:
+                best[document_id] = (chunk_id, score)
+            if len(best) == k:
+                break
+        chunks = {
+            c.id: c for c in self.kb.documents.get_chunks(tenant, [c for c, _ in best.values()])
+        }
+        return [
+            DocumentHit(
+                document_id,
+                str(chunks[chunk_id].metadata.get("title", "")),
+                score,
+                chunks[chunk_id],
+            )
+            for document_id, (chunk_id, score) in best.items()
+            if chunk_id in chunks
+        ]
+
+    def chunks(self, tenant: str, query: str, k: int) -> list[tuple[Chunk, float]]:
+        """The `k` best chunks (several may come from one document)."""
+        ranked = self.rank_chunks(tenant, query, k)
+        found = {c.id: c for c in self.kb.documents.get_chunks(tenant, [i for i, _ in ranked])}
+        return [(found[i], s) for i, s in ranked if i in found]
