@@ -15,10 +15,16 @@ def load_demo(
     tenant: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
-    """Write the demo items, users and events, and embed the items."""
+    """Write the demo items, users, events and knowledge-base documents, embedded."""
     world = world or build_demo_world()
     engine.add_users(world.users, tenant=tenant)
     engine.add_items(world.items, tenant=tenant, index=False)
     engine.index_items(tenant=tenant, progress=progress)
     report = engine.add_events(world.events, tenant=tenant)
-    return {"items": len(world.items), "users": len(world.users), "events": report.written}
+    engine.kb_add_records(world.documents, tenant=tenant)
+    return {
+        "items": len(world.items),
+        "users": len(world.users),
+        "events": report.written,
+        "documents": len(world.documents),
+    }

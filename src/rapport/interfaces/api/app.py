@@ -11,7 +11,15 @@ from rapport import __version__
 from rapport.engine import Engine
 from rapport.interfaces.api.deps import require_api_key
 from rapport.interfaces.api.errors import ErrorResponse, install_error_handlers
-from rapport.interfaces.api.routers import events, health, items, recommend, stats, users
+from rapport.interfaces.api.routers import (
+    events,
+    health,
+    items,
+    knowledge,
+    recommend,
+    stats,
+    users,
+)
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -37,6 +45,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     protected = [Depends(require_api_key)]
-    for module in (items, users, events, recommend, stats):
+    for module in (items, users, events, recommend, knowledge, stats):
         app.include_router(module.router, dependencies=protected)
     return app

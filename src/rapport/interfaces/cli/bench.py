@@ -116,3 +116,72 @@ def latency(
         )
     console.print(table)
     console.print(f"catalogue: {info['items']} items; training took {info['train_seconds']} s")
+
+
+@app.command()
+def retrieval(
+    folder: Annotated[
+        Path, typer.Argument(help="BEIR folder (corpus.jsonl, queries.jsonl, qrels).")
+    ],
+    backend: Annotated[
+        str, typer.Option(help="Corpus and query vectors: torch, onnx or onnx-int8.")
+    ] = "torch",
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Vector and ONNX cache (default <data>/cache).")
+    ] = None,
+    latency: Annotated[
+        bool, typer.Option(help="Also time queries over 10,000 chunks (ONNX int8 query).")
+    ] = True,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """BM25, dense, RRF and rapport hybrid-PRF from one index: nDCG@10, Recall@100, MRR@10
+    and the ratio to the best peer."""
+    from rapport.bench.retrieval import bench_retrieval, print_retrieval, ratios
+
+    result = bench_retrieval(folder, backend, cache_dir, latency)
+    if json_out:
+        ratio = ratios(result.runs)
+        print_json(
+            {
+                "dataset": result.dataset,
+                "documents": result.documents,
+                "queries": result.queries,
+                "backend": result.backend,
+                "runs": [
+                    {
+                        **vars(r.metrics),
+                        "name": r.name,
+                        "peer": r.peer,
+                        "ms_per_query": r.ms_per_query,
+                        "ratio_to_best_peer": ratio[r.name],
+                    }
+                    for r in result.runs
+                ],
+                "latency": vars(result.latency) if result.latency else None,
+            }
+        )
+        return
+    print_retrieval(result)
+
+
+@app.command()
+def embed(
+    folder: Annotated[Path, typer.Argument(help="BEIR folder whose passages are embedded.")],
+    passages: Annotated[int, typer.Option(help="Passages each back end embeds.")] = 1000,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Vector and ONNX cache (default <data>/cache).")
+    ] = None,
+    quality: Annotated[
+        bool, typer.Option(help="Also embed the whole corpus per back end for dense nDCG@10.")
+    ] = True,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Passages/s of MiniLM on torch, ONNX fp32 and ONNX int8 on the same passages, in
+    alternating turns, with each back end's dense nDCG@10."""
+    from rapport.bench.embed import bench_embed, print_embed
+
+    runs = bench_embed(folder, passages, cache_dir=cache_dir, quality=quality)
+    if json_out:
+        print_json([{**vars(r), "per_second": r.per_second} for r in runs])
+        return
+    print_embed(runs)

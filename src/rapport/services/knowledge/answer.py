@@ -193,13 +193,15 @@ def _sentences(chunks: list[Chunk]) -> tuple[list[_Sentence], list[str]]:
     for chunk in chunks:
         base = chunk.metadata.get("start")
         for match in _SENTENCE.finditer(chunk.text):
-            text = match.group().strip()
+            raw = match.group()
+            text = raw.strip()
             if len(_WORD.findall(text.lower())) < 3:
                 continue
             if looks_like_injection(text):
                 ignored.append(text)
                 continue
-            start = base + match.start() if isinstance(base, int) else None
+            lead = len(raw) - len(raw.lstrip())  # offset of the quote, not its whitespace
+            start = base + match.start() + lead if isinstance(base, int) else None
             found.append(_Sentence(text, chunk, start))
     return found, ignored
 

@@ -1,0 +1,265 @@
+"""`rapport bench retrieval` / `rapport eval retrieval`: rapport's hybrid-PRF retriever and
+its peers (BM25, dense, RRF) from one index on a BEIR folder, plus query latency."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from rich.table import Table
+
+from rapport.core.config import Settings
+from rapport.core.vectors.embedders import MINILM, Embedder, SentenceTransformerEmbedder
+from rapport.core.vectors.onnx import OnnxEmbedder
+from rapport.interfaces.cli.output import console, progress_bar
+from rapport.services.search.beir import BeirData, Metrics, evaluate, load_beir
+from rapport.services.search.retriever import Hit, HybridRetriever, RetrieverConfig
+
+BACKENDS = ("torch", "onnx", "onnx-int8")
+DEPTH = 100
+"""Results per query: Recall@100 needs a hundred."""
+
+
+def default_cache_dir() -> Path:
+    return Settings.load().data / "cache"
+
+
+def make_backend(backend: str, cache_dir: Path, batch_size: int = 32) -> Embedder:
+    """MiniLM on torch (sentence-transformers), ONNX fp32 or ONNX int8."""
+    if backend == "torch":
+        return SentenceTransformerEmbedder(MINILM, batch_size=batch_size)
+    if backend in ("onnx", "onnx-int8"):
+        return OnnxEmbedder(
+            MINILM, cache_dir / "onnx", quantize=backend == "onnx-int8", batch_size=batch_size
+        )
+    raise ValueError(f"unknown backend {backend!r}: use {', '.join(BACKENDS)}")
+
+
+def cached_vectors(
+    embedder: Embedder,
+    backend: str,
+    texts: Sequence[str],
+    cache_dir: Path,
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Vectors of `texts`, stored as .npy keyed by the texts, the model and the back end
+    (ONNX fp32 shares the torch model name, so the name alone would not tell them apart)."""
+    digest = hashlib.sha1()
+    for text in texts:
+        digest.update(text.encode())
+        digest.update(b"\0")
+    slug = embedder.name.replace("/", "_")
+    path = cache_dir / "vectors" / f"{digest.hexdigest()[:16]}-{slug}-{backend}.npy"
+    if path.exists():
+        return np.load(path)
+    rows = []
+    step = 256  # progress granularity only; the embedder batches internally
+    for start in range(0, len(texts), step):
+        rows.append(embedder.embed(list(texts[start : start + step])))
+        if progress:
+            progress(min(step, len(texts) - start))
+    vectors = np.vstack(rows).astype(np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    return vectors
+
+
+def embed_corpus(data: BeirData, backend: str, cache_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Corpus and query vectors of a BEIR folder, from the cache when possible."""
+    embedder = make_backend(backend, cache_dir)
+    texts = list(data.corpus.values())
+    with progress_bar(f"embed corpus ({backend})", len(texts)) as advance:
+        corpus = cached_vectors(embedder, backend, texts, cache_dir, advance)
+    queries = cached_vectors(embedder, backend, list(data.queries.values()), cache_dir)
+    return corpus, queries
+
+
+@dataclass(frozen=True)
+class MethodRun:
+    name: str
+    metrics: Metrics
+    peer: bool
+    ms_per_query: float
+    """Search time per query, query vector given (cached)."""
+
+
+@dataclass(frozen=True)
+class Latency:
+    chunks: int
+    requests: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    embed_p50_ms: float
+    embed_p99_ms: float
+
+
+@dataclass(frozen=True)
+class RetrievalBench:
+    dataset: str
+    documents: int
+    queries: int
+    backend: str
+    runs: list[MethodRun]
+    latency: Latency | None
+
+
+def _run(
+    name: str,
+    peer: bool,
+    data: BeirData,
+    query_vectors: np.ndarray,
+    method: Callable[[np.ndarray, str], list[Hit]],
+) -> MethodRun:
+    run: dict[str, list[str]] = {}
+    started = time.perf_counter()
+    for (qid, text), vector in zip(data.queries.items(), query_vectors, strict=True):
+        run[qid] = [doc for doc, _ in method(vector, text)]
+    ms = (time.perf_counter() - started) * 1000 / max(len(run), 1)
+    return MethodRun(name, evaluate(run, data.qrels), peer, ms)
+
+
+def build_index(
+    data: BeirData, vectors: np.ndarray, config: RetrieverConfig | None = None
+) -> HybridRetriever:
+    retriever = HybridRetriever(config)
+    retriever.index(list(data.corpus), list(data.corpus.values()), vectors)
+    return retriever
+
+
+def bench_retrieval(
+    folder: Path, backend: str = "torch", cache_dir: Path | None = None, latency: bool = True
+) -> RetrievalBench:
+    cache_dir = cache_dir or default_cache_dir()
+    data = load_beir(folder)
+    corpus, queries = embed_corpus(data, backend, cache_dir)
+    r = build_index(data, corpus)
+    runs = [
+        _run("peer: BM25 (bm25s, stemmed)", True, data, queries, lambda v, t: r.bm25(t, DEPTH)),
+        _run(f"peer: dense {MINILM}", True, data, queries, lambda v, t: r.dense(v, DEPTH)),
+        _run("peer: RRF dense + BM25", True, data, queries, lambda v, t: r.rrf(v, t, DEPTH)),
+        _run("rapport hybrid-PRF", False, data, queries, lambda v, t: r.search(v, t, DEPTH)),
+    ]
+    timing = measure_latency(data, corpus, cache_dir) if latency else None
+    return RetrievalBench(folder.name, len(data.corpus), len(data.queries), backend, runs, timing)
+
+
+def eval_retrieval(folder: Path, backend: str = "torch", cache_dir: Path | None = None) -> Metrics:
+    """rapport's hybrid-PRF alone on a BEIR folder."""
+    cache_dir = cache_dir or default_cache_dir()
+    data = load_beir(folder)
+    corpus, queries = embed_corpus(data, backend, cache_dir)
+    retriever = build_index(data, corpus)
+    return _run("rapport", False, data, queries, lambda v, t: retriever.search(v, t, DEPTH)).metrics
+
+
+def _halves(text: str) -> tuple[str, str]:
+    words = text.split()
+    middle = max(1, len(words) // 2)
+    return " ".join(words[:middle]), " ".join(words[middle:])
+
+
+def measure_latency(
+    data: BeirData,
+    corpus_vectors: np.ndarray,
+    cache_dir: Path,
+    chunks: int = 10_000,
+    requests: int = 250,
+) -> Latency:
+    """p50/p95/p99 of one full `search` over `chunks` chunks, the query embedded by ONNX int8
+    inside the timed call. Chunks are passage halves (real BM25 postings); their vectors are
+    the passage vectors plus a little noise, since latency does not depend on their values."""
+    texts: list[str] = []
+    for text in data.corpus.values():
+        texts.extend(_halves(text))
+    repeats = -(-chunks // len(texts))
+    texts = (texts * repeats)[:chunks]
+    rng = np.random.default_rng(0)
+    base = np.repeat(corpus_vectors, 2, axis=0)
+    rows = np.resize(base, (chunks, base.shape[1]))
+    vectors = rows + rng.normal(0, 0.02, rows.shape).astype(np.float32)
+    retriever = HybridRetriever()
+    retriever.index([f"c{n}" for n in range(chunks)], texts, vectors)
+    embedder = make_backend("onnx-int8", cache_dir, batch_size=1)
+    questions = list(data.queries.values())
+    for text in questions[:5]:  # warm up the session and the BM25 arrays
+        retriever.search(embedder.embed([text])[0], text, 10)
+    totals, embeds = [], []
+    for n in range(requests):
+        text = questions[n % len(questions)]
+        started = time.perf_counter()
+        vector = embedder.embed([text])[0]
+        embedded = time.perf_counter()
+        retriever.search(vector, text, 10)
+        finished = time.perf_counter()
+        totals.append((finished - started) * 1000)
+        embeds.append((embedded - started) * 1000)
+    return Latency(
+        chunks=chunks,
+        requests=requests,
+        p50_ms=float(np.percentile(totals, 50)),
+        p95_ms=float(np.percentile(totals, 95)),
+        p99_ms=float(np.percentile(totals, 99)),
+        embed_p50_ms=float(np.percentile(embeds, 50)),
+        embed_p99_ms=float(np.percentile(embeds, 99)),
+    )
+
+
+def ratios(runs: list[MethodRun]) -> dict[str, float]:
+    best = max(r.metrics.ndcg_at_10 for r in runs if r.peer)
+    return {r.name: round(r.metrics.ndcg_at_10 / best, 4) if best else 0.0 for r in runs}
+
+
+def print_retrieval(bench: RetrievalBench) -> None:
+    ratio = ratios(bench.runs)
+    table = Table(
+        "method",
+        "nDCG@10",
+        "nDCG@10 lin",
+        "Recall@100",
+        "MRR@10",
+        "ms/query",
+        "vs best peer",
+        title=f"{bench.dataset}: {bench.documents} documents, {bench.queries} judged queries, "
+        f"vectors: {bench.backend}",
+    )
+    for run in bench.runs:
+        m = run.metrics
+        table.add_row(
+            run.name,
+            f"{m.ndcg_at_10:.4f}",
+            f"{m.ndcg_at_10_linear:.4f}",
+            f"{m.recall_at_100:.4f}",
+            f"{m.mrr_at_10:.4f}",
+            f"{run.ms_per_query:.2f}",
+            f"{ratio[run.name]:.3f}x",
+        )
+    console.print(table)
+    console.print(
+        "nDCG@10 uses exponential gain 2^grade-1 (reproduces the published reference numbers);"
+        " 'lin' uses the grade itself (trec_eval). ms/query excludes query embedding."
+    )
+    if bench.latency:
+        print_latency(bench.latency)
+
+
+def print_latency(latency: Latency) -> None:
+    console.print(
+        f"hybrid-PRF latency over {latency.chunks:,} chunks, {latency.requests} requests, "
+        f"ONNX int8 query embedding included: p50 {latency.p50_ms:.1f} ms, "
+        f"p95 {latency.p95_ms:.1f} ms, p99 {latency.p99_ms:.1f} ms "
+        f"(embedding p50 {latency.embed_p50_ms:.1f} ms, p99 {latency.embed_p99_ms:.1f} ms)"
+    )
+
+
+def print_eval(metrics: Metrics) -> None:
+    table = Table("metric", "rapport hybrid-PRF", title=f"{metrics.queries} judged queries")
+    table.add_row("nDCG@10 (gain 2^grade-1)", f"{metrics.ndcg_at_10:.4f}")
+    table.add_row("nDCG@10 (linear gain)", f"{metrics.ndcg_at_10_linear:.4f}")
+    table.add_row("Recall@100", f"{metrics.recall_at_100:.4f}")
+    table.add_row("MRR@10", f"{metrics.mrr_at_10:.4f}")
+    console.print(table)
