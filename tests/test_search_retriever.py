@@ -21,7 +21,11 @@ from rapport.services.search.beir import (
 )
 
 CORPUS = {
-    "err": "Fix error E4021 by resetting the router configuration.",
+    # Near-identical part numbers: one embedding each is nearly the same, tokens differ.
+    "p1": "Replacement hinge, part number 84731, for the oak wardrobe door.",
+    "p2": "Replacement hinge, part number 48713, for the pine wardrobe door.",
+    "p3": "Replacement hinge, part number 87341, for the birch wardrobe door.",
+    "p4": "Replacement hinge, part number 73418, for the maple wardrobe door.",
     "cold": "Symptoms of the common cold include a runny nose and a sore throat.",
     "car": "How to change a flat tyre on your automobile at the roadside.",
     "loan": "Mortgage rates rose again as the central bank raised interest rates.",
@@ -38,7 +42,7 @@ def indexed(minilm: SentenceTransformerEmbedder) -> tuple[HybridRetriever, dict[
     retriever = HybridRetriever()
     retriever.index(ids, texts, minilm.embed(texts))
     queries = [
-        "E4021",
+        "84731",
         "replacing a punctured wheel on a car",
         "what does a head cold feel like",
         "home loan interest",
@@ -48,11 +52,12 @@ def indexed(minilm: SentenceTransformerEmbedder) -> tuple[HybridRetriever, dict[
 
 def test_bm25_finds_exact_codes_dense_misses(indexed: tuple) -> None:
     retriever, vectors = indexed
-    assert retriever.bm25("E4021", 3)[0][0] == "err"
-    # Only the passage containing the code matches at all.
-    assert [doc for doc, _ in retriever.bm25("E4021", 10)] == ["err"]
-    dense = [doc for doc, _ in retriever.dense(vectors["E4021"], 8)]
-    assert dense[0] != "err"
+    # Only the passage containing the number matches at all.
+    assert [doc for doc, _ in retriever.bm25("84731", 10)] == ["p1"]
+    assert retriever.dense(vectors["84731"], 1)[0][0] != "p1"
+    # The lexical evidence carries into the fused and the hybrid ranking.
+    assert retriever.rrf(vectors["84731"], "84731", 1)[0][0] == "p1"
+    assert "p1" in [doc for doc, _ in retriever.search(vectors["84731"], "84731", 3)]
 
 
 def test_dense_finds_paraphrases_bm25_misses(indexed: tuple) -> None:

@@ -12,8 +12,7 @@ from rapport.bench.datasets import movielens_events
 from rapport.core.models import Event, to_utc
 from rapport.interfaces.cli.output import console, progress_bar
 from rapport.services.recommend.interactions import Interactions
-from rapport.services.recommend.peers import GRIDS, Run, grid_size, run_rapport, tune_peer
-from rapport.services.recommend.training import SEARCH_SPACE
+from rapport.services.recommend.peers import GRIDS, Run, run_rapport, tune_peer
 
 PEERS = ["popularity", "itemknn", "bpr", "als", "ease"]
 
@@ -32,9 +31,9 @@ def evaluate_all(data: Interactions, peers: list[str]) -> list[Run]:
     if unknown:
         raise ValueError(f"unknown peer(s) {', '.join(unknown)}: use {', '.join(GRIDS)}")
     train_part, test = data.split_by_time()
-    steps = sum(grid_size(p) for p in peers) + sum(len(v) for v in SEARCH_SPACE.values()) * 2
     runs = []
-    with progress_bar("evaluate", steps) as advance:
+    # Training tries an unknown number of configurations: the bar counts, without a total.
+    with progress_bar("evaluate (peer grid points, rapport configurations)", None) as advance:
         for name in peers:
             runs.append(tune_peer(name, train_part, test, advance))
         runs.append(run_rapport(train_part, test, progress=advance))

@@ -128,11 +128,8 @@ def insights(user_id: str, json_out: JsonFlag = False) -> None:
 
 def train_command(json_out: JsonFlag = False) -> None:
     """Train the recommender on all events of the tenant (settings chosen automatically)."""
-    from rapport.services.recommend.training import SEARCH_SPACE
-
     engine = run(state.engine)
-    steps = sum(len(v) for v in SEARCH_SPACE.values()) * 2
-    with progress_bar("train (configurations tried)", steps) as advance:
+    with progress_bar("train (configurations tried)", None) as advance:
         manifest = run(lambda: engine.train(progress=advance))
     if json_out:
         print_json(manifest)

@@ -108,7 +108,3 @@ def run_rapport(
     metrics = evaluate(score, train_part, test)
     params = {k: v for k, v in model.config.model_dump().items()}
     return Run("rapport", params, result.validation_ndcg, metrics, result.seconds)
-
-
-def grid_size(name: str) -> int:
-    return int(np.prod([len(v) for v in GRIDS[name].values()])) if GRIDS[name] else 1
