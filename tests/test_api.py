@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -178,3 +180,28 @@ def test_recommendations_group_and_insights_over_http(live: LiveServer) -> None:
         assert missing.status_code == 404
         bad = http.get("/users/ana/recommendations", params={"radius_km": 2})
         assert bad.status_code == 422
+
+
+def test_train_and_model_over_http(live: LiveServer) -> None:
+    events = [
+        {
+            "user_id": f"u{u}",
+            "item_id": ITEMS[(u + n) % 3]["id"],
+            "type": "like",
+            "timestamp": 1_700_000_000 + 3600 * n,
+        }
+        for u in range(8)
+        for n in range(3)
+    ]
+    with httpx.Client(base_url=live.url, timeout=60) as http:
+        http.post("/items/batch", json=ITEMS)
+        http.post("/events", json=events)
+        assert http.get("/model").status_code == 404
+        assert http.post("/train").status_code == 202
+        deadline = time.monotonic() + 60
+        manifest = http.get("/model")
+        while manifest.status_code == 404 and time.monotonic() < deadline:
+            time.sleep(0.2)  # training runs after the 202 response
+            manifest = http.get("/model")
+        assert manifest.status_code == 200
+        assert manifest.json()["training"]["events"] == len(events)

@@ -73,14 +73,15 @@ def evaluate(
         histories = Histories.from_interactions(train, rows)
         scores = np.asarray(score(histories, rows), dtype=np.float64)
         scores[seen[rows].nonzero()] = -np.inf
-        top = np.argpartition(-scores, k, axis=1)[:, :k]
+        top = _top_k(scores, k)
         order = np.take_along_axis(scores, top, axis=1).argsort(axis=1)[:, ::-1]
         ranked = np.take_along_axis(top, order, axis=1)
-        for user, items in zip(rows, ranked, strict=True):
+        for row, (user, items) in enumerate(zip(rows, ranked, strict=True)):
+            items = items[np.isfinite(scores[row, items])]  # tiny catalogues: seen remain
             wanted = relevant[int(user)]
             hits = np.array([item in wanted for item in items], dtype=float)
             ideal = discounts[: min(len(wanted), 10)].sum()
-            ndcg.append(float((hits[:10] * discounts[:10]).sum() / ideal))
+            ndcg.append(float((hits[:10] * discounts[: min(10, len(hits))]).sum() / ideal))
             recall.append(float(hits.sum() / min(len(wanted), k)))
             recommended.update(int(i) for i in items[:10])
             novelty.append(float(-np.log2(np.maximum(share[items[:10]], 1e-12)).mean()))
@@ -100,12 +101,20 @@ def ndcg_of_scores(
     """Mean binary NDCG@k of dense `scores` rows (seen entries are excluded)."""
     scores = np.array(scores, dtype=np.float32, copy=True)
     scores[seen.nonzero()] = -np.inf
-    top = np.argpartition(-scores, k, axis=1)[:, :k]
+    top = _top_k(scores, k)
     order = np.take_along_axis(scores, top, axis=1).argsort(axis=1)[:, ::-1]
     ranked = np.take_along_axis(top, order, axis=1)
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
     total = 0.0
-    for items, wanted in zip(ranked, relevant, strict=True):
-        gains = np.fromiter((item in wanted for item in items), dtype=float, count=k)
-        total += (gains * discounts).sum() / discounts[: min(len(wanted), k)].sum()
+    for row, (items, wanted) in enumerate(zip(ranked, relevant, strict=True)):
+        items = items[np.isfinite(scores[row, items])]  # tiny catalogues: seen items remain
+        gains = np.fromiter((item in wanted for item in items), dtype=float, count=len(items))
+        total += (gains * discounts[: len(items)]).sum() / discounts[: min(len(wanted), k)].sum()
     return total / max(len(relevant), 1)
+
+
+def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Column indexes of each row's k best scores, unordered (all of them in tiny catalogues)."""
+    if k >= scores.shape[1]:
+        return np.tile(np.arange(scores.shape[1]), (scores.shape[0], 1))
+    return np.argpartition(-scores, k, axis=1)[:, :k]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from rapport.core.models import Item, Location, Timestamp
@@ -96,3 +96,19 @@ def insights(engine: EngineDep, tenant: TenantDep, user_id: str) -> Insights:
     """Favourite categories, tags and attributes, rating style, diversity, active hours,
     and whether recent behaviour drifted from the profile."""
     return engine.insights(user_id, tenant=tenant)
+
+
+@router.get("/model")
+def model_info(engine: EngineDep, tenant: TenantDep) -> dict[str, Any]:
+    """The current trained recommender: chosen settings, weights, validation scores."""
+    manifest = engine.model_info(tenant=tenant)
+    if manifest is None:
+        raise HTTPException(404, "no trained model yet: POST /train")
+    return manifest
+
+
+@router.post("/train", status_code=202)
+def train(engine: EngineDep, tenant: TenantDep, background: BackgroundTasks) -> dict[str, str]:
+    """Retrain the recommender in the background; `GET /model` shows the new version."""
+    background.add_task(engine.train, tenant=tenant)
+    return {"status": "training started"}
