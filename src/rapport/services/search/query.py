@@ -38,8 +38,35 @@ _NEAR = re.compile(
 _NOW = re.compile(r"\b(right now|open now|now|at the moment|currently)\b", re.IGNORECASE)
 _WORD = re.compile(r"[\w'-]+")
 _FILLER = frozenset(
-    "a an the in on at for to of me my i want find show any some with and or "
-    "please looking what where is are there".split()
+    [
+        "a",
+        "an",
+        "the",
+        "in",
+        "on",
+        "at",
+        "for",
+        "to",
+        "of",
+        "me",
+        "my",
+        "i",
+        "want",
+        "find",
+        "show",
+        "any",
+        "some",
+        "with",
+        "and",
+        "or",
+        "please",
+        "looking",
+        "what",
+        "where",
+        "is",
+        "are",
+        "there",
+    ]
 )
 _WHEN = {
     "tonight": "tonight",
