@@ -41,6 +41,7 @@ from rapport.services.recommend.frame import FrameCache
 from rapport.services.recommend.interactions import Interactions
 from rapport.services.recommend.recommender import Recommendation, Recommender
 from rapport.services.recommend.training import TrainingConfig, train
+from rapport.services.search.items import ItemSearch, SearchRequest, SearchResult
 
 RecordKind = Literal["items", "users", "events"]
 Progress = Callable[[int], None]
@@ -67,6 +68,7 @@ class Engine:
         self.frames = FrameCache(self.store, self.index, self.embedder.name)
         self.models = ModelRegistry(self.settings.data)
         self.recommender = Recommender(self.store, self.embedder, self.frames, self.models)
+        self.item_search = ItemSearch(self.embedder, self.frames, self.recommender)
         self.gateway = LLMGateway.from_settings(self.settings)
         self.knowledge = KnowledgeBase(self.store, self.embedder, self.index)
         self.knowledge_search = KnowledgeSearch(self.knowledge)
@@ -301,6 +303,14 @@ class Engine:
         ids = [e.item_id for e in events if e.item_id]
         items = {item.id: item for item in self.store.get_items(tenant, ids)}
         return build_insights(user, events, items, self.recommender.config.signals, config)
+
+    def search(
+        self, q: str | SearchRequest, *, tenant: str | None = None, **options: Any
+    ) -> SearchResult:
+        """Search items in natural language ("vegan food offers near me tonight under 20"):
+        filters are read from the query, the rest is matched by hybrid retrieval."""
+        request = q if isinstance(q, SearchRequest) else SearchRequest(q=q, **options)
+        return self.item_search.search(self.tenant(tenant), request, utcnow())
 
     # -- knowledge ---------------------------------------------------------------------------
 

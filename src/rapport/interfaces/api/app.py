@@ -17,6 +17,7 @@ from rapport.interfaces.api.routers import (
     items,
     knowledge,
     recommend,
+    search,
     stats,
     users,
 )
@@ -45,6 +46,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     protected = [Depends(require_api_key)]
-    for module in (items, users, events, recommend, knowledge, stats):
+    for module in (items, users, events, recommend, search, knowledge, stats):
         app.include_router(module.router, dependencies=protected)
     return app

@@ -1,4 +1,4 @@
-"""Knowledge-base commands (`rapport kb ...`) and `rapport ask`."""
+"""Search and knowledge commands: `rapport search`, `rapport kb ...` and `rapport ask`."""
 
 from __future__ import annotations
 
@@ -150,6 +150,58 @@ def ask(
         console.print(f"  [yellow]not supported by the sources:[/yellow] {claim}")
 
 
+def search(
+    query: str,
+    k: Annotated[int, typer.Option("--k", min=1, max=100, help="How many items.")] = 10,
+    user_id: Annotated[str | None, typer.Option("--user", help="Personalise for this user.")] = (
+        None
+    ),
+    lat: Annotated[float | None, typer.Option(help="Searcher's latitude.")] = None,
+    lon: Annotated[float | None, typer.Option(help="Searcher's longitude.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Search items in plain language ("vegan food offers near me tonight under 20")."""
+    from rapport.services.search.items import SearchRequest
+
+    engine = run(state.engine)
+    place = {"lat": lat, "lon": lon} if lat is not None and lon is not None else None
+    request = run(
+        lambda: SearchRequest.model_validate(
+            {"q": query, "k": k, "user_id": user_id, "location": place}
+        )
+    )
+    result = run(lambda: engine.search(request))
+    if json_out:
+        print_json(
+            {
+                "query": result.query.model_dump(mode="json"),
+                "notes": result.notes,
+                "hits": [
+                    {"item_id": h.item.id, "score": h.score, "reasons": h.reasons}
+                    for h in result.hits
+                ],
+            }
+        )
+        return
+    understood = ", ".join(result.query.understood) or "-"
+    console.print(f"matching '{result.query.text}'; understood: {understood}")
+    for note in result.notes:
+        console.print(f"[yellow]{note}[/yellow]")
+    table = Table("item", "kind", "title", "price", "score", "reasons")
+    for hit in result.hits:
+        price = "" if hit.item.price is None else f"{hit.item.price:g}"
+        table.add_row(
+            hit.item.id,
+            hit.item.kind,
+            hit.item.title,
+            price,
+            f"{hit.score:.3f}",
+            "; ".join(hit.reasons),
+        )
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(kb_app, name="kb")
     app.command()(ask)
+    app.command()(search)

@@ -1,0 +1,174 @@
+"""Item search: natural-language filters, then hybrid retrieval (BM25 + dense + feedback)
+over the items that pass them, optionally personalised and put in context."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from rapport.core.models import Item, Location, Timestamp
+from rapport.core.vectors.embedders import Embedder
+from rapport.services.recommend.context import (
+    RecommendRequest,
+    context_scores,
+    distances_km,
+    eligible,
+)
+from rapport.services.recommend.explain import reasons_for
+from rapport.services.recommend.frame import FrameCache, ItemFrame
+from rapport.services.recommend.recommender import Recommender
+from rapport.services.search.query import ParsedQuery, parse_query
+from rapport.services.search.retriever import HybridRetriever
+
+PRF_MIN_ITEMS = 1000  # below this, feedback documents are a large share of the catalogue
+BM25_SHARE = 0.2  # weight of the (max-normalised) keyword score next to cosine similarity
+LABEL_BOOST = 0.1  # per label named in the query that the item carries
+PERSONAL_WEIGHT = 0.15  # weight of the user's taste (cosine with their vector)
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = Field(min_length=1, max_length=500)
+    k: int = Field(default=10, ge=1, le=100)
+    user_id: str | None = None
+    """Personalise with this user's tastes, timezone and (without `location`) place."""
+    location: Location | None = None
+    """Where the searcher is: what "near me" means."""
+    at: Timestamp | None = None
+    kind: str | None = None
+    """Only this kind, whatever the query says."""
+
+
+@dataclass
+class SearchHit:
+    item: Item
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SearchResult:
+    query: ParsedQuery
+    hits: list[SearchHit]
+    notes: list[str] = field(default_factory=list)
+    """What could not be applied (e.g. "near me" without a location)."""
+
+
+class ItemSearch:
+    def __init__(self, embedder: Embedder, frames: FrameCache, recommender: Recommender) -> None:
+        self.embedder = embedder
+        self.frames = frames
+        self.recommender = recommender
+        self._retrievers: dict[str, tuple[ItemFrame, HybridRetriever]] = {}
+        self._lock = threading.Lock()
+
+    def _retriever(self, tenant: str, frame: ItemFrame) -> HybridRetriever:
+        cached = self._retrievers.get(tenant)
+        if cached and cached[0] is frame:
+            return cached[1]
+        with self._lock:
+            retriever = HybridRetriever()
+            rows = np.flatnonzero(frame.has_vector)
+            retriever.index(
+                [frame.ids[r] for r in rows],
+                [frame.items[r].embedding_text() for r in rows],
+                frame.vectors[rows],
+            )
+            self._retrievers[tenant] = (frame, retriever)
+            return retriever
+
+    def _match(
+        self, retriever: HybridRetriever, text: str, k: int, allowed: set[str]
+    ) -> list[tuple[str, float]]:
+        """Hybrid scores: dense similarity (with pseudo-relevance feedback on catalogues
+        large enough for feedback to be signal) plus a share of BM25 for exact words."""
+        vector = self.embedder.embed([text])[0]
+        if len(retriever) >= PRF_MIN_ITEMS:
+            dense = retriever.search(vector, text, k, allowed)
+        else:
+            dense = retriever.dense(vector, k, allowed)
+        lexical = dict(retriever.bm25(text, k, allowed))
+        top = max(lexical.values(), default=0.0)
+        scores = {i: s for i, s in dense}
+        for item_id, value in lexical.items():
+            scores[item_id] = scores.get(item_id, 0.0) + BM25_SHARE * value / max(top, 1e-9)
+        return sorted(scores.items(), key=lambda pair: -pair[1])[:k]
+
+    def search(self, tenant: str, request: SearchRequest, now: datetime) -> SearchResult:
+        frame = self.frames.get(tenant)
+        state = None
+        timezone, place = "UTC", request.location
+        if request.user_id is not None:
+            state = self.recommender._state(tenant, request.user_id, frame)
+            timezone = state.user.timezone
+            place = place or state.user.location
+        labels = {key.split(":", 1)[1] for key in frame.label_index}
+        parsed = parse_query(
+            request.q,
+            now=request.at or now,
+            kinds=set(frame.kind.tolist()),
+            labels=labels,
+            timezone=timezone,
+        )
+        notes = []
+        if parsed.near_me and place is None:
+            notes.append("'near me' ignored: no location given")
+        context = RecommendRequest(
+            k=request.k,
+            kind=request.kind or parsed.kind,
+            min_price=parsed.min_price,
+            max_price=parsed.max_price,
+            at=request.at or now,
+            active_now=parsed.active_now,
+            location=place,
+            radius_km=parsed.radius_km if parsed.near_me and place else None,
+        )
+        mask = eligible(frame, context) & _overlaps(frame, parsed.starts, parsed.ends)
+        allowed = {frame.ids[r] for r in np.flatnonzero(mask)}
+        text = parsed.text or request.q
+        found = self._match(self._retriever(tenant, frame), text, max(50, request.k * 5), allowed)
+        if not found:
+            return SearchResult(parsed, [], notes)
+        rows = np.array([frame.position[i] for i, _ in found])
+        score = np.array([s for _, s in found])
+        for n, row in enumerate(rows):
+            named = {v.lower() for v in frame.categories[row] + frame.tags[row]}
+            score[n] += LABEL_BOOST * sum(label.lower() in named for label in parsed.labels)
+        if state is not None:
+            vector = self.recommender._user_vector(tenant, frame, state)
+            if vector is not None:
+                score += PERSONAL_WEIGHT * (frame.vectors[rows] @ vector)
+        score += context_scores(
+            frame, rows, context, self.recommender.config.context, state.level() if state else None
+        )
+        order = np.argsort(-score, kind="stable")[: request.k]
+        hits = []
+        for n in order:
+            row = int(rows[n])
+            reasons = [
+                f"matches '{label}'"
+                for label in parsed.labels
+                if label.lower() in {v.lower() for v in frame.categories[row] + frame.tags[row]}
+            ]
+            if state is not None:
+                reasons += reasons_for(row, frame, state, context, set(), state.interests)
+            elif place is not None and not np.isnan(frame.lat[row]):
+                reasons.append(f"{float(distances_km(frame, place)[row]):.1f} km away")
+            hits.append(SearchHit(frame.items[row], round(float(score[n]), 6), reasons[:4]))
+        return SearchResult(parsed, hits, notes)
+
+
+def _overlaps(frame: ItemFrame, starts: datetime | None, ends: datetime | None) -> np.ndarray:
+    """Items whose time window overlaps [starts, ends]; items without a window always do."""
+    if starts is None or ends is None:
+        return np.ones(len(frame), dtype=bool)
+    low, high = starts.timestamp(), ends.timestamp()
+    with np.errstate(invalid="ignore"):
+        began_in_time = ~(frame.starts > high)
+        still_on = ~(np.where(np.isnan(frame.ends), frame.starts, frame.ends) < low)
+    return began_in_time & still_on
