@@ -20,18 +20,24 @@ from rapport.services.search.beir import (
     recall_at_k,
 )
 
+# Small topical clusters: PRF assumes a few relevant chunks per query, as in real collections.
 CORPUS = {
-    # Near-identical part numbers: one embedding each is nearly the same, tokens differ.
+    # Near-identical part numbers: embeddings barely tell them apart, tokens do.
     "p1": "Replacement hinge, part number 84731, for the oak wardrobe door.",
     "p2": "Replacement hinge, part number 48713, for the pine wardrobe door.",
     "p3": "Replacement hinge, part number 87341, for the birch wardrobe door.",
     "p4": "Replacement hinge, part number 73418, for the maple wardrobe door.",
     "cold": "Symptoms of the common cold include a runny nose and a sore throat.",
+    "flu": "Influenza brings fever, aching muscles and tiredness for about a week.",
+    "throat": "Honey and warm drinks soothe a sore throat while a virus runs its course.",
     "car": "How to change a flat tyre on your automobile at the roadside.",
+    "jack": "Loosen the lug nuts before lifting the vehicle with a jack.",
+    "spare": "Check the spare tyre pressure every month so it is ready when needed.",
     "loan": "Mortgage rates rose again as the central bank raised interest rates.",
+    "refi": "Refinancing a home loan can lower the monthly repayments.",
+    "deposit": "First-time buyers need a deposit of at least ten percent of the price.",
     "bake": "Bake the sourdough loaf in a hot oven for forty minutes.",
     "cat": "Cats sleep for most of the day and hunt at dusk.",
-    "python": "Python lists support slicing, appending and sorting.",
     "garden": "Water tomato plants in the morning and mulch the soil.",
 }
 
@@ -43,7 +49,7 @@ def indexed(minilm: SentenceTransformerEmbedder) -> tuple[HybridRetriever, dict[
     retriever.index(ids, texts, minilm.embed(texts))
     queries = [
         "84731",
-        "replacing a punctured wheel on a car",
+        "my car has a puncture",
         "what does a head cold feel like",
         "home loan interest",
     ]
@@ -62,30 +68,31 @@ def test_bm25_finds_exact_codes_dense_misses(indexed: tuple) -> None:
 
 def test_dense_finds_paraphrases_bm25_misses(indexed: tuple) -> None:
     retriever, vectors = indexed
-    query = "replacing a punctured wheel on a car"
+    query = "my car has a puncture"
     assert retriever.dense(vectors[query], 1)[0][0] == "car"
-    assert "car" not in [doc for doc, _ in retriever.bm25(query, 10)]
+    assert retriever.bm25(query, 10) == []  # no shared term: "automobile", "flat tyre"
 
 
 def test_hybrid_prf_ranks_the_relevant_doc_first(indexed: tuple) -> None:
     retriever, vectors = indexed
-    for query, expected in [
-        ("what does a head cold feel like", "cold"),
-        ("home loan interest", "loan"),
-        ("replacing a punctured wheel on a car", "car"),
+    for query, relevant in [
+        ("what does a head cold feel like", {"cold", "flu", "throat"}),
+        ("home loan interest", {"loan", "refi", "deposit"}),
+        ("my car has a puncture", {"car", "jack", "spare"}),
     ]:
         hits = retriever.search(vectors[query], query, 3)
-        assert hits[0][0] == expected
+        assert hits[0][0] in relevant
+        assert {doc for doc, _ in hits} == relevant
         assert len(hits) == 3
         assert hits[0][1] >= hits[1][1] >= hits[2][1]
     fused = retriever.rrf(vectors["home loan interest"], "home loan interest", 3)
-    assert fused[0][0] == "loan"
+    assert fused[0][0] in {"loan", "refi"}
 
 
 def test_allowed_restricts_every_method(indexed: tuple) -> None:
     retriever, vectors = indexed
     query = "home loan interest"
-    allowed = {"cat", "bake", "garden", "not-indexed"}
+    allowed = {"cat", "bake", "garden", "not-indexed"}  # none relevant, one unknown
     for hits in (
         retriever.search(vectors[query], query, 5, allowed=allowed),
         retriever.dense(vectors[query], 5, allowed=allowed),

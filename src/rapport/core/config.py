@@ -33,8 +33,9 @@ class Settings(BaseSettings):
     tenant: str = DEFAULT_TENANT
     """Tenant used when a call does not name one."""
 
-    embedding_provider: Literal["sentence-transformers", "openai"] = "sentence-transformers"
-    """Where text embeddings come from."""
+    embedding_provider: Literal["sentence-transformers", "onnx", "openai"] = "sentence-transformers"
+    """Where text embeddings come from: the model on torch, the same model exported to
+    ONNX and quantised to int8 (about 1.6x faster here, -0.8% nDCG), or an endpoint."""
 
     embedding_model: str = "all-MiniLM-L6-v2"
     """Model name or local path. `all-MiniLM-L6-v2` resolves to the offline copy shipped

@@ -124,6 +124,12 @@ class OpenAIEmbedder:
 
 
 def make_embedder(settings: Settings) -> Embedder:
+    if settings.embedding_provider == "onnx":
+        from rapport.core.vectors.onnx import make_onnx_embedder
+
+        return make_onnx_embedder(
+            settings.embedding_model, settings.data, settings.embedding_batch_size
+        )
     if settings.embedding_provider == "openai":
         return OpenAIEmbedder(
             settings.embedding_model,

@@ -203,7 +203,12 @@ class OnnxEmbedder:
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        if (model_dir / "tokenizer.json").exists():
+            tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        else:  # older folders ship vocab.txt only: transformers builds the fast tokenizer
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(str(model_dir)).backend_tokenizer
         # tokenizer.json says 128 tokens; sentence-transformers truncates at max_seq_length.
         tokenizer.enable_truncation(max_length=_max_seq_length(model_dir))
         tokenizer.no_padding()  # padding is done per batch below, to the longest text

@@ -216,6 +216,25 @@ def eval_recommend(
         print_runs(runs)
 
 
+@eval_app.command("retrieval")
+def eval_retrieval(
+    folder: Annotated[
+        Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv.")
+    ],
+    backend: Annotated[str, typer.Option(help="torch, onnx or onnx-int8 embeddings.")] = "torch",
+    json_out: JsonFlag = False,
+) -> None:
+    """nDCG@10 (graded), Recall@100 and MRR@10 of rapport's retrieval on a BEIR folder."""
+    from rapport.bench.retrieval import eval_retrieval as evaluate
+    from rapport.bench.retrieval import print_eval
+
+    metrics = run(lambda: evaluate(folder, backend))
+    if json_out:
+        print_json(vars(metrics))
+    else:
+        print_eval(metrics)
+
+
 def register(app: typer.Typer) -> None:
     app.command()(recommend)
     app.command()(insights)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-import numpy as np
-
 from rapport.core.models import Chunk
 from rapport.core.store.freshness import Freshness
-from rapport.services.knowledge.base import KnowledgeBase
+from rapport.services.knowledge.base import KnowledgeBase, embedding_text
+from rapport.services.search.retriever import HybridRetriever
 
 CHUNK_CANDIDATES = 50  # chunks ranked before grouping, so k distinct documents are found
 
@@ -28,13 +27,11 @@ class DocumentHit:
 class _Index:
     state: tuple[object, ...]
     freshness: Freshness
-    ids: list[str]
-    position: dict[str, int]
-    vectors: np.ndarray
+    retriever: HybridRetriever
 
 
 class KnowledgeSearch:
-    """Chunk retrieval over one in-memory index per tenant, rebuilt when documents change."""
+    """Chunk retrieval over one hybrid index per tenant, rebuilt when documents change."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
@@ -52,19 +49,26 @@ class KnowledgeSearch:
             return cached
         with self._lock:
             ids, vectors = self.kb.chunk_vectors(tenant)
-            built = _Index(state, Freshness(), ids, {i: n for n, i in enumerate(ids)}, vectors)
+            chunks = {c.id: c for c in self.kb.documents.get_chunks(tenant, ids)}
+            keep = [n for n, i in enumerate(ids) if i in chunks]
+            retriever = HybridRetriever()
+            retriever.index(
+                [ids[n] for n in keep],
+                [embedding_text(chunks[ids[n]]) for n in keep],
+                vectors[keep],
+            )
+            built = _Index(state, Freshness(), retriever)
             built.freshness.mark(writes)
             self._indexes[tenant] = built
             return built
 
     def rank_chunks(self, tenant: str, query: str, k: int) -> list[tuple[str, float]]:
-        """Chunk ids and scores, best first."""
+        """Chunk ids and scores, best first: dense and BM25 cross-checked, then dense search
+        with the query moved towards the agreed feedback chunks (hybrid-PRF)."""
         index = self._index(tenant)
-        if not index.ids:
+        if not len(index.retriever):
             return []
-        scores = index.vectors @ self.kb.embedder.embed([query])[0]
-        top = np.argsort(-scores, kind="stable")[:k]
-        return [(index.ids[i], float(scores[i])) for i in top]
+        return index.retriever.search(self.kb.embedder.embed([query])[0], query, k)
 
     def search(self, tenant: str, query: str, k: int = 5) -> list[DocumentHit]:
         """The `k` best documents for `query`, each with its best chunk, best first."""

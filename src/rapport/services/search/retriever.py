@@ -106,11 +106,10 @@ class HybridRetriever:
         if not ids:
             return
         tokens = self._tokenize(list(texts), return_ids=True)
+        if not tokens.vocab:  # type: ignore[attr-defined]
+            return  # nothing but stopwords: BM25 would divide by a zero mean length
         bm25 = bm25s.BM25(k1=self.config.bm25_k1, b=self.config.bm25_b)
-        try:
-            bm25.index(tokens, show_progress=False)
-        except ValueError:  # no indexable token at all (only stopwords): dense only
-            return
+        bm25.index(tokens, show_progress=False)
         self._bm25 = bm25
 
     def _tokenize(self, texts: list[str], return_ids: bool) -> object:
