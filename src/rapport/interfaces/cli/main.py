@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from rapport.interfaces.cli import bench, knowledge, recommend
+from rapport.interfaces.cli import bench, evaluate, knowledge, recommend
 from rapport.interfaces.cli.common import JsonFlag, fail, run, state
 from rapport.interfaces.cli.output import console, errors, print_json, progress_bar
 
@@ -22,6 +22,7 @@ app = typer.Typer(
 )
 
 app.add_typer(bench.app, name="bench")
+app.add_typer(evaluate.app, name="eval")
 recommend.register(app)
 knowledge.register(app)
 

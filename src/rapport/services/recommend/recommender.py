@@ -127,7 +127,7 @@ class Recommender:
     ) -> list[Recommendation]:
         request = request or RecommendRequest()
         frame = self.frames.get(tenant)
-        state = self._state(tenant, user_id, frame)
+        state = self.user_state(tenant, user_id, frame)
         return self._finish(
             frame, [state], self._personal_scores(tenant, frame, state, request), request
         )
@@ -141,7 +141,7 @@ class Recommender:
         if not user_ids:
             raise ValueError("a group needs at least one user")
         frame = self.frames.get(tenant)
-        states = [self._state(tenant, u, frame) for u in dict.fromkeys(user_ids)]
+        states = [self.user_state(tenant, u, frame) for u in dict.fromkeys(user_ids)]
         members = [self._personal_scores(tenant, frame, state, request) for state in states]
         stacked = np.vstack([m.scores for m in members])
         everyone = np.all(np.isfinite(stacked), axis=0)
@@ -154,7 +154,7 @@ class Recommender:
 
     # -- pieces ----------------------------------------------------------------------------
 
-    def _state(self, tenant: str, user_id: str, frame: ItemFrame) -> UserState:
+    def user_state(self, tenant: str, user_id: str, frame: ItemFrame) -> UserState:
         user = self.store.get_user(tenant, user_id)
         signals = self.store.item_signals(tenant, user_id=user_id, limit=self.config.history_limit)
         state = UserState.build(user, signals, frame, self.config.signals)
@@ -222,7 +222,7 @@ class Recommender:
     ) -> dict[str, np.ndarray]:
         """Raw scores per source over frame rows (NaN where a source has nothing to say)."""
         found: dict[str, np.ndarray] = {}
-        user_vector = self._user_vector(tenant, frame, state)
+        user_vector = self.user_vector(tenant, frame, state)
         if user_vector is not None:
             found["content"] = np.where(frame.has_vector, frame.vectors @ user_vector, np.nan)
         anchors = [r for r in state.positives[:10] if frame.has_vector[r]]
@@ -241,7 +241,7 @@ class Recommender:
             found.update(_collaborative(model, frame, state, now))
         return found
 
-    def _user_vector(self, tenant: str, frame: ItemFrame, state: UserState) -> np.ndarray | None:
+    def user_vector(self, tenant: str, frame: ItemFrame, state: UserState) -> np.ndarray | None:
         """The user in item space: stated interests plus recent history, liked items pulling
         the vector towards them and disliked ones pushing it away (recomputed per request,
         so it reflects feedback the moment it is recorded)."""

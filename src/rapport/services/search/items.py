@@ -104,7 +104,7 @@ class ItemSearch:
         state = None
         timezone, place = "UTC", request.location
         if request.user_id is not None:
-            state = self.recommender._state(tenant, request.user_id, frame)
+            state = self.recommender.user_state(tenant, request.user_id, frame)
             timezone = state.user.timezone
             place = place or state.user.location
         labels = {key.split(":", 1)[1] for key in frame.label_index}
@@ -140,7 +140,7 @@ class ItemSearch:
             named = {v.lower() for v in frame.categories[row] + frame.tags[row]}
             score[n] += LABEL_BOOST * sum(label.lower() in named for label in parsed.labels)
         if state is not None:
-            vector = self.recommender._user_vector(tenant, frame, state)
+            vector = self.recommender.user_vector(tenant, frame, state)
             if vector is not None:
                 score += PERSONAL_WEIGHT * (frame.vectors[rows] @ vector)
         score += context_scores(
