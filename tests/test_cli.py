@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 RAPPORT = [sys.executable, "-m", "rapport.interfaces.cli.main"]
 
 
@@ -91,3 +93,30 @@ def test_demo_loads_idempotently(tmp_path: Path) -> None:
     assert {"course", "mentor", "event", "offer"} <= set(counts["items_by_kind"])
     rapport(tmp_path, "demo", "--no-serve")
     assert json.loads(rapport(tmp_path, "stats", "--json").stdout)["default"] == counts
+
+
+def test_eval_retrieval_on_a_beir_folder(tmp_path: Path) -> None:
+    beir = tmp_path / "beir"
+    (beir / "qrels").mkdir(parents=True)
+    corpus = [
+        ("d1", "Volcanoes", "Lava erupts from volcanoes when magma reaches the surface."),
+        ("d2", "Baking", "Sourdough bread needs a starter and a long proof."),
+        ("d3", "Tides", "The moon's gravity pulls the oceans and makes the tides."),
+    ]
+    (beir / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": i, "title": t, "text": x}) + "\n" for i, t, x in corpus)
+    )
+    (beir / "queries.jsonl").write_text(
+        '{"_id": "q1", "text": "why do volcanoes erupt"}\n'
+        '{"_id": "q2", "text": "what causes ocean tides"}\n'
+        '{"_id": "q3", "text": "an unjudged query"}\n'
+    )
+    (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t2\nq2\td3\t1\n")
+    result = rapport(tmp_path, "eval", "retrieval", str(beir), "--json")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    assert metrics["queries"] == 2 and metrics["ndcg_at_10"] == pytest.approx(1.0)
+    assert metrics["mrr_at_10"] == pytest.approx(1.0)
+    assert (tmp_path / "cache").is_dir()  # corpus vectors cached in the data directory
+    missing = rapport(tmp_path, "eval", "retrieval", str(tmp_path / "nope"))
+    assert missing.returncode != 0 and "nope" in missing.stderr

@@ -47,8 +47,11 @@ def eval_retrieval(
     """nDCG@10 (graded), Recall@100 and MRR@10 of rapport's retrieval on a BEIR folder."""
     from rapport.bench.retrieval import eval_retrieval as evaluate
     from rapport.bench.retrieval import print_eval
+    from rapport.core.config import Settings
 
-    metrics = run(lambda: evaluate(folder, backend))
+    # Corpus vectors are cached in the data directory, so a rerun does not embed again.
+    cache = run(lambda: Settings.load(data=state.options.get("data")).data / "cache")
+    metrics = run(lambda: evaluate(folder, backend, cache))
     if json_out:
         print_json(vars(metrics))
     else:

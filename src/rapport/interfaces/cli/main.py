@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from rapport.core.logging import configure_logging
 from rapport.interfaces.cli import bench, evaluate, knowledge, recommend
 from rapport.interfaces.cli.common import JsonFlag, fail, run, state
 from rapport.interfaces.cli.output import console, errors, print_json, progress_bar
@@ -47,6 +48,7 @@ def main(
 ) -> None:
     # Progress bars tell people what happens; structured logs only when asked for.
     level = "info" if verbose else "warning"
+    configure_logging(level)  # before any command logs: keeps stdout for results
     state.options = {"data": data, "database_url": db, "tenant": tenant, "log_level": level}
 
 
