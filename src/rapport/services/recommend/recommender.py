@@ -173,7 +173,7 @@ class Recommender:
             allowed &= ~frame.with_label("category", category)
         sources = self._sources(tenant, frame, state, request.moment().timestamp())
         warm = state.interactions >= self.config.cold_start_below
-        weights = self._weights(tenant, warm, sources)
+        weights = self._weights(tenant, warm)
         scored = Scored(np.full(len(frame), -np.inf))
         candidates = np.zeros(len(frame), dtype=bool)
         for name, values in sources.items():
@@ -204,7 +204,8 @@ class Recommender:
         scored.scores[rows] = relevance
         return scored
 
-    def _weights(self, tenant: str, warm: bool, sources: dict[str, np.ndarray]) -> dict[str, float]:
+    def _weights(self, tenant: str, warm: bool) -> dict[str, float]:
+        """Blend weights: learned collaborative ones for warm users, the cold blend else."""
         if not warm:
             return dict(self.config.cold_weights)
         model = self.models.get(tenant)
