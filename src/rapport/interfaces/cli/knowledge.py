@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +10,7 @@ import typer
 from rich.table import Table
 
 from rapport.interfaces.cli.common import JsonFlag, fail, run, state
-from rapport.interfaces.cli.output import console, print_json, progress_bar
+from rapport.interfaces.cli.output import console, print_json, progress_bar, stream_jsonl
 
 kb_app = typer.Typer(
     help="The tenant's knowledge base: documents for grounded answers.", no_args_is_help=True
@@ -100,12 +99,14 @@ def kb_search(
                 raise fail(
                     f"{queries_file.name}:line {number}: needs 'id' and 'text' ({exc})", 2
                 ) from exc
-        with progress_bar("search", len(queries)) as advance:
-            for query_id, text in queries:
-                found = run(lambda text=text: engine.kb_search(text, k))
-                line = {"query_id": query_id, "hits": _hits(found)}
-                sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
-                advance(1)
+        stream_jsonl(
+            "search",
+            queries,
+            lambda query: {
+                "query_id": query[0],
+                "hits": _hits(run(lambda: engine.kb_search(query[1], k))),
+            },
+        )
         return
     found = run(lambda: engine.kb_search(query, k))
     if json_out or jsonl:

@@ -40,3 +40,12 @@ def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int], None
     ) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
+
+
+def stream_jsonl(label: str, keys: list[Any], produce: Callable[[Any], Any]) -> None:
+    """One JSON line on stdout per key, as soon as it is ready, with a progress bar."""
+    with progress_bar(label, len(keys)) as advance:
+        for key in keys:
+            sys.stdout.write(json.dumps(produce(key), ensure_ascii=False, default=str) + "\n")
+            sys.stdout.flush()
+            advance(1)

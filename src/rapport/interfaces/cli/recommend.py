@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +9,7 @@ import typer
 from rich.table import Table
 
 from rapport.interfaces.cli.common import JsonFlag, fail, run, state
-from rapport.interfaces.cli.output import console, print_json, progress_bar
+from rapport.interfaces.cli.output import console, print_json, progress_bar, stream_jsonl
 
 
 def _request(
@@ -71,12 +69,14 @@ def recommend(
         if not users_file.is_file():
             raise fail(f"no such file: {users_file}", 2)
         ids = [line.strip() for line in users_file.read_text().splitlines() if line.strip()]
-        with progress_bar("recommend", len(ids)) as advance:
-            for uid in ids:
-                found = run(lambda uid=uid: engine.recommend(uid, request))
-                line = {"user_id": uid, "items": _rows(found)}
-                sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
-                advance(1)
+        stream_jsonl(
+            "recommend",
+            ids,
+            lambda uid: {
+                "user_id": uid,
+                "items": _rows(run(lambda: engine.recommend(uid, request))),
+            },
+        )
         return
     found = run(lambda: engine.recommend(user_id, request))
     if json_out or jsonl:
