@@ -320,6 +320,27 @@ def test_from_settings_builds_a_one_provider_chain(stubs: MakeStub) -> None:
         GatewayConfig.from_settings(Settings(llm_provider="openai", llm_base_url=stub.url))
 
 
+def test_settings_fallback_chain_is_used_in_order(stubs: MakeStub, tmp_path) -> None:
+    down, backup = stubs("down", fail_status=500), stubs("backup")
+    (tmp_path / "rapport.toml").write_text(
+        '[rapport]\nllm_provider = "openai"\n'
+        f'llm_base_url = "{down.url}"\nllm_model = "big"\nllm_api_key = "test-key"\n'
+        '[[rapport.llm_fallbacks]]\nname = "backup"\n'
+        f'base_url = "{backup.url}"\nmodel = "small"\napi_key = "test-key"\nmax_retries = 0\n'
+    )
+    settings = Settings.load(data=tmp_path)
+    assert [p.name for p in GatewayConfig.from_settings(settings).providers] == [
+        "primary",
+        "backup",
+    ]
+    with LLMGateway(
+        GatewayConfig.from_settings(settings).model_copy(update={"retry_base_delay": 0.01})
+    ) as gw:
+        result = gw.chat(USER)
+    assert (result.provider, result.model) == ("backup", "small")
+    assert down.requests and backup.requests[0]["model"] == "small"
+
+
 def test_config_rejects_duplicate_names_and_unknown_keys() -> None:
     one = ProviderConfig(name="a", model="m")
     with pytest.raises(ValueError, match="unique"):

@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     """Key for the chat endpoint."""
 
+    llm_fallbacks: list[dict[str, Any]] = Field(default_factory=list)
+    """Further providers tried in order when the first fails (seed 001's fallback chain):
+    each `{name, base_url, model, api_key, timeout, max_retries}`. In the TOML file as
+    `[[rapport.llm_fallbacks]]` tables; in the environment as a JSON list."""
+
     api_key: str | None = None
     """Admin API key. When set, every API request must send it as `X-API-Key` or
     `Authorization: Bearer`. When unset the API is open and `serve` only binds loopback."""

@@ -126,7 +126,8 @@ class GatewayConfig(BaseModel):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GatewayConfig:
-        """One provider named `primary` for `llm_provider = "openai"`, none for `"none"`."""
+        """`primary` (the `llm_*` settings) followed by the `llm_fallbacks` chain for
+        `llm_provider = "openai"`; no provider at all for `"none"`."""
         if settings.llm_provider == "none":
             return cls()
         if not settings.llm_model:
@@ -137,7 +138,8 @@ class GatewayConfig(BaseModel):
             model=settings.llm_model,
             api_key=settings.llm_api_key,
         )
-        return cls(providers=[primary])
+        fallbacks = [ProviderConfig.model_validate(p) for p in settings.llm_fallbacks]
+        return cls(providers=[primary, *fallbacks])
 
 
 @dataclass(frozen=True)
