@@ -14,6 +14,7 @@ from rapport.core.errors import FieldError
 from rapport.core.llm import LLMGateway
 from rapport.core.logging import configure_logging
 from rapport.core.models import Document, Event, Item, Page, User, utcnow
+from rapport.core.store.documents import DocumentSummary
 from rapport.core.store.repository import ItemQuery, Store
 from rapport.core.vectors.embedders import Embedder, make_embedder
 from rapport.core.vectors.index import VectorIndex, make_index
@@ -331,7 +332,9 @@ class Engine:
         """Add documents given as `{"id", "title", "text", "metadata"}` records."""
         return self.knowledge.add_records(self.tenant(tenant), records)
 
-    def kb_list(self, *, tenant: str | None = None, limit: int = 50, offset: int = 0) -> Any:
+    def kb_list(
+        self, *, tenant: str | None = None, limit: int = 50, offset: int = 0
+    ) -> Page[DocumentSummary]:
         return self.knowledge.list(self.tenant(tenant), limit, offset)
 
     def kb_get(self, document_id: str, *, tenant: str | None = None) -> Document:
