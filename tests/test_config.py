@@ -42,3 +42,14 @@ def test_typos_and_bad_values_are_rejected(tmp_path: Path) -> None:
     (tmp_path / "rapport.toml").write_text('[rapport]\nvector_index = "faster"\n')
     with pytest.raises(ValidationError, match="vector_index"):
         Settings.load(data=tmp_path)
+
+
+def test_signal_weights_reach_the_recommender(tmp_path: Path) -> None:
+    from rapport.core.models import Event
+    from rapport.engine import Engine
+
+    with Engine(data=tmp_path, signal_weights={"share": 0.7, "click": 0.0}) as engine:
+        signals = engine.recommender.config.signals
+        assert signals.strength(Event(user_id="u", item_id="i", type="share")) == 0.7
+        assert signals.strength(Event(user_id="u", item_id="i", type="click")) == 0.0
+        assert signals.strength(Event(user_id="u", item_id="i", type="purchase")) == 1.0

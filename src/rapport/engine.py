@@ -40,7 +40,12 @@ from rapport.services.recommend.artifacts import (
 from rapport.services.recommend.context import RecommendRequest
 from rapport.services.recommend.frame import FrameCache
 from rapport.services.recommend.interactions import Interactions
-from rapport.services.recommend.recommender import Recommendation, Recommender
+from rapport.services.recommend.recommender import (
+    Recommendation,
+    Recommender,
+    RecommenderConfig,
+)
+from rapport.services.recommend.signals import SignalWeights
 from rapport.services.recommend.training import TrainingConfig, train
 from rapport.services.search.items import ItemSearch, SearchRequest, SearchResult
 
@@ -68,7 +73,11 @@ class Engine:
         self.catalog = Catalog(self.store, self.embedder, self.index)
         self.frames = FrameCache(self.store, self.index, self.embedder.name)
         self.models = ModelRegistry(self.settings.data)
-        self.recommender = Recommender(self.store, self.embedder, self.frames, self.models)
+        signals = SignalWeights()
+        signals.weights.update(self.settings.signal_weights)
+        self.recommender = Recommender(
+            self.store, self.embedder, self.frames, self.models, RecommenderConfig(signals=signals)
+        )
         self.item_search = ItemSearch(self.embedder, self.frames, self.recommender)
         self.gateway = LLMGateway.from_settings(self.settings)
         self.knowledge = KnowledgeBase(self.store, self.embedder, self.index)

@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     each `{name, base_url, model, api_key, timeout, max_retries}`. In the TOML file as
     `[[rapport.llm_fallbacks]]` tables; in the environment as a JSON list."""
 
+    signal_weights: dict[str, float] = Field(default_factory=dict)
+    """Signal strength per event type, merged over the defaults (purchase 1.0, save 0.5,
+    click 0.1, dismiss -0.5, dislike -1.0, ...): `{"share": 0.7, "view": 0.0}`."""
+
     api_key: str | None = None
     """Admin API key. When set, every API request must send it as `X-API-Key` or
     `Authorization: Bearer`. When unset the API is open and `serve` only binds loopback."""
