@@ -85,6 +85,7 @@ class Engine:
         self.answerer = Answerer(self.knowledge_search, self.embedder, self.gateway)
 
     def close(self) -> None:
+        self.gateway.close()
         self.store.close()
 
     def __enter__(self) -> Engine:
