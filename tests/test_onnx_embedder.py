@@ -49,7 +49,7 @@ def test_int8_vectors_match_torch(int8: OnnxEmbedder, minilm: SentenceTransforme
 
 
 def test_names_keep_backends_apart(cache: Path, int8: OnnxEmbedder) -> None:
-    assert int8.name == "all-MiniLM-L6-v2+onnx-int8"
+    assert int8.name == "all-MiniLM-L6-v2+onnx-int8-v2"
     # fp32 vectors equal the torch ones, so they share the torch model's name.
     assert OnnxEmbedder(MINILM, cache, quantize=False).name == MINILM
     built = make_onnx_embedder(MINILM, cache.parent / "data", 16)

@@ -33,8 +33,9 @@ from rapport.core.vectors.embedders import MINILM, resolve_model_path
 
 log = structlog.get_logger(__name__)
 
-INT8_SUFFIX = "+onnx-int8"
 EXPORT_VERSION = "2"
+# The export recipe is in the name, so vectors of different int8 recipes never mix.
+INT8_SUFFIX = f"+onnx-int8-v{EXPORT_VERSION}"
 """Bump when the export or quantisation recipe changes, so old cached files are not reused."""
 TOKENS_PER_BATCH = 512
 """Cap on padded tokens per ONNX Runtime call, on top of `batch_size`: on a 2-core CPU, int8
