@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from rapport.core.config import Settings
-from rapport.core.errors import FieldError
+from rapport.core.config import Settings, check_tenant
+from rapport.core.errors import FieldError, InvalidInput
 from rapport.core.llm import LLMGateway
 from rapport.core.logging import configure_logging
 from rapport.core.models import Document, Event, Item, Page, User, utcnow
@@ -98,7 +98,10 @@ class Engine:
         """The tenant to act on: the given one (validated) or the configured default."""
         if tenant is None or tenant == self.settings.tenant:
             return self.settings.tenant
-        return Settings.model_validate({"tenant": tenant}).tenant
+        try:
+            return check_tenant(tenant)
+        except ValueError as exc:
+            raise InvalidInput([FieldError("request", "tenant", str(exc))]) from exc
 
     # -- ingestion -------------------------------------------------------------------------
 

@@ -87,9 +87,7 @@ class Settings(BaseSettings):
     @field_validator("tenant")
     @classmethod
     def _tenant_is_slug(cls, value: str) -> str:
-        if not value or len(value) > 64 or not value.replace("-", "").replace("_", "").isalnum():
-            raise ValueError("tenant must be 1-64 letters, digits, '-' or '_'")
-        return value
+        return check_tenant(value)
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -110,6 +108,13 @@ class Settings(BaseSettings):
         # Environment beats the file, explicit arguments beat both.
         merged = {k: v for k, v in file_values.items() if k not in env_keys} | explicit
         return cls(**merged)
+
+
+def check_tenant(value: str) -> str:
+    """A tenant name is 1-64 letters, digits, '-' or '_' (it names directories too)."""
+    if not value or len(value) > 64 or not value.replace("-", "").replace("_", "").isalnum():
+        raise ValueError("tenant must be 1-64 letters, digits, '-' or '_'")
+    return value
 
 
 def _read_config_file(data_dir: Any) -> dict[str, Any]:

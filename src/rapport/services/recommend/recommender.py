@@ -119,6 +119,7 @@ class Recommender:
         self.models = models
         self.config = config or RecommenderConfig()
         self.popularity = PopularityCache(store, self.config.signals)
+        self._interests: dict[tuple[str, str], np.ndarray] = {}
 
     # -- public ----------------------------------------------------------------------------
 
@@ -261,17 +262,23 @@ class Recommender:
         return (total / norm).astype(np.float32) if norm > 0 else None
 
     def interest_vectors(self, tenant: str, stated: list[str]) -> dict[str, np.ndarray]:
-        """Embeddings of stated interests, cached in the store by text."""
+        """Embeddings of stated interests, stored by text and kept in memory: a text's
+        vector never changes for one model, so requests need no store round trip."""
         interests = [i for i in dict.fromkeys(stated) if i.strip()]
-        if not interests:
-            return {}
-        records = [(f"interest:{text.lower()}", text) for text in interests]
-        refresh_vectors(self.store, self.embedder, tenant, INTEREST_SPACE, records)
-        rows = self.store.load_vectors(
-            tenant, INTEREST_SPACE, self.embedder.name, ref_ids=[ref for ref, _ in records]
-        )
-        by_ref = {row.ref_id: row.vector for row in rows}
-        return {text: by_ref[ref] for ref, text in records if ref in by_ref}
+        missing = [i for i in interests if (tenant, i) not in self._interests]
+        if missing:
+            records = [(f"interest:{text.lower()}", text) for text in missing]
+            refresh_vectors(self.store, self.embedder, tenant, INTEREST_SPACE, records)
+            rows = self.store.load_vectors(
+                tenant, INTEREST_SPACE, self.embedder.name, ref_ids=[ref for ref, _ in records]
+            )
+            by_ref = {row.ref_id: row.vector for row in rows}
+            for ref, text in records:
+                if ref in by_ref:
+                    self._interests[(tenant, text)] = by_ref[ref]
+        return {
+            i: self._interests[(tenant, i)] for i in interests if (tenant, i) in self._interests
+        }
 
     def _finish(
         self, frame: ItemFrame, states: list[UserState], scored: Scored, request: RecommendRequest
