@@ -76,7 +76,7 @@ def _fresh_postgres_database(server_uri: str) -> str:
     return f"{base.rsplit('/', 1)[0]}/{name}?{query}"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Every test using this runs twice: on a SQLite file and on PostgreSQL + pgvector."""
     if request.param == "sqlite":

@@ -109,7 +109,11 @@ def test_prf_depth_zero_is_plain_dense(indexed: tuple, minilm: SentenceTransform
     plain = HybridRetriever(RetrieverConfig(prf_depth=0))
     plain.index(retriever.ids, list(CORPUS.values()), retriever.vectors)
     for query, vector in vectors.items():
-        assert plain.search(vector, query, 8) == retriever.dense(vector, 8)
+        expected = retriever.dense(vector, 8)
+        found = plain.search(vector, query, 8)
+        # Two code paths may round differently in the last float32 bit: ids exact, scores close.
+        assert [doc for doc, _ in found] == [doc for doc, _ in expected]
+        assert [s for _, s in found] == pytest.approx([s for _, s in expected], abs=1e-5)
 
 
 def test_empty_index_and_bad_input() -> None:
