@@ -16,7 +16,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from rapport.core.vectors.embedders import SentenceTransformerEmbedder
+from rapport.core.vectors.local import SentenceTransformerEmbedder
 from rapport.engine import Engine
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -8,8 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rapport.core.vectors.embedders import MINILM, SentenceTransformerEmbedder
-from rapport.core.vectors.onnx import OnnxEmbedder, make_onnx_embedder
+from rapport.core.config import Settings
+from rapport.core.vectors.local import SentenceTransformerEmbedder
+from rapport.core.vectors.model_files import MINILM
+from rapport.core.vectors.onnx_runtime import OnnxEmbedder
+from rapport.core.vectors.registry import make_embedder
 
 SENTENCES = [
     "How do I renew my passport before travelling abroad?",
@@ -52,7 +55,11 @@ def test_names_keep_backends_apart(cache: Path, int8: OnnxEmbedder) -> None:
     assert int8.name == "all-MiniLM-L6-v2+onnx-int8-v2"
     # fp32 vectors equal the torch ones, so they share the torch model's name.
     assert OnnxEmbedder(MINILM, cache, quantize=False).name == MINILM
-    built = make_onnx_embedder(MINILM, cache.parent / "data", 16)
+    settings = Settings(
+        data=cache.parent / "data", embedding_provider="onnx", embedding_batch_size=16
+    )
+    built = make_embedder(settings)
+    assert isinstance(built, OnnxEmbedder)
     assert built.cache_dir == cache.parent / "data" / "cache" / "onnx"
     assert built.batch_size == 16 and built.name == int8.name
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import uvicorn
 
-from rapport.core.vectors.embedders import OpenAIEmbedder
+from rapport.core.vectors.remote import OpenAIEmbedder
 from rapport.engine import Engine
 from tests.conftest import free_port
 from tests.openai_stub import DIM, create_stub

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rapport.core.vectors.embedders import SentenceTransformerEmbedder
+from rapport.core.vectors.local import SentenceTransformerEmbedder
 from rapport.services.search import HybridRetriever, RetrieverConfig
 from rapport.services.search.beir import (
     evaluate,

@@ -16,8 +16,9 @@ from rapport.core.logging import configure_logging
 from rapport.core.models import Document, Event, Item, Page, User, utcnow
 from rapport.core.store.documents import DocumentSummary
 from rapport.core.store.repository import ItemQuery, Store
-from rapport.core.vectors.embedders import Embedder, make_embedder
+from rapport.core.vectors.embedder import Embedder
 from rapport.core.vectors.index import VectorIndex, make_index
+from rapport.core.vectors.registry import make_embedder
 from rapport.services.catalog import Catalog, SimilarItem
 from rapport.services.ingest import (
     ImportReport,

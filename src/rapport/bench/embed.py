@@ -19,7 +19,7 @@ from rapport.bench.retrieval import (
     default_cache_dir,
     make_backend,
 )
-from rapport.core.vectors.embedders import Embedder
+from rapport.core.vectors.embedder import Embedder
 from rapport.interfaces.cli.output import console, progress_bar
 from rapport.services.search.beir import evaluate, load_beir
 

@@ -13,8 +13,10 @@ import numpy as np
 from rich.table import Table
 
 from rapport.core.config import Settings
-from rapport.core.vectors.embedders import MINILM, Embedder, SentenceTransformerEmbedder
-from rapport.core.vectors.onnx import OnnxEmbedder
+from rapport.core.vectors.embedder import Embedder
+from rapport.core.vectors.local import SentenceTransformerEmbedder
+from rapport.core.vectors.model_files import MINILM
+from rapport.core.vectors.onnx_runtime import OnnxEmbedder
 from rapport.interfaces.cli.output import console, progress_bar
 from rapport.services.search.beir import BeirData, Metrics, evaluate, load_beir
 from rapport.services.search.retriever import Hit, HybridRetriever, RetrieverConfig

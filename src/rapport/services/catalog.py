@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from rapport.core.errors import NotFound
 from rapport.core.models import Item
 from rapport.core.store.repository import ItemQuery, Store
-from rapport.core.vectors.embedders import Embedder
+from rapport.core.vectors.embedder import Embedder
 from rapport.core.vectors.index import VectorIndex
 from rapport.core.vectors.refresh import Progress, refresh_vectors
 

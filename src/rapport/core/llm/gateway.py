@@ -13,10 +13,8 @@ import copy
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from openai import APIConnectionError, APIStatusError, OpenAI, OpenAIError, Stream
-from openai.types.chat import ChatCompletionChunk
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from rapport.core.config import Settings
@@ -32,6 +30,10 @@ from rapport.core.llm.structured import (
     schema_instruction,
     validate_reply,
 )
+
+if TYPE_CHECKING:  # the SDK is imported when a provider is configured, not before
+    from openai import OpenAI, OpenAIError, Stream
+    from openai.types.chat import ChatCompletionChunk
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -204,7 +206,7 @@ class LLMGateway:
             else None
         )
         self._clients = {
-            p.name: OpenAI(
+            p.name: _client_class()(
                 base_url=p.base_url,
                 # The SDK refuses to start without a key; local servers do not need one.
                 api_key=p.api_key.get_secret_value() if p.api_key else "unused",
@@ -338,6 +340,8 @@ class LLMGateway:
         return self._relay(sent)
 
     def _relay(self, sent: _Sent[_OpenStream]) -> Generator[str, None, None]:
+        from openai import OpenAIError
+
         opened, provider = sent.value, sent.provider
         error: str | None = None
         try:
@@ -402,6 +406,8 @@ class LLMGateway:
 
     def _send(self, operation: str, request: Callable[[OpenAI, ProviderConfig], T]) -> _Sent[T]:
         """Try each provider in order, retrying transient errors; the first success wins."""
+        from openai import OpenAIError
+
         failures: list[str] = []
         for index, provider in enumerate(self.config.providers):
             client = self._clients[provider.name]
@@ -527,7 +533,15 @@ def _params(
     return params
 
 
+def _client_class() -> type[OpenAI]:
+    from openai import OpenAI
+
+    return OpenAI
+
+
 def _is_transient(exc: OpenAIError) -> bool:
+    from openai import APIConnectionError, APIStatusError
+
     if isinstance(exc, APIConnectionError):  # includes APITimeoutError
         return True
     if isinstance(exc, APIStatusError):
@@ -536,6 +550,8 @@ def _is_transient(exc: OpenAIError) -> bool:
 
 
 def _describe(exc: OpenAIError) -> str:
+    from openai import APIStatusError
+
     status = f" {exc.status_code}" if isinstance(exc, APIStatusError) else ""
     return f"{type(exc).__name__}{status}: {str(exc)[:200]}"
 

@@ -8,7 +8,7 @@ import structlog
 
 from rapport.core.models import content_hash
 from rapport.core.store.repository import Store
-from rapport.core.vectors.embedders import Embedder
+from rapport.core.vectors.embedder import Embedder
 
 log = structlog.get_logger(__name__)
 

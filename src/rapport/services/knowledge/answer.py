@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from rapport.core.llm import LLMGateway, LLMUnavailable
 from rapport.core.models import Chunk
-from rapport.core.vectors.embedders import Embedder
+from rapport.core.vectors.embedder import Embedder
 from rapport.services.knowledge.guard import looks_like_injection
 from rapport.services.knowledge.search import KnowledgeSearch
 

@@ -19,7 +19,7 @@ from rapport.core.store.documents import (
     document_hash,
 )
 from rapport.core.store.repository import Progress, Store
-from rapport.core.vectors.embedders import Embedder
+from rapport.core.vectors.embedder import Embedder
 from rapport.core.vectors.index import VectorIndex
 from rapport.core.vectors.refresh import refresh_vectors
 from rapport.services.knowledge.chunking import Chunker, ChunkingConfig

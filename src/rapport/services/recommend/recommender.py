@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rapport.core.models import Item
 from rapport.core.store.repository import Store
-from rapport.core.vectors.embedders import Embedder
+from rapport.core.vectors.embedder import Embedder
 from rapport.core.vectors.refresh import refresh_vectors
 from rapport.services.recommend.artifacts import ModelRegistry, TrainedModel
 from rapport.services.recommend.blend import standardise

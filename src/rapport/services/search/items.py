@@ -11,7 +11,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from rapport.core.models import Item, Location, Timestamp
-from rapport.core.vectors.embedders import Embedder
+from rapport.core.vectors.embedder import Embedder
 from rapport.services.recommend.context import (
     RecommendRequest,
     context_scores,

@@ -27,7 +27,7 @@ import Stemmer
 from pydantic import BaseModel, ConfigDict, Field
 from threadpoolctl import ThreadpoolController
 
-from rapport.core.vectors.embedders import normalise
+from rapport.core.vectors.embedder import normalise
 
 Hit = tuple[str, float]
 

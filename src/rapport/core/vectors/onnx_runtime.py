@@ -1,11 +1,7 @@
 """`OnnxEmbedder`: a local sentence-transformers model run by ONNX Runtime, optionally int8.
 
-The model is exported from its local folder with `torch.onnx.export` at first use, its
-attention, LayerNorm and GELU subgraphs are fused by `onnxruntime.transformers.optimizer`, and the
-result is cached; `onnxruntime.quantization` then quantises the weight matrices (fused attention
-included) to int8, per channel. Nothing is downloaded. `SentenceTransformer(...,
-backend="onnx")` is not used because it needs `optimum-onnx`, whose only release pins
-`transformers<4.58` while sentence-transformers needs `transformers>=5`.
+`SentenceTransformer(..., backend="onnx")` is not used because it needs `optimum-onnx`, whose
+only release pins `transformers<4.58` while sentence-transformers needs `transformers>=5`.
 
 Pooling (mean over the attention mask) and L2 normalisation replicate the sentence-transformers
 modules, so fp32 vectors equal the torch ones (cosine 1.0000) and share their model name; int8
@@ -15,142 +11,29 @@ vectors of the two never mix.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
-import tempfile
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import structlog
 
-from rapport.core.vectors.embedders import MINILM, resolve_model_path
+from rapport.core.vectors.model_files import MINILM, resolve_model_path
+from rapport.core.vectors.onnx_export import (
+    INT8_SUFFIX,
+    atomic_target,
+    export_onnx,
+    fingerprint,
+    quantize_int8,
+)
 
 log = structlog.get_logger(__name__)
 
-EXPORT_VERSION = "2"
-# The export recipe is in the name, so vectors of different int8 recipes never mix.
-INT8_SUFFIX = f"+onnx-int8-v{EXPORT_VERSION}"
-"""Bump when the export or quantisation recipe changes, so old cached files are not reused."""
 TOKENS_PER_BATCH = 512
 """Cap on padded tokens per ONNX Runtime call, on top of `batch_size`: on a 2-core CPU, int8
 MiniLM runs ~1.5x faster in batches of ~512 tokens than in batches of 32 passages (~2,500)."""
-
-
-def _fingerprint(model_dir: Path) -> str:
-    """Identity of a model folder's weights: a changed model gets a fresh cache entry."""
-    digest = hashlib.sha1(EXPORT_VERSION.encode())
-    for name in ("config.json", "model.safetensors", "pytorch_model.bin", "tokenizer.json"):
-        path = model_dir / name
-        if path.exists():
-            stat = path.stat()
-            digest.update(f"{name}:{stat.st_size}:{int(stat.st_mtime)}".encode())
-    return digest.hexdigest()[:12]
-
-
-@contextmanager
-def _atomic_target(final: Path) -> Iterator[Path]:
-    """A temporary path next to `final`, renamed onto it on success: concurrent processes
-    exporting the same model never see half-written files."""
-    handle, name = tempfile.mkstemp(dir=final.parent, prefix=final.stem + ".", suffix=".tmp")
-    os.close(handle)
-    temporary = Path(name)
-    try:
-        yield temporary
-        temporary.replace(final)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def export_onnx(model_dir: Path, target: Path, opset: int = 17) -> None:
-    """Export the transformer encoder (token embeddings) with dynamic batch and length axes,
-    then fuse it for ONNX Runtime's CPU kernels."""
-    import torch
-    from transformers import AutoModel
-
-    # Eager attention exports the matmul/softmax pattern the fusion below recognises; the
-    # default SDPA export is left unfused and runs ~1.2x slower.
-    model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager")
-    model.eval()
-
-    class TokenEmbeddings(torch.nn.Module):
-        def __init__(self, inner: torch.nn.Module) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(
-            self,
-            input_ids: torch.Tensor,
-            attention_mask: torch.Tensor,
-            token_type_ids: torch.Tensor,
-        ) -> torch.Tensor:
-            return self.inner(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-
-    ids = torch.ones((2, 16), dtype=torch.long)
-    axes = {0: "batch", 1: "tokens"}
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    raw = target.with_name(target.stem + ".raw.onnx")
-    try:
-        with torch.no_grad():
-            # The TorchScript exporter (dynamo=False) needs no extra packages and handles BERT.
-            torch.onnx.export(
-                TokenEmbeddings(model),
-                (ids, torch.ones_like(ids), torch.zeros_like(ids)),
-                str(raw),
-                input_names=names,
-                output_names=["token_embeddings"],
-                dynamic_axes={name: axes for name in [*names, "token_embeddings"]},
-                opset_version=opset,
-                do_constant_folding=True,
-                dynamo=False,
-            )
-        _fuse(raw, target, model.config.num_attention_heads, model.config.hidden_size)
-    finally:
-        raw.unlink(missing_ok=True)
-
-
-def _fuse(source: Path, target: Path, num_heads: int, hidden_size: int) -> None:
-    """Fused Attention, EmbedLayerNormalization, SkipLayerNormalization and BiasGelu nodes:
-    fewer, faster kernels, and an Attention node that int8 quantisation turns into QAttention.
-    Exact in fp32 (cosine to torch 1.0000)."""
-    from onnxruntime.transformers.optimizer import optimize_model
-
-    # opt_level=1 keeps the saved graph free of hardware-specific rewrites; the session
-    # applies the rest (ORT_ENABLE_ALL) at load time.
-    fused = optimize_model(
-        str(source),
-        model_type="bert",
-        num_heads=num_heads,
-        hidden_size=hidden_size,
-        opt_level=1,
-    )
-    fused.save_model_to_file(str(target))
-
-
-def quantize_int8(source: Path, target: Path) -> None:
-    """Dynamic int8 quantisation of the weight matrices, one scale per output channel."""
-    from onnx import TensorProto
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    # Per channel is essential: per tensor drops cosine to torch from 0.995 to 0.958 and
-    # costs 2.8% nDCG@10. MatMulConstBOnly leaves activation x activation products fp32;
-    # fused Attention nodes become QAttention. Shape inference cannot type the outputs of
-    # the fused (com.microsoft) nodes, hence DefaultTensorType.
-    quantize_dynamic(
-        str(source),
-        str(target),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        op_types_to_quantize=["MatMul", "Attention", "Gemm"],
-        extra_options={"MatMulConstBOnly": True, "DefaultTensorType": TensorProto.FLOAT},
-    )
 
 
 class OnnxEmbedder:
@@ -192,19 +75,19 @@ class OnnxEmbedder:
         """The ONNX file this embedder runs, exported and quantised first when missing."""
         model_dir = self.model_dir()
         slug = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(self.model).name)
-        folder = self.cache_dir / f"{slug}-{_fingerprint(model_dir)}"
+        folder = self.cache_dir / f"{slug}-{fingerprint(model_dir)}"
         folder.mkdir(parents=True, exist_ok=True)
         fp32 = folder / "model.onnx"
         if not fp32.exists():
             log.info("exporting embedding model to ONNX", model=self.model, path=str(fp32))
-            with _atomic_target(fp32) as temporary:
+            with atomic_target(fp32) as temporary:
                 export_onnx(model_dir, temporary)
         if not self.quantize:
             return fp32
         int8 = folder / "model_int8_per_channel.onnx"
         if not int8.exists():
             log.info("quantising ONNX embedding model", model=self.model, path=str(int8))
-            with _atomic_target(int8) as temporary:
+            with atomic_target(int8) as temporary:
                 quantize_int8(fp32, temporary)
         return int8
 
@@ -295,22 +178,3 @@ def _check_pooling(model_dir: Path) -> None:
     config = model_dir / "1_Pooling" / "config.json"
     if config.exists() and not json.loads(config.read_text()).get("pooling_mode_mean_tokens"):
         raise ValueError(f"{model_dir} does not use mean pooling, which OnnxEmbedder assumes")
-
-
-def make_onnx_embedder(
-    embedding_model: str = MINILM,
-    data: Path | str = Path("rapport-data"),
-    embedding_batch_size: int = 32,
-    *,
-    quantize: bool = True,
-    threads: int = 2,
-) -> OnnxEmbedder:
-    """The `onnx` embedding provider, from the same settings the other providers read;
-    the export cache lives in `<data>/cache/onnx`."""
-    return OnnxEmbedder(
-        embedding_model,
-        Path(data) / "cache" / "onnx",
-        quantize=quantize,
-        batch_size=embedding_batch_size,
-        threads=threads,
-    )
