@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,8 +19,11 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from typer.testing import CliRunner
+
 from rapport.core.vectors.local import SentenceTransformerEmbedder
 from rapport.engine import Engine
+from rapport.interfaces.cli.main import app
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -144,3 +150,36 @@ def shared_data(name: str) -> Path:
     if not path.is_dir():
         pytest.skip(f"shared dataset {name} not found at {path}")
     return path
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What one CLI invocation printed and returned."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        assert self.returncode == 0, self.stderr
+        return json.loads(self.stdout)
+
+
+class Cli:
+    """The `rapport` command run in this process (typer's runner): the same code path as
+    the installed script, without paying interpreter and model start-up per call."""
+
+    def __init__(self, data: Path, db: str | None = None) -> None:
+        self.options = ["--data", str(data)] + (["--db", db] if db else [])
+
+    def __call__(self, *args: str) -> Ran:
+        result = CliRunner().invoke(
+            app, [*self.options, *args], env={"COLUMNS": "200"}, catch_exceptions=False
+        )
+        return Ran(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    """The CLI on a fresh data directory (embedded SQLite)."""
+    return Cli(tmp_path)

@@ -11,9 +11,8 @@ import httpx
 import pytest
 
 from rapport.engine import Engine
-from tests.conftest import CountingEmbedder, LiveServer
+from tests.conftest import Cli, CountingEmbedder, LiveServer
 from tests.llm_stub import LLMStub
-from tests.test_cli import rapport
 
 DOCS = [
     {
@@ -44,38 +43,41 @@ INJECTED = {
 
 
 @pytest.fixture
-def kb(engine: Engine) -> Engine:
-    engine.kb_add_records([*DOCS, INJECTED])
-    return engine
+def helpdesk(sqlite_engine: Engine) -> Engine:
+    sqlite_engine.kb.add_records([*DOCS, INJECTED])
+    return sqlite_engine
 
 
-def test_search_groups_by_document(kb: Engine) -> None:
-    hits = kb.kb_search("how do I reschedule my mentoring session?", k=3)
-    assert hits[0].document_id == "booking"
-    assert len({h.document_id for h in hits}) == len(hits) == 3
+def test_search_groups_by_document(helpdesk: Engine) -> None:
+    found = helpdesk.kb.search("how do I reschedule my mentoring session?", k=3)
+    hits = found.hits
+    assert found.query.startswith("how do I") and hits[0].doc_id == "booking"
+    assert len({h.doc_id for h in hits}) == len(hits) == 3
     assert hits[0].score > hits[-1].score
+    assert hits[0].chunk_id.startswith("booking#") and "mentor" in hits[0].chunk
 
 
-def test_extractive_answer_quotes_and_locates_its_sources(kb: Engine) -> None:
-    answer = kb.ask("Can I get a refund for my event ticket?")
+def test_extractive_answer_quotes_and_locates_its_sources(helpdesk: Engine) -> None:
+    answer = helpdesk.kb.ask("Can I get a refund for my event ticket?")
     assert answer.mode == "extractive"
-    assert "48 hours" in answer.text and "[1]" in answer.text
+    assert "48 hours" in answer.answer and "[1]" in answer.answer
     cited = answer.citations[0]
     assert cited.document_id == "refunds" and cited.title == "Refund policy"
-    source = kb.kb_get("refunds").text
+    source = helpdesk.kb.get("refunds").text
+    assert cited.start is not None
     assert source[cited.start : cited.start + len(cited.quote)] == cited.quote
 
 
-def test_injected_instructions_are_data_not_commands(kb: Engine) -> None:
-    answer = kb.ask("How are ticket refund requests handled?")
-    assert "denied" not in answer.text.lower()
+def test_injected_instructions_are_data_not_commands(helpdesk: Engine) -> None:
+    answer = helpdesk.kb.ask("How are ticket refund requests handled?")
+    assert "denied" not in answer.answer.lower()
     assert any("Ignore all previous instructions" in s for s in answer.ignored)
-    assert "support team" in answer.text or "48 hours" in answer.text
+    assert "support team" in answer.answer or "48 hours" in answer.answer
 
 
-def test_no_answer_when_nothing_matches(kb: Engine) -> None:
-    answer = kb.ask("What is the boiling point of mercury on Jupiter?")
-    assert answer.citations == [] and "could not find" in answer.text
+def test_no_answer_when_nothing_matches(helpdesk: Engine) -> None:
+    answer = helpdesk.kb.ask("What is the boiling point of mercury on Jupiter?")
+    assert answer.citations == [] and "could not find" in answer.answer
 
 
 @pytest.fixture
@@ -86,19 +88,16 @@ def llm() -> Iterator[LLMStub]:
 
 
 @pytest.fixture
-def llm_engine(
-    database_url: str, tmp_path: Path, embedder: CountingEmbedder, llm: LLMStub
-) -> Iterator[Engine]:
+def llm_engine(tmp_path: Path, embedder: CountingEmbedder, llm: LLMStub) -> Iterator[Engine]:
     with Engine(
         data=tmp_path,
-        database_url=database_url,
         embedder=embedder,
         llm_provider="openai",
         llm_base_url=llm.url,
         llm_model="tiny",
         llm_api_key="test-key",
     ) as built:
-        built.kb_add_records([*DOCS, INJECTED])
+        built.kb.add_records([*DOCS, INJECTED])
         yield built
 
 
@@ -107,7 +106,7 @@ def test_generated_answer_is_grounded_and_checked(llm_engine: Engine, llm: LLMSt
         "Tickets can be refunded until 48 hours before the event [1]. "
         "Refunds also include a free cinema voucher for every customer [1]."
     ]
-    answer = llm_engine.ask("Can I get a refund for my event ticket?")
+    answer = llm_engine.kb.ask("Can I get a refund for my event ticket?")
     assert answer.mode == "generated"
     assert answer.citations and answer.citations[0].document_id == "refunds"
     assert len(answer.unsupported) == 1 and "cinema voucher" in answer.unsupported[0]
@@ -119,56 +118,56 @@ def test_generated_answer_is_grounded_and_checked(llm_engine: Engine, llm: LLMSt
 
 def test_injected_text_never_reaches_the_model(llm_engine: Engine, llm: LLMStub) -> None:
     llm.replies = ["Refund requests are handled by the support team within two days [1]."]
-    llm_engine.ask("How are ticket refund requests handled?")
+    llm_engine.kb.ask("How are ticket refund requests handled?")
     sent = json.dumps(llm.requests[-1]["messages"])
     assert "support team" in sent and "Ignore all previous instructions" not in sent
 
 
 def test_opted_out_users_get_the_extractive_answer(llm_engine: Engine, llm: LLMStub) -> None:
-    llm_engine.add_users([{"id": "ana", "ai_opt_out": True}, {"id": "bo"}])
-    assert llm_engine.ask("Can I get a refund?", user_id="ana").mode == "extractive"
+    llm_engine.users.add([{"id": "ana", "ai_opt_out": True}, {"id": "bo"}])
+    assert llm_engine.kb.ask("Can I get a refund?", user_id="ana").mode == "extractive"
     assert llm.requests == []
     llm.replies = ["Yes, until 48 hours before the event [1]."]
-    assert llm_engine.ask("Can I get a refund?", user_id="bo").mode == "generated"
+    assert llm_engine.kb.ask("Can I get a refund?", user_id="bo").mode == "generated"
 
 
 def test_failing_model_falls_back_to_extractive(llm_engine: Engine, llm: LLMStub) -> None:
     llm.fail_status = 500
-    answer = llm_engine.ask("Can I get a refund for my event ticket?")
-    assert answer.mode == "extractive" and "48 hours" in answer.text
+    answer = llm_engine.kb.ask("Can I get a refund for my event ticket?")
+    assert answer.mode == "extractive" and "48 hours" in answer.answer
 
 
-def test_kb_cli_add_list_search_batch_remove(tmp_path: Path) -> None:
+def test_kb_cli_add_list_search_batch_remove(cli: Cli, tmp_path: Path) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "refunds.md").write_text("# Refund policy\n\n" + DOCS[0]["text"])
     (folder / "booking.txt").write_text(DOCS[1]["text"])
-    added = json.loads(rapport(tmp_path, "kb", "add", str(folder), "--json").stdout)
+    added = cli("kb", "add", str(folder), "--json").json()
     assert added["added"] == 2 and added["chunks"] >= 2
-    again = json.loads(rapport(tmp_path, "kb", "add", str(folder), "--json").stdout)
+    again = cli("kb", "add", str(folder), "--json").json()
     assert (again["added"], again["unchanged"], again["embedded"]) == (0, 2, 0)
-    listed = json.loads(rapport(tmp_path, "kb", "list", "--json").stdout)
+    listed = cli("kb", "list", "--json").json()
     assert sorted(d["id"] for d in listed["items"]) == ["booking.txt", "refunds.md"]
+    assert cli("kb", "get", "refunds.md", "--json").json()["title"] == "Refund policy"
     queries = tmp_path / "queries.jsonl"
     queries.write_text(
         '{"id": "q1", "text": "reschedule a mentoring session"}\n'
         '{"id": "q2", "text": "ticket refund"}\n'
     )
-    result = rapport(
-        tmp_path, "kb", "search", "--queries-file", str(queries), "--k", "2", "--jsonl"
-    )
+    result = cli("kb", "search", "--queries-file", str(queries), "--k", "2", "--jsonl")
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["query_id"] for line in lines] == ["q1", "q2"]
     assert [line["hits"][0]["doc_id"] for line in lines] == ["booking.txt", "refunds.md"]
     assert all(len({h["doc_id"] for h in line["hits"]}) == 2 for line in lines)
-    assert set(lines[0]["hits"][0]) == {"doc_id", "score", "chunk"}
-    asked = json.loads(rapport(tmp_path, "ask", "when are refunds paid?", "--json").stdout)
+    assert {"doc_id", "score", "chunk"} <= set(lines[0]["hits"][0])
+    assert isinstance(lines[0]["hits"][0]["chunk"], str)
+    asked = cli("ask", "when are refunds paid?", "--json").json()
     assert asked["citations"][0]["document_id"] == "refunds.md"
-    removed = json.loads(rapport(tmp_path, "kb", "remove", "booking.txt", "--json").stdout)
-    assert removed["documents"] == 1
+    removed = cli("kb", "remove", "booking.txt", "--json").json()
+    assert removed["deleted"]["documents"] == 1
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "q1"}\n')
-    failed = rapport(tmp_path, "kb", "search", "--queries-file", str(bad))
+    failed = cli("kb", "search", "--queries-file", str(bad))
     assert failed.returncode == 2 and "bad.jsonl:line 1" in failed.stderr
 
 
@@ -176,8 +175,8 @@ def test_kb_and_ask_over_http(live: LiveServer) -> None:
     with httpx.Client(base_url=live.url, timeout=60) as http:
         report = http.post("/kb/documents", json=DOCS).json()
         assert report["added"] == 3
-        hits = http.get("/kb/search", params={"q": "harassment rules", "k": 2}).json()
-        assert hits[0]["doc_id"] == "community"
+        found = http.get("/kb/search", params={"q": "harassment rules", "k": 2}).json()
+        assert found["query"] == "harassment rules" and found["hits"][0]["doc_id"] == "community"
         answer = http.post("/ask", json={"question": "When do refunds arrive?"}).json()
         assert answer["mode"] == "extractive"
         assert answer["citations"][0]["document_id"] == "refunds"

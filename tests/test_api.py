@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -47,6 +48,7 @@ def test_item_crud_and_similar(live: LiveServer) -> None:
         near = http.get("/items", params={"lat": 38.71, "lon": -9.14, "radius_km": 2}).json()
         assert [i["id"] for i in near["items"]] == ["jazz"]
         similar = http.get("/items/py/similar", params={"k": 2}).json()
+        assert [s["item_id"] for s in similar] == ["pandas", "jazz"]
         assert [s["item"]["id"] for s in similar] == ["pandas", "jazz"]
         assert similar[0]["score"] > similar[1]["score"]
         changed = {**ITEMS[2], "price": 15}
@@ -101,6 +103,12 @@ def test_bad_input_names_record_and_field(live: LiveServer) -> None:
         assert single.json()["error"]["details"][0]["field"] == "price"
         mismatch = http.put("/items/a", json={"id": "b"})
         assert mismatch.status_code == 422
+        assert mismatch.json()["error"]["details"][0]["field"] == "id"
+        assert http.put("/items/nope", json={"id": "nope"}).status_code == 404
+        typo = http.get("/items", params={"kinds": "course"})
+        assert typo.status_code == 422 and typo.json()["error"]["details"][0]["field"] == "kinds"
+        half = http.get("/items", params={"lat": 38.7})
+        assert half.status_code == 422 and "lat and lon" in half.text
 
 
 def test_users_crud_and_delete_my_data(live: LiveServer) -> None:
@@ -110,8 +118,10 @@ def test_users_crud_and_delete_my_data(live: LiveServer) -> None:
         http.post("/events", json={"user_id": "ana", "item_id": "jazz", "type": "like"})
         page = http.get("/users").json()
         assert page["total"] == 1 and page["items"][0]["profile"]["interests"] == ["jazz"]
+        assert http.get("/users/ana/events").json()[0]["item_id"] == "jazz"
         deleted = http.delete("/users/ana").json()
         assert deleted == {"deleted": {"events": 1, "vectors": 0, "users": 1}}
+        assert http.get("/users/ana/events").status_code == 404
         assert http.get("/users/ana").status_code == 404
 
 
@@ -129,8 +139,14 @@ def test_health_and_openapi(live: LiveServer) -> None:
         assert http.get("/healthz").json() == {"status": "ok"}
         ready = http.get("/readyz").json()
         assert ready["status"] == "ready" and ready["database"] in {"sqlite", "postgresql"}
-        paths = http.get("/openapi.json").json()["paths"]
-        assert {"/items", "/items/{item_id}/similar", "/events", "/users/{user_id}"} <= set(paths)
+        schema = http.get("/openapi.json").json()
+        assert {"/items", "/items/{item_id}/similar", "/events", "/model"} <= set(schema["paths"])
+        # Field docstrings are the API documentation.
+        fields = schema["components"]["schemas"]["Recommendation"]["properties"]
+        assert "real signals" in fields["reasons"]["description"]
+        filters = {p["name"]: p for p in schema["paths"]["/items"]["get"]["parameters"]}
+        assert "Where the user is" in filters["lat"]["description"]
+        assert "categories" in filters and "ended before" in filters["at"]["description"]
         assert http.get("/docs").status_code == 200
 
 
@@ -161,25 +177,31 @@ def test_recommendations_group_and_insights_over_http(live: LiveServer) -> None:
         recs = http.get("/users/ana/recommendations", params={"k": 2, "kind": "course"})
         assert recs.status_code == 200
         body = recs.json()
-        assert body[0]["item_id"] in {"py", "pandas"}
-        assert all(r["item"]["kind"] == "course" and r["reasons"] is not None for r in body)
+        assert body["user_id"] == "ana" and body["items"][0]["item_id"] in {"py", "pandas"}
+        assert all(r["item"]["kind"] == "course" for r in body["items"])
+        assert "matches your interest in python" in body["items"][0]["reasons"]
         near = http.get(
             "/users/ana/recommendations", params={"lat": 38.711, "lon": -9.137, "radius_km": 1}
         ).json()
-        assert [r["item_id"] for r in near] == ["jazz"]
-        assert "right here" in near[0]["reasons"] or any(
-            "km away" in reason for reason in near[0]["reasons"]
+        assert [r["item_id"] for r in near["items"]] == ["jazz"]
+        assert "right here" in near["items"][0]["reasons"] or any(
+            "km away" in reason for reason in near["items"][0]["reasons"]
         )
+        labelled = http.get(
+            "/users/ana/recommendations", params=[("categories", "music"), ("categories", "data")]
+        ).json()
+        assert {r["item_id"] for r in labelled["items"]} == {"py", "pandas", "jazz"}
         group = http.post(
             "/recommendations/group", json={"user_ids": ["ana", "bo"], "request": {"k": 2}}
         ).json()
-        assert len(group) == 2 and "jazz" not in [r["item_id"] for r in group]
+        assert group["user_ids"] == ["ana", "bo"]
+        assert len(group["items"]) == 2 and "jazz" not in [r["item_id"] for r in group["items"]]
         insights = http.get("/users/bo/insights").json()
         assert insights["categories"][0]["value"] == "music"
         missing = http.get("/users/nobody/recommendations")
         assert missing.status_code == 404
         bad = http.get("/users/ana/recommendations", params={"radius_km": 2})
-        assert bad.status_code == 422
+        assert bad.status_code == 422 and "needs a location" in bad.text
 
 
 def test_train_and_model_over_http(live: LiveServer) -> None:
@@ -194,14 +216,37 @@ def test_train_and_model_over_http(live: LiveServer) -> None:
         for n in range(3)
     ]
     with httpx.Client(base_url=live.url, timeout=60) as http:
+        untrainable = http.post("/model/train")
+        assert untrainable.status_code == 409
+        assert untrainable.json()["error"]["code"] == "conflict"
         http.post("/items/batch", json=ITEMS)
         http.post("/events", json=events)
-        assert http.get("/model").status_code == 404
-        assert http.post("/train").status_code == 202
+        missing = http.get("/model")
+        assert missing.status_code == 404 and "model train" in missing.json()["error"]["message"]
+        assert http.post("/model/train").status_code == 202
         deadline = time.monotonic() + 60
         manifest = http.get("/model")
         while manifest.status_code == 404 and time.monotonic() < deadline:
             time.sleep(0.2)  # training runs after the 202 response
             manifest = http.get("/model")
         assert manifest.status_code == 200
-        assert manifest.json()["training"]["events"] == len(events)
+        body = manifest.json()
+        assert body["training"]["events"] == len(events) and body["model"] == "hybrid"
+        assert http.get("/model/versions").json() == [body["version"]]
+        assert http.get(f"/model/versions/{body['version']}").json() == body
+
+
+def test_missing_model_files_are_a_503_not_a_404(engine: Engine, tmp_path: Path) -> None:
+    engine.items.add(ITEMS, index=False)
+    engine.events.add(
+        [{"user_id": f"u{u}", "item_id": i["id"], "type": "like"} for u in range(4) for i in ITEMS]
+    )
+    engine.users.add([{"id": "late"}])
+    version = engine.models.train().version
+    (tmp_path / "models" / "default" / version / "arrays.npz").unlink()
+    other = Engine(data=tmp_path, database_url=engine.settings.database_url)
+    with LiveServer(other) as server, httpx.Client(base_url=server.url, timeout=60) as http:
+        broken = http.get("/users/u0/recommendations")
+        assert broken.status_code == 503 and broken.json()["error"]["code"] == "unavailable"
+        assert version in broken.json()["error"]["message"]
+    other.close()

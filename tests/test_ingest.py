@@ -32,11 +32,12 @@ def events(n: int) -> list[dict]:
 
 def test_jsonl_events_import_twice_same_counts(engine: Engine, tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "events.jsonl", events(1200))
-    first = engine.import_file("events", path)
+    first = engine.events.import_file(path)
     assert (first.received, first.written, first.duplicates) == (1200, 1200, 0)
-    second = engine.import_file("events", path)
+    second = engine.events.import_file(path)
     assert (second.written, second.duplicates) == (0, 1200)
-    assert engine.stats()["default"] == {
+    assert engine.stats().model_dump() == {
+        "tenant": "default",
         "users": 7,
         "items": 0,
         "items_by_kind": {},
@@ -51,29 +52,27 @@ def test_malformed_line_names_line_and_field_and_writes_nothing(
     rows[36]["timestamp"] = "yesterday-ish"
     path = write_jsonl(tmp_path / "events.jsonl", rows)
     with pytest.raises(InvalidInput) as caught:
-        engine.import_file("events", path)
+        engine.events.import_file(path)
     [error] = caught.value.errors
     assert (error.record, error.field) == ("events.jsonl:line 37", "timestamp")
     assert "line 37" in str(caught.value)
-    assert engine.stats() == {}  # not even the tenant row was written
+    assert engine.tenants() == []  # not even the tenant row was written
 
 
 def test_broken_json_line_is_reported(engine: Engine, tmp_path: Path) -> None:
     path = tmp_path / "items.jsonl"
     path.write_text('{"id": "a", "title": "ok"}\n{"id": "b", "title": \n')
     with pytest.raises(InvalidInput) as caught:
-        engine.import_file("items", path, index=False)
+        engine.items.import_file(path, index=False)
     assert caught.value.errors[0].record == "items.jsonl:line 2"
-    assert engine.list_items().total == 0
+    assert engine.items.list().total == 0
 
 
 def test_skip_invalid_writes_good_rows(engine: Engine, tmp_path: Path) -> None:
     rows = events(10)
     rows[3]["user_id"] = ""
     rows[5]["type"] = "Not A Type"
-    report = engine.import_file(
-        "events", write_jsonl(tmp_path / "e.jsonl", rows), skip_invalid=True
-    )
+    report = engine.events.import_file(write_jsonl(tmp_path / "e.jsonl", rows), skip_invalid=True)
     assert report.written == 8
     assert [(e.record, e.field) for e in report.invalid] == [
         ("e.jsonl:line 4", "user_id"),
@@ -88,9 +87,9 @@ def test_csv_items_with_lists_places_and_attributes(engine: Engine, tmp_path: Pa
         "c1,course,Intro to SQL,sql|data,learning,,,0,,beginner\n"
         'e1,event,Fado night,"music,fado",concert,38.71,-9.13,15.5,2026-06-01T21:00:00Z,\n'
     )
-    report = engine.import_file("items", path)
+    report = engine.items.import_file(path)
     assert report.written == 2
-    course, event = engine.get_item("c1"), engine.get_item("e1")
+    course, event = engine.items.get("c1"), engine.items.get("e1")
     assert course.tags == ["sql", "data"] and course.attributes == {"difficulty": "beginner"}
     assert course.location is None and course.price == 0
     assert event.tags == ["music", "fado"] and event.location is not None
@@ -102,11 +101,11 @@ def test_csv_bad_value_names_line_and_column(engine: Engine, tmp_path: Path) -> 
     path = tmp_path / "users.csv"
     path.write_text("id,timezone,profile.hours_per_week\nana,UTC,5\nbo,UTC,lots\n")
     with pytest.raises(InvalidInput) as caught:
-        engine.import_file("users", path)
+        engine.users.import_file(path)
     assert [(e.record, e.field) for e in caught.value.errors] == [
         ("users.csv:line 3", "profile.hours_per_week")
     ]
-    assert engine.list_users().total == 0
+    assert engine.users.list().total == 0
 
 
 def test_csv_events_epoch_timestamps(engine: Engine, tmp_path: Path) -> None:
@@ -115,8 +114,8 @@ def test_csv_events_epoch_timestamps(engine: Engine, tmp_path: Path) -> None:
         "user_id,item_id,type,value,timestamp\n1,31,rate,2.5,1260759144\n"
         "1,1029,rate,3.0,1260759179\n"
     )
-    assert engine.import_file("events", path).written == 2
-    again = engine.import_file("events", path)  # no ids: deterministic ids dedupe
+    assert engine.events.import_file(path).written == 2
+    again = engine.events.import_file(path)  # no ids: deterministic ids dedupe
     assert (again.written, again.duplicates) == (0, 2)
-    [first, _] = engine.list_events(newest_first=False)
+    [first, _] = engine.events.list(newest_first=False)
     assert first.timestamp.year == 2009 and first.value == 2.5

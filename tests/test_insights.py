@@ -67,16 +67,16 @@ def rate(user: str, item: str, value: float, day: int) -> dict:
 
 
 @pytest.fixture
-def cinema(engine: Engine) -> Engine:
-    engine.add_items(MOVIES, index=False)
-    engine.add_users(
+def cinema(sqlite_engine: Engine) -> Engine:
+    sqlite_engine.items.add(MOVIES, index=False)
+    sqlite_engine.users.add(
         [{"id": "sam", "timezone": "Europe/Lisbon", "profile": {"interests": ["Sci-Fi"]}}]
     )
-    return engine
+    return sqlite_engine
 
 
 def test_favourites_rating_style_and_diversity(cinema: Engine) -> None:
-    cinema.add_events(
+    cinema.events.add(
         [
             rate("sam", "m1", 5, 0),
             rate("sam", "m2", 4.5, 1),
@@ -84,7 +84,7 @@ def test_favourites_rating_style_and_diversity(cinema: Engine) -> None:
             rate("sam", "m4", 1, 3),
         ]
     )
-    found = cinema.insights("sam")
+    found = cinema.users.insights("sam")
     assert (found.interactions, found.positives, found.negatives) == (4, 3, 1)
     assert found.categories[0].value == "Sci-Fi" and found.categories[0].count == 3
     assert [s.value for s in found.attributes["director"]][:2] == ["Ridley Scott", "James Cameron"]
@@ -97,17 +97,17 @@ def test_favourites_rating_style_and_diversity(cinema: Engine) -> None:
 
 
 def test_harsh_rater_and_no_diversity(cinema: Engine) -> None:
-    cinema.add_events([rate("sam", "m2", 2, 0), rate("sam", "m2", 3, 1), rate("sam", "m2", 2.5, 2)])
-    found = cinema.insights("sam")
+    cinema.events.add([rate("sam", "m2", 2, 0), rate("sam", "m2", 3, 1), rate("sam", "m2", 2.5, 2)])
+    found = cinema.users.insights("sam")
     assert found.rating_style.style == "harsh"
     assert found.diversity == 0.0
 
 
 def test_drift_when_recent_tastes_change(cinema: Engine) -> None:
     history = [rate("sam", m, 5, d) for d, m in enumerate(["m1", "m2", "m3"] * 2)]
-    cinema.add_events(history)
-    assert cinema.insights("sam").drift.detected is False
-    cinema.add_events([rate("sam", m, 5, 10 + d) for d, m in enumerate(["m4", "m5", "m6"])])
-    drift = cinema.insights("sam").drift
+    cinema.events.add(history)
+    assert cinema.users.insights("sam").drift.detected is False
+    cinema.events.add([rate("sam", m, 5, 10 + d) for d, m in enumerate(["m4", "m5", "m6"])])
+    drift = cinema.users.insights("sam").drift
     assert drift.detected is True and drift.score >= 0.35
     assert drift.recent[0] == "Romance" and drift.earlier[0] == "Sci-Fi"

@@ -11,8 +11,7 @@ import httpx
 import pytest
 
 from rapport.engine import Engine
-from tests.conftest import LiveServer
-from tests.test_cli import rapport
+from tests.conftest import Cli, LiveServer
 
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 TONIGHT = NOW.replace(hour=20)
@@ -72,14 +71,14 @@ CATALOGUE = [
 
 
 @pytest.fixture
-def city(engine: Engine) -> Engine:
-    engine.add_items(CATALOGUE)
-    return engine
+def city(sqlite_engine: Engine) -> Engine:
+    sqlite_engine.items.add(CATALOGUE)
+    return sqlite_engine
 
 
 def test_the_seed_query_filters_and_ranks(city: Engine) -> None:
-    result = city.search("vegan food offers near me tonight under 20", location=HERE, at=NOW)
-    ids = [h.item.id for h in result.hits]
+    result = city.search.items("vegan food offers near me tonight under 20", **HERE, at=NOW)
+    ids = [h.item_id for h in result.hits]
     assert ids[0] == "vegan-lunch"
     assert set(ids) <= {"vegan-lunch", "steak"}  # price, distance and time filter the rest
     assert result.query.kind == "offer" and result.query.max_price == 20
@@ -88,19 +87,19 @@ def test_the_seed_query_filters_and_ranks(city: Engine) -> None:
 
 
 def test_near_me_without_a_place_is_reported(city: Engine) -> None:
-    result = city.search("vegan offers near me", at=NOW)
+    result = city.search.items("vegan offers near me", at=NOW)
     assert result.notes == ["'near me' ignored: no location given"]
     assert "vegan-far" in [h.item.id for h in result.hits]
 
 
 def test_plain_text_matches_by_meaning(city: Engine) -> None:
-    result = city.search("live music this evening", at=NOW, k=1)
+    result = city.search.items("live music this evening", at=NOW, k=1)
     assert [h.item.id for h in result.hits] == ["jazz"]
 
 
 def test_personalisation_reorders(city: Engine) -> None:
-    city.add_users([{"id": "herbivore"}, {"id": "carnivore"}])
-    city.add_events(
+    city.users.add([{"id": "herbivore"}, {"id": "carnivore"}])
+    city.events.add(
         [
             {"user_id": "herbivore", "item_id": "vegan-dinner", "type": "like"},
             {"user_id": "carnivore", "item_id": "steak", "type": "purchase"},
@@ -108,24 +107,31 @@ def test_personalisation_reorders(city: Engine) -> None:
     )
 
     def first(user: str) -> str:
-        return city.search("lunch offers", user_id=user, at=NOW).hits[0].item.id
+        return city.search.items("lunch offers", user_id=user, at=NOW).hits[0].item.id
 
     assert first("herbivore") == "vegan-lunch"
-    assert city.search("dinner", user_id="carnivore", at=NOW).hits[0].item.id != "vegan-dinner"
+    assert (
+        city.search.items("dinner", user_id="carnivore", at=NOW).hits[0].item.id != "vegan-dinner"
+    )
 
 
-def test_search_over_cli_and_http(city: Engine, tmp_path: Path, live: LiveServer) -> None:
-    with httpx.Client(base_url=live.url, timeout=60) as http:
+def test_explicit_filters_apply_on_top_of_the_query(city: Engine) -> None:
+    result = city.search.items("offers tonight", at=NOW, max_price=9, kind="offer")
+    assert result.hits and all(h.item.price is not None and h.item.price <= 9 for h in result.hits)
+
+
+def test_search_over_cli_and_http(city: Engine, cli: Cli, tmp_path: Path) -> None:
+    with LiveServer(city) as live, httpx.Client(base_url=live.url, timeout=60) as http:
         body = http.get(
             "/search", params={"q": "vegan offers under 10", "lat": HERE["lat"], "lon": HERE["lon"]}
         ).json()
         assert body["query"]["max_price"] == 10
         assert [h["item_id"] for h in body["hits"]][:1] == ["vegan-lunch"]
         assert http.get("/search").status_code == 422
-    folder = tmp_path / "cli"
-    catalogue = folder / "items.jsonl"
-    folder.mkdir()
+    catalogue = tmp_path / "items.jsonl"
     catalogue.write_text("".join(json.dumps(i) + "\n" for i in CATALOGUE))
-    assert rapport(folder, "import", "items", str(catalogue)).returncode == 0
-    out = rapport(folder, "search", "jazz", "--k", "1", "--json")
-    assert json.loads(out.stdout)["hits"][0]["item_id"] == "jazz"
+    assert cli("items", "import", str(catalogue)).returncode == 0
+    found = cli("search", "jazz", "--k", "1", "--json").json()
+    assert found["hits"][0]["item_id"] == "jazz"
+    cheap = cli("search", "music", "--max-price", "10", "--json").json()
+    assert cheap["hits"] and all(h["item"]["price"] <= 10 for h in cheap["hits"])

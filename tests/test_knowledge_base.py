@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from pydantic import ValidationError
 
 from rapport.core.errors import InvalidInput, NotFound
 from rapport.core.models import Document
-from rapport.engine import Engine
+from rapport.core.store.repository import Store
+from rapport.core.vectors.index import make_index
 from rapport.services.knowledge import (
     Chunker,
     ChunkingConfig,
@@ -43,8 +45,11 @@ TOPICS = {
 }
 
 
-def knowledge(engine: Engine) -> KnowledgeBase:
-    return KnowledgeBase(engine.store, engine.embedder, engine.index)
+@pytest.fixture
+def kb(database_url: str, embedder: CountingEmbedder) -> Iterator[KnowledgeBase]:
+    """The knowledge-base service on a real store of each back end."""
+    with Store(database_url) as store:
+        yield KnowledgeBase(store, embedder, make_index(store, embedder.name))
 
 
 def paragraph(topic: str, start: int, count: int) -> str:
@@ -263,9 +268,8 @@ def test_pdf_chunks_know_their_page(tmp_path: Path) -> None:
 
 
 def test_add_folder_keeps_ids_and_readding_unchanged_does_nothing(
-    engine: Engine, embedder: CountingEmbedder, tmp_path: Path
+    kb: KnowledgeBase, embedder: CountingEmbedder, tmp_path: Path
 ) -> None:
-    kb = knowledge(engine)
     folder = write_folder(tmp_path)
     ticks: list[int] = []
     report = kb.add_paths("default", [folder], progress=ticks.append)
@@ -289,7 +293,7 @@ def test_add_folder_keeps_ids_and_readding_unchanged_does_nothing(
 
     calls, state = list(embedder.calls), kb.documents.chunk_state("default")
     again = kb.add_paths("default", [folder])
-    assert again.as_dict() == {
+    assert again.model_dump() == {
         "added": 0,
         "updated": 0,
         "unchanged": 7,
@@ -301,9 +305,8 @@ def test_add_folder_keeps_ids_and_readding_unchanged_does_nothing(
 
 
 def test_changed_document_is_rechunked_and_old_chunks_go(
-    engine: Engine, embedder: CountingEmbedder
+    kb: KnowledgeBase, embedder: CountingEmbedder
 ) -> None:
-    kb = knowledge(engine)
     text = article("sleep", 8)
     first = kb.add_records("default", [{"id": "guide", "title": "Sleep", "text": text}])
     assert first.added == 1 and first.chunks >= 3
@@ -328,8 +331,7 @@ def test_changed_document_is_rechunked_and_old_chunks_go(
     assert kb.dense_search("default", "sleep", k=5)[0].chunk.text == "Sleep more."
 
 
-def test_remove_deletes_document_chunks_and_vectors(engine: Engine) -> None:
-    kb = knowledge(engine)
+def test_remove_deletes_document_chunks_and_vectors(kb: KnowledgeBase) -> None:
     kb.add_records(
         "default",
         [
@@ -340,7 +342,7 @@ def test_remove_deletes_document_chunks_and_vectors(engine: Engine) -> None:
     assert kb.dense_search("default", "how to fall asleep", k=1)[0].chunk.document_id == "sleep"
     count = kb.list("default").items[1].chunks
     removed = kb.remove("default", "sleep")
-    assert removed == {"documents": 1, "chunks": count, "vectors": count}
+    assert removed.deleted == {"documents": 1, "chunks": count, "vectors": count}
     assert kb.documents.get_chunks("default", [f"sleep#{n}" for n in range(count)]) == []
     ids, _ = kb.chunk_vectors("default")
     assert ids == [f"guitar#{n}" for n in range(len(ids))]
@@ -352,8 +354,7 @@ def test_remove_deletes_document_chunks_and_vectors(engine: Engine) -> None:
         kb.remove("default", "sleep")
 
 
-def test_tenants_are_isolated(engine: Engine) -> None:
-    kb = knowledge(engine)
+def test_tenants_are_isolated(kb: KnowledgeBase) -> None:
     kb.add_records("alice", [{"id": "tips", "title": "Sleep", "text": paragraph("sleep", 0, 4)}])
     kb.add_records("bob", [{"id": "tips", "title": "Guitar", "text": paragraph("guitar", 0, 4)}])
     assert kb.get("alice", "tips").title == "Sleep" and kb.get("bob", "tips").title == "Guitar"
@@ -367,8 +368,7 @@ def test_tenants_are_isolated(engine: Engine) -> None:
         kb.get("carol", "tips")
 
 
-def test_bad_input_writes_nothing(engine: Engine, tmp_path: Path) -> None:
-    kb = knowledge(engine)
+def test_bad_input_writes_nothing(kb: KnowledgeBase, tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text(
         json.dumps({"id": "good", "text": "Fine."}) + "\n" + json.dumps({"id": "x", "txt": "y"})
@@ -391,8 +391,7 @@ def test_bad_input_writes_nothing(engine: Engine, tmp_path: Path) -> None:
     assert kb.list("default").total == 0
 
 
-def test_listing_pages_and_dense_search(engine: Engine) -> None:
-    kb = knowledge(engine)
+def test_listing_pages_and_dense_search(kb: KnowledgeBase) -> None:
     kb.add_records(
         "default",
         [

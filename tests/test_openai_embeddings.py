@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import uvicorn
 
+from rapport.core.store.repository import Store
 from rapport.core.vectors.remote import OpenAIEmbedder
 from rapport.engine import Engine
 from tests.conftest import free_port
@@ -50,15 +51,16 @@ def test_engine_uses_configured_endpoint(stub_url: tuple[str, object], tmp_path:
         embedding_base_url=url,
         embedding_api_key="test-key",
     ) as engine:
-        engine.add_items(
+        engine.items.add(
             [
                 {"id": "a", "title": "jazz concert tonight"},
                 {"id": "b", "title": "python course"},
                 {"id": "c", "title": "late jazz club concert"},
             ]
         )
-        assert [h.item.id for h in engine.similar_items("a", k=2)] == ["c", "b"]
-        stored = engine.store.load_vectors("default", "item", "nomic-embed-text")
+        assert [h.item_id for h in engine.items.similar("a", k=2)] == ["c", "b"]
+    with Store(f"sqlite:///{tmp_path / 'rapport.db'}") as store:
+        stored = store.load_vectors("default", "item", "nomic-embed-text")
         assert len(stored) == 3 and stored[0].vector.shape == (DIM,)
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from rapport.core.errors import NotFound
-from rapport.engine import Engine
+from rapport.engine import Engine, GroupRecommendations, Recommendations
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -61,9 +61,10 @@ def catalogue() -> list[dict]:
 
 
 @pytest.fixture
-def world(engine: Engine) -> Engine:
-    engine.add_items(catalogue())
-    engine.add_users(
+def world(sqlite_engine: Engine) -> Engine:
+    engine = sqlite_engine
+    engine.items.add(catalogue())
+    engine.users.add(
         [
             {"id": "newbie", "profile": {"interests": ["jazz music"]}},
             {"id": "cook", "profile": {"interests": ["food"]}},
@@ -80,24 +81,26 @@ def world(engine: Engine) -> Engine:
         }
         for u in range(12)
     ]
-    engine.add_events(events)
+    engine.events.add(events)
     return engine
 
 
-def ids(found: list) -> list[str]:
-    return [r.item.id for r in found]
+def ids(found: Recommendations | GroupRecommendations) -> list[str]:
+    return [r.item_id for r in found.items]
 
 
 def test_cold_start_profile_interests_lead(world: Engine) -> None:
-    found = world.recommend("newbie", k=4, diversity=0)
+    found = world.recommendations.for_user("newbie", k=4, diversity=0)
     assert [i.split("-")[0] for i in ids(found)][:3] == ["jazz", "jazz", "jazz"]
-    assert any("matches your interest in jazz music" in r.reasons for r in found)
-    assert {"content", "popularity"} <= set(found[0].sources)
+    assert any("matches your interest in jazz music" in r.reasons for r in found.items)
+    assert {"content", "popularity"} <= set(found.items[0].sources)
 
 
 def test_feedback_changes_next_list_without_training(world: Engine) -> None:
-    before = Counter(i.split("-")[0] for i in ids(world.recommend("coder", k=6, diversity=0)))
-    world.add_events(
+    before = Counter(
+        i.split("-")[0] for i in ids(world.recommendations.for_user("coder", k=6, diversity=0))
+    )
+    world.events.add(
         [
             {
                 "user_id": "coder",
@@ -108,34 +111,36 @@ def test_feedback_changes_next_list_without_training(world: Engine) -> None:
             for n in range(3)
         ]
     )
-    after = world.recommend("coder", k=6, diversity=0)
+    after = world.recommendations.for_user("coder", k=6, diversity=0)
     counts = Counter(i.split("-")[0] for i in ids(after))
     assert before["cooking"] == 0 and counts["cooking"] >= 2
     assert not {"cooking-0", "cooking-1", "cooking-2"} & set(ids(after))  # liked: not again
-    assert any(reason.startswith("because you liked") for r in after for reason in r.reasons)
+    assert any(reason.startswith("because you liked") for r in after.items for reason in r.reasons)
 
 
 def test_disliking_a_whole_category_removes_it(world: Engine) -> None:
-    world.add_events(
+    world.events.add(
         [{"user_id": "newbie", "item_id": f"jazz-{n}", "type": "dislike"} for n in range(6)]
     )
-    found = world.recommend("newbie", k=12)
-    assert found and not [i for i in ids(found) if i.startswith("jazz")]
+    found = world.recommendations.for_user("newbie", k=12)
+    assert found.items and not [i for i in ids(found) if i.startswith("jazz")]
 
 
 def test_two_dislikes_without_likes_mark_an_aversion(world: Engine) -> None:
-    world.add_events(
+    world.events.add(
         [{"user_id": "cook", "item_id": f"coding-{n}", "type": "dislike"} for n in range(2)]
     )
-    assert not [i for i in ids(world.recommend("cook", k=18)) if i.startswith("coding")]
+    assert not [
+        i for i in ids(world.recommendations.for_user("cook", k=18)) if i.startswith("coding")
+    ]
     # A later like shows the user's view changed; the category comes back.
-    world.add_events([{"user_id": "cook", "item_id": "coding-3", "type": "like"}])
-    assert [i for i in ids(world.recommend("cook", k=18)) if i.startswith("coding")]
+    world.events.add([{"user_id": "cook", "item_id": "coding-3", "type": "like"}])
+    assert [i for i in ids(world.recommendations.for_user("cook", k=18)) if i.startswith("coding")]
 
 
 def test_context_filters_and_reasons(world: Engine) -> None:
-    found = world.recommend(
-        "newbie", k=10, location={"lat": 38.70, "lon": -9.14}, radius_km=1.2, max_price=11.5
+    found = world.recommendations.for_user(
+        "newbie", k=10, lat=38.70, lon=-9.14, radius_km=1.2, max_price=11.5
     )
     assert sorted(ids(found)) == [
         "coding-0",
@@ -145,15 +150,17 @@ def test_context_filters_and_reasons(world: Engine) -> None:
         "jazz-0",
         "jazz-1",
     ]
-    first = next(r for r in found if r.item.id == "jazz-0")
+    first = next(r for r in found.items if r.item_id == "jazz-0")
     assert "0.0 km away" in first.reasons or "right here" in first.reasons
     assert any(reason.startswith("starts in 2 hour") for reason in first.reasons)
-    soon = world.recommend("newbie", k=3, active_now=True, at=(NOW + timedelta(hours=3)))
+    soon = world.recommendations.for_user(
+        "newbie", k=3, active_now=True, at=(NOW + timedelta(hours=3))
+    )
     assert ids(soon) and all(i.endswith("-0") for i in ids(soon))
 
 
 def test_expired_and_inactive_items_never_show(world: Engine) -> None:
-    world.add_items(
+    world.items.add(
         [
             {
                 "id": "jazz-old",
@@ -171,39 +178,40 @@ def test_expired_and_inactive_items_never_show(world: Engine) -> None:
             },
         ]
     )
-    assert not {"jazz-old", "jazz-off"} & set(ids(world.recommend("newbie", k=20)))
+    assert not {"jazz-old", "jazz-off"} & set(ids(world.recommendations.for_user("newbie", k=20)))
 
 
 def test_diversity_spreads_categories(world: Engine) -> None:
-    world.add_events(
+    world.events.add(
         [
             {"user_id": "cook", "item_id": "jazz-0", "type": "like"},
             {"user_id": "cook", "item_id": "cooking-0", "type": "like"},
         ]
     )
-    focused = world.recommend("cook", k=4, diversity=0)
-    mixed = world.recommend("cook", k=4, diversity=0.7)
+    focused = world.recommendations.for_user("cook", k=4, diversity=0)
+    mixed = world.recommendations.for_user("cook", k=4, diversity=0.7)
 
-    def categories(found: list) -> int:
-        return len({r.item.categories[0] for r in found})
+    def categories(found: Recommendations) -> int:
+        return len({r.item.categories[0] for r in found.items})
 
     assert categories(mixed) >= categories(focused)
     assert categories(mixed) >= 2
 
 
 def test_group_list_serves_everyone(world: Engine) -> None:
-    world.add_events(
+    world.events.add(
         [{"user_id": "cook", "item_id": f"cooking-{n}", "type": "like"} for n in range(2)]
     )
-    group = world.recommend_group(["newbie", "cook"], k=6)
-    topics = {r.item.categories[0] for r in group}
+    group = world.recommendations.for_group(["newbie", "cook"], k=6)
+    assert group.user_ids == ["newbie", "cook"]
+    topics = {r.item.categories[0] for r in group.items}
     assert {"jazz", "cooking"} <= topics
     assert not {"cooking-0", "cooking-1"} & set(ids(group))
 
 
 def test_unknown_user_is_not_found(world: Engine) -> None:
     with pytest.raises(NotFound):
-        world.recommend("nobody")
-    world.delete_user("cook")
+        world.recommendations.for_user("nobody")
+    world.users.delete("cook")
     with pytest.raises(NotFound):
-        world.recommend("cook")
+        world.recommendations.for_user("cook")

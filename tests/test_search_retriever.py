@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 
 from rapport.core.vectors.local import SentenceTransformerEmbedder
-from rapport.services.search import HybridRetriever, RetrieverConfig
-from rapport.services.search.beir import (
+from rapport.evaluation.beir import (
     evaluate,
     load_beir,
     mrr_at_k,
     ndcg_at_k,
     recall_at_k,
 )
+from rapport.services.search import HybridRetriever, RetrieverConfig
 
 # Small topical clusters: PRF assumes a few relevant chunks per query, as in real collections.
 CORPUS = {

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from rapport.core.errors import InvalidInput, NotFound
 from rapport.core.models import Location
-from rapport.core.store.repository import ItemQuery, haversine_km
+from rapport.core.store.repository import haversine_km
 from rapport.engine import Engine
 
 NOW = datetime(2026, 6, 1, 18, 0, tzinfo=UTC)
@@ -64,46 +65,65 @@ def city_items() -> list[dict]:
 
 
 def test_items_filters(engine: Engine) -> None:
-    engine.add_items(city_items(), index=False)
-    ids = lambda q: sorted(i.id for i in engine.list_items(q, limit=100).items)  # noqa: E731
-    assert ids(None) == ["course", "jazz", "porto", "vegan"]  # inactive hidden
-    assert ids(ItemQuery(active_only=False)) == ["course", "jazz", "old", "porto", "vegan"]
-    assert ids(ItemQuery(kind="event")) == ["jazz", "porto"]
-    assert ids(ItemQuery(category="food")) == ["porto", "vegan"]
-    assert ids(ItemQuery(tag="jazz")) == ["jazz"]
-    assert ids(ItemQuery(max_price=10)) == ["course", "vegan"]
-    assert ids(ItemQuery(min_price=10, max_price=20)) == ["jazz"]
-    assert ids(ItemQuery(active_at=NOW)) == ["course", "jazz", "vegan"]
-    assert ids(ItemQuery(active_at=NOW + timedelta(days=4))) == ["course", "porto", "vegan"]
-    near = Location(**BAIXA)
-    assert ids(ItemQuery(near=near, radius_km=1)) == ["jazz"]
-    assert ids(ItemQuery(near=near, radius_km=5)) == ["jazz", "vegan"]
-    assert ids(ItemQuery(near=near, radius_km=400)) == ["jazz", "porto", "vegan"]
-    assert ids(ItemQuery(kind="event", near=near, radius_km=5, active_at=NOW)) == ["jazz"]
+    engine.items.add(city_items(), index=False)
+
+    def ids(**filters: object) -> list[str]:
+        return sorted(i.id for i in engine.items.list(limit=100, **filters).items)
+
+    assert ids() == ["course", "jazz", "porto", "vegan"]  # inactive hidden
+    assert ids(include_inactive=True) == ["course", "jazz", "old", "porto", "vegan"]
+    assert ids(kind="event") == ["jazz", "porto"]
+    assert ids(categories=["food"]) == ["porto", "vegan"]
+    assert ids(categories=["food", "data"]) == ["course", "porto", "vegan"]  # any of them
+    assert ids(tags=["jazz"]) == ["jazz"]
+    assert ids(max_price=10) == ["course", "vegan"]
+    assert ids(min_price=10, max_price=20) == ["jazz"]
+    # `at` drops what has ended by then; `active_now` also what has not started yet.
+    assert ids(at=NOW + timedelta(hours=3)) == ["course", "porto", "vegan"]
+    assert ids(at=NOW, active_now=True) == ["course", "jazz", "vegan"]
+    assert ids(at=NOW + timedelta(days=4), active_now=True) == ["course", "porto", "vegan"]
+    near = {"lat": BAIXA["lat"], "lon": BAIXA["lon"]}
+    assert ids(**near) == ["course", "jazz", "porto", "vegan"]  # a place alone filters nothing
+    assert ids(**near, radius_km=1) == ["jazz"]
+    assert ids(**near, radius_km=5) == ["jazz", "vegan"]
+    assert ids(**near, radius_km=400) == ["jazz", "porto", "vegan"]
+    assert ids(kind="event", **near, radius_km=5, at=NOW, active_now=True) == ["jazz"]
+
+
+def test_lat_without_lon_is_rejected_everywhere(engine: Engine) -> None:
+    for call in (
+        lambda: engine.items.list(lat=38.7),
+        lambda: engine.items.list(radius_km=2),
+        lambda: engine.items.similar("x", lon=-9.1),
+        lambda: engine.recommendations.for_user("x", lat=38.7),
+        lambda: engine.search.items("jazz", radius_km=3),
+    ):
+        with pytest.raises(ValidationError, match=r"lat and lon|needs a location"):
+            call()
 
 
 def test_item_round_trip_and_pagination(engine: Engine) -> None:
-    engine.add_items(city_items(), index=False)
-    item = engine.get_item("vegan")
+    engine.items.add(city_items(), index=False)
+    item = engine.items.get("vegan")
     assert item.location == Location(lat=38.7369, lon=-9.1427)
     assert item.original_price == 14.0 and item.categories == ["food"]
     assert item.starts_at == NOW - timedelta(days=1)
-    first = engine.list_items(limit=2, offset=0)
-    second = engine.list_items(limit=2, offset=2)
+    first = engine.items.list(limit=2, offset=0)
+    second = engine.items.list(limit=2, offset=2)
     assert first.total == second.total == 4
     assert [i.id for i in first.items + second.items] == ["course", "jazz", "porto", "vegan"]
 
 
 def test_item_update_replaces_labels_keeps_created_at(engine: Engine) -> None:
-    engine.add_items(city_items(), index=False)
-    created = engine.get_item("jazz").created_at
-    engine.add_items(
+    engine.items.add(city_items(), index=False)
+    created = engine.items.get("jazz").created_at
+    engine.items.add(
         [{"id": "jazz", "kind": "event", "title": "Jazz", "tags": ["blues"]}], index=False
     )
-    updated = engine.get_item("jazz")
+    updated = engine.items.get("jazz")
     assert updated.tags == ["blues"] and updated.created_at == created
-    assert engine.list_items(ItemQuery(tag="jazz")).total == 0
-    assert [i.id for i in engine.list_items(ItemQuery(tag="blues")).items] == ["jazz"]
+    assert engine.items.list(tags=["jazz"]).total == 0
+    assert [i.id for i in engine.items.list(tags=["blues"]).items] == ["jazz"]
 
 
 def test_events_are_idempotent_and_register_users(engine: Engine) -> None:
@@ -119,57 +139,57 @@ def test_events_are_idempotent_and_register_users(engine: Engine) -> None:
         },
         {"user_id": "rui", "item_id": "jazz", "type": "like", "timestamp": 1700000500},
     ]
-    first = engine.add_events(events)
+    first = engine.events.add(events)
     assert (first.written, first.duplicates) == (3, 0)
-    again = engine.add_events(events + events[:1])
+    again = engine.events.add(events + events[:1])
     assert (again.written, again.duplicates) == (0, 4)
-    stored = engine.list_events(user_id="ana", newest_first=False)
+    stored = engine.events.list(user_id="ana", newest_first=False)
     assert [e.id for e in stored] == ["e1", "e2"]
     assert stored[0].timestamp == datetime.fromtimestamp(1700000000, tz=UTC)
-    assert engine.stats()["default"]["users"] == 2  # ana and rui registered from events
+    assert engine.stats().users == 2  # ana and rui registered from events
 
 
 def test_invalid_batch_writes_nothing(engine: Engine) -> None:
     records = city_items()
     records[2] = {**records[2], "price": -3}
     with pytest.raises(InvalidInput) as caught:
-        engine.add_items(records, index=False)
+        engine.items.add(records, index=False)
     assert [(e.record, e.field) for e in caught.value.errors] == [("record 2", "price")]
-    assert engine.list_items().total == 0
-    report = engine.add_items(records, skip_invalid=True, index=False)
+    assert engine.items.list().total == 0
+    report = engine.items.add(records, skip_invalid=True, index=False)
     assert report.written == 4 and report.invalid[0].field == "price"
 
 
 def test_delete_user_removes_their_data(engine: Engine) -> None:
-    engine.add_users([{"id": "ana", "profile": {"interests": ["jazz"]}}])
-    engine.add_events(
+    engine.users.add([{"id": "ana", "profile": {"interests": ["jazz"]}}])
+    engine.events.add(
         [
             {"user_id": "ana", "item_id": "x", "type": "like"},
             {"user_id": "bo", "item_id": "x", "type": "like"},
         ]
     )
-    removed = engine.delete_user("ana")
-    assert removed == {"events": 1, "vectors": 0, "users": 1}
+    removed = engine.users.delete("ana")
+    assert removed.deleted == {"events": 1, "vectors": 0, "users": 1}
     with pytest.raises(NotFound):
-        engine.get_user("ana")
-    assert [e.user_id for e in engine.list_events()] == ["bo"]
+        engine.users.get("ana")
+    assert [e.user_id for e in engine.events.list()] == ["bo"]
     with pytest.raises(NotFound):
-        engine.delete_user("ana")
+        engine.users.delete("ana")
 
 
 def test_tenants_are_isolated(engine: Engine) -> None:
-    engine.add_items(city_items()[:2], tenant="acme", index=False)
-    engine.add_items(city_items()[2:4], index=False)
-    assert sorted(i.id for i in engine.list_items(tenant="acme").items) == ["jazz", "vegan"]
+    engine.items.add(city_items()[:2], tenant="acme", index=False)
+    engine.items.add(city_items()[2:4], index=False)
+    assert sorted(i.id for i in engine.items.list(tenant="acme").items) == ["jazz", "vegan"]
     with pytest.raises(NotFound):
-        engine.get_item("jazz")
-    stats = engine.stats()
-    assert stats["acme"]["items"] == 2 and stats["default"]["items"] == 2
-    assert stats["default"]["items_by_kind"] == {"course": 1, "event": 1}
+        engine.items.get("jazz")
+    assert engine.stats(tenant="acme").items == engine.stats().items == 2
+    assert engine.stats().items_by_kind == {"course": 1, "event": 1}
+    assert engine.tenants() == ["acme", "default"]
 
 
 def test_user_profile_round_trip(engine: Engine) -> None:
-    engine.add_users(
+    engine.users.add(
         [
             {
                 "id": "ana",
@@ -185,7 +205,7 @@ def test_user_profile_round_trip(engine: Engine) -> None:
             }
         ]
     )
-    user = engine.get_user("ana")
+    user = engine.users.get("ana")
     assert user.profile.interests == ["jazz", "cooking"]
     assert user.profile.skills[0].level == "advanced"
     assert user.ai_opt_out is True and user.location == Location(**BAIXA)

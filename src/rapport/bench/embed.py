@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from rich.table import Table
 
+from rapport.bench.progress import Bars, no_bars
 from rapport.bench.retrieval import (
     BACKENDS,
     DEPTH,
@@ -19,16 +18,15 @@ from rapport.bench.retrieval import (
     default_cache_dir,
     make_backend,
 )
+from rapport.core.models import Schema
 from rapport.core.vectors.embedder import Embedder
-from rapport.interfaces.cli.output import console, progress_bar
-from rapport.services.search.beir import evaluate, load_beir
+from rapport.evaluation.beir import evaluate, load_beir
 
 THREADS = 2
 BATCH = 32
 
 
-@dataclass(frozen=True)
-class BackendRun:
+class BackendRun(Schema):
     backend: str
     name: str
     """Model name stored with the vectors."""
@@ -39,9 +37,7 @@ class BackendRun:
     ndcg_at_10: float | None
     """Dense nDCG@10 (gain 2^grade-1) on the whole BEIR folder; None when skipped."""
 
-    @property
-    def per_second(self) -> float:
-        return self.passages / self.seconds
+    per_second: float
 
 
 def bench_embed(
@@ -50,6 +46,7 @@ def bench_embed(
     turn: int = 100,
     cache_dir: Path | None = None,
     quality: bool = True,
+    bars: Bars = no_bars,
 ) -> list[BackendRun]:
     """Each back end embeds the same `turn` passages in rotating order until `passages` are
     done, so load from other processes on the host hits all of them alike."""
@@ -65,7 +62,7 @@ def bench_embed(
         embedder.embed(sample[:BATCH])
     seconds = dict.fromkeys(BACKENDS, 0.0)
     vectors: dict[str, list[np.ndarray]] = {b: [] for b in BACKENDS}
-    with progress_bar("embed (all back ends)", len(sample) * len(BACKENDS)) as advance:
+    with bars("embed (all back ends)", len(sample) * len(BACKENDS)) as advance:
         for number, start in enumerate(range(0, len(sample), turn)):
             part = sample[start : start + turn]
             for shift in range(len(BACKENDS)):
@@ -80,7 +77,7 @@ def bench_embed(
         cosine = float((np.vstack(vectors[backend]) * torch_vectors).sum(axis=1).mean())
         ndcg = None
         if quality:
-            with progress_bar(f"embed corpus ({backend})", len(texts)) as advance:
+            with bars(f"embed corpus ({backend})", len(texts)) as advance:
                 corpus = cached_vectors(embedder, backend, texts, cache_dir, advance)
             queries = cached_vectors(embedder, backend, list(data.queries.values()), cache_dir)
             retriever = build_index(data, corpus)
@@ -89,34 +86,15 @@ def bench_embed(
                 for qid, vector in zip(data.queries, queries, strict=True)
             }
             ndcg = evaluate(run, data.qrels).ndcg_at_10
-        runs.append(BackendRun(backend, embedder.name, len(sample), seconds[backend], cosine, ndcg))
-    return runs
-
-
-def print_embed(runs: list[BackendRun]) -> None:
-    torch_run = runs[0]
-    table = Table(
-        "back end",
-        "vector name",
-        "passages/s",
-        "speed vs torch",
-        "cos to torch",
-        "dense nDCG@10",
-        "nDCG change",
-        title=f"{torch_run.passages} passages, {THREADS} threads, batch {BATCH}, turns alternate",
-    )
-    for run in runs:
-        ndcg = change = "-"
-        if run.ndcg_at_10 is not None and torch_run.ndcg_at_10:
-            ndcg = f"{run.ndcg_at_10:.4f}"
-            change = f"{(run.ndcg_at_10 / torch_run.ndcg_at_10 - 1) * 100:+.1f}%"
-        table.add_row(
-            run.backend,
-            run.name,
-            f"{run.per_second:.1f}",
-            f"{run.per_second / torch_run.per_second:.2f}x",
-            f"{run.cosine_to_torch:.4f}",
-            ndcg,
-            change,
+        runs.append(
+            BackendRun(
+                backend=backend,
+                name=embedder.name,
+                passages=len(sample),
+                seconds=seconds[backend],
+                per_second=len(sample) / seconds[backend],
+                cosine_to_torch=cosine,
+                ndcg_at_10=ndcg,
+            )
         )
-    console.print(table)
+    return runs

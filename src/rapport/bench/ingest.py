@@ -6,44 +6,48 @@ import json
 import sqlite3
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from rapport.bench.datasets import movielens_events, write_jsonl
+from rapport.core.models import Schema
 from rapport.engine import Engine
 
 
-@dataclass(frozen=True)
-class IngestResult:
+class IngestBench(Schema):
     events: int
     rapport_seconds: float
     rapport_repeat_seconds: float
     baseline_seconds: float
     counts_after_first: int
     counts_after_repeat: int
-
-    @property
-    def ratio_to_baseline(self) -> float:
-        """How many times slower than bare sqlite3 rapport is (validation, indexes, JSON)."""
-        return self.rapport_seconds / self.baseline_seconds
+    ratio_to_baseline: float
+    """How many times slower than bare sqlite3 rapport is (validation, indexes, JSON)."""
 
 
-def bench_ingest(movielens: Path, limit: int = 100_000) -> IngestResult:
+def bench_ingest(movielens: Path, limit: int = 100_000) -> IngestBench:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         path = folder / "events.jsonl"
         total = write_jsonl(movielens_events(movielens, limit), path)
-        with Engine(data=folder / "rapport", log_level="warning") as engine:
+        with Engine(data=folder / "rapport") as engine:
             start = time.perf_counter()
-            engine.import_file("events", path)
+            engine.events.import_file(path)
             first = time.perf_counter() - start
-            counted = engine.stats()["default"]["events"]
+            counted = engine.stats().events
             start = time.perf_counter()
-            engine.import_file("events", path)
+            engine.events.import_file(path)
             repeat = time.perf_counter() - start
-            recounted = engine.stats()["default"]["events"]
+            recounted = engine.stats().events
         baseline = _bare_sqlite_import(path, folder / "bare.db")
-    return IngestResult(total, first, repeat, baseline, counted, recounted)
+    return IngestBench(
+        events=total,
+        rapport_seconds=first,
+        rapport_repeat_seconds=repeat,
+        baseline_seconds=baseline,
+        counts_after_first=counted,
+        counts_after_repeat=recounted,
+        ratio_to_baseline=first / baseline,
+    )
 
 
 def _bare_sqlite_import(path: Path, database: Path) -> float:

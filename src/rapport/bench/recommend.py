@@ -1,20 +1,27 @@
-"""`rapport bench recommend` / `rapport eval recommend`: one split, peers and rapport."""
+"""`rapport bench recommend`: MovieLens split by time; tuned peers and rapport's trained
+recommender on the same split."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-import numpy as np
-from rich.table import Table
-
 from rapport.bench.datasets import movielens_events
-from rapport.core.models import Event, to_utc
-from rapport.interfaces.cli.output import console, progress_bar
-from rapport.services.recommend.interactions import Interactions
-from rapport.services.recommend.peers import GRIDS, Run, run_rapport, tune_peer
+from rapport.bench.progress import Bars, no_bars
+from rapport.core.interactions import Interactions
+from rapport.core.models import Event, Schema, to_utc
+from rapport.evaluation.peers import ModelRun, compare, ratios
+from rapport.services.recommend.models import MODELS, PEERS
 
-PEERS = ["popularity", "itemknn", "bpr", "als", "ease"]
+
+class RecommendBench(Schema):
+    interactions: int
+    users: int
+    items: int
+    seconds: float
+    runs: list[ModelRun]
+    ratios: dict[str, float]
+    """NDCG@10 of each model divided by the best peer's."""
 
 
 def load_movielens(folder: Path) -> Interactions:
@@ -25,52 +32,24 @@ def load_movielens(folder: Path) -> Interactions:
     return Interactions.from_events(events)
 
 
-def evaluate_all(data: Interactions, peers: list[str]) -> list[Run]:
-    """Split by time, tune and evaluate each peer and rapport on the same split."""
-    unknown = [p for p in peers if p not in GRIDS]
+def bench_recommend(
+    movielens: Path, peers: list[str] | None = None, bars: Bars = no_bars
+) -> RecommendBench:
+    names = PEERS if peers is None else peers
+    unknown = [p for p in names if p not in MODELS]
     if unknown:
-        raise ValueError(f"unknown peer(s) {', '.join(unknown)}: use {', '.join(GRIDS)}")
-    train_part, test = data.split_by_time()
-    runs = []
-    # Training tries an unknown number of configurations: the bar counts, without a total.
-    with progress_bar("evaluate (peer grid points, rapport configurations)", None) as advance:
-        for name in peers:
-            runs.append(tune_peer(name, train_part, test, advance))
-        runs.append(run_rapport(train_part, test, progress=advance))
-    return runs
-
-
-def print_runs(runs: list[Run]) -> None:
-    peers = [r for r in runs if r.name != "rapport"]
-    best = max((r.metrics.ndcg_at_10 for r in peers), default=None)
-    table = Table("model", "NDCG@10", "Recall@20", "coverage", "novelty", "fit s", "vs best peer")
-    for r in runs:
-        m = r.metrics
-        ratio = f"{m.ndcg_at_10 / best:.3f}x" if best else "-"
-        table.add_row(
-            r.name,
-            f"{m.ndcg_at_10:.4f}",
-            f"{m.recall_at_20:.4f}",
-            f"{m.coverage:.3f}",
-            f"{m.novelty:.2f}",
-            f"{r.fit_seconds:.1f}",
-            ratio,
-        )
-    console.print(table)
-    console.print(f"evaluated users: {runs[-1].metrics.users}")
-
-
-def bench_recommend(movielens: Path, peers: list[str] | None = None) -> list[Run]:
+        raise ValueError(f"unknown peer(s) {', '.join(unknown)}: use {', '.join(PEERS)}")
     started = time.perf_counter()
     data = load_movielens(movielens)
-    runs = evaluate_all(data, PEERS if peers is None else peers)
-    console.print(
-        f"data: {len(data)} interactions, {len(data.user_ids)} users, "
-        f"{len(data.item_ids)} items; total {time.perf_counter() - started:.0f} s"
+    models = {name: MODELS[name] for name in names} | {"rapport": MODELS["hybrid"]}
+    # Tuning tries an unknown number of configurations: the bar counts, without a total.
+    with bars("tune and evaluate (configurations tried)", None) as advance:
+        runs = compare(models, data, progress=advance)
+    return RecommendBench(
+        interactions=len(data),
+        users=len(data.user_ids),
+        items=len(data.item_ids),
+        seconds=round(time.perf_counter() - started, 1),
+        runs=runs,
+        ratios=ratios(runs),
     )
-    return runs
-
-
-def ratios(runs: list[Run]) -> dict[str, float]:
-    best = max(r.metrics.ndcg_at_10 for r in runs if r.name != "rapport")
-    return {r.name: float(np.round(r.metrics.ndcg_at_10 / best, 4)) for r in runs}

@@ -6,19 +6,18 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from rich.table import Table
 
+from rapport.bench.progress import Bars, no_bars
 from rapport.core.config import Settings
+from rapport.core.models import Schema
 from rapport.core.vectors.embedder import Embedder
 from rapport.core.vectors.local import SentenceTransformerEmbedder
 from rapport.core.vectors.model_files import MINILM
 from rapport.core.vectors.onnx_runtime import OnnxEmbedder
-from rapport.interfaces.cli.output import console, progress_bar
-from rapport.services.search.beir import BeirData, Metrics, evaluate, load_beir
+from rapport.evaluation.beir import BeirData, RetrievalMetrics, evaluate, load_beir
 from rapport.services.search.retriever import Hit, HybridRetriever, RetrieverConfig
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
@@ -70,27 +69,28 @@ def cached_vectors(
     return vectors
 
 
-def embed_corpus(data: BeirData, backend: str, cache_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+def embed_corpus(
+    data: BeirData, backend: str, cache_dir: Path, bars: Bars = no_bars
+) -> tuple[np.ndarray, np.ndarray]:
     """Corpus and query vectors of a BEIR folder, from the cache when possible."""
     embedder = make_backend(backend, cache_dir)
     texts = list(data.corpus.values())
-    with progress_bar(f"embed corpus ({backend})", len(texts)) as advance:
+    with bars(f"embed corpus ({backend})", len(texts)) as advance:
         corpus = cached_vectors(embedder, backend, texts, cache_dir, advance)
     queries = cached_vectors(embedder, backend, list(data.queries.values()), cache_dir)
     return corpus, queries
 
 
-@dataclass(frozen=True)
-class MethodRun:
+class MethodRun(Schema):
     name: str
-    metrics: Metrics
+    metrics: RetrievalMetrics
     peer: bool
     ms_per_query: float
     """Search time per query, query vector given (cached)."""
+    ratio_to_best_peer: float = 0.0
 
 
-@dataclass(frozen=True)
-class Latency:
+class Latency(Schema):
     chunks: int
     requests: int
     p50_ms: float
@@ -100,8 +100,7 @@ class Latency:
     embed_p99_ms: float
 
 
-@dataclass(frozen=True)
-class RetrievalBench:
+class RetrievalBench(Schema):
     dataset: str
     documents: int
     queries: int
@@ -122,7 +121,7 @@ def _run(
     for (qid, text), vector in zip(data.queries.items(), query_vectors, strict=True):
         run[qid] = [doc for doc, _ in method(vector, text)]
     ms = (time.perf_counter() - started) * 1000 / max(len(run), 1)
-    return MethodRun(name, evaluate(run, data.qrels), peer, ms)
+    return MethodRun(name=name, metrics=evaluate(run, data.qrels), peer=peer, ms_per_query=ms)
 
 
 def build_index(
@@ -134,11 +133,15 @@ def build_index(
 
 
 def bench_retrieval(
-    folder: Path, backend: str = "torch", cache_dir: Path | None = None, latency: bool = True
+    folder: Path,
+    backend: str = "torch",
+    cache_dir: Path | None = None,
+    latency: bool = True,
+    bars: Bars = no_bars,
 ) -> RetrievalBench:
     cache_dir = cache_dir or default_cache_dir()
     data = load_beir(folder)
-    corpus, queries = embed_corpus(data, backend, cache_dir)
+    corpus, queries = embed_corpus(data, backend, cache_dir, bars)
     r = build_index(data, corpus)
     runs = [
         _run("peer: BM25 (bm25s, stemmed)", True, data, queries, lambda v, t: r.bm25(t, DEPTH)),
@@ -146,15 +149,26 @@ def bench_retrieval(
         _run("peer: RRF dense + BM25", True, data, queries, lambda v, t: r.rrf(v, t, DEPTH)),
         _run("rapport hybrid-PRF", False, data, queries, lambda v, t: r.search(v, t, DEPTH)),
     ]
-    timing = measure_latency(data, corpus, cache_dir) if latency else None
-    return RetrievalBench(folder.name, len(data.corpus), len(data.queries), backend, runs, timing)
+    best = max(r.metrics.ndcg_at_10 for r in runs if r.peer)
+    for run in runs:
+        run.ratio_to_best_peer = round(run.metrics.ndcg_at_10 / best, 4) if best else 0.0
+    return RetrievalBench(
+        dataset=folder.name,
+        documents=len(data.corpus),
+        queries=len(data.queries),
+        backend=backend,
+        runs=runs,
+        latency=measure_latency(data, corpus, cache_dir) if latency else None,
+    )
 
 
-def eval_retrieval(folder: Path, backend: str = "torch", cache_dir: Path | None = None) -> Metrics:
+def eval_retrieval(
+    folder: Path, backend: str = "torch", cache_dir: Path | None = None, bars: Bars = no_bars
+) -> RetrievalMetrics:
     """rapport's hybrid-PRF alone on a BEIR folder."""
     cache_dir = cache_dir or default_cache_dir()
     data = load_beir(folder)
-    corpus, queries = embed_corpus(data, backend, cache_dir)
+    corpus, queries = embed_corpus(data, backend, cache_dir, bars)
     retriever = build_index(data, corpus)
     return _run("rapport", False, data, queries, lambda v, t: retriever.search(v, t, DEPTH)).metrics
 
@@ -209,59 +223,3 @@ def measure_latency(
         embed_p50_ms=float(np.percentile(embeds, 50)),
         embed_p99_ms=float(np.percentile(embeds, 99)),
     )
-
-
-def ratios(runs: list[MethodRun]) -> dict[str, float]:
-    best = max(r.metrics.ndcg_at_10 for r in runs if r.peer)
-    return {r.name: round(r.metrics.ndcg_at_10 / best, 4) if best else 0.0 for r in runs}
-
-
-def print_retrieval(bench: RetrievalBench) -> None:
-    ratio = ratios(bench.runs)
-    table = Table(
-        "method",
-        "nDCG@10",
-        "nDCG@10 lin",
-        "Recall@100",
-        "MRR@10",
-        "ms/query",
-        "vs best peer",
-        title=f"{bench.dataset}: {bench.documents} documents, {bench.queries} judged queries, "
-        f"vectors: {bench.backend}",
-    )
-    for run in bench.runs:
-        m = run.metrics
-        table.add_row(
-            run.name,
-            f"{m.ndcg_at_10:.4f}",
-            f"{m.ndcg_at_10_linear:.4f}",
-            f"{m.recall_at_100:.4f}",
-            f"{m.mrr_at_10:.4f}",
-            f"{run.ms_per_query:.2f}",
-            f"{ratio[run.name]:.3f}x",
-        )
-    console.print(table)
-    console.print(
-        "nDCG@10 uses exponential gain 2^grade-1 (reproduces the published reference numbers);"
-        " 'lin' uses the grade itself (trec_eval). ms/query excludes query embedding."
-    )
-    if bench.latency:
-        print_latency(bench.latency)
-
-
-def print_latency(latency: Latency) -> None:
-    console.print(
-        f"hybrid-PRF latency over {latency.chunks:,} chunks, {latency.requests} requests, "
-        f"ONNX int8 query embedding included: p50 {latency.p50_ms:.1f} ms, "
-        f"p95 {latency.p95_ms:.1f} ms, p99 {latency.p99_ms:.1f} ms "
-        f"(embedding p50 {latency.embed_p50_ms:.1f} ms, p99 {latency.embed_p99_ms:.1f} ms)"
-    )
-
-
-def print_eval(metrics: Metrics) -> None:
-    table = Table("metric", "rapport hybrid-PRF", title=f"{metrics.queries} judged queries")
-    table.add_row("nDCG@10 (gain 2^grade-1)", f"{metrics.ndcg_at_10:.4f}")
-    table.add_row("nDCG@10 (linear gain)", f"{metrics.ndcg_at_10_linear:.4f}")
-    table.add_row("Recall@100", f"{metrics.recall_at_100:.4f}")
-    table.add_row("MRR@10", f"{metrics.mrr_at_10:.4f}")
-    console.print(table)

@@ -3,6 +3,10 @@
 Values come, in increasing priority, from defaults, an optional TOML config file
 (`RAPPORT_CONFIG` or `<data dir>/rapport.toml`), `RAPPORT_*` environment variables and
 explicit keyword arguments (what the CLI flags pass).
+
+Component settings (`[recommender]`, `[training]`, `[retriever]`, `[chunking]`, `[answer]`
+tables of the file, or JSON in `RAPPORT_RECOMMENDER`...) are kept as given here and validated
+by the engine against each component's own config, which documents every field.
 """
 
 from __future__ import annotations
@@ -16,12 +20,16 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_TENANT = "default"
+SECTIONS = ("recommender", "training", "retriever", "chunking", "answer")
+"""Component settings sections, each a top-level table of the config file."""
 
 
 class Settings(BaseSettings):
     """Configuration of a rapport engine. Every field maps to `RAPPORT_<NAME>`."""
 
-    model_config = SettingsConfigDict(env_prefix="RAPPORT_", extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="RAPPORT_", extra="forbid", use_attribute_docstrings=True
+    )
 
     data: Path = Field(default=Path("rapport-data"))
     """Data directory: the SQLite file, model artifacts and caches live here."""
@@ -73,9 +81,21 @@ class Settings(BaseSettings):
     each `{name, base_url, model, api_key, timeout, max_retries}`. In the TOML file as
     `[[rapport.llm_fallbacks]]` tables; in the environment as a JSON list."""
 
-    signal_weights: dict[str, float] = Field(default_factory=dict)
-    """Signal strength per event type, merged over the defaults (purchase 1.0, save 0.5,
-    click 0.1, dismiss -0.5, dislike -1.0, ...): `{"share": 0.7, "view": 0.0}`."""
+    recommender: dict[str, Any] = Field(default_factory=dict)
+    """Request-time recommender settings (`RecommenderConfig`), e.g.
+    `{"cold_start_below": 3, "signals": {"weights": {"share": 0.7}}}`."""
+
+    training: dict[str, Any] = Field(default_factory=dict)
+    """What `train` fits and how it searches (`TrainingConfig`)."""
+
+    retriever: dict[str, Any] = Field(default_factory=dict)
+    """Hybrid retrieval settings (`RetrieverConfig`)."""
+
+    chunking: dict[str, Any] = Field(default_factory=dict)
+    """How knowledge-base documents are cut (`ChunkingConfig`)."""
+
+    answer: dict[str, Any] = Field(default_factory=dict)
+    """How grounded answers are built (`AnswerConfig`)."""
 
     api_key: str | None = None
     """Admin API key. When set, every API request must send it as `X-API-Key` or
@@ -129,4 +149,11 @@ def _read_config_file(data_dir: Any) -> dict[str, Any]:
         if not path.is_file():
             return {}
     with path.open("rb") as handle:
-        return tomllib.load(handle).get("rapport", {})
+        document = tomllib.load(handle)
+    unknown = set(document) - {"rapport", *SECTIONS}
+    if unknown:
+        raise ValueError(
+            f"{path}: unknown table(s) {', '.join(sorted(unknown))}; "
+            f"use [rapport] and {', '.join(f'[{s}]' for s in SECTIONS)}"
+        )
+    return {**document.get("rapport", {}), **{s: document[s] for s in SECTIONS if s in document}}

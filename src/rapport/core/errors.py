@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pydantic import BaseModel, ConfigDict
 
 
-@dataclass(frozen=True)
-class FieldError:
+class FieldError(BaseModel):
     """One problem with one field of one input record."""
 
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+
     record: str
-    """Where the record came from: `line 12`, `item 'x'`, `record 3`."""
+    """Where the record came from: `events.jsonl:line 12`, `record 3`, `request`."""
     field: str
+    """The field, dotted for nested ones (`location.lat`), or `(line)` / `(record)`."""
     message: str
 
     def __str__(self) -> str:
@@ -45,14 +47,22 @@ class NotFound(RapportError):
     status = 404
     code = "not_found"
 
-    def __init__(self, kind: str, record_id: str) -> None:
+    def __init__(self, kind: str, record_id: str, hint: str = "") -> None:
         self.kind = kind
         self.record_id = record_id
-        super().__init__(f"{kind} '{record_id}' not found")
+        super().__init__(f"{kind} '{record_id}' not found" + (f": {hint}" if hint else ""))
+
+
+class Conflict(RapportError):
+    """The request is valid but the current state does not allow it (e.g. training a
+    tenant that has no events yet)."""
+
+    status = 409
+    code = "conflict"
 
 
 class Unavailable(RapportError):
-    """A capability is not available in this configuration."""
+    """A capability is not available in this configuration, or its files are missing."""
 
     status = 503
     code = "unavailable"

@@ -15,6 +15,17 @@ _LEVELS = {
 }
 
 
+class _CurrentStderr:
+    """Writes to whatever `sys.stderr` is when a line is logged: a redirected or replaced
+    stream (a test runner's, a daemon's) is honoured, a closed earlier one never used."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "info") -> None:
     """Logs go to stderr so `--json` output on stdout stays machine-readable."""
     structlog.configure(
@@ -27,6 +38,6 @@ def configure_logging(level: str = "info") -> None:
             else structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )

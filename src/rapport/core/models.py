@@ -40,7 +40,16 @@ def utcnow() -> datetime:
 class Strict(BaseModel):
     """Base for input models: unknown fields are errors, so typos never pass silently."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, use_attribute_docstrings=True
+    )
+
+
+class Schema(BaseModel):
+    """Base for results: the same object leaves through the library, REST and CLI `--json`.
+    Field docstrings are the API documentation."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, ser_json_inf_nan="strings")
 
 
 class Location(Strict):
@@ -56,7 +65,7 @@ class Skill(Strict):
 class Profile(BaseModel):
     """What the engine knows about a person; extra keys are kept for the platform."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", use_attribute_docstrings=True)
 
     interests: list[str] = Field(default_factory=list)
     """Passions and interests, free text labels."""
@@ -174,7 +183,9 @@ class Document(Strict):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
-class Chunk(BaseModel):
+class Chunk(Schema):
+    """A passage of a document, as retrieved and cited."""
+
     id: str
     document_id: str
     position: int
@@ -182,7 +193,7 @@ class Chunk(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
-class Page(BaseModel, Generic[T]):
+class Page(Schema, Generic[T]):
     """One page of a listing."""
 
     items: list[T]
@@ -193,3 +204,19 @@ class Page(BaseModel, Generic[T]):
 
 def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Deleted(Schema):
+    """What a delete removed, counted per kind of record."""
+
+    deleted: dict[str, int]
+
+
+class TenantStats(Schema):
+    """What one tenant's store holds."""
+
+    tenant: str
+    users: int
+    items: int
+    items_by_kind: dict[str, int]
+    events: int

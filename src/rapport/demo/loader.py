@@ -18,12 +18,12 @@ def load_demo(
     """Write the demo items, users, events and knowledge-base documents (embedded), and
     train the recommender on the demo history."""
     world = world or build_demo_world()
-    engine.add_users(world.users, tenant=tenant)
-    engine.add_items(world.items, tenant=tenant, index=False)
-    engine.index_items(tenant=tenant, progress=progress)
-    report = engine.add_events(world.events, tenant=tenant)
-    engine.kb_add_records(world.documents, tenant=tenant)
-    engine.train(tenant=tenant)  # so the demo shows the collaborative source too
+    engine.users.add(world.users, tenant=tenant)
+    engine.items.add(world.items, tenant=tenant, index=False)
+    engine.items.index(tenant=tenant, progress=progress)
+    report = engine.events.add(world.events, tenant=tenant)
+    engine.kb.add_records(world.documents, tenant=tenant)
+    engine.models.train(tenant=tenant)  # so the demo shows the collaborative source too
     return {
         "items": len(world.items),
         "users": len(world.users),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from rapport.core.errors import NotFound
-from rapport.core.models import Item
-from rapport.core.store.repository import ItemQuery, Store
+from rapport.core.filters import ItemFilter, SimilarRequest
+from rapport.core.models import Item, Schema
+from rapport.core.store.repository import Store
 from rapport.core.vectors.embedder import Embedder
 from rapport.core.vectors.index import VectorIndex
 from rapport.core.vectors.refresh import Progress, refresh_vectors
@@ -15,10 +15,13 @@ from rapport.core.vectors.refresh import Progress, refresh_vectors
 ITEM_SPACE = "item"
 
 
-@dataclass(frozen=True)
-class SimilarItem:
-    item: Item
+class SimilarItem(Schema):
+    """An item close to the one asked about, by text embedding."""
+
+    item_id: str
     score: float
+    """Cosine similarity of the two items' embeddings."""
+    item: Item
 
 
 class Catalog:
@@ -34,7 +37,7 @@ class Catalog:
     ) -> int:
         """Embed items whose text changed (all items of the tenant when none are given)."""
         if items is None:
-            ids = self.store.item_ids(tenant, ItemQuery(active_only=False))
+            ids = self.store.item_ids(tenant, ItemFilter(include_inactive=True))
             items = self.store.get_items(tenant, ids)
         records = [(item.id, item.embedding_text()) for item in items]
         return refresh_vectors(
@@ -42,24 +45,27 @@ class Catalog:
         )
 
     def similar_items(
-        self, tenant: str, item_id: str, k: int = 10, query: ItemQuery | None = None
+        self, tenant: str, item_id: str, request: SimilarRequest | None = None
     ) -> list[SimilarItem]:
         """Items closest to `item_id` in embedding space, optionally filtered."""
-        self.store.get_item(tenant, item_id)  # 404 for unknown items
+        request = request or SimilarRequest()
+        item = self.store.get_item(tenant, item_id)  # 404 for unknown items
         own = self.index.vectors(tenant, ITEM_SPACE, [item_id]).get(item_id)
         if own is None:
             # Not embedded yet (e.g. written by a batch still being indexed): do it now.
-            self.index_items(tenant, [self.store.get_item(tenant, item_id)])
+            self.index_items(tenant, [item])
             own = self.index.vectors(tenant, ITEM_SPACE, [item_id]).get(item_id)
             if own is None:
                 raise NotFound("item vector", item_id)
-        query = query or ItemQuery()
-        allowed = self.store.item_ids(tenant, query) if query != ItemQuery() else None
-        hits = self.index.search(tenant, ITEM_SPACE, own, k, allowed=allowed, exclude=[item_id])
+        query = request.only()
+        allowed = self.store.item_ids(tenant, query) if query != ItemFilter() else None
+        hits = self.index.search(
+            tenant, ITEM_SPACE, own, request.k, allowed=allowed, exclude=[item_id]
+        )
         found = {item.id: item for item in self.store.get_items(tenant, [i for i, _ in hits])}
         # Inactive items stay indexed but are not suggested unless asked for.
         return [
-            SimilarItem(found[i], score)
+            SimilarItem(item_id=i, score=score, item=found[i])
             for i, score in hits
-            if i in found and (found[i].active or not query.active_only)
-        ][:k]
+            if i in found and (found[i].active or query.include_inactive)
+        ][: request.k]

@@ -1,18 +1,21 @@
-"""Reading and validating records from files and request bodies."""
+"""Ingestion: reading records from files and request bodies, validating a whole batch before
+anything is written, and writing items, users and events."""
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from rapport.core.errors import FieldError, InvalidInput
+from rapport.core.models import Event, Item, Schema, User
+from rapport.core.store.repository import Store
+from rapport.services.catalog import Catalog
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -20,25 +23,57 @@ M = TypeVar("M", bound=BaseModel)
 RawRecord = tuple[str, dict[str, Any] | FieldError]
 
 
-@dataclass
-class ImportReport:
+RecordKind = Literal["items", "users", "events"]
+Progress = Callable[[int], None]
+
+
+class ImportReport(Schema):
     """What one ingestion call did."""
 
     received: int = 0
+    """Records read."""
     written: int = 0
     """Records stored: new or changed items and users, new events."""
     duplicates: int = 0
     """Events whose id was already stored (or repeated in the batch): left untouched."""
-    invalid: list[FieldError] = field(default_factory=list)
+    invalid: list[FieldError] = Field(default_factory=list)
     """Records rejected under `skip_invalid`."""
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "received": self.received,
-            "written": self.written,
-            "duplicates": self.duplicates,
-            "invalid": [vars(error) for error in self.invalid],
-        }
+
+class Ingestor:
+    """Writes validated batches; items are embedded right after they are stored."""
+
+    def __init__(self, store: Store, catalog: Catalog) -> None:
+        self.store = store
+        self.catalog = catalog
+
+    def ingest(
+        self,
+        tenant: str,
+        kind: RecordKind,
+        records: Iterable[RawRecord],
+        *,
+        skip_invalid: bool = False,
+        index: bool = True,
+        progress: Progress | None = None,
+    ) -> ImportReport:
+        """Validate every record, then write them in one transaction per kind. Without
+        `skip_invalid`, one bad record raises `InvalidInput` and nothing is written."""
+        raw = list(records)
+        report = ImportReport(received=len(raw))
+        if kind == "items":
+            items, report.invalid = validate(Item, raw, skip_invalid=skip_invalid)
+            report.written = self.store.upsert_items(tenant, items, progress)
+            if index and items:
+                self.catalog.index_items(tenant, items, progress=progress)
+        elif kind == "users":
+            users, report.invalid = validate(User, raw, skip_invalid=skip_invalid)
+            report.written = self.store.upsert_users(tenant, users, progress)
+        else:
+            events, report.invalid = validate(Event, raw, skip_invalid=skip_invalid)
+            report.written = self.store.add_events(tenant, events, progress)
+            report.duplicates = len(events) - report.written
+        return report
 
 
 def validate(
@@ -69,14 +104,19 @@ def _field_errors(label: str, exc: ValidationError) -> list[FieldError]:
     return result
 
 
-def body_records(rows: list[Any]) -> Iterator[RawRecord]:
-    """Records of a JSON request body, labelled by their position."""
+def body_records(rows: Iterable[Any]) -> Iterator[RawRecord]:
+    """Records of a request body or a library call (dicts or models), labelled by position."""
     for position, row in enumerate(rows):
         label = f"record {position}"
-        if isinstance(row, dict):
+        if isinstance(row, BaseModel):
+            yield label, row.model_dump()
+        elif isinstance(row, dict):
             yield label, row
         else:
-            yield label, FieldError(label, "(record)", "expected a JSON object")
+            yield (
+                label,
+                FieldError(record=label, field="(record)", message="expected a JSON object"),
+            )
 
 
 def file_records(path: Path) -> Iterator[RawRecord]:
@@ -98,10 +138,16 @@ def _jsonl_records(path: Path) -> Iterator[RawRecord]:
             try:
                 value = orjson.loads(line)
             except orjson.JSONDecodeError as exc:
-                yield label, FieldError(label, "(line)", f"invalid JSON: {exc}")
+                yield (
+                    label,
+                    FieldError(record=label, field="(line)", message=f"invalid JSON: {exc}"),
+                )
                 continue
             if not isinstance(value, dict):
-                yield label, FieldError(label, "(line)", "expected a JSON object")
+                yield (
+                    label,
+                    FieldError(record=label, field="(line)", message="expected a JSON object"),
+                )
                 continue
             yield label, value
 
@@ -112,7 +158,12 @@ def _csv_records(path: Path, delimiter: str) -> Iterator[RawRecord]:
         for row in reader:
             label = f"{path.name}:line {reader.line_num}"
             if None in row:
-                yield label, FieldError(label, "(line)", "more values than header columns")
+                yield (
+                    label,
+                    FieldError(
+                        record=label, field="(line)", message="more values than header columns"
+                    ),
+                )
                 continue
             yield label, unflatten(row)
 

@@ -7,10 +7,9 @@ from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict
-
-from rapport.core.models import Event, Item, User
-from rapport.services.recommend.signals import SignalWeights
+from rapport.core.components import ComponentConfig
+from rapport.core.models import Event, Item, Schema, User
+from rapport.core.signals import SignalWeights
 
 # Attributes analysed when present; list-valued ones (cast) count each member.
 ATTRIBUTE_KEYS = (
@@ -26,14 +25,14 @@ ATTRIBUTE_KEYS = (
 )
 
 
-class Share(BaseModel):
+class Share(Schema):
     value: str
     score: float
     """Summed positive signal (negative signal subtracts)."""
     count: int
 
 
-class RatingStyle(BaseModel):
+class RatingStyle(Schema):
     count: int
     mean: float | None
     spread: float | None
@@ -41,7 +40,7 @@ class RatingStyle(BaseModel):
     """generous, harsh, balanced or unknown (fewer than 3 ratings)."""
 
 
-class Drift(BaseModel):
+class Drift(Schema):
     detected: bool
     score: float
     """Jensen-Shannon divergence (0-1) between recent and earlier category preferences."""
@@ -49,8 +48,8 @@ class Drift(BaseModel):
     earlier: list[str]
 
 
-class Insights(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Insights(Schema):
+    """What one user's history says about their tastes (seed 002's /my_stats)."""
 
     user_id: str
     interactions: int
@@ -68,8 +67,8 @@ class Insights(BaseModel):
     drift: Drift
 
 
-class InsightsConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class InsightsConfig(ComponentConfig):
+    """How insights are summarised."""
 
     top: int = 10
     drift_threshold: float = 0.35

@@ -9,12 +9,22 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import numpy as np
-from sqlalchemy import Connection, Engine, Table, and_, delete, event, func, or_, select
+from sqlalchemy import Connection, Engine, Table, and_, delete, event, func, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Select
 
 from rapport.core.errors import NotFound
-from rapport.core.models import Event, Item, Location, Page, Profile, User, utcnow
+from rapport.core.filters import ItemFilter
+from rapport.core.models import (
+    Event,
+    Item,
+    Location,
+    Page,
+    Profile,
+    TenantStats,
+    User,
+    utcnow,
+)
 from rapport.core.store.database import migrate, open_database
 from rapport.core.store.schema import events, item_labels, items, tenants, users, vectors
 
@@ -22,22 +32,6 @@ BATCH = 500  # rows per statement: below SQLite's variable limit, large enough t
 EARTH_KM = 6371.0088
 T = TypeVar("T")
 Progress = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class ItemQuery:
-    """Filters for listing items; every field is optional."""
-
-    kind: str | None = None
-    category: str | None = None
-    tag: str | None = None
-    active_only: bool = True
-    active_at: datetime | None = None
-    """Only items whose time window contains this instant (open ends count as open)."""
-    near: Location | None = None
-    radius_km: float | None = None
-    min_price: float | None = None
-    max_price: float | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +74,12 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -160,12 +160,12 @@ class Store:
         return [by_id[i] for i in ids if i in by_id]
 
     def list_items(
-        self, tenant: str, query: ItemQuery | None = None, *, limit: int = 50, offset: int = 0
+        self, tenant: str, query: ItemFilter | None = None, *, limit: int = 50, offset: int = 0
     ) -> Page[Item]:
-        query = query or ItemQuery()
+        query = query or ItemFilter()
         statement = self._item_select(tenant, query)
         with self.engine.connect() as conn:
-            if query.near is None:
+            if query.radius_km is None:
                 total = conn.scalar(select(func.count()).select_from(statement.subquery())) or 0
                 rows = conn.execute(statement.order_by(items.c.id).limit(limit).offset(offset))
                 found = [_row_item(row) for row in rows]
@@ -174,55 +174,53 @@ class Store:
                 inside = [
                     _row_item(row)
                     for row in conn.execute(statement.order_by(items.c.id))
-                    if _within(row, query.near, query.radius_km)
+                    if _within(row, query)
                 ]
                 total, found = len(inside), inside[offset : offset + limit]
         return Page[Item](items=found, total=total, limit=limit, offset=offset)
 
-    def item_ids(self, tenant: str, query: ItemQuery | None = None) -> list[str]:
+    def item_ids(self, tenant: str, query: ItemFilter | None = None) -> list[str]:
         """Ids of all items matching `query`: candidate sets for search and recommendation."""
-        query = query or ItemQuery()
+        query = query or ItemFilter()
         statement = self._item_select(tenant, query)
         with self.engine.connect() as conn:
-            if query.near is None:
-                ids = select(statement.subquery().c.id)
-                return list(conn.scalars(ids))
-            return [
-                r.id for r in conn.execute(statement) if _within(r, query.near, query.radius_km)
-            ]
+            if query.radius_km is None:
+                return list(conn.scalars(select(statement.subquery().c.id)))
+            return [r.id for r in conn.execute(statement) if _within(r, query)]
 
-    def _item_select(self, tenant: str, query: ItemQuery) -> Select[Any]:
+    def _item_select(self, tenant: str, query: ItemFilter) -> Select[Any]:
         statement = select(items).where(items.c.tenant_id == tenant)
         if query.kind:
             statement = statement.where(items.c.kind == query.kind)
-        if query.active_only:
+        if not query.include_inactive:
             statement = statement.where(items.c.active.is_(True))
-        for field, value in (("category", query.category), ("tag", query.tag)):
-            if value:
+        for field, values in (("category", query.categories), ("tag", query.tags)):
+            if values:
                 labelled = select(item_labels.c.item_id).where(
                     item_labels.c.tenant_id == tenant,
                     item_labels.c.field == field,
-                    item_labels.c.value == value,
+                    item_labels.c.value.in_(values),
                 )
                 statement = statement.where(items.c.id.in_(labelled))
-        if query.active_at is not None:
-            at = query.active_at
-            statement = statement.where(
-                or_(items.c.starts_at.is_(None), items.c.starts_at <= at),
-                or_(items.c.ends_at.is_(None), items.c.ends_at >= at),
-            )
+        if query.at is not None or query.active_now:
+            at = query.at or utcnow()
+            statement = statement.where(or_(items.c.ends_at.is_(None), items.c.ends_at >= at))
+            if query.active_now:
+                statement = statement.where(
+                    or_(items.c.starts_at.is_(None), items.c.starts_at <= at)
+                )
         if query.min_price is not None:
             statement = statement.where(items.c.price >= query.min_price)
         if query.max_price is not None:
             statement = statement.where(items.c.price <= query.max_price)
-        if query.near is not None:
-            radius = query.radius_km if query.radius_km is not None else 10.0
-            dlat = math.degrees(radius / EARTH_KM)
-            dlon = dlat / max(math.cos(math.radians(query.near.lat)), 1e-6)
+        place = query.location
+        if place is not None and query.radius_km is not None:
+            dlat = math.degrees(query.radius_km / EARTH_KM)
+            dlon = dlat / max(math.cos(math.radians(place.lat)), 1e-6)
             statement = statement.where(
                 and_(
-                    items.c.lat.between(query.near.lat - dlat, query.near.lat + dlat),
-                    items.c.lon.between(query.near.lon - dlon, query.near.lon + dlon),
+                    items.c.lat.between(place.lat - dlat, place.lat + dlat),
+                    items.c.lon.between(place.lon - dlon, place.lon + dlon),
                 )
             )
         return statement
@@ -403,10 +401,11 @@ class Store:
         with self.engine.connect() as conn:
             return [_row_event(row) for row in conn.execute(statement)]
 
-    def count_events(self, tenant: str, since: datetime | None = None) -> int:
+    def count_events(self, tenant: str, *, about_items: bool = False) -> int:
+        """Events of the tenant; with `about_items`, only those naming an item."""
         statement = select(func.count()).select_from(events).where(events.c.tenant_id == tenant)
-        if since is not None:
-            statement = statement.where(events.c.received_at > since)
+        if about_items:
+            statement = statement.where(events.c.item_id.is_not(None))
         with self.engine.connect() as conn:
             return int(conn.scalar(statement) or 0)
 
@@ -432,33 +431,36 @@ class Store:
 
     # -- counts ----------------------------------------------------------------------------
 
-    def stats(self, tenant: str | None = None) -> dict[str, dict[str, Any]]:
-        """Counts of users, items per kind and events, per tenant."""
-        names = [tenant] if tenant else self.tenants()
-        result: dict[str, dict[str, Any]] = {}
+    def stats(self, tenant: str) -> TenantStats:
+        """Counts of users, items per kind and events of one tenant."""
         with self.engine.connect() as conn:
-            for name in names:
-                kinds = dict(
-                    conn.execute(
-                        select(items.c.kind, func.count())
-                        .where(items.c.tenant_id == name)
-                        .group_by(items.c.kind)
-                        .order_by(items.c.kind)
-                    ).all()
+            kinds = dict(
+                conn.execute(
+                    select(items.c.kind, func.count())
+                    .where(items.c.tenant_id == tenant)
+                    .group_by(items.c.kind)
+                    .order_by(items.c.kind)
+                ).all()
+            )
+            counted = {
+                name: conn.scalar(
+                    select(func.count()).select_from(table).where(table.c.tenant_id == tenant)
                 )
-                result[name] = {
-                    "users": conn.scalar(
-                        select(func.count()).select_from(users).where(users.c.tenant_id == name)
-                    )
-                    or 0,
-                    "items": sum(kinds.values()),
-                    "items_by_kind": kinds,
-                    "events": conn.scalar(
-                        select(func.count()).select_from(events).where(events.c.tenant_id == name)
-                    )
-                    or 0,
-                }
-        return result
+                or 0
+                for name, table in (("users", users), ("events", events))
+            }
+        return TenantStats(
+            tenant=tenant,
+            users=counted["users"],
+            items=sum(kinds.values()),
+            items_by_kind=kinds,
+            events=counted["events"],
+        )
+
+    def ping(self) -> None:
+        """Raises when the database does not answer."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
 
     # -- vectors ---------------------------------------------------------------------------
 
@@ -555,13 +557,13 @@ class Store:
 # -- row mapping -------------------------------------------------------------------------
 
 
-def _within(row: Any, near: Location | None, radius_km: float | None) -> bool:
-    if near is None:
+def _within(row: Any, query: ItemFilter) -> bool:
+    place = query.location
+    if place is None or query.radius_km is None:
         return True
     if row.lat is None or row.lon is None:
         return False
-    radius = radius_km if radius_km is not None else 10.0
-    return haversine_km(near.lat, near.lon, row.lat, row.lon) <= radius
+    return haversine_km(place.lat, place.lon, row.lat, row.lon) <= query.radius_km
 
 
 def _item_row(tenant: str, item: Item, now: datetime) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The FastAPI application: routers over one shared `Engine`."""
+"""The FastAPI application: one router per area, over one shared `Engine`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from rapport.interfaces.api.routers import (
     health,
     items,
     knowledge,
-    recommend,
+    models,
+    recommendations,
     search,
     stats,
     users,
@@ -24,7 +25,8 @@ from rapport.interfaces.api.routers import (
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
-    """Build the app around `engine` (by default one made from the environment)."""
+    """Build the app around `engine` (by default one made from the environment, owned and
+    closed by the app)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -39,13 +41,18 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         version=__version__,
         description="Self-hosted personalization engine: know, match, answer, act, nudge.",
         lifespan=lifespan,
-        responses={401: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+        responses={
+            400: {"model": ErrorResponse},
+            401: {"model": ErrorResponse},
+            404: {"model": ErrorResponse},
+            422: {"model": ErrorResponse},
+        },
     )
     if engine is not None:
         app.state.engine = engine
     install_error_handlers(app)
     app.include_router(health.router)
     protected = [Depends(require_api_key)]
-    for module in (items, users, events, recommend, search, knowledge, stats):
+    for module in (items, users, events, recommendations, search, knowledge, models, stats):
         app.include_router(module.router, dependencies=protected)
     return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request, status
 
@@ -11,10 +11,14 @@ from rapport.engine import Engine
 
 
 def get_engine(request: Request) -> Engine:
-    return request.app.state.engine
+    engine: Engine = request.app.state.engine
+    return engine
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
+
+JsonRecords = list[dict[str, Any]]
+"""A batch body: records are validated one by one so errors can name them."""
 
 
 def require_api_key(

@@ -4,25 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
-from rapport.core.errors import InvalidInput, RapportError
+from rapport.core.errors import FieldError, InvalidInput, RapportError
 
-
-class ErrorDetail(BaseModel):
-    record: str
-    field: str
-    message: str
+log = structlog.get_logger(__name__)
 
 
 class ErrorBody(BaseModel):
     code: str
+    """Stable machine-readable code: invalid_input, not_found, conflict, unavailable..."""
     message: str
-    details: list[ErrorDetail] = []
+    details: list[FieldError] = []
+    """For invalid input: each bad record and field."""
 
 
 class ErrorResponse(BaseModel):
@@ -33,18 +32,14 @@ def _respond(
     status: int,
     code: str,
     message: str,
-    details: list[dict[str, Any]] | None = None,
+    details: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body = ErrorResponse(
-        error=ErrorBody(
-            code=code, message=message, details=[ErrorDetail(**d) for d in details or []]
-        )
-    )
+    body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details or []))
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
-def _request_details(errors: list[Any]) -> list[dict[str, Any]]:
+def _request_details(errors: list[Any]) -> list[FieldError]:
     details = []
     for error in errors:
         loc = [str(part) for part in error.get("loc", ())]
@@ -52,19 +47,26 @@ def _request_details(errors: list[Any]) -> list[dict[str, Any]]:
         if rest and rest[0].isdigit():  # a record inside a list body
             where, rest = f"record {rest[0]}", rest[1:]
         details.append(
-            {
-                "record": where,
-                "field": ".".join(rest) or "(value)",
-                "message": error.get("msg", "invalid"),
-            }
+            FieldError(
+                record=where, field=".".join(rest) or "(value)", message=error.get("msg", "")
+            )
         )
     return details
+
+
+_HTTP_CODES = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    422: "invalid_input",
+}
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RapportError)
     async def _rapport(_: Request, exc: RapportError) -> JSONResponse:
-        details = [vars(e) for e in exc.errors] if isinstance(exc, InvalidInput) else None
+        details = exc.errors if isinstance(exc, InvalidInput) else None
         return _respond(exc.status, exc.code, str(exc), details)
 
     @app.exception_handler(RequestValidationError)
@@ -77,22 +79,26 @@ def install_error_handlers(app: FastAPI) -> None:
         details = _request_details(list(exc.errors()))
         return _respond(422, "invalid_input", "validation failed", details)
 
+    @app.exception_handler(ValueError)
+    async def _bad_value(_: Request, exc: ValueError) -> JSONResponse:
+        # The engine raises ValueError for requests it cannot serve as asked (unknown peer...).
+        return _respond(400, "bad_request", str(exc))
+
+    @app.exception_handler(FileNotFoundError)
+    async def _missing_file(_: Request, exc: FileNotFoundError) -> JSONResponse:
+        # A file the server needs (model weights, artifacts) is gone: the server's fault.
+        return _respond(503, "unavailable", str(exc))
+
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        codes = {
-            401: "unauthorized",
-            403: "forbidden",
-            404: "not_found",
-            405: "method_not_allowed",
-            422: "invalid_input",
-        }
         return _respond(
             exc.status_code,
-            codes.get(exc.status_code, "http_error"),
+            _HTTP_CODES.get(exc.status_code, "http_error"),
             str(exc.detail),
             headers=getattr(exc, "headers", None),
         )
 
-    @app.exception_handler(FileNotFoundError)
-    async def _missing(_: Request, exc: FileNotFoundError) -> JSONResponse:
-        return _respond(404, "not_found", str(exc))
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected error", path=request.url.path, error=repr(exc), exc_info=exc)
+        return _respond(500, "internal_error", "internal server error")

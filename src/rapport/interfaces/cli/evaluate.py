@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 
-from rapport.interfaces.cli.common import JsonFlag, fail, run, state
-from rapport.interfaces.cli.output import print_json
+from rapport.interfaces.cli.common import JsonFlag, emit, run, state
+from rapport.interfaces.cli.output import console, progress_bar
+from rapport.interfaces.cli.tables import metrics_table, model_runs_table
 
-app = typer.Typer(help="Offline evaluation on the imported data.", no_args_is_help=True)
+app = typer.Typer(help="Offline evaluation on your own data.", no_args_is_help=True)
 
 
 @app.command("recommend")
@@ -22,18 +23,12 @@ def eval_recommend(
     json_out: JsonFlag = False,
 ) -> None:
     """Per user, newest 20% held out; train on the rest; NDCG@10, Recall@20, coverage and
-    novelty of rapport (and of the named peers) on the held-out part."""
-    from rapport.bench.recommend import evaluate_all, print_runs
-
-    engine = run(state.engine)
-    data = engine.interactions()
-    if len(data) == 0:
-        raise fail("no item events to evaluate on")
-    runs = run(lambda: evaluate_all(data, peers or []))
-    if json_out:
-        print_json([{"model": r.name, **r.metrics.as_dict(), "params": r.params} for r in runs])
-    else:
-        print_runs(runs)
+    novelty of rapport (and of the named peers, each tuned the same way) on the held-out
+    part."""
+    engine = state.engine()
+    with progress_bar("evaluate (configurations tried)", None) as advance:
+        runs = run(lambda: engine.models.evaluate(peers or [], progress=advance))
+    emit(runs, json_out, lambda: console.print(model_runs_table(runs)))
 
 
 @app.command("retrieval")
@@ -46,13 +41,9 @@ def eval_retrieval(
 ) -> None:
     """nDCG@10 (graded), Recall@100 and MRR@10 of rapport's retrieval on a BEIR folder."""
     from rapport.bench.retrieval import eval_retrieval as evaluate
-    from rapport.bench.retrieval import print_eval
     from rapport.core.config import Settings
 
     # Corpus vectors are cached in the data directory, so a rerun does not embed again.
     cache = run(lambda: Settings.load(data=state.options.get("data")).data / "cache")
-    metrics = run(lambda: evaluate(folder, backend, cache))
-    if json_out:
-        print_json(vars(metrics))
-    else:
-        print_eval(metrics)
+    metrics = run(lambda: evaluate(folder, backend, cache, progress_bar))
+    emit(metrics, json_out, lambda: console.print(metrics_table(metrics)))

@@ -1,16 +1,16 @@
-"""Search and knowledge commands: `rapport search`, `rapport kb ...` and `rapport ask`."""
+"""Knowledge commands: `rapport kb ...` and `rapport ask`."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from rapport.interfaces.cli.common import JsonFlag, fail, run, state
-from rapport.interfaces.cli.output import console, print_json, progress_bar, stream_jsonl
+from rapport.interfaces.cli.common import JsonFlag, emit, fail, run, state
+from rapport.interfaces.cli.output import console, counts, progress_bar, stream_jsonl
 
 kb_app = typer.Typer(
     help="The tenant's knowledge base: documents for grounded answers.", no_args_is_help=True
@@ -25,16 +25,17 @@ def kb_add(
     json_out: JsonFlag = False,
 ) -> None:
     """Add documents; unchanged ones are skipped and changed ones re-chunked."""
-    engine = run(state.engine)
+    engine = state.engine()
     with progress_bar("add documents", None) as advance:
-        report = run(lambda: engine.kb_add(paths, progress=advance))
-    if json_out:
-        print_json(report.as_dict())
-    else:
-        console.print(
+        report = run(lambda: engine.kb.add(paths, progress=advance))
+    emit(
+        report,
+        json_out,
+        lambda: console.print(
             f"{report.added} added, {report.updated} updated, {report.unchanged} "
             f"unchanged; {report.chunks} chunks, {report.embedded} embedded"
-        )
+        ),
+    )
 
 
 @kb_app.command("list")
@@ -44,31 +45,42 @@ def kb_list(
     json_out: JsonFlag = False,
 ) -> None:
     """Documents in the knowledge base, by id."""
-    engine = run(state.engine)
-    page = run(lambda: engine.kb_list(limit=limit, offset=offset))
-    if json_out:
-        print_json(page.model_dump(mode="json"))
-        return
-    table = Table("id", "title", "chunks", "characters")
-    for doc in page.items:
-        table.add_row(doc.id, doc.title, str(doc.chunks), str(doc.characters))
-    console.print(table)
-    console.print(f"{page.total} documents")
+    page = run(lambda: state.engine().kb.list(limit=limit, offset=offset))
+
+    def show() -> None:
+        table = Table("id", "title", "chunks", "characters")
+        for doc in page.items:
+            table.add_row(doc.id, doc.title, str(doc.chunks), str(doc.characters))
+        console.print(table, f"{page.total} documents")
+
+    emit(page, json_out, show)
+
+
+@kb_app.command("get")
+def kb_get(document_id: str, json_out: JsonFlag = False) -> None:
+    """One document with its text."""
+    document = run(lambda: state.engine().kb.get(document_id))
+    emit(document, json_out, lambda: console.print(document.title, document.text, sep="\n\n"))
 
 
 @kb_app.command("remove")
 def kb_remove(document_id: str, json_out: JsonFlag = False) -> None:
     """Remove a document with its chunks and vectors."""
-    engine = run(state.engine)
-    removed = run(lambda: engine.kb_remove(document_id))
-    if json_out:
-        print_json(removed)
-    else:
-        console.print(", ".join(f"{n} {what}" for what, n in removed.items()) + " removed")
+    removed = run(lambda: state.engine().kb.remove(document_id))
+    emit(removed, json_out, lambda: console.print(counts(removed.deleted, "removed")))
 
 
-def _hits(found: list[Any]) -> list[dict[str, Any]]:
-    return [{"doc_id": h.document_id, "score": h.score, "chunk": h.chunk.text} for h in found]
+def _queries(path: Path) -> list[tuple[str, str]]:
+    queries = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            queries.append((str(record["id"]), str(record["text"])))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise fail(f"{path.name}:line {number}: needs 'id' and 'text' ({exc})", 2) from exc
+    return queries
 
 
 @kb_app.command("search")
@@ -84,38 +96,26 @@ def kb_search(
     """Search the knowledge base: the best documents, each with its best chunk."""
     if (query is None) == (queries_file is None):
         raise fail("give either QUERY or --queries-file", 2)
-    engine = run(state.engine)
+    engine = state.engine()
     if queries_file is not None:
         if not queries_file.is_file():
             raise fail(f"no such file: {queries_file}", 2)
-        queries = []
-        for number, line in enumerate(queries_file.read_text().splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                queries.append((str(record["id"]), str(record["text"])))
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise fail(
-                    f"{queries_file.name}:line {number}: needs 'id' and 'text' ({exc})", 2
-                ) from exc
         stream_jsonl(
             "search",
-            queries,
-            lambda query: {
-                "query_id": query[0],
-                "hits": _hits(run(lambda: engine.kb_search(query[1], k))),
-            },
+            _queries(queries_file),
+            lambda q: {"query_id": q[0], **run(lambda: engine.kb.search(q[1], k)).model_dump()},
         )
         return
-    found = run(lambda: engine.kb_search(query, k))
-    if json_out or jsonl:
-        print_json({"query": query, "hits": _hits(found)})
-        return
-    table = Table("document", "score", "best chunk")
-    for hit in found:
-        table.add_row(hit.document_id, f"{hit.score:.3f}", hit.chunk.text[:160])
-    console.print(table)
+    assert query is not None
+    found = run(lambda: engine.kb.search(query, k))
+
+    def show() -> None:
+        table = Table("document", "score", "best chunk")
+        for hit in found.hits:
+            table.add_row(hit.doc_id, f"{hit.score:.3f}", hit.chunk[:160])
+        console.print(table)
+
+    emit(found, json_out or jsonl, show)
 
 
 def ask(
@@ -126,83 +126,22 @@ def ask(
     json_out: JsonFlag = False,
 ) -> None:
     """Answer a question from the knowledge base, with citations."""
-    engine = run(state.engine)
-    answer = run(lambda: engine.ask(question, user_id=user_id))
-    if json_out:
-        print_json(
-            {
-                "question": answer.question,
-                "answer": answer.text,
-                "mode": answer.mode,
-                "citations": [vars(c) for c in answer.citations],
-                "unsupported": answer.unsupported,
-                "ignored": answer.ignored,
-            }
-        )
-        return
-    console.print(answer.text)
-    for citation in answer.citations:
-        console.print(
-            f"  [{citation.number}] {citation.title or citation.document_id}: "
-            f"\u201c{citation.quote[:160]}\u201d",
-            highlight=False,
-        )
-    for claim in answer.unsupported:
-        console.print(f"  [yellow]not supported by the sources:[/yellow] {claim}")
+    answer = run(lambda: state.engine().kb.ask(question, user_id=user_id))
 
+    def show() -> None:
+        console.print(answer.answer, markup=False)
+        for c in answer.citations:
+            console.print(
+                f"  [{c.number}] {c.title or c.document_id}: \u201c{c.quote[:160]}\u201d",
+                markup=False,
+                highlight=False,
+            )
+        for claim in answer.unsupported:
+            console.print(f"  not supported by the sources: {claim}", markup=False)
 
-def search(
-    query: str,
-    k: Annotated[int, typer.Option("--k", min=1, max=100, help="How many items.")] = 10,
-    user_id: Annotated[str | None, typer.Option("--user", help="Personalise for this user.")] = (
-        None
-    ),
-    lat: Annotated[float | None, typer.Option(help="Searcher's latitude.")] = None,
-    lon: Annotated[float | None, typer.Option(help="Searcher's longitude.")] = None,
-    json_out: JsonFlag = False,
-) -> None:
-    """Search items in plain language ("vegan food offers near me tonight under 20")."""
-    from rapport.services.search.items import SearchRequest
-
-    engine = run(state.engine)
-    place = {"lat": lat, "lon": lon} if lat is not None and lon is not None else None
-    request = run(
-        lambda: SearchRequest.model_validate(
-            {"q": query, "k": k, "user_id": user_id, "location": place}
-        )
-    )
-    result = run(lambda: engine.search(request))
-    if json_out:
-        print_json(
-            {
-                "query": result.query.model_dump(mode="json"),
-                "notes": result.notes,
-                "hits": [
-                    {"item_id": h.item.id, "score": h.score, "reasons": h.reasons}
-                    for h in result.hits
-                ],
-            }
-        )
-        return
-    understood = ", ".join(result.query.understood) or "-"
-    console.print(f"matching '{result.query.text}'; understood: {understood}")
-    for note in result.notes:
-        console.print(f"[yellow]{note}[/yellow]")
-    table = Table("item", "kind", "title", "price", "score", "reasons")
-    for hit in result.hits:
-        price = "" if hit.item.price is None else f"{hit.item.price:g}"
-        table.add_row(
-            hit.item.id,
-            hit.item.kind,
-            hit.item.title,
-            price,
-            f"{hit.score:.3f}",
-            "; ".join(hit.reasons),
-        )
-    console.print(table)
+    emit(answer, json_out, show)
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(kb_app, name="kb")
     app.command()(ask)
-    app.command()(search)

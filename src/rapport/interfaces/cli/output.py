@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from pydantic import BaseModel, TypeAdapter
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -21,9 +22,18 @@ from rich.progress import (
 console = Console()
 errors = Console(stderr=True)
 
+_ANY: TypeAdapter[Any] = TypeAdapter(Any)
+
+
+def as_json(value: Any) -> Any:
+    """Plain JSON data of a result: exactly what REST returns for the same model."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return _ANY.dump_python(value, mode="json")
+
 
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, default=str, ensure_ascii=False) + "\n")
+    sys.stdout.write(json.dumps(as_json(value), ensure_ascii=False) + "\n")
 
 
 @contextmanager
@@ -46,6 +56,10 @@ def stream_jsonl(label: str, keys: list[Any], produce: Callable[[Any], Any]) -> 
     """One JSON line on stdout per key, as soon as it is ready, with a progress bar."""
     with progress_bar(label, len(keys)) as advance:
         for key in keys:
-            sys.stdout.write(json.dumps(produce(key), ensure_ascii=False, default=str) + "\n")
+            print_json(produce(key))
             sys.stdout.flush()
             advance(1)
+
+
+def counts(removed: dict[str, int], verb: str) -> str:
+    return ", ".join(f"{n} {what}" for what, n in removed.items()) + f" {verb}"

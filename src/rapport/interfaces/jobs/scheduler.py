@@ -31,21 +31,11 @@ class RetrainJob:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="rapport-retrain", daemon=True)
 
-    def due(self, tenant: str) -> bool:
-        events = self.engine.store.count_events(tenant)
-        info = self.engine.model_info(tenant=tenant)
-        trained_on = int(info["training"]["events"]) if info else 0
-        new = events - trained_on
-        return new >= self.min_new_events and new >= self.min_growth * max(trained_on, 1)
-
     def run_once(self) -> list[str]:
         """Retrain every tenant that is due; returns their names."""
-        done = []
-        for tenant in self.engine.store.tenants():
-            if self.due(tenant):
-                log.info("retraining", tenant=tenant)
-                self.engine.train(tenant=tenant)
-                done.append(tenant)
+        done = self.engine.models.retrain_due(self.min_new_events, self.min_growth)
+        if done:
+            log.info("retrained", tenants=done)
         return done
 
     def run_forever(self) -> None:

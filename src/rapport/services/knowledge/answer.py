@@ -4,13 +4,14 @@ checked against the sources with one."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import Field
 
+from rapport.core.components import ComponentConfig
 from rapport.core.llm import LLMGateway, LLMUnavailable
-from rapport.core.models import Chunk
+from rapport.core.models import Chunk, Schema
 from rapport.core.vectors.embedder import Embedder
 from rapport.services.knowledge.guard import looks_like_injection
 from rapport.services.knowledge.search import KnowledgeSearch
@@ -28,8 +29,8 @@ SYSTEM_PROMPT = (
 )
 
 
-class AnswerConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AnswerConfig(ComponentConfig):
+    """How answers are built (the `[answer]` settings section)."""
 
     chunks: int = 5
     """Chunks retrieved as context."""
@@ -42,27 +43,30 @@ class AnswerConfig(BaseModel):
     (cosine) or shares most of its content words."""
 
 
-@dataclass(frozen=True)
-class Citation:
+class Citation(Schema):
+    """A source the answer cites as `[number]`."""
+
     number: int
     document_id: str
     title: str
     chunk_id: str
     quote: str
+    """The cited sentence (extractive) or the cited passage (generated)."""
     start: int | None
     """Character offset of the quote in the document, when known."""
 
 
-@dataclass
-class Answer:
+class Answer(Schema):
+    """A grounded answer with its citations."""
+
     question: str
-    text: str
+    answer: str
     mode: str
     """`extractive` (no language model) or `generated`."""
-    citations: list[Citation] = field(default_factory=list)
-    unsupported: list[str] = field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+    unsupported: list[str] = Field(default_factory=list)
     """Generated sentences the sources do not support (the grounding check)."""
-    ignored: list[str] = field(default_factory=list)
+    ignored: list[str] = Field(default_factory=list)
     """Source sentences left out because they try to instruct the assistant."""
 
 
@@ -93,9 +97,9 @@ class Answerer:
         sentences, ignored = _sentences([chunk for chunk, _ in found])
         if not sentences:
             return Answer(
-                question,
-                "I could not find this in the knowledge base.",
-                "extractive",
+                question=question,
+                answer="I could not find this in the knowledge base.",
+                mode="extractive",
                 ignored=ignored,
             )
         if allow_generation and self.gateway.available:
@@ -117,9 +121,9 @@ class Answerer:
         ][: self.config.sentences]
         if not order:
             return Answer(
-                question,
-                "I could not find this in the knowledge base.",
-                "extractive",
+                question=question,
+                answer="I could not find this in the knowledge base.",
+                mode="extractive",
                 ignored=ignored,
             )
         citations, parts = [], []
@@ -129,7 +133,13 @@ class Answerer:
             number = numbers.setdefault(sentence.chunk.document_id, len(numbers) + 1)
             citations.append(_cite(number, sentence))
             parts.append(f"{sentence.text.strip()} [{number}]")
-        return Answer(question, " ".join(parts), "extractive", citations, ignored=ignored)
+        return Answer(
+            question=question,
+            answer=" ".join(parts),
+            mode="extractive",
+            citations=citations,
+            ignored=ignored,
+        )
 
     def _generate(
         self,
@@ -161,16 +171,23 @@ class Answerer:
                 quote = " ".join(clean[chunk.id])[:300]
                 citations.append(
                     Citation(
-                        number,
-                        chunk.document_id,
-                        str(chunk.metadata.get("title", "")),
-                        chunk.id,
-                        quote,
-                        chunk.metadata.get("start"),
+                        number=number,
+                        document_id=chunk.document_id,
+                        title=str(chunk.metadata.get("title", "")),
+                        chunk_id=chunk.id,
+                        quote=quote,
+                        start=chunk.metadata.get("start"),
                     )
                 )
         unsupported = self._unsupported(text, sentences)
-        return Answer(question, text, "generated", citations, unsupported, ignored)
+        return Answer(
+            question=question,
+            answer=text,
+            mode="generated",
+            citations=citations,
+            unsupported=unsupported,
+            ignored=ignored,
+        )
 
     def _unsupported(self, text: str, sentences: list[_Sentence]) -> list[str]:
         """Answer sentences that no source sentence supports."""
@@ -209,12 +226,12 @@ def _sentences(chunks: list[Chunk]) -> tuple[list[_Sentence], list[str]]:
 def _cite(number: int, sentence: _Sentence) -> Citation:
     chunk = sentence.chunk
     return Citation(
-        number,
-        chunk.document_id,
-        str(chunk.metadata.get("title", "")),
-        chunk.id,
-        sentence.text,
-        sentence.start,
+        number=number,
+        document_id=chunk.document_id,
+        title=str(chunk.metadata.get("title", "")),
+        chunk_id=chunk.id,
+        quote=sentence.text,
+        start=sentence.start,
     )
 
 

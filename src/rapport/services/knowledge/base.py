@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ import numpy as np
 import structlog
 
 from rapport.core.errors import FieldError, InvalidInput
-from rapport.core.models import Chunk, Document, Page
+from rapport.core.models import Chunk, Deleted, Document, Page, Schema
 from rapport.core.store.documents import (
     CHUNK_SPACE,
     DocumentStore,
@@ -28,8 +28,7 @@ from rapport.services.knowledge.loaders import Labelled, load_paths, record_docu
 log = structlog.get_logger(__name__)
 
 
-@dataclass
-class KnowledgeReport:
+class KnowledgeReport(Schema):
     """What one call adding documents did."""
 
     added: int = 0
@@ -42,9 +41,6 @@ class KnowledgeReport:
     """Chunks written for the added and updated documents."""
     embedded: int = 0
     """Chunk texts sent to the embedder; texts already embedded before are reused."""
-
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -136,7 +132,7 @@ class KnowledgeBase:
                     progress(len(pending))
                 pending, waiting = [], 0
         if changed:
-            log.info("knowledge added", tenant=tenant, **report.as_dict())
+            log.info("knowledge added", tenant=tenant, **report.model_dump())
         return report
 
     def _store_batch(
@@ -176,9 +172,9 @@ class KnowledgeBase:
     def get(self, tenant: str, document_id: str) -> Document:
         return self.documents.get_document(tenant, document_id)
 
-    def remove(self, tenant: str, document_id: str) -> dict[str, int]:
+    def remove(self, tenant: str, document_id: str) -> Deleted:
         """Delete a document with its chunks and their vectors; returns what was removed."""
-        return self.documents.delete_document(tenant, document_id)
+        return Deleted(deleted=self.documents.delete_document(tenant, document_id))
 
     # -- retrieval inputs -------------------------------------------------------------------
 
@@ -209,12 +205,16 @@ def _check(documents: Sequence[Labelled]) -> None:
     for label, document in documents:
         if document.id in first:
             errors.append(
-                FieldError(label, "id", f"'{document.id}' is also the id of {first[document.id]}")
+                FieldError(
+                    record=label,
+                    field="id",
+                    message=f"'{document.id}' is also the id of {first[document.id]}",
+                )
             )
         else:
             first[document.id] = label
         if not document.text.strip():
             hint = " (a scanned PDF needs OCR first)" if label.lower().endswith(".pdf") else ""
-            errors.append(FieldError(label, "text", "no text found" + hint))
+            errors.append(FieldError(record=label, field="text", message="no text found" + hint))
     if errors:
         raise InvalidInput(errors)

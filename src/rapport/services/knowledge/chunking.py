@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from semantic_text_splitter import MarkdownSplitter, TextSplitter
 
+from rapport.core.components import ComponentConfig
 from rapport.core.models import Chunk, Document
 
 
-class ChunkingConfig(BaseModel):
-    """How documents are cut into chunks (seed 001: 1000 characters, 200 of overlap)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class ChunkingConfig(ComponentConfig):
+    """How documents are cut into chunks (seed 001: 1000 characters, 200 of overlap); the
+    `[chunking]` settings section."""
 
     size: int = Field(default=1000, gt=0)
     """Largest chunk, in characters."""

@@ -77,7 +77,11 @@ def discover(paths: Sequence[Path | str]) -> list[SourceFile]:
             else:
                 supported = ", ".join(sorted(FORMATS))
                 errors.append(
-                    FieldError(str(given), "(file)", f"unsupported file type; use {supported}")
+                    FieldError(
+                        record=str(given),
+                        field="(file)",
+                        message=f"unsupported file type; use {supported}",
+                    )
                 )
         else:
             raise FileNotFoundError(f"no such file or folder: {given}")
@@ -101,10 +105,16 @@ def load_paths(paths: Sequence[Path | str]) -> list[Labelled]:
         try:
             title, text, extra = _READERS[source.format](source.path)
         except UnicodeDecodeError as exc:
-            errors.append(FieldError(label, "(file)", f"not UTF-8 text: {exc.reason}"))
+            errors.append(
+                FieldError(record=label, field="(file)", message=f"not UTF-8 text: {exc.reason}")
+            )
             continue
         except Exception as exc:  # parsers raise many types; each names a broken file
-            errors.append(FieldError(label, "(file)", f"unreadable {source.format}: {exc}"))
+            errors.append(
+                FieldError(
+                    record=label, field="(file)", message=f"unreadable {source.format}: {exc}"
+                )
+            )
             continue
         raw = {
             "id": source.document_id,

@@ -5,22 +5,31 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from rapport.core.models import Chunk
+from rapport.core.models import Chunk, Schema
 from rapport.core.store.freshness import Freshness
 from rapport.services.knowledge.base import KnowledgeBase, embedding_text
-from rapport.services.search.retriever import HybridRetriever
+from rapport.services.search.retriever import HybridRetriever, RetrieverConfig
 
 CHUNK_CANDIDATES = 50  # chunks ranked before grouping, so k distinct documents are found
 
 
-@dataclass(frozen=True)
-class DocumentHit:
+class DocumentHit(Schema):
     """A document and its best-matching chunk."""
 
-    document_id: str
+    doc_id: str
     title: str
     score: float
-    chunk: Chunk
+    """Cosine similarity of the chunk to the (feedback-expanded) query."""
+    chunk_id: str
+    chunk: str
+    """The best chunk's text."""
+
+
+class DocumentSearch(Schema):
+    """The best documents for one query, best first."""
+
+    query: str
+    hits: list[DocumentHit]
 
 
 @dataclass
@@ -33,8 +42,9 @@ class _Index:
 class KnowledgeSearch:
     """Chunk retrieval over one hybrid index per tenant, rebuilt when documents change."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, config: RetrieverConfig | None = None) -> None:
         self.kb = kb
+        self.config = config or RetrieverConfig()
         self._indexes: dict[str, _Index] = {}
         self._lock = threading.Lock()
 
@@ -51,7 +61,7 @@ class KnowledgeSearch:
             ids, vectors = self.kb.chunk_vectors(tenant)
             chunks = {c.id: c for c in self.kb.documents.get_chunks(tenant, ids)}
             keep = [n for n, i in enumerate(ids) if i in chunks]
-            retriever = HybridRetriever()
+            retriever = HybridRetriever(self.config)
             retriever.index(
                 [ids[n] for n in keep],
                 [embedding_text(chunks[ids[n]]) for n in keep],
@@ -70,7 +80,7 @@ class KnowledgeSearch:
             return []
         return index.retriever.search(self.kb.embedder.embed([query])[0], query, k)
 
-    def search(self, tenant: str, query: str, k: int = 5) -> list[DocumentHit]:
+    def search(self, tenant: str, query: str, k: int = 5) -> DocumentSearch:
         """The `k` best documents for `query`, each with its best chunk, best first."""
         ranked = self.rank_chunks(tenant, query, max(CHUNK_CANDIDATES, k * 5))
         best: dict[str, tuple[str, float]] = {}
@@ -83,16 +93,18 @@ class KnowledgeSearch:
         chunks = {
             c.id: c for c in self.kb.documents.get_chunks(tenant, [c for c, _ in best.values()])
         }
-        return [
+        hits = [
             DocumentHit(
-                document_id,
-                str(chunks[chunk_id].metadata.get("title", "")),
-                score,
-                chunks[chunk_id],
+                doc_id=document_id,
+                title=str(chunks[chunk_id].metadata.get("title", "")),
+                score=score,
+                chunk_id=chunk_id,
+                chunk=chunks[chunk_id].text,
             )
             for document_id, (chunk_id, score) in best.items()
             if chunk_id in chunks
         ]
+        return DocumentSearch(query=query, hits=hits)
 
     def chunks(self, tenant: str, query: str, k: int) -> list[tuple[Chunk, float]]:
         """The `k` best chunks (several may come from one document)."""

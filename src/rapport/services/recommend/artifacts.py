@@ -1,116 +1,151 @@
-"""Trained recommenders on disk: `<data>/models/<tenant>/<version>/`, newest named in CURRENT.
+"""Trained models on disk: `<data>/models/<tenant>/<version>/`, the serving one named in
+CURRENT, each with a manifest that says how it was made.
 
-Artifacts live in the data directory; several API servers share them through that
-directory (a shared volume), and each reloads when CURRENT changes.
+Artifacts live in the data directory; several API servers share them through that directory
+(a shared volume), and each reloads when CURRENT changes.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
 
-from rapport.services.recommend.hybrid import HybridConfig, HybridModel
+from rapport.core.components import RankingModel
+from rapport.core.errors import Unavailable
+from rapport.services.recommend.models import MODELS
+
+
+class _Manifest(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True, ser_json_inf_nan="strings")
+
+
+class TrainingStats(_Manifest):
+    events: int
+    """Events of the tenant when training started."""
+    interactions: int
+    """(user, item) pairs learned from."""
+    users: int
+    items: int
+    validation_users: int
+    seconds: float
+    """Settings search and the final fit."""
+
+
+class ValidationStats(_Manifest):
+    ndcg_at_10: float
+    """NDCG@10 of the chosen settings on the time-ordered validation split."""
+    baseline_ndcg_at_10: float
+    """NDCG@10 of the search's starting point on the same split."""
+    configurations_tried: int
+
+
+class ModelManifest(_Manifest):
+    """What is known about one trained model version."""
+
+    version: str
+    created_at: datetime
+    tenant: str
+    model: str
+    """Registry name of the model class."""
+    config: dict[str, Any]
+    """Its settings, as chosen by training."""
+    summary: dict[str, Any]
+    """What the model says about this fit (core kind, blend weights, modelled items...)."""
+    training: TrainingStats
+    validation: ValidationStats
 
 
 @dataclass
 class TrainedModel:
-    """A fitted model with what is known about how it was made."""
+    """A fitted model with its manifest, ready to serve."""
 
-    model: HybridModel
-    manifest: dict[str, Any] = field(default_factory=dict)
+    model: RankingModel
+    manifest: ModelManifest
 
     def __post_init__(self) -> None:
         self.position = {item_id: i for i, item_id in enumerate(self.model.item_ids)}
         self._frame_positions: tuple[list[str], np.ndarray] | None = None
 
     def frame_positions(self, ids: list[str]) -> np.ndarray:
-        """Model position of each id (-1 when not modelled), cached for one catalogue."""
+        """Model column of each id (-1 when not modelled), cached for one catalogue."""
         cached = self._frame_positions
         if cached is None or cached[0] is not ids:
             positions = np.array([self.position.get(i, -1) for i in ids], dtype=np.int64)
             self._frame_positions = cached = (ids, positions)
         return cached[1]
 
-    @property
-    def item_ids(self) -> list[str]:
-        return self.model.item_ids
 
-
-def _tenant_dir(data: Path, tenant: str) -> Path:
-    return data / "models" / tenant
-
-
-def save_model(data: Path, tenant: str, trained: TrainedModel) -> str:
-    """Write a new version and make it current; returns the version name."""
-    root = _tenant_dir(data, tenant)
-    version = trained.manifest["version"]
-    folder = root / version
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    np.savez(folder / "arrays.npz", **trained.model.arrays())
-    manifest = {**trained.manifest, "config": trained.model.config.model_dump(mode="json")}
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
-    # Written last and atomically, so readers never see a half-written version.
-    pointer = root / "CURRENT.tmp"
-    pointer.write_text(version)
-    pointer.replace(root / "CURRENT")
-    return version
-
-
-def current_version(data: Path, tenant: str) -> str | None:
-    pointer = _tenant_dir(data, tenant) / "CURRENT"
-    return pointer.read_text().strip() if pointer.is_file() else None
-
-
-def read_manifest(data: Path, tenant: str, version: str | None = None) -> dict[str, Any] | None:
-    version = version or current_version(data, tenant)
-    if version is None:
-        return None
-    path = _tenant_dir(data, tenant) / version / "manifest.json"
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
-def list_versions(data: Path, tenant: str) -> list[str]:
-    root = _tenant_dir(data, tenant)
-    return (
-        sorted(p.name for p in root.iterdir() if (p / "manifest.json").is_file())
-        if (root.is_dir())
-        else []
-    )
-
-
-def load_model(data: Path, tenant: str, version: str | None = None) -> TrainedModel | None:
-    manifest = read_manifest(data, tenant, version)
-    if manifest is None:
-        return None
-    folder = _tenant_dir(data, tenant) / manifest["version"]
-    config = HybridConfig.model_validate(manifest["config"])
-    with np.load(folder / "arrays.npz", allow_pickle=True) as stored:
-        arrays = {key: stored[key] for key in stored.files}
-    return TrainedModel(HybridModel.from_arrays(config, arrays), manifest)
-
-
-class ModelRegistry:
-    """The current trained model per tenant, reloaded when a new version is written."""
+class ModelStore:
+    """Model versions per tenant, and the serving one, reloaded when a new version is made
+    current."""
 
     def __init__(self, data: Path) -> None:
-        self.data = data
+        self.root = Path(data) / "models"
         self._loaded: dict[str, tuple[str | None, TrainedModel | None]] = {}
         self._lock = threading.Lock()
 
-    def get(self, tenant: str) -> TrainedModel | None:
-        version = current_version(self.data, tenant)
+    def _folder(self, tenant: str) -> Path:
+        return self.root / tenant
+
+    def save(self, trained: TrainedModel) -> None:
+        """Write a new version and make it current."""
+        manifest = trained.manifest
+        folder = self._folder(manifest.tenant) / manifest.version
+        if folder.exists():
+            shutil.rmtree(folder)
+        trained.model.save(folder)
+        (folder / "manifest.json").write_text(manifest.model_dump_json(indent=2))
+        # Written last and atomically, so readers never see a half-written version.
+        pointer = self._folder(manifest.tenant) / "CURRENT.tmp"
+        pointer.write_text(manifest.version)
+        pointer.replace(self._folder(manifest.tenant) / "CURRENT")
+
+    def current_version(self, tenant: str) -> str | None:
+        pointer = self._folder(tenant) / "CURRENT"
+        return pointer.read_text().strip() if pointer.is_file() else None
+
+    def manifest(self, tenant: str, version: str | None = None) -> ModelManifest | None:
+        """The manifest of `version` (default: the current one); None when there is none."""
+        version = version or self.current_version(tenant)
+        if version is None:
+            return None
+        path = self._folder(tenant) / version / "manifest.json"
+        return ModelManifest.model_validate_json(path.read_text()) if path.is_file() else None
+
+    def versions(self, tenant: str) -> list[str]:
+        root = self._folder(tenant)
+        if not root.is_dir():
+            return []
+        return sorted(p.name for p in root.iterdir() if (p / "manifest.json").is_file())
+
+    def load(self, tenant: str, version: str) -> TrainedModel:
+        manifest = self.manifest(tenant, version)
+        folder = self._folder(tenant) / version
+        if manifest is None:
+            raise Unavailable(f"model version '{version}' of tenant '{tenant}' has no manifest")
+        try:
+            model = MODELS[manifest.model].load(folder)
+        except (FileNotFoundError, OSError, KeyError, ValueError) as exc:
+            raise Unavailable(
+                f"model version '{version}' of tenant '{tenant}' cannot be loaded from "
+                f"{folder}: {exc}"
+            ) from exc
+        return TrainedModel(model, manifest)
+
+    def serving(self, tenant: str) -> TrainedModel | None:
+        """The current model of `tenant`, loaded once per version; None before training."""
+        version = self.current_version(tenant)
         cached = self._loaded.get(tenant)
         if cached is not None and cached[0] == version:
             return cached[1]
         with self._lock:
-            model = load_model(self.data, tenant, version) if version else None
+            model = self.load(tenant, version) if version else None
             self._loaded[tenant] = (version, model)
             return model

@@ -3,57 +3,23 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict
 
-from rapport.core.models import Location, Timestamp, utcnow
+from rapport.core.models import Location
 from rapport.services.recommend.frame import ItemFrame
+from rapport.services.recommend.request import RecommendRequest
 
 EARTH_KM = 6371.0088
 LEVELS = {"beginner": 0, "intermediate": 1, "advanced": 2, "expert": 3}
-
-
-class RecommendRequest(BaseModel):
-    """What is asked for, and where and when the user is."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    k: int = Field(default=10, ge=1, le=200)
-    kind: str | None = None
-    categories: list[str] = Field(default_factory=list)
-    """Only items with at least one of these categories."""
-    tags: list[str] = Field(default_factory=list)
-    """Only items with at least one of these tags."""
-    min_price: float | None = Field(default=None, ge=0)
-    max_price: float | None = Field(default=None, ge=0)
-    at: Timestamp | None = None
-    """The moment of the request (default now): expired items are dropped."""
-    active_now: bool = False
-    """Only items whose time window contains `at` ("offers now")."""
-    location: Location | None = None
-    """Where the user is; enables distance scoring and `radius_km`."""
-    radius_km: float | None = Field(default=None, gt=0)
-    exclude_seen: bool = True
-    diversity: float = Field(default=0.3, ge=0, le=1)
-    """MMR trade-off: 0 ranks purely by score, 1 by novelty of category alone."""
-
-    @model_validator(mode="after")
-    def _radius_needs_place(self) -> RecommendRequest:
-        if self.radius_km is not None and self.location is None:
-            raise ValueError("radius_km needs a location (lat and lon)")
-        return self
-
-    def moment(self) -> datetime:
-        return self.at or utcnow()
 
 
 class ContextWeights(BaseModel):
     """How much place, time and price move an item up, on top of personal relevance
     (which is scaled to [0, 1] per request)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     distance: float = 0.3
     """Bonus at distance 0, decaying with `distance_scale_km`."""
@@ -81,7 +47,7 @@ def distances_km(frame: ItemFrame, place: Location) -> np.ndarray:
 def eligible(frame: ItemFrame, request: RecommendRequest) -> np.ndarray:
     """Boolean mask of items that pass every filter of the request."""
     now = request.moment().timestamp()
-    mask = frame.active.copy()
+    mask = np.ones(len(frame), dtype=bool) if request.include_inactive else frame.active.copy()
     with np.errstate(invalid="ignore"):
         mask &= ~(frame.ends < now)  # expired windows never show
         if request.active_now:
@@ -92,8 +58,9 @@ def eligible(frame: ItemFrame, request: RecommendRequest) -> np.ndarray:
             mask &= frame.price >= request.min_price
         if request.max_price is not None:
             mask &= frame.price <= request.max_price
-        if request.radius_km is not None and request.location is not None:
-            mask &= distances_km(frame, request.location) <= request.radius_km
+        place = request.location
+        if request.radius_km is not None and place is not None:
+            mask &= distances_km(frame, place) <= request.radius_km
     for field_name, values in (("category", request.categories), ("tag", request.tags)):
         if values:
             any_of = np.zeros(len(frame), dtype=bool)
@@ -113,8 +80,9 @@ def context_scores(
     """Additive bonus per candidate row from place, time, price and level."""
     bonus = np.zeros(len(rows))
     now = request.moment().timestamp()
-    if request.location is not None:
-        km = distances_km(frame, request.location)[rows]
+    place = request.location
+    if place is not None:
+        km = distances_km(frame, place)[rows]
         bonus += np.nan_to_num(weights.distance * np.exp(-km / weights.distance_scale_km))
     horizon = weights.soon_hours * 3600
     starts, ends = frame.starts[rows], frame.ends[rows]

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from rapport.services.recommend.context import RecommendRequest, distances_km
+from rapport.services.recommend.context import distances_km
 from rapport.services.recommend.frame import ItemFrame
+from rapport.services.recommend.request import RecommendRequest
 from rapport.services.recommend.user_state import UserState
 
 LIKED_SIMILARITY = 0.5  # cosine above which "because you liked X" is said
@@ -56,8 +57,9 @@ def reasons_for(
             found.append(f"matches your interest in {interest}")
             break
     now = request.moment().timestamp()
-    if request.location is not None and not np.isnan(frame.lat[row]):
-        km = float(distances_km(frame, request.location)[row])
+    place = request.location
+    if place is not None and not np.isnan(frame.lat[row]):
+        km = float(distances_km(frame, place)[row])
         found.append(f"{km:.1f} km away" if km >= 0.1 else "right here")
     starts, ends = frame.starts[row], frame.ends[row]
     if not np.isnan(starts) and starts > now:

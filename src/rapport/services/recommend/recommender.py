@@ -6,37 +6,35 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from rapport.core.models import Item
+from rapport.core.components import ComponentConfig
+from rapport.core.histories import Histories
+from rapport.core.models import Item, Schema
+from rapport.core.signals import SignalWeights
 from rapport.core.store.repository import Store
 from rapport.core.vectors.embedder import Embedder
 from rapport.core.vectors.refresh import refresh_vectors
-from rapport.services.recommend.artifacts import ModelRegistry, TrainedModel
-from rapport.services.recommend.blend import standardise
-from rapport.services.recommend.context import (
-    ContextWeights,
-    RecommendRequest,
-    context_scores,
-    eligible,
-)
+from rapport.services.recommend.artifacts import ModelStore, TrainedModel
+from rapport.services.recommend.context import ContextWeights, context_scores, eligible
 from rapport.services.recommend.explain import reasons_for
 from rapport.services.recommend.frame import FrameCache, ItemFrame
-from rapport.services.recommend.histories import Histories
-from rapport.services.recommend.popularity import PopularityCache
-from rapport.services.recommend.signals import SignalWeights
+from rapport.services.recommend.live_popularity import PopularityCache
+from rapport.services.recommend.request import RecommendRequest
+from rapport.services.recommend.standardise import standardise
 from rapport.services.recommend.user_state import UserState
 
 INTEREST_SPACE = "interest"
 
 
-class RecommenderConfig(BaseModel):
-    """Request-time behaviour. Collaborative blend weights come from training instead."""
-
-    model_config = ConfigDict(extra="forbid")
+class RecommenderConfig(ComponentConfig):
+    """Request-time behaviour (the `[recommender]` settings section). Collaborative blend
+    weights come from training instead."""
 
     signals: SignalWeights = Field(default_factory=SignalWeights)
+    """How much each event type says about what a user wants."""
     context: ContextWeights = Field(default_factory=ContextWeights)
+    """How much place, time, price and level move items up."""
     cold_start_below: int = 5
     """Users with fewer distinct items interacted with get the cold-start blend."""
     history_limit: int = 500
@@ -58,6 +56,7 @@ class RecommenderConfig(BaseModel):
     )
     """Blend for users with little history: their stated interests and what is popular."""
     new_item_days: float = 14.0
+    """Items created within this many days get the "new" source."""
     user_vector_half_life: float = 20.0
     """Recency half-life, in interactions, of history in the user's content vector."""
     interest_weight: float = 2.0
@@ -94,12 +93,31 @@ def _label(source: str) -> str:
     return "collaborative" if source.startswith("cf:") else source
 
 
-@dataclass
-class Recommendation:
-    item: Item
+class Recommendation(Schema):
+    """One recommended item and why."""
+
+    item_id: str
     score: float
+    """Blended relevance plus context, comparable within one list."""
     reasons: list[str]
-    sources: list[str] = field(default_factory=list)
+    """Short reasons built from real signals, most specific first."""
+    sources: list[str] = Field(default_factory=list)
+    """Candidate sources that proposed the item (collaborative, content, neighbours...)."""
+    item: Item
+
+
+class Recommendations(Schema):
+    """A user's list, best first."""
+
+    user_id: str
+    items: list[Recommendation]
+
+
+class GroupRecommendations(Schema):
+    """One list for several users at once, best first."""
+
+    user_ids: list[str]
+    items: list[Recommendation]
 
 
 class Recommender:
@@ -110,7 +128,7 @@ class Recommender:
         store: Store,
         embedder: Embedder,
         frames: FrameCache,
-        models: ModelRegistry,
+        models: ModelStore,
         config: RecommenderConfig | None = None,
     ) -> None:
         self.store = store
@@ -125,17 +143,16 @@ class Recommender:
 
     def recommend(
         self, tenant: str, user_id: str, request: RecommendRequest | None = None
-    ) -> list[Recommendation]:
+    ) -> Recommendations:
         request = request or RecommendRequest()
         frame = self.frames.get(tenant)
         state = self.user_state(tenant, user_id, frame)
-        return self._finish(
-            frame, [state], self._personal_scores(tenant, frame, state, request), request
-        )
+        scored = self._personal_scores(tenant, frame, state, request)
+        return Recommendations(user_id=user_id, items=self._finish(frame, [state], scored, request))
 
     def recommend_group(
         self, tenant: str, user_ids: list[str], request: RecommendRequest | None = None
-    ) -> list[Recommendation]:
+    ) -> GroupRecommendations:
         """One list for several people: the mean of their scaled scores, minus a penalty
         for the least happy member (so nobody's worst item tops the list)."""
         request = request or RecommendRequest()
@@ -151,7 +168,10 @@ class Recommender:
         group.scores[everyone] = (safe.mean(axis=0) + 0.5 * safe.min(axis=0))[everyone]
         for member in members:
             group.merge(member)
-        return self._finish(frame, states, group, request)
+        return GroupRecommendations(
+            user_ids=[state.user.id for state in states],
+            items=self._finish(frame, states, group, request),
+        )
 
     # -- pieces ----------------------------------------------------------------------------
 
@@ -209,7 +229,7 @@ class Recommender:
         """Blend weights: learned collaborative ones for warm users, the cold blend else."""
         if not warm:
             return dict(self.config.cold_weights)
-        model = self.models.get(tenant)
+        model = self.models.serving(tenant)
         weights = {
             "content": self.config.content_weight,
             "neighbours": self.config.neighbour_weight,
@@ -231,7 +251,7 @@ class Recommender:
         if anchors:
             similarity = frame.vectors @ frame.vectors[anchors].T
             found["neighbours"] = np.where(frame.has_vector, similarity.max(axis=1), np.nan)
-        model = self.models.get(tenant)
+        model = self.models.serving(tenant)
         if model is None or state.interactions < self.config.cold_start_below:
             stats = self.popularity.get(tenant, frame)
             found["popularity"] = stats.popularity.astype(np.float64)
@@ -289,6 +309,7 @@ class Recommender:
             interests.update(state.interests)
         return [
             Recommendation(
+                item_id=frame.ids[row],
                 item=frame.items[row],
                 score=round(float(scored.scores[row]), 6),
                 reasons=reasons_for(
@@ -309,7 +330,7 @@ def _collaborative(
     if not keep.any():
         return {}
     history = Histories.single(
-        len(model.item_ids),
+        len(model.model.item_ids),
         np.array(position)[keep],
         state.strength[keep],
         state.rating[keep],
@@ -323,6 +344,7 @@ def _collaborative(
     for name, values in sources.items():
         mapped = np.full(len(frame), np.nan)
         mapped[inside] = values[0][frame_to_model[inside]]
+        mapped[~np.isfinite(mapped)] = np.nan  # items the model does not cover
         found[f"cf:{name}"] = mapped
     return found
 

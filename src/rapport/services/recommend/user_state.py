@@ -9,9 +9,9 @@ from datetime import datetime
 import numpy as np
 
 from rapport.core.models import User
+from rapport.core.signals import SignalWeights
 from rapport.services.recommend.context import LEVELS
 from rapport.services.recommend.frame import ItemFrame
-from rapport.services.recommend.signals import SignalWeights
 
 EXCLUDE_STRENGTH = 0.5  # items the user acted on at least this strongly (or rated) are "seen"
 

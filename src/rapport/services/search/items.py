@@ -4,25 +4,21 @@ over the items that pass them, optionally personalised and put in context."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from rapport.core.models import Item, Location, Timestamp
+from rapport.core.models import Item, Schema
 from rapport.core.vectors.embedder import Embedder
-from rapport.services.recommend.context import (
-    RecommendRequest,
-    context_scores,
-    distances_km,
-    eligible,
-)
+from rapport.services.recommend.context import context_scores, distances_km, eligible
 from rapport.services.recommend.explain import reasons_for
 from rapport.services.recommend.frame import FrameCache, ItemFrame
 from rapport.services.recommend.recommender import Recommender
+from rapport.services.recommend.request import RecommendRequest
 from rapport.services.search.query import ParsedQuery, parse_query
-from rapport.services.search.retriever import HybridRetriever
+from rapport.services.search.request import SearchRequest
+from rapport.services.search.retriever import HybridRetriever, RetrieverConfig
 
 PRF_MIN_ITEMS = 1000  # below this, feedback documents are a large share of the catalogue
 BM25_SHARE = 0.2  # weight of the (max-normalised) keyword score next to cosine similarity
@@ -30,40 +26,33 @@ LABEL_BOOST = 0.1  # per label named in the query that the item carries
 PERSONAL_WEIGHT = 0.15  # weight of the user's taste (cosine with their vector)
 
 
-class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    q: str = Field(min_length=1, max_length=500)
-    k: int = Field(default=10, ge=1, le=100)
-    user_id: str | None = None
-    """Personalise with this user's tastes, timezone and (without `location`) place."""
-    location: Location | None = None
-    """Where the searcher is: what "near me" means."""
-    at: Timestamp | None = None
-    kind: str | None = None
-    """Only this kind, whatever the query says."""
-
-
-@dataclass
-class SearchHit:
-    item: Item
+class SearchHit(Schema):
+    item_id: str
     score: float
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+    item: Item
 
 
-@dataclass
-class SearchResult:
+class SearchResult(Schema):
     query: ParsedQuery
+    """What was understood: filters read from the query, and the text matched."""
     hits: list[SearchHit]
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
     """What could not be applied (e.g. "near me" without a location)."""
 
 
 class ItemSearch:
-    def __init__(self, embedder: Embedder, frames: FrameCache, recommender: Recommender) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        frames: FrameCache,
+        recommender: Recommender,
+        retriever: RetrieverConfig | None = None,
+    ) -> None:
         self.embedder = embedder
         self.frames = frames
         self.recommender = recommender
+        self.retriever_config = retriever or RetrieverConfig()
         self._retrievers: dict[str, tuple[ItemFrame, HybridRetriever]] = {}
         self._lock = threading.Lock()
 
@@ -72,7 +61,7 @@ class ItemSearch:
         if cached and cached[0] is frame:
             return cached[1]
         with self._lock:
-            retriever = HybridRetriever()
+            retriever = HybridRetriever(self.retriever_config)
             rows = np.flatnonzero(frame.has_vector)
             retriever.index(
                 [frame.ids[r] for r in rows],
@@ -118,22 +107,25 @@ class ItemSearch:
         notes = []
         if parsed.near_me and place is None:
             notes.append("'near me' ignored: no location given")
-        context = RecommendRequest(
-            k=request.k,
+        # Explicit filters win over what the query says.
+        values = request.only().model_dump()
+        values.update(
             kind=request.kind or parsed.kind,
-            min_price=parsed.min_price,
-            max_price=parsed.max_price,
+            min_price=parsed.min_price if request.min_price is None else request.min_price,
+            max_price=parsed.max_price if request.max_price is None else request.max_price,
+            active_now=request.active_now or parsed.active_now,
             at=request.at or now,
-            active_now=parsed.active_now,
-            location=place,
-            radius_km=parsed.radius_km if parsed.near_me and place else None,
+            lat=place.lat if place else None,
+            lon=place.lon if place else None,
+            radius_km=request.radius_km or (parsed.radius_km if parsed.near_me and place else None),
         )
+        context = RecommendRequest(**values, k=request.k)
         mask = eligible(frame, context) & _overlaps(frame, parsed.starts, parsed.ends)
         allowed = {frame.ids[r] for r in np.flatnonzero(mask)}
         text = parsed.text or request.q
         found = self._match(self._retriever(tenant, frame), text, max(50, request.k * 5), allowed)
         if not found:
-            return SearchResult(parsed, [], notes)
+            return SearchResult(query=parsed, hits=[], notes=notes)
         rows = np.array([frame.position[i] for i, _ in found])
         score = np.array([s for _, s in found])
         for n, row in enumerate(rows):
@@ -159,8 +151,15 @@ class ItemSearch:
                 reasons += reasons_for(row, frame, state, context, set(), state.interests)
             elif place is not None and not np.isnan(frame.lat[row]):
                 reasons.append(f"{float(distances_km(frame, place)[row]):.1f} km away")
-            hits.append(SearchHit(frame.items[row], round(float(score[n]), 6), reasons[:4]))
-        return SearchResult(parsed, hits, notes)
+            hits.append(
+                SearchHit(
+                    item_id=frame.ids[row],
+                    score=round(float(score[n]), 6),
+                    reasons=reasons[:4],
+                    item=frame.items[row],
+                )
+            )
+        return SearchResult(query=parsed, hits=hits, notes=notes)
 
 
 def _overlaps(frame: ItemFrame, starts: datetime | None, ends: datetime | None) -> np.ndarray:

@@ -24,9 +24,10 @@ from contextlib import contextmanager
 import bm25s
 import numpy as np
 import Stemmer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from threadpoolctl import ThreadpoolController
 
+from rapport.core.components import ComponentConfig
 from rapport.core.vectors.embedder import normalise
 
 Hit = tuple[str, float]
@@ -46,10 +47,9 @@ def _blas_threads(limit: int) -> Iterator[None]:
         yield
 
 
-class RetrieverConfig(BaseModel):
-    """Settings of the hybrid retriever; the defaults are the published ones."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class RetrieverConfig(ComponentConfig):
+    """Settings of the hybrid retriever (the `[retriever]` settings section); the defaults
+    are the published ones."""
 
     rrf_k: int = Field(default=60, ge=1)
     """Reciprocal-rank fusion constant: a list's rank r contributes 1 / (rrf_k + r)."""

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Body
 
+from rapport.engine import ImportReport
 from rapport.interfaces.api.deps import EngineDep, TenantDep
-from rapport.interfaces.api.schemas import ImportReportOut
 
 router = APIRouter(prefix="/events", tags=["events"])
 
@@ -28,9 +28,8 @@ def add_events(
     tenant: TenantDep,
     records: list[dict[str, Any]] | dict[str, Any] = Body(examples=[EXAMPLE]),
     skip_invalid: bool = False,
-) -> ImportReportOut:
+) -> ImportReport:
     """Record one event or a list of them. Ids are idempotency keys: re-sending is
     harmless. Without `skip_invalid`, one bad record rejects the whole batch."""
     rows = [records] if isinstance(records, dict) else records
-    report = engine.add_events(rows, tenant=tenant, skip_invalid=skip_invalid)
-    return ImportReportOut.model_validate(report.as_dict())
+    return engine.events.add(rows, tenant=tenant, skip_invalid=skip_invalid)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
-from sqlalchemy import text
 
+from rapport.engine import Readiness
 from rapport.interfaces.api.deps import EngineDep
 
 router = APIRouter(tags=["health"])
@@ -16,13 +16,10 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
-def readyz(engine: EngineDep, response: Response) -> dict[str, str]:
+@router.get("/readyz", responses={503: {"model": Readiness}})
+def readyz(engine: EngineDep, response: Response) -> Readiness:
     """The database answers; 503 otherwise."""
-    try:
-        with engine.store.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:  # any driver error means not ready
+    readiness = engine.ready()
+    if readiness.status != "ready":
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-        return {"status": "unavailable", "database": type(exc).__name__}
-    return {"status": "ready", "database": engine.store.dialect}
+    return readiness

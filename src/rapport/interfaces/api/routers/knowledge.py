@@ -2,66 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from rapport.core.models import Document, Page
-from rapport.core.store.documents import DocumentSummary
-from rapport.interfaces.api.deps import EngineDep, TenantDep
-from rapport.interfaces.api.schemas import JsonRecords
+from rapport.core.models import Strict
+from rapport.engine import (
+    Answer,
+    Deleted,
+    Document,
+    DocumentSearch,
+    DocumentSummary,
+    KnowledgeReport,
+    Page,
+)
+from rapport.interfaces.api.deps import EngineDep, JsonRecords, TenantDep
 
 router = APIRouter(tags=["knowledge"])
 
 
-class KnowledgeReportOut(BaseModel):
-    added: int
-    updated: int
-    unchanged: int
-    chunks: int
-    embedded: int
-
-
-class HitOut(BaseModel):
-    doc_id: str
-    title: str
-    score: float
-    chunk_id: str
-    chunk: str
-
-
-class CitationOut(BaseModel):
-    number: int
-    document_id: str
-    title: str
-    chunk_id: str
-    quote: str
-    start: int | None
-
-
-class AnswerOut(BaseModel):
-    question: str
-    answer: str
-    mode: str
-    """`extractive` (no language model) or `generated`."""
-    citations: list[CitationOut]
-    unsupported: list[str]
-    """Generated sentences the sources do not support."""
-    ignored: list[str]
-    """Source sentences left out because they try to instruct the assistant."""
-
-
-class AskIn(BaseModel):
-    question: str = Field(min_length=1, max_length=2000)
-    user_id: str | None = None
-
-
 @router.post("/kb/documents")
-def add_documents(engine: EngineDep, tenant: TenantDep, records: JsonRecords) -> KnowledgeReportOut:
+def add_documents(engine: EngineDep, tenant: TenantDep, records: JsonRecords) -> KnowledgeReport:
     """Add or update documents `{"id", "title", "text", "metadata"}`; unchanged ones are
     skipped. One bad record rejects the batch."""
-    return KnowledgeReportOut(**engine.kb_add_records(records, tenant=tenant).as_dict())
+    return engine.kb.add_records(records, tenant=tenant)
 
 
 @router.get("/kb/documents")
@@ -71,17 +36,17 @@ def list_documents(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[DocumentSummary]:
-    return engine.kb_list(tenant=tenant, limit=limit, offset=offset)
+    return engine.kb.list(tenant=tenant, limit=limit, offset=offset)
 
 
 @router.get("/kb/documents/{document_id}")
 def get_document(engine: EngineDep, tenant: TenantDep, document_id: str) -> Document:
-    return engine.kb_get(document_id, tenant=tenant)
+    return engine.kb.get(document_id, tenant=tenant)
 
 
 @router.delete("/kb/documents/{document_id}")
-def remove_document(engine: EngineDep, tenant: TenantDep, document_id: str) -> dict[str, Any]:
-    return {"deleted": engine.kb_remove(document_id, tenant=tenant)}
+def remove_document(engine: EngineDep, tenant: TenantDep, document_id: str) -> Deleted:
+    return engine.kb.remove(document_id, tenant=tenant)
 
 
 @router.get("/kb/search")
@@ -90,29 +55,18 @@ def search(
     tenant: TenantDep,
     q: Annotated[str, Query(min_length=1)],
     k: Annotated[int, Query(ge=1, le=100)] = 5,
-) -> list[HitOut]:
+) -> DocumentSearch:
     """The best documents for `q`, each with its best chunk."""
-    return [
-        HitOut(
-            doc_id=h.document_id,
-            title=h.title,
-            score=h.score,
-            chunk_id=h.chunk.id,
-            chunk=h.chunk.text,
-        )
-        for h in engine.kb_search(q, k, tenant=tenant)
-    ]
+    return engine.kb.search(q, k, tenant=tenant)
+
+
+class AskRequest(Strict):
+    question: str = Field(min_length=1, max_length=2000)
+    user_id: str | None = None
+    """The asking user: their AI opt-out is respected."""
 
 
 @router.post("/ask")
-def ask(engine: EngineDep, tenant: TenantDep, body: AskIn) -> AnswerOut:
+def ask(engine: EngineDep, tenant: TenantDep, body: AskRequest) -> Answer:
     """A grounded answer with citations (extractive without a language model)."""
-    answer = engine.ask(body.question, user_id=body.user_id, tenant=tenant)
-    return AnswerOut(
-        question=answer.question,
-        answer=answer.text,
-        mode=answer.mode,
-        citations=[CitationOut(**vars(c)) for c in answer.citations],
-        unsupported=answer.unsupported,
-        ignored=answer.ignored,
-    )
+    return engine.kb.ask(body.question, user_id=body.user_id, tenant=tenant)

@@ -1,14 +1,13 @@
-"""Users: CRUD, batch upsert, their events and delete-my-data."""
+"""Users: CRUD, batch upsert, their events, insights and delete-my-data."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query, status
 
-from rapport.core.models import Event, Page, User
-from rapport.interfaces.api.deps import EngineDep, TenantDep
-from rapport.interfaces.api.schemas import DeletedOut, ImportReportOut, JsonRecords
+from rapport.engine import Deleted, Event, ImportReport, Insights, Page, User
+from rapport.interfaces.api.deps import EngineDep, JsonRecords, TenantDep
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -20,43 +19,39 @@ def list_users(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[User]:
-    return engine.list_users(tenant=tenant, limit=limit, offset=offset)
+    return engine.users.list(tenant=tenant, limit=limit, offset=offset)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_user(engine: EngineDep, tenant: TenantDep, user: User) -> User:
     """Create or replace one user."""
-    engine.add_users([user], tenant=tenant)
-    return engine.get_user(user.id, tenant=tenant)
+    engine.users.add([user], tenant=tenant)
+    return engine.users.get(user.id, tenant=tenant)
 
 
 @router.post("/batch")
 def add_users(
     engine: EngineDep, tenant: TenantDep, records: JsonRecords, skip_invalid: bool = False
-) -> ImportReportOut:
+) -> ImportReport:
     """Create or replace many users; one bad record rejects the batch unless `skip_invalid`."""
-    report = engine.add_users(records, tenant=tenant, skip_invalid=skip_invalid)
-    return ImportReportOut.model_validate(report.as_dict())
+    return engine.users.add(records, tenant=tenant, skip_invalid=skip_invalid)
 
 
 @router.get("/{user_id}")
 def get_user(engine: EngineDep, tenant: TenantDep, user_id: str) -> User:
-    return engine.get_user(user_id, tenant=tenant)
+    return engine.users.get(user_id, tenant=tenant)
 
 
 @router.put("/{user_id}")
 def replace_user(engine: EngineDep, tenant: TenantDep, user_id: str, user: User) -> User:
-    if user.id != user_id:
-        raise HTTPException(422, f"body id '{user.id}' does not match path id '{user_id}'")
-    engine.get_user(user_id, tenant=tenant)
-    engine.add_users([user], tenant=tenant)
-    return engine.get_user(user_id, tenant=tenant)
+    """Replace an existing user; the id in the path must match the body."""
+    return engine.users.replace(user_id, user, tenant=tenant)
 
 
 @router.delete("/{user_id}")
-def delete_user(engine: EngineDep, tenant: TenantDep, user_id: str) -> DeletedOut:
+def delete_user(engine: EngineDep, tenant: TenantDep, user_id: str) -> Deleted:
     """Delete the user, their events and vectors (delete-my-data)."""
-    return DeletedOut(deleted=engine.delete_user(user_id, tenant=tenant))
+    return engine.users.delete(user_id, tenant=tenant)
 
 
 @router.get("/{user_id}/events")
@@ -67,5 +62,11 @@ def user_events(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[Event]:
     """The user's most recent events, newest first."""
-    engine.get_user(user_id, tenant=tenant)
-    return engine.list_events(user_id=user_id, tenant=tenant, limit=limit)
+    return engine.events.list(user_id=user_id, tenant=tenant, limit=limit)
+
+
+@router.get("/{user_id}/insights")
+def insights(engine: EngineDep, tenant: TenantDep, user_id: str) -> Insights:
+    """Favourite categories, tags and attributes, rating style, diversity, active hours,
+    and whether recent behaviour drifted from the profile."""
+    return engine.users.insights(user_id, tenant=tenant)

@@ -1,13 +1,20 @@
-"""Collaborative models as components: a pydantic config, `fit`, `score`, saved artifacts."""
+"""Recommendation models, each a component under the protocol of `rapport.core.components`,
+and the one registry that training, evaluation and artifact loading use."""
 
-from rapport.services.recommend.models.als import ALS, BPR
-from rapport.services.recommend.models.base import CollaborativeModel
+from rapport.core.components import RankingModel
+from rapport.services.recommend.models.als import ALS
+from rapport.services.recommend.models.bpr import BPR
 from rapport.services.recommend.models.ease import EASE
+from rapport.services.recommend.models.hybrid import HybridModel
 from rapport.services.recommend.models.itemknn import ItemKNN
 from rapport.services.recommend.models.popularity import Popularity
 
-MODELS: dict[str, type[CollaborativeModel]] = {
-    model.name: model for model in (Popularity, ItemKNN, EASE, ALS, BPR)
+MODELS: dict[str, type[RankingModel]] = {
+    model.name: model for model in (Popularity, ItemKNN, EASE, ALS, BPR, HybridModel)
 }
+"""Registry name -> model class."""
 
-__all__ = ["ALS", "BPR", "EASE", "MODELS", "CollaborativeModel", "ItemKNN", "Popularity"]
+PEERS = ["popularity", "itemknn", "bpr", "als", "ease"]
+"""The classical recommenders rapport's own model is compared with."""
+
+__all__ = ["ALS", "BPR", "EASE", "MODELS", "PEERS", "HybridModel", "ItemKNN", "Popularity"]

@@ -3,37 +3,44 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rapport.core.models import Event
+
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "purchase": 1.0,
+    "enroll": 1.0,
+    "complete": 1.0,
+    "like": 1.0,
+    "save": 0.5,
+    "click": 0.1,
+    "view": 0.05,
+    "dismiss": -0.5,
+    "dislike": -1.0,
+}
 
 
 class SignalWeights(BaseModel):
     """Signal strength per event type (seed 004's rewards by default). Positive means "more
     like this", negative "less like this"; types not listed carry no signal."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
-    weights: dict[str, float] = Field(
-        default_factory=lambda: {
-            "purchase": 1.0,
-            "enroll": 1.0,
-            "complete": 1.0,
-            "like": 1.0,
-            "save": 0.5,
-            "click": 0.1,
-            "view": 0.05,
-            "dismiss": -0.5,
-            "dislike": -1.0,
-        }
-    )
-    """Strength of each event type."""
+    weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    """Strength of each event type, merged over the defaults: `{"share": 0.7}` adds a type,
+    `{"view": 0}` silences one."""
     rating_positive: float = 4.0
     """A `rate` event at or above this value is a positive signal of strength 1."""
     rating_negative: float = 2.5
     """A `rate` event at or below this value is a negative signal (-0.5 at the scale's
     floor); ratings between the two thresholds are a weak positive (they were watched)."""
+
+    @field_validator("weights", mode="before")
+    @classmethod
+    def _over_defaults(cls, value: Any) -> Any:
+        return {**DEFAULT_WEIGHTS, **value} if isinstance(value, dict) else value
 
     def strength(self, event: Event) -> float:
         return self.of(event.type, event.value)

@@ -7,10 +7,9 @@ judgement are evaluated, as BEIR and pytrec_eval do.
 
 Metrics, averaged over the evaluated queries:
 
-* nDCG@10 with graded gains and discount log2(rank + 1); the ideal ranking is built from every
-  judged grade of the query. The main figure uses the exponential gain 2^grade - 1 (Burges et
-  al.), the convention that reproduces the published msmarco-5k reference numbers; the linear
-  gain (grade itself, trec_eval's `ndcg_cut`) is reported next to it.
+* nDCG@10 (`metrics.ndcg_at_k`). The main figure uses the exponential gain 2^grade - 1, the
+  convention that reproduces the published msmarco-5k reference numbers; the linear gain
+  (grade itself, trec_eval's `ndcg_cut`) is reported next to it.
 * Recall@100: share of the positively judged documents found in the top 100.
 * MRR@10: reciprocal rank of the first positively judged document within the top 10.
 """
@@ -19,11 +18,13 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
+
+from rapport.core.models import Schema
+from rapport.evaluation.metrics import mrr_at_k, ndcg_at_k, recall_at_k
 
 Qrels = dict[str, dict[str, int]]
 """Query id -> document id -> relevance grade."""
@@ -80,37 +81,9 @@ def load_beir(folder: Path, split: str = "test") -> BeirData:
     return BeirData(corpus=corpus, queries=queries, qrels=qrels)
 
 
-def ndcg_at_k(
-    ranked: Sequence[str],
-    grades: Mapping[str, int],
-    k: int = 10,
-    gain: Literal["exp", "linear"] = "exp",
-) -> float:
-    def value(grade: int) -> float:
-        if grade <= 0:
-            return 0.0
-        return float(2**grade - 1) if gain == "exp" else float(grade)
+class RetrievalMetrics(Schema):
+    """Mean metrics over the judged queries of a run."""
 
-    dcg = sum(value(grades.get(d, 0)) / math.log2(i + 2) for i, d in enumerate(ranked[:k]))
-    ideal = sorted((g for g in grades.values() if g > 0), reverse=True)[:k]
-    idcg = sum(value(g) / math.log2(i + 2) for i, g in enumerate(ideal))
-    return dcg / idcg if idcg > 0 else 0.0
-
-
-def recall_at_k(ranked: Sequence[str], grades: Mapping[str, int], k: int = 100) -> float:
-    relevant = {d for d, g in grades.items() if g > 0}
-    return len(relevant.intersection(ranked[:k])) / len(relevant) if relevant else 0.0
-
-
-def mrr_at_k(ranked: Sequence[str], grades: Mapping[str, int], k: int = 10) -> float:
-    for position, doc in enumerate(ranked[:k], start=1):
-        if grades.get(doc, 0) > 0:
-            return 1.0 / position
-    return 0.0
-
-
-@dataclass(frozen=True)
-class Metrics:
     ndcg_at_10: float
     """nDCG@10 with exponential gain 2^grade - 1."""
     ndcg_at_10_linear: float
@@ -121,7 +94,7 @@ class Metrics:
     """How many queries were evaluated."""
 
 
-def per_query(run: Mapping[str, Sequence[str]], qrels: Qrels) -> dict[str, Metrics]:
+def per_query(run: Mapping[str, Sequence[str]], qrels: Qrels) -> dict[str, RetrievalMetrics]:
     """Metrics of each judged query in `run` (query id -> document ids, best first)."""
     out = {}
     for qid, ranked in run.items():
@@ -129,7 +102,7 @@ def per_query(run: Mapping[str, Sequence[str]], qrels: Qrels) -> dict[str, Metri
         if not any(g > 0 for g in grades.values()):
             continue
         ranked = list(ranked)
-        out[qid] = Metrics(
+        out[qid] = RetrievalMetrics(
             ndcg_at_10=ndcg_at_k(ranked, grades, 10, "exp"),
             ndcg_at_10_linear=ndcg_at_k(ranked, grades, 10, "linear"),
             recall_at_100=recall_at_k(ranked, grades, 100),
@@ -139,11 +112,11 @@ def per_query(run: Mapping[str, Sequence[str]], qrels: Qrels) -> dict[str, Metri
     return out
 
 
-def evaluate(run: Mapping[str, Sequence[str]], qrels: Qrels) -> Metrics:
+def evaluate(run: Mapping[str, Sequence[str]], qrels: Qrels) -> RetrievalMetrics:
     """Mean metrics over the judged queries of `run`."""
     rows = list(per_query(run, qrels).values())
     n = max(len(rows), 1)
-    return Metrics(
+    return RetrievalMetrics(
         ndcg_at_10=sum(r.ndcg_at_10 for r in rows) / n,
         ndcg_at_10_linear=sum(r.ndcg_at_10_linear for r in rows) / n,
         recall_at_100=sum(r.recall_at_100 for r in rows) / n,

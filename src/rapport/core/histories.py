@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from rapport.services.recommend.interactions import Interactions
+from rapport.core.interactions import Interactions
 
 
 @dataclass
@@ -26,6 +26,9 @@ class Histories:
     ends: np.ndarray
     ref_time: np.ndarray
     """Per row, the moment the recommendation is for (last interaction, or now)."""
+    users: np.ndarray
+    """Per row, the user's index in the `Interactions` the rows came from (-1 for a user
+    outside them): lets a model that keeps per-user state use it."""
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -59,6 +62,7 @@ class Histories:
             starts,
             ends,
             ref_time,
+            np.asarray(users, dtype=np.int64),
         )
 
     @classmethod
@@ -81,6 +85,7 @@ class Histories:
             np.array([0]),
             np.array([len(items)]),
             np.array([ref_time]),
+            np.array([-1]),
         )
 
     def steps_from_end(self) -> np.ndarray:
@@ -111,6 +116,15 @@ class Histories:
         )
         matrix.eliminate_zeros()
         return matrix
+
+    def strength_matrix(self) -> sp.csr_matrix:
+        """Rows x items of positive signal strength (repeated events of an item add up):
+        the rows of `Interactions.matrix()` for these users."""
+        positive = self.strength > 0
+        return sp.csr_matrix(
+            (self.strength[positive], (self.row_index()[positive], self.items[positive])),
+            shape=(len(self), self.n_items),
+        )
 
     def seen(self) -> sp.csr_matrix:
         """Rows x items: 1 where the user interacted in any way."""

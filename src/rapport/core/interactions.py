@@ -1,4 +1,5 @@
-"""User-item interactions as arrays: the input of every collaborative model."""
+"""User-item interactions as arrays: what recommendation models learn from and what
+evaluation splits."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from rapport.core.models import Event
-from rapport.services.recommend.signals import SignalWeights
+from rapport.core.signals import SignalWeights
 
 
 @dataclass
@@ -107,21 +108,3 @@ class Interactions:
             (data[keep].astype(np.float32), (self.users[keep], self.items[keep])),
             shape=self.shape,
         )
-
-    def split_by_time(self, holdout: float = 0.2) -> tuple[Interactions, Interactions]:
-        """Per user, the latest `holdout` share of their interactions goes to the second part.
-
-        A user with n >= 2 interactions holds out max(1, round(holdout * n)) of them; users
-        with one interaction stay in the first part. Ties in time keep input order.
-        """
-        order = np.lexsort((np.arange(len(self.users)), self.time, self.users))
-        test = np.zeros(len(self.users), dtype=bool)
-        users_sorted = self.users[order]
-        starts = np.flatnonzero(np.r_[True, users_sorted[1:] != users_sorted[:-1]])
-        ends = np.r_[starts[1:], len(users_sorted)]
-        for start, end in zip(starts, ends, strict=True):
-            n = end - start
-            if n >= 2:
-                held = max(1, round(holdout * n))
-                test[order[end - held : end]] = True
-        return self.subset(~test), self.subset(test)

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from rapport.core.models import utcnow
+from rapport.core.signals import SignalWeights
 from rapport.core.store.repository import Store
 from rapport.services.recommend.frame import ItemFrame
-from rapport.services.recommend.signals import SignalWeights
 
 DAY = 86400.0
 

@@ -18,28 +18,30 @@ Every source is standardised per user over unseen items and blended with learned
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from rapport.services.recommend.blend import standardise
-from rapport.services.recommend.histories import Histories
-from rapport.services.recommend.interactions import Interactions
+from rapport.core.components import ComponentConfig, RankingModel
+from rapport.core.histories import Histories
+from rapport.core.interactions import Interactions
 from rapport.services.recommend.models.als import ALS
+from rapport.services.recommend.standardise import standardise
 
 DAY = 86400.0
 CORE_CACHE_BYTES = 2 * 1024**3
 STRONG = 0.5  # signal strength of a "strong" interaction (rating >= threshold, save, buy)
+STRUCTURAL = ("min_support", "sequence_window", "max_ease_items", "positive_rating")
+"""Settings that change what `fit` learns; the others only change scoring."""
 
 
-class HybridConfig(BaseModel):
-    """Hyper-parameters, chosen by `training.train` on a time-ordered validation split."""
-
-    model_config = ConfigDict(extra="forbid")
+class HybridConfig(ComponentConfig):
+    """Hyper-parameters, chosen automatically on a time-ordered validation split."""
 
     regularization: float = Field(default=400.0, gt=0)
     """EASE L2 penalty."""
@@ -50,23 +52,46 @@ class HybridConfig(BaseModel):
     half_life: float = math.inf
     """Recency half-life of history rows, in interactions (inf: no decay)."""
     sequence_weight: float = 0.0
+    """Weight of the "what follows the last few items" source."""
     sequence_half_life: float = 1.0
+    """Recency half-life, in interactions, of the history the sequence source reads."""
     sequence_window: int = Field(default=3, ge=1)
+    """How many steps after an item count as following it."""
     trending_weight: float = 0.0
+    """Weight of the interactions-in-the-recent-window source."""
     trending_window_days: float = 180.0
+    """Length of that window."""
     quality_weight: float = 0.0
+    """Weight of the item quality prior (share of strong interactions)."""
     min_support: int = Field(default=2, ge=1)
     """Items with fewer interactions in training are not modelled."""
     max_ease_items: int = 25_000
     """Above this many modelled items the core is ALS (EASE needs items^2 memory)."""
     positive_rating: float = 4.0
+    """Ratings at or above this are strong interactions."""
+
+    # Regularisation and gram_low_weight each cost a matrix inversion; the rest only re-score.
+    search_space: ClassVar[dict[str, list[Any]]] = {
+        "gram_low_weight": [1.0, 0.0],
+        "regularization": [400.0, 100.0, 200.0, 800.0, 1600.0],
+        "low_weight": [1.0, 0.5, 0.25, 0.0],
+        "half_life": [math.inf, 40.0, 20.0, 10.0],
+        "sequence_weight": [0.0, 0.1, 0.25, 0.5],
+        "sequence_half_life": [1.0, 3.0],
+        "quality_weight": [0.0, 0.25, 0.5],
+        "trending_weight": [0.0, 0.1, 0.25],
+        "trending_window_days": [180.0, 30.0, 730.0],
+    }
+    search_starts: ClassVar[list[dict[str, Any]]] = [{"gram_low_weight": 0.0, "low_weight": 0.0}]
+    """Strong signals only: the other basin of the search."""
 
 
 @dataclass
 class HybridState:
     """What `fit` learns; config-independent parts are kept so tuning is cheap."""
 
-    item_ids: list[str]
+    modelled: np.ndarray
+    """Training-catalogue index of each modelled item."""
     core_kind: str  # "ease" or "als"
     gram_strong: np.ndarray | None
     gram_cross: np.ndarray | None
@@ -74,30 +99,32 @@ class HybridState:
     transitions: sp.csr_matrix
     quality: np.ndarray
     times: np.ndarray  # all training interaction times, sorted
-    timed_items: np.ndarray  # item index of each of those times
+    timed_items: np.ndarray  # modelled item index of each of those times
 
 
-class HybridModel:
-    """Fit once with `fit`; change scoring parameters cheaply with `configure`."""
+class HybridModel(RankingModel[HybridConfig]):
+    """Fit once; switching scoring settings with `reconfigure` costs no refit."""
 
-    def __init__(self, config: HybridConfig | None = None) -> None:
-        self.config = config or HybridConfig()
+    name = "hybrid"
+    Config = HybridConfig
+
+    def __init__(self, config: HybridConfig | Mapping[str, Any] | None = None) -> None:
+        super().__init__(config)
         self._cores: dict[tuple[float, float], Any] = {}
 
     # -- fitting ---------------------------------------------------------------------------
 
-    def fit(self, data: Interactions) -> HybridModel:
+    def fit(self, data: Interactions) -> Self:
         cfg = self.config
         usable = ~((data.strength <= 0) & np.isnan(data.rating))  # drop dislikes/dismissals
         counts = np.bincount(data.items[usable], minlength=len(data.item_ids))
         keep = counts >= cfg.min_support
         remap = np.full(len(data.item_ids), -1, dtype=np.int64)
         remap[keep] = np.arange(int(keep.sum()))
-        item_ids = [i for i, k in zip(data.item_ids, keep, strict=True) if k]
         rows = usable & (remap[data.items] >= 0)
         users, items = data.users[rows], remap[data.items[rows]]
         strong = self._strong(data.strength[rows], data.rating[rows])
-        n_users, n_items = len(data.user_ids), len(item_ids)
+        n_users, n_items = len(data.user_ids), int(keep.sum())
         x_all = sp.csr_matrix(
             (np.ones(len(items), np.float32), (users, items)), shape=(n_users, n_items)
         )
@@ -118,7 +145,7 @@ class HybridModel:
         self._x_all, self._x_strong = x_all, x_strong
         order = np.lexsort((np.arange(len(users)), data.time[rows], users))
         self.state = HybridState(
-            item_ids=item_ids,
+            modelled=np.flatnonzero(keep),
             core_kind="ease" if grams[0] is not None else "als",
             gram_strong=grams[0],
             gram_cross=grams[1],
@@ -128,22 +155,20 @@ class HybridModel:
             times=np.sort(data.time[rows]),
             timed_items=items[np.argsort(data.time[rows], kind="stable")],
         )
+        self.item_ids = list(data.item_ids)
         self._cores = {}
+        self.core()  # the expensive part of fitting: inside `fit`, so fit times are honest
         return self
 
     def _strong(self, strength: np.ndarray, rating: np.ndarray) -> np.ndarray:
         rated = ~np.isnan(rating)
         return np.where(rated, rating >= self.config.positive_rating, strength >= STRONG)
 
-    def configure(self, config: HybridConfig) -> HybridModel:
-        """Switch scoring parameters; structural ones (`min_support`, `sequence_window`,
-        `max_ease_items`) need a new `fit`."""
+    def reconfigure(self, config: HybridConfig) -> bool:
+        if any(getattr(config, name) != getattr(self.config, name) for name in STRUCTURAL):
+            return False
         self.config = config
-        return self
-
-    @property
-    def item_ids(self) -> list[str]:
-        return self.state.item_ids
+        return True
 
     @property
     def uses_ease(self) -> bool:
@@ -163,13 +188,14 @@ class HybridModel:
             else:
                 als = ALS({"factors": 128, "regularization": 10.0, "alpha": 1.0})
                 x = self._x_strong + cfg.gram_low_weight * (self._x_all - self._x_strong)
-                als.fit(x.tocsr())
+                als.fit_matrix(x.tocsr())
                 self._cores[key] = als
         return self._cores[key]
 
     def _ease(self, regularization: float, low: float) -> np.ndarray:
         s = self.state
-        gram = s.gram_strong + low * s.gram_cross + low * low * s.gram_weak  # type: ignore[operator]
+        assert s.gram_strong is not None and s.gram_cross is not None and s.gram_weak is not None
+        gram = s.gram_strong + low * s.gram_cross + low * low * s.gram_weak
         gram[np.diag_indices_from(gram)] += regularization
         precision = _spd_inverse(gram)
         weights = -precision / np.diag(precision)[None, :]
@@ -187,13 +213,52 @@ class HybridModel:
             "quality": cfg.quality_weight,
         }
 
+    def summary(self) -> dict[str, Any]:
+        return {
+            "core": self.state.core_kind,
+            "modelled_items": len(self.state.modelled),
+            "weights": self.weights(),
+        }
+
+    def _modelled(self, histories: Histories) -> Histories:
+        """The histories re-indexed onto the modelled items (others dropped)."""
+        mapping = np.full(len(self.item_ids), -1, dtype=np.int64)
+        mapping[self.state.modelled] = np.arange(len(self.state.modelled))
+        mapped = mapping[histories.items]
+        keep = mapped >= 0
+        kept = np.concatenate([[0], np.cumsum(keep)])
+        lengths = kept[histories.ends] - kept[histories.starts]
+        ends = np.cumsum(lengths)
+        return Histories(
+            len(self.state.modelled),
+            mapped[keep],
+            histories.strength[keep],
+            histories.rating[keep],
+            histories.time[keep],
+            ends - lengths,
+            ends,
+            histories.ref_time,
+            histories.users,
+        )
+
+    def _spread(self, modelled: np.ndarray) -> np.ndarray:
+        """Scores over the modelled items onto the whole training catalogue (-inf elsewhere)."""
+        full = np.full((modelled.shape[0], len(self.item_ids)), -np.inf, dtype=np.float32)
+        full[:, self.state.modelled] = modelled
+        return full
+
     def sources(self, histories: Histories) -> dict[str, np.ndarray]:
-        """Standardised scores (rows x modelled items) of each source with a weight."""
+        """Standardised scores of each source with a weight, over the training catalogue."""
+        return {
+            name: self._spread(v) for name, v in self._sources(self._modelled(histories)).items()
+        }
+
+    def _sources(self, histories: Histories) -> dict[str, np.ndarray]:
         cfg = self.config
         unseen = histories.seen().toarray() == 0
         rows = histories.matrix(cfg.half_life, cfg.low_weight, cfg.positive_rating)
         core = self.core()
-        raw = np.asarray(rows @ core) if self.uses_ease else core.score(rows)
+        raw = np.asarray(rows @ core) if self.uses_ease else core.score_rows(rows)
         found = {"core": standardise(raw, unseen)}
         if cfg.sequence_weight:
             recent = histories.matrix(cfg.sequence_half_life, 1.0, cfg.positive_rating)
@@ -208,24 +273,25 @@ class HybridModel:
     def score(self, histories: Histories) -> np.ndarray:
         weights = self.weights()
         total: np.ndarray | None = None
-        for name, values in self.sources(histories).items():
+        for name, values in self._sources(self._modelled(histories)).items():
             part = weights[name] * values
             total = part if total is None else total + part
         assert total is not None
-        return total
+        return self._spread(total)
 
     def trending(self, moments: np.ndarray) -> np.ndarray:
-        """log(1 + interactions per item) in the window before each moment."""
+        """log(1 + interactions per modelled item) in the window before each moment."""
         s = self.state
+        n = len(s.modelled)
         window = self.config.trending_window_days * DAY
         low = np.searchsorted(s.times, moments - window, side="right")
         high = np.searchsorted(s.times, moments, side="right")
-        counts = np.zeros((len(moments), len(s.item_ids)), dtype=np.float32)
+        counts = np.zeros((len(moments), n), dtype=np.float32)
         for row, (a, b) in enumerate(zip(low, high, strict=True)):
-            counts[row] = np.bincount(s.timed_items[a:b], minlength=len(s.item_ids))
+            counts[row] = np.bincount(s.timed_items[a:b], minlength=n)
         return np.log1p(counts)
 
-    # -- artifacts -------------------------------------------------------------------------
+    # -- parameters ------------------------------------------------------------------------
 
     def arrays(self) -> dict[str, np.ndarray]:
         """What serving needs (the Gram parts are dropped once tuning is over)."""
@@ -233,7 +299,7 @@ class HybridModel:
         core = self.core()
         t = s.transitions
         found = {
-            "item_ids": np.array(s.item_ids, dtype=object),
+            "modelled": s.modelled,
             "quality": s.quality,
             "times": s.times,
             "timed_items": s.timed_items,
@@ -247,12 +313,10 @@ class HybridModel:
             found["als_item_factors"] = core.item_factors
         return found
 
-    @classmethod
-    def from_arrays(cls, config: HybridConfig, arrays: dict[str, np.ndarray]) -> HybridModel:
-        model = cls(config)
-        n = len(arrays["item_ids"])
-        model.state = HybridState(
-            item_ids=[str(i) for i in arrays["item_ids"]],
+    def restore(self, arrays: Mapping[str, np.ndarray]) -> None:
+        n = len(arrays["modelled"])
+        self.state = HybridState(
+            modelled=arrays["modelled"],
             core_kind="ease" if "ease" in arrays else "als",
             gram_strong=None,
             gram_cross=None,
@@ -264,14 +328,14 @@ class HybridModel:
             times=arrays["times"],
             timed_items=arrays["timed_items"],
         )
-        key = (config.regularization, config.gram_low_weight)
         if "ease" in arrays:
-            model._cores = {key: arrays["ease"]}
+            self._cores = {
+                (self.config.regularization, self.config.gram_low_weight): arrays["ease"]
+            }
         else:
             als = ALS({"factors": arrays["als_item_factors"].shape[1]})
             als.item_factors = arrays["als_item_factors"]
-            model._cores = {(0.0, 0.0): als}
-        return model
+            self._cores = {(0.0, 0.0): als}
 
 
 def _spd_inverse(gram: np.ndarray) -> np.ndarray:

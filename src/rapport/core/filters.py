@@ -1,0 +1,67 @@
+"""`ItemFilter`: the one set of item filters that listing, similar items, recommendations and
+search all accept, under the same names in the library, REST query strings and CLI options."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import Field, model_validator
+
+from rapport.core.models import Location, Strict, Timestamp
+
+
+class ItemFilter(Strict):
+    """Which items may be returned. Every field is optional; list fields match any value."""
+
+    kind: str | None = None
+    """Only items of this kind (course, event, offer, movie...)."""
+    categories: list[str] = Field(default_factory=list)
+    """Only items with at least one of these categories."""
+    tags: list[str] = Field(default_factory=list)
+    """Only items with at least one of these tags."""
+    min_price: float | None = Field(default=None, ge=0)
+    max_price: float | None = Field(default=None, ge=0)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    """Where the user is (with `lon`): enables `radius_km`, and distance in scores and reasons."""
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    radius_km: float | None = Field(default=None, gt=0)
+    """Only items within this distance of `lat`/`lon`."""
+    at: Timestamp | None = None
+    """The moment availability is judged at: items whose time window ended before it are left
+    out. Recommendations and search default to now; listings apply it only when given."""
+    active_now: bool = False
+    """Only items whose time window contains `at` (offers and events on right now)."""
+    include_inactive: bool = False
+    """Also items marked inactive."""
+
+    @model_validator(mode="after")
+    def _place_is_complete(self) -> Self:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon must be given together")
+        if self.radius_km is not None and self.lat is None:
+            raise ValueError("radius_km needs a location (lat and lon)")
+        return self
+
+    @property
+    def location(self) -> Location | None:
+        if self.lat is None or self.lon is None:
+            return None
+        return Location(lat=self.lat, lon=self.lon)
+
+    def only(self) -> ItemFilter:
+        """The filter part alone, whatever request it is embedded in."""
+        return ItemFilter.model_validate(self.model_dump(include=set(ItemFilter.model_fields)))
+
+
+class ItemListRequest(ItemFilter):
+    """One page of the items matching the filter, ordered by id."""
+
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
+
+
+class SimilarRequest(ItemFilter):
+    """How many similar items, and which may be returned."""
+
+    k: int = Field(default=10, ge=1, le=200)
+    """How many items."""

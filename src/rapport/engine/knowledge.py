@@ -1,0 +1,63 @@
+"""`engine.kb`: the tenant's knowledge base and grounded answers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rapport.core.models import Deleted, Document, Page
+from rapport.core.store.documents import DocumentSummary
+from rapport.engine.services import Services
+from rapport.services.knowledge.answer import Answer
+from rapport.services.knowledge.base import KnowledgeReport
+from rapport.services.knowledge.search import DocumentSearch
+
+Progress = Callable[[int], None]
+
+
+class KnowledgeArea:
+    def __init__(self, services: Services) -> None:
+        self._s = services
+
+    def add(
+        self,
+        paths: Sequence[Path | str],
+        *,
+        tenant: str | None = None,
+        progress: Progress | None = None,
+    ) -> KnowledgeReport:
+        """Add files or folders (.txt .md .html .pdf .docx .jsonl); unchanged documents are
+        skipped, changed ones re-chunked."""
+        return self._s.knowledge.add_paths(self._s.tenant(tenant), paths, progress)
+
+    def add_records(
+        self, records: Iterable[dict[str, Any] | Document], *, tenant: str | None = None
+    ) -> KnowledgeReport:
+        """Add documents given as `{"id", "title", "text", "metadata"}` records."""
+        return self._s.knowledge.add_records(self._s.tenant(tenant), records)
+
+    def list(
+        self, *, tenant: str | None = None, limit: int = 50, offset: int = 0
+    ) -> Page[DocumentSummary]:
+        return self._s.knowledge.list(self._s.tenant(tenant), limit, offset)
+
+    def get(self, document_id: str, *, tenant: str | None = None) -> Document:
+        return self._s.knowledge.get(self._s.tenant(tenant), document_id)
+
+    def remove(self, document_id: str, *, tenant: str | None = None) -> Deleted:
+        """Delete a document with its chunks and their vectors."""
+        return self._s.knowledge.remove(self._s.tenant(tenant), document_id)
+
+    def search(self, query: str, k: int = 5, *, tenant: str | None = None) -> DocumentSearch:
+        """The best `k` documents for `query`, each with its best chunk."""
+        return self._s.knowledge_search.search(self._s.tenant(tenant), query, k)
+
+    def ask(
+        self, question: str, *, user_id: str | None = None, tenant: str | None = None
+    ) -> Answer:
+        """A grounded answer with citations. Users who opted out of AI features, and set-ups
+        without a language model, get the extractive answer."""
+        tenant = self._s.tenant(tenant)
+        allow = user_id is None or not self._s.store.get_user(tenant, user_id).ai_opt_out
+        return self._s.answerer.ask(tenant, question, allow_generation=allow)

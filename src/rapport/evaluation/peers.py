@@ -1,0 +1,75 @@
+"""Comparing models on one time split, each tuned the same way (see `tuning`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from rapport.core.components import RankingModel
+from rapport.core.interactions import Interactions
+from rapport.core.models import Schema
+from rapport.evaluation.protocol import RecommendationMetrics, evaluate
+from rapport.evaluation.splits import split_by_time
+from rapport.evaluation.tuning import Space, TuningConfig, tune
+
+
+class ModelRun(Schema):
+    """One model tuned on the training part and evaluated on the held-out part."""
+
+    model: str
+    """The name it was compared under."""
+    params: dict[str, Any]
+    """The settings tuning chose."""
+    validation_ndcg: float
+    """NDCG@10 of those settings on the validation split of the training part."""
+    metrics: RecommendationMetrics
+    """Quality on the held-out part."""
+    tune_seconds: float
+    fit_seconds: float
+    """The final fit on the whole training part."""
+
+
+def compare(
+    models: Mapping[str, type[RankingModel]],
+    data: Interactions,
+    *,
+    tuning: TuningConfig | None = None,
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
+    search_spaces: Mapping[str, Space] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[ModelRun]:
+    """Split `data` by time; per model, choose settings on a validation split of the training
+    part (with `settings[name]` fixed, searching `search_spaces[name]` instead of the
+    declared space when given), refit on the whole training part, evaluate."""
+    train_part, test = split_by_time(data)
+    runs = []
+    for name, model in models.items():
+        tuned = tune(
+            model,
+            train_part,
+            tuning,
+            base=(settings or {}).get(name),
+            search_space=(search_spaces or {}).get(name),
+            progress=progress,
+        )
+        started = time.perf_counter()
+        fitted = model(tuned.config).fit(train_part)
+        seconds = time.perf_counter() - started
+        runs.append(
+            ModelRun(
+                model=name,
+                params=tuned.config.model_dump(),
+                validation_ndcg=tuned.validation_ndcg,
+                metrics=evaluate(fitted, train_part, test),
+                tune_seconds=round(tuned.seconds, 2),
+                fit_seconds=round(seconds, 2),
+            )
+        )
+    return runs
+
+
+def ratios(runs: list[ModelRun], own: str = "rapport") -> dict[str, float]:
+    """NDCG@10 of every run divided by the best run that is not `own`."""
+    best = max((r.metrics.ndcg_at_10 for r in runs if r.model != own), default=0.0)
+    return {r.model: round(r.metrics.ndcg_at_10 / best, 4) if best else 0.0 for r in runs}

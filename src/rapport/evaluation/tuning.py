@@ -1,0 +1,167 @@
+"""Choosing a model's settings on a time-ordered validation split: no hand tuning is needed
+for a new platform, and every model (rapport's own and its peers) is tuned the same way.
+
+The training part is split again by time; candidates from the model config's search space are
+fitted (or, when only scoring settings change, re-scored) and judged by NDCG@10 of the
+validation users. Small spaces are searched exhaustively, large ones by coordinate ascent from
+each declared start, keeping a change only when it gains at least `min_gain`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import structlog
+from pydantic import Field
+
+from rapport.core.components import ComponentConfig, RankingModel
+from rapport.core.interactions import Interactions
+from rapport.evaluation.protocol import Validation
+from rapport.evaluation.splits import relevant_sets, split_by_time
+
+log = structlog.get_logger(__name__)
+
+Progress = Callable[[int], None]
+Space = Mapping[str, list[Any]]
+
+
+class TuningConfig(ComponentConfig):
+    """How settings are searched; the defaults suit catalogues from hundreds to ~25k items."""
+
+    holdout: float = Field(default=0.2, gt=0, lt=1)
+    """Share of each user's newest interactions used for validation."""
+    passes: int = Field(default=3, ge=1)
+    """Coordinate-ascent passes over the search space."""
+    max_validation_users: int = Field(default=5000, ge=10)
+    """Validation users are sampled down to this many."""
+    min_gain: float = Field(default=0.005, ge=0)
+    """Relative validation gain a change must bring to be kept: small gains are mostly noise
+    of the validation users, and keeping them fits that noise."""
+    max_grid: int = Field(default=64, ge=1)
+    """Spaces with at most this many combinations are searched exhaustively."""
+    positive_rating: float = 4.0
+    """Held-out ratings at or above this are relevant."""
+    seed: int = 0
+
+
+@dataclass
+class Tuned:
+    """The chosen settings and how they were found."""
+
+    config: ComponentConfig
+    validation_ndcg: float
+    """NDCG@10 of the chosen settings on the validation split."""
+    baseline_ndcg: float
+    """NDCG@10 of the search's starting point on the same split."""
+    validation_users: int
+    seconds: float
+    tried: list[tuple[dict[str, Any], float]] = field(default_factory=list)
+    """Every candidate scored: its searched settings and validation NDCG@10."""
+
+
+def tune(
+    model: type[RankingModel],
+    data: Interactions,
+    config: TuningConfig | None = None,
+    *,
+    base: Mapping[str, Any] | None = None,
+    search_space: Space | None = None,
+    progress: Progress | None = None,
+) -> Tuned:
+    """Settings of `model` chosen on a validation split of `data`. `base` fixes settings
+    outside the search; `search_space` replaces the one the model's config declares."""
+    config = config or TuningConfig()
+    started = time.perf_counter()
+    space = dict(model.Config.search_space if search_space is None else search_space)
+    start = _update(model.Config.model_validate(base or {}), {k: v[0] for k, v in space.items()})
+    fit_part, valid = split_by_time(data, config.holdout)
+    relevant = relevant_sets(valid, config.positive_rating)
+    users = np.array(sorted(relevant), dtype=np.int32)
+    if len(users) > config.max_validation_users:
+        rng = np.random.default_rng(config.seed)
+        users = np.sort(rng.choice(users, config.max_validation_users, replace=False))
+    if not len(users):  # too little history to validate: keep the starting point
+        return Tuned(start, 0.0, 0.0, 0, time.perf_counter() - started)
+    validation = Validation.build(fit_part, relevant, users)
+    current = model(start).fit(fit_part)
+    scores: dict[str, float] = {}
+    tried: list[tuple[dict[str, Any], float]] = []
+
+    def objective(candidate: ComponentConfig) -> float:
+        nonlocal current
+        key = repr(sorted(candidate.model_dump().items()))
+        if key not in scores:
+            if not current.reconfigure(candidate):
+                current = model(candidate).fit(fit_part)
+            scores[key] = validation.ndcg(current)
+            tried.append(({name: getattr(candidate, name) for name in space}, scores[key]))
+            if progress:
+                progress(1)
+        return scores[key]
+
+    baseline = objective(start)
+    if math.prod(len(values) for values in space.values()) <= config.max_grid:
+        best_config, best = _exhaustive(start, objective, space)
+    else:
+        best_config, best = start, baseline
+        for extra in [{}, *model.Config.search_starts]:
+            found, score = _ascend(
+                _update(start, extra), objective, space, config.passes, config.min_gain
+            )
+            if score > best + 1e-6:
+                best_config, best = found, score
+    log.info(
+        "settings chosen",
+        model=model.name,
+        validation_ndcg=round(best, 4),
+        baseline_ndcg=round(baseline, 4),
+        tried=len(scores),
+    )
+    return Tuned(best_config, best, baseline, len(users), time.perf_counter() - started, tried)
+
+
+def _update(config: ComponentConfig, values: Mapping[str, Any]) -> ComponentConfig:
+    """A copy with `values` applied and validated (search spaces may come from a file)."""
+    return type(config).model_validate({**config.model_dump(), **values})
+
+
+def _exhaustive(
+    start: ComponentConfig, objective: Callable[[ComponentConfig], float], space: Space
+) -> tuple[ComponentConfig, float]:
+    """Every combination, in declaration order; the first of equal scores wins."""
+    best_config, best = start, objective(start)
+    for values in itertools.product(*space.values()):
+        candidate = _update(start, dict(zip(space, values, strict=True)))
+        score = objective(candidate)
+        if score > best:
+            best_config, best = candidate, score
+    return best_config, best
+
+
+def _ascend(
+    start: ComponentConfig,
+    objective: Callable[[ComponentConfig], float],
+    space: Space,
+    passes: int,
+    min_gain: float,
+) -> tuple[ComponentConfig, float]:
+    """Coordinate ascent: try each value of one setting at a time, keep a change only when it
+    improves the objective by more than `min_gain` (relative)."""
+    best_config, best = start, objective(start)
+    for _ in range(passes):
+        improved = False
+        for name, values in space.items():
+            for value in values:
+                candidate = _update(best_config, {name: value})
+                score = objective(candidate)
+                if score > best * (1 + min_gain) + 1e-9:
+                    best_config, best, improved = candidate, score, True
+        if not improved:
+            break
+    return best_config, best

@@ -1,0 +1,114 @@
+"""Tables for evaluation and benchmark results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+
+def model_runs_table(runs: list[Any], ratios: dict[str, float] | None = None) -> Table:
+    """Recommendation runs side by side, with the ratio of each to the best peer."""
+    if ratios is None:
+        from rapport.evaluation.peers import ratios as compute
+
+        ratios = compute(runs)
+    table = Table(
+        "model",
+        "NDCG@10",
+        "Recall@20",
+        "coverage",
+        "novelty",
+        "tune s",
+        "fit s",
+        "vs best peer",
+        caption=f"evaluated users: {runs[-1].metrics.users}" if runs else None,
+    )
+    for r in runs:
+        m = r.metrics
+        table.add_row(
+            r.model,
+            f"{m.ndcg_at_10:.4f}",
+            f"{m.recall_at_20:.4f}",
+            f"{m.coverage:.3f}",
+            f"{m.novelty:.2f}",
+            f"{r.tune_seconds:.1f}",
+            f"{r.fit_seconds:.1f}",
+            f"{ratios[r.model]:.3f}x",
+        )
+    return table
+
+
+def metrics_table(metrics: Any) -> Table:
+    table = Table("metric", "rapport hybrid-PRF", title=f"{metrics.queries} judged queries")
+    table.add_row("nDCG@10 (gain 2^grade-1)", f"{metrics.ndcg_at_10:.4f}")
+    table.add_row("nDCG@10 (linear gain)", f"{metrics.ndcg_at_10_linear:.4f}")
+    table.add_row("Recall@100", f"{metrics.recall_at_100:.4f}")
+    table.add_row("MRR@10", f"{metrics.mrr_at_10:.4f}")
+    return table
+
+
+def retrieval_table(bench: Any) -> Table:
+    table = Table(
+        "method",
+        "nDCG@10",
+        "nDCG@10 lin",
+        "Recall@100",
+        "MRR@10",
+        "ms/query",
+        "vs best peer",
+        title=f"{bench.dataset}: {bench.documents} documents, {bench.queries} judged queries, "
+        f"vectors: {bench.backend}",
+        caption="nDCG@10 uses exponential gain 2^grade-1 (reproduces the published reference "
+        "numbers); 'lin' uses the grade itself (trec_eval). ms/query excludes query embedding.",
+    )
+    for run in bench.runs:
+        m = run.metrics
+        table.add_row(
+            run.name,
+            f"{m.ndcg_at_10:.4f}",
+            f"{m.ndcg_at_10_linear:.4f}",
+            f"{m.recall_at_100:.4f}",
+            f"{m.mrr_at_10:.4f}",
+            f"{run.ms_per_query:.2f}",
+            f"{run.ratio_to_best_peer:.3f}x",
+        )
+    return table
+
+
+def latency_line(latency: Any) -> str:
+    return (
+        f"hybrid-PRF latency over {latency.chunks:,} chunks, {latency.requests} requests, "
+        f"ONNX int8 query embedding included: p50 {latency.p50_ms:.1f} ms, "
+        f"p95 {latency.p95_ms:.1f} ms, p99 {latency.p99_ms:.1f} ms "
+        f"(embedding p50 {latency.embed_p50_ms:.1f} ms, p99 {latency.embed_p99_ms:.1f} ms)"
+    )
+
+
+def embed_table(runs: list[Any], threads: int, batch: int) -> Table:
+    torch_run = runs[0]
+    table = Table(
+        "back end",
+        "vector name",
+        "passages/s",
+        "speed vs torch",
+        "cos to torch",
+        "dense nDCG@10",
+        "nDCG change",
+        title=f"{torch_run.passages} passages, {threads} threads, batch {batch}, turns alternate",
+    )
+    for run in runs:
+        ndcg = change = "-"
+        if run.ndcg_at_10 is not None and torch_run.ndcg_at_10:
+            ndcg = f"{run.ndcg_at_10:.4f}"
+            change = f"{(run.ndcg_at_10 / torch_run.ndcg_at_10 - 1) * 100:+.1f}%"
+        table.add_row(
+            run.backend,
+            run.name,
+            f"{run.per_second:.1f}",
+            f"{run.per_second / torch_run.per_second:.2f}x",
+            f"{run.cosine_to_torch:.4f}",
+            ndcg,
+            change,
+        )
+    return table
