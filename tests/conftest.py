@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +20,7 @@ from typer.testing import CliRunner
 
 from rapport.core.vectors.local import SentenceTransformerEmbedder
 from rapport.engine import Engine
+from rapport.interfaces.api.server import serving
 from rapport.interfaces.cli.main import app
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -102,40 +100,19 @@ def sqlite_engine(tmp_path: Path, embedder: CountingEmbedder) -> Iterator[Engine
         yield built
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class LiveServer:
     """The real FastAPI app served by uvicorn on a loopback port, in a thread."""
 
     def __init__(self, engine: Engine) -> None:
-        import uvicorn
-
-        from rapport.interfaces.api.app import create_app
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            create_app(engine), host="127.0.0.1", port=self.port, log_level="warning"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self._serving = serving(engine)
+        self.url = ""
 
     def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
+        self.url = self._serving.__enter__()
         return self
 
-    def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+    def __exit__(self, *exc: Any) -> None:
+        self._serving.__exit__(*exc)
 
 
 @pytest.fixture

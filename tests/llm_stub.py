@@ -20,7 +20,7 @@ import uvicorn
 from fastapi import FastAPI, Header
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from tests.conftest import free_port
+from rapport.interfaces.api.server import free_port
 
 
 @dataclass(frozen=True)

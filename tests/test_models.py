@@ -192,13 +192,12 @@ def test_tuning_ascends_large_spaces_from_every_start(data: Interactions) -> Non
 
 
 def test_rapport_beats_popularity_under_the_protocol() -> None:
-    runs = {
-        r.model: r
-        for r in compare(
-            {"popularity": MODELS["popularity"], "rapport": MODELS["hybrid"]}, interactions(90)
-        )
-    }
+    comparison = compare(
+        {"popularity": MODELS["popularity"], "rapport": MODELS["hybrid"]}, interactions(90)
+    )
+    runs = {r.model: r for r in comparison.runs}
     ours, popularity = runs["rapport"].metrics, runs["popularity"].metrics
+    assert comparison.ratios["rapport"] > 1 == comparison.ratios["popularity"]
     assert ours.users == popularity.users > 0
     assert ours.ndcg_at_10 > popularity.ndcg_at_10 + 0.1
     assert 0 < ours.coverage <= 1 and ours.novelty > 0

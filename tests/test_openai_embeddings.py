@@ -14,7 +14,7 @@ import uvicorn
 from rapport.core.store.repository import Store
 from rapport.core.vectors.remote import OpenAIEmbedder
 from rapport.engine import Engine
-from tests.conftest import free_port
+from rapport.interfaces.api.server import free_port
 from tests.openai_stub import DIM, create_stub
 
 

@@ -129,7 +129,8 @@ def test_cli_model_show_list_eval_and_batch(trained: tuple[Engine, ModelManifest
     first = lines[0]["items"][0]
     assert {"item_id", "score", "reasons"} <= set(first) and isinstance(first["score"], float)
     evaluated = cli("eval", "recommend", "--peers", "popularity", "--json").json()
-    rows = {row["model"]: row for row in evaluated}
+    rows = {row["model"]: row for row in evaluated["runs"]}
+    assert evaluated["ratios"]["popularity"] < evaluated["ratios"]["rapport"]
     assert rows["rapport"]["metrics"]["ndcg_at_10"] > rows["popularity"]["metrics"]["ndcg_at_10"]
     assert rows["rapport"]["params"]["half_life"] in ("Infinity", 10.0, 20.0, 40.0)
     unknown = cli("eval", "recommend", "--peers", "nope")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import random
 import tempfile
-import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -72,7 +72,13 @@ def _padding(count: int) -> list[dict[str, Any]]:
     ]
 
 
-def bench_latency(movielens: Path, requests: int = 1000, bars: Bars = no_bars) -> LatencyBench:
+Serve = Callable[[Engine], AbstractContextManager[str]]
+"""Serves an engine's REST API for the duration of a block, yielding its base URL."""
+
+
+def bench_latency(
+    movielens: Path, requests: int, serve: Serve, bars: Bars = no_bars
+) -> LatencyBench:
     with tempfile.TemporaryDirectory() as scratch:
         engine = Engine(data=Path(scratch))
         items = list(movielens_items(movielens))
@@ -109,7 +115,8 @@ def bench_latency(movielens: Path, requests: int = 1000, bars: Bars = no_bars) -
                     advance,
                 )
             )
-            timings.append(_rest(engine, chosen, advance))
+            with serve(engine) as url:
+                timings.append(_rest(url, chosen, advance))
         engine.close()
     return LatencyBench(items=len(items), train_seconds=manifest.training.seconds, timings=timings)
 
@@ -119,29 +126,13 @@ def _ease_top(rows: Any, core: np.ndarray, user: int) -> np.ndarray:
     return np.argpartition(-scores, 10)[:10]
 
 
-def _rest(engine: Engine, users: list[str], advance: Advance) -> Timing:
-    import uvicorn
-
-    from rapport.interfaces.api.app import create_app
-
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(engine), host="127.0.0.1", port=0, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            return _timed(
-                "rapport REST GET /users/{id}/recommendations",
-                len(users),
-                lambda n: http.get(
-                    f"/users/{users[n]}/recommendations", params={"k": 10}
-                ).raise_for_status(),
-                advance,
-            )
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+def _rest(url: str, users: list[str], advance: Advance) -> Timing:
+    with httpx.Client(base_url=url, timeout=30) as http:
+        return _timed(
+            "rapport REST GET /users/{id}/recommendations",
+            len(users),
+            lambda n: http.get(
+                f"/users/{users[n]}/recommendations", params={"k": 10}
+            ).raise_for_status(),
+            advance,
+        )

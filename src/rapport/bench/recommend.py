@@ -10,7 +10,7 @@ from rapport.bench.datasets import movielens_events
 from rapport.bench.progress import Bars, no_bars
 from rapport.core.interactions import Interactions
 from rapport.core.models import Event, Schema, to_utc
-from rapport.evaluation.peers import ModelRun, compare, ratios
+from rapport.evaluation.peers import OWN, Comparison, compare
 from rapport.services.recommend.models import MODELS, PEERS
 
 
@@ -19,9 +19,7 @@ class RecommendBench(Schema):
     users: int
     items: int
     seconds: float
-    runs: list[ModelRun]
-    ratios: dict[str, float]
-    """NDCG@10 of each model divided by the best peer's."""
+    comparison: Comparison
 
 
 def load_movielens(folder: Path) -> Interactions:
@@ -41,15 +39,14 @@ def bench_recommend(
         raise ValueError(f"unknown peer(s) {', '.join(unknown)}: use {', '.join(PEERS)}")
     started = time.perf_counter()
     data = load_movielens(movielens)
-    models = {name: MODELS[name] for name in names} | {"rapport": MODELS["hybrid"]}
+    models = {name: MODELS[name] for name in names} | {OWN: MODELS["hybrid"]}
     # Tuning tries an unknown number of configurations: the bar counts, without a total.
     with bars("tune and evaluate (configurations tried)", None) as advance:
-        runs = compare(models, data, progress=advance)
+        comparison = compare(models, data, progress=advance)
     return RecommendBench(
         interactions=len(data),
         users=len(data.user_ids),
         items=len(data.item_ids),
         seconds=round(time.perf_counter() - started, 1),
-        runs=runs,
-        ratios=ratios(runs),
+        comparison=comparison,
     )

@@ -197,7 +197,7 @@ def measure_latency(
     rng = np.random.default_rng(0)
     base = np.repeat(corpus_vectors, 2, axis=0)
     rows = np.resize(base, (chunks, base.shape[1]))
-    vectors = rows + rng.normal(0, 0.02, rows.shape).astype(np.float32)
+    vectors = rows + np.asarray(rng.normal(0, 0.02, rows.shape), dtype=np.float32)
     retriever = HybridRetriever()
     retriever.index([f"c{n}" for n in range(chunks)], texts, vectors)
     embedder = make_backend("onnx-int8", cache_dir, batch_size=1)

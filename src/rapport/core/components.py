@@ -92,7 +92,8 @@ class RankingModel(ABC, Generic[C]):
         folder.mkdir(parents=True, exist_ok=True)
         meta = {"model": self.name, "config": self.config.model_dump(mode="json")}
         (folder / "model.json").write_text(json.dumps(meta, indent=2))
-        np.savez(folder / "arrays.npz", item_ids=np.array(self.item_ids), **self.arrays())
+        arrays: dict[str, Any] = {"item_ids": np.array(self.item_ids), **self.arrays()}
+        np.savez(folder / "arrays.npz", **arrays)
 
     @classmethod
     def load(cls, folder: Path) -> Self:

@@ -573,6 +573,9 @@ AUDIENCE = {
     "intermediate": "Best if you already know the basics of {topic}.",
     "advanced": "Aimed at practitioners with at least a year of hands-on experience.",
 }
+Record = dict[str, Any]
+"""One JSON-serialisable record."""
+
 RATINGS = ([3, 4, 5], [0.15, 0.45, 0.40])
 
 
@@ -580,12 +583,12 @@ RATINGS = ([3, 4, 5], [0.15, 0.45, 0.40])
 class DemoWorld:
     """A generated DEMO world: plain JSON-serialisable records, ready to import."""
 
-    items: list[dict]
-    users: list[dict]
-    events: list[dict]
-    documents: list[dict]
+    items: list[Record]
+    users: list[Record]
+    events: list[Record]
+    documents: list[Record]
 
-    def as_dict(self) -> dict[str, list[dict]]:
+    def as_dict(self) -> dict[str, list[Record]]:
         return asdict(self)
 
 
@@ -658,7 +661,7 @@ def _point(rng: random.Random, hood: str) -> dict[str, float]:
     }
 
 
-def _item(item_id: str, kind: str, title: str, text: str, tags: list[str], **fields: Any) -> dict:
+def _item(item_id: str, kind: str, title: str, text: str, tags: list[str], **fields: Any) -> Record:
     """One item record; ``fields`` fill in categories, attributes, times, place and price."""
     return {
         "id": item_id,
@@ -678,10 +681,10 @@ def _item(item_id: str, kind: str, title: str, text: str, tags: list[str], **fie
     }
 
 
-def _catalog(rng: random.Random, now: datetime) -> list[dict]:
+def _catalog(rng: random.Random, now: datetime) -> list[Record]:
     """Soosh marketplace: courses, mentors, opportunities and learning paths."""
-    items: list[dict] = []
-    paths: list[dict] = []
+    items: list[Record] = []
+    paths: list[Record] = []
     order = {"beginner": 0, "intermediate": 1, "advanced": 2}
     for key, topic in TOPICS.items():
         steps: list[tuple[int, str, float, int, str]] = []
@@ -724,7 +727,7 @@ def _catalog(rng: random.Random, now: datetime) -> list[dict]:
 
 def _learning_path(
     rng: random.Random, now: datetime, key: str, steps: list[tuple[int, str, float, int, str]]
-) -> dict:
+) -> Record:
     topic = TOPICS[key]
     total = sum(step[2] for step in steps)
     hours = sum(step[3] for step in steps)
@@ -746,7 +749,7 @@ def _learning_path(
 
 def _opportunity(
     rng: random.Random, now: datetime, key: str, kind: str, title: str, detail: str
-) -> dict:
+) -> Record:
     topic = TOPICS[key]
     posted = now - timedelta(days=rng.randint(3, 40), hours=rng.randint(0, 23))
     deadline = (now + timedelta(days=rng.randint(4, 45))).replace(hour=23)
@@ -780,7 +783,7 @@ def _opportunity(
             f"prizes. Registration closes on {_date(deadline)}."
         )
         pay = f"{prize} EUR prize pool"
-    attributes = {"opportunity_type": kind, "company": company, "compensation": pay}
+    attributes: Record = {"opportunity_type": kind, "company": company, "compensation": pay}
     attributes |= {"skills": [skill], "remote": location is None, "topic": key}
     return _item(
         f"opp-{key}-{kind}", "opportunity", title, text, [key, _slug(skill), kind],
@@ -789,7 +792,7 @@ def _opportunity(
     )  # fmt: skip
 
 
-def _mentor(rng: random.Random, now: datetime, name: str, languages: list[str], key: str) -> dict:
+def _mentor(rng: random.Random, now: datetime, name: str, languages: list[str], key: str) -> Record:
     topic = TOPICS[key]
     role, company = rng.choice(topic["roles"]), rng.choice(COMPANIES)
     years = rng.randint(4, 18)
@@ -811,7 +814,7 @@ def _mentor(rng: random.Random, now: datetime, name: str, languages: list[str], 
     )  # fmt: skip
 
 
-def _city_events(rng: random.Random, now: datetime) -> list[dict]:
+def _city_events(rng: random.Random, now: datetime) -> list[Record]:
     """Concerts, workshops, meetups, markets, exhibitions and runs around ``now``."""
     venues = {name: _point(rng, hood) for name, hood in VENUES.items()}
     types = {row[0]: row[1:] for row in _rows(EVENT_TYPE_TABLE)}
@@ -820,7 +823,7 @@ def _city_events(rng: random.Random, now: datetime) -> list[dict]:
     tonight = set(rng.sample(evening, 6))
     daytime = [i for i, row in enumerate(rows) if row[0] in ("exhibition", "food_market")]
     ongoing = set(rng.sample(daytime, 3))
-    items: list[dict] = []
+    items: list[Record] = []
     for i, (etype, hour, title, extra, desc) in enumerate(rows):
         duration, free_p, low, high, cats, tags, venue_names = types[etype]
         venue = rng.choice(_list(venue_names))
@@ -833,7 +836,7 @@ def _city_events(rng: random.Random, now: datetime) -> list[dict]:
         price = 0.0 if rng.random() < float(free_p) else float(rng.randint(int(low), int(high)))
         when = f"{starts:%A} {_date(starts)} at {starts:%H:%M}"
         cost = "Free entry." if price == 0 else f"Tickets {price:.0f} euros."
-        attributes = {"event_type": etype, "venue": venue, "neighbourhood": VENUES[venue]}
+        attributes: Record = {"event_type": etype, "venue": venue, "neighbourhood": VENUES[venue]}
         attributes["capacity"] = rng.choice([30, 60, 120, 250, 500])
         items.append(
             _item(
@@ -847,9 +850,9 @@ def _city_events(rng: random.Random, now: datetime) -> list[dict]:
     return items
 
 
-def _offers_and_services(rng: random.Random, now: datetime) -> list[dict]:
+def _offers_and_services(rng: random.Random, now: datetime) -> list[Record]:
     """Discounted offers valid around ``now`` and bookable local services."""
-    items: list[dict] = []
+    items: list[Record] = []
     deals = _rows(DEAL_TABLE)
     for btype, count, cats, tags, names in _rows(BUSINESS_TABLE):
         homes = {name: rng.choice(list(HOODS)) for name in _list(names)}
@@ -866,7 +869,7 @@ def _offers_and_services(rng: random.Random, now: datetime) -> list[dict]:
                 f"{desc} Valid until {_date(ends)} at {name} in {homes[name]}. "
                 f"Was {original:.2f} euros, now {price:.2f} euros ({pct}% off)."
             )
-            attributes = {"business": name, "business_type": btype, "discount_pct": pct}
+            attributes: Record = {"business": name, "business_type": btype, "discount_pct": pct}
             attributes["neighbourhood"] = homes[name]
             items.append(
                 _item(
@@ -876,15 +879,15 @@ def _offers_and_services(rng: random.Random, now: datetime) -> list[dict]:
                     price=price, original_price=original,
                 )
             )  # fmt: skip
-    for title, provider, price, unit, cats, tags, desc in _rows(SERVICE_TABLE):
+    for title, provider, rate, unit, cats, tags, desc in _rows(SERVICE_TABLE):
         hood = rng.choice(list(HOODS))
         attributes = {"provider": provider, "unit": unit, "neighbourhood": hood}
         attributes["rating"] = round(rng.uniform(4.2, 4.9), 1)
         items.append(
             _item(
                 f"service-{_slug(title)}", "service", title,
-                f"{desc} Offered by {provider} in {hood}, {price} euros {unit}.", _list(tags),
-                categories=_list(cats), attributes=attributes, price=float(price),
+                f"{desc} Offered by {provider} in {hood}, {rate} euros {unit}.", _list(tags),
+                categories=_list(cats), attributes=attributes, price=float(rate),
                 created_at=now - timedelta(days=rng.randint(100, 400)),
                 location=_point(rng, hood),
             )
@@ -892,7 +895,7 @@ def _offers_and_services(rng: random.Random, now: datetime) -> list[dict]:
     return items
 
 
-def _funnel(rng: random.Random, item: dict, noise: bool) -> list[tuple[str, Any, float]]:
+def _funnel(rng: random.Random, item: Record, noise: bool) -> list[tuple[str, Any, float]]:
     """Actions on one item as (type, value, hours after the first view)."""
     steps: list[tuple[str, Any, float]] = [("view", None, 0.0)]
     if noise:  # off-interest items mostly get ignored or pushed away
@@ -926,7 +929,7 @@ def _funnel(rng: random.Random, item: dict, noise: bool) -> list[tuple[str, Any,
     return steps
 
 
-def _user(rng: random.Random, now: datetime, persona: dict[str, Any]) -> dict:
+def _user(rng: random.Random, now: datetime, persona: dict[str, Any]) -> Record:
     return {
         "id": f"demo-user-{persona['slug']}",
         "profile": {
@@ -962,8 +965,8 @@ def _personas() -> list[dict[str, Any]]:
 
 
 def _history(
-    rng: random.Random, now: datetime, persona: dict[str, Any], items: list[dict]
-) -> list[tuple[datetime, str, str, Any, dict]]:
+    rng: random.Random, now: datetime, persona: dict[str, Any], items: list[Record]
+) -> list[tuple[datetime, str, str, Any, Record]]:
     """Interactions over the last 60 days: mostly on-interest items, about 15% noise."""
     latest = now - timedelta(minutes=5)
     window_start = now - timedelta(days=60)
@@ -974,7 +977,7 @@ def _history(
     matching = [it for it, w in zip(items, weights, strict=True) if w]
     match_weights = [w for w in weights if w]
     device = persona["device"]
-    out: list[tuple[datetime, str, str, Any, dict]] = []
+    out: list[tuple[datetime, str, str, Any, Record]] = []
     seen: set[str] = set()
     while len(out) < persona["n_events"]:
         noise = rng.random() < 0.15
@@ -999,7 +1002,7 @@ def _history(
     return sorted(out[: persona["n_events"]], key=lambda e: e[0])
 
 
-def _documents() -> list[dict]:
+def _documents() -> list[Record]:
     return [
         {"id": doc_id, "title": title, "text": text, "metadata": {"source": "demo", "topic": topic}}
         for doc_id, topic, title, text in _rows(DOCUMENT_TABLE)
@@ -1018,8 +1021,8 @@ def build_demo_world(seed: int = 7, now: datetime | None = None) -> DemoWorld:
     rng = random.Random(seed)
     items = _catalog(rng, now) + _city_events(rng, now) + _offers_and_services(rng, now)
     usable = [it for it in items if datetime.fromisoformat(it["created_at"]) < now]
-    users: list[dict] = []
-    events: list[dict] = []
+    users: list[Record] = []
+    events: list[Record] = []
     for persona in _personas():
         users.append(_user(rng, now, persona))
         for ts, etype, item_id, value, context in _history(rng, now, persona, usable):

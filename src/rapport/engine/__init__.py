@@ -8,7 +8,6 @@ models are importable from here.
 """
 
 from rapport.core.errors import Conflict, FieldError, InvalidInput, NotFound, Unavailable
-from rapport.core.filters import ItemFilter, ItemListRequest, SimilarRequest
 from rapport.core.models import (
     Deleted,
     Document,
@@ -21,9 +20,16 @@ from rapport.core.models import (
     TenantStats,
     User,
 )
+from rapport.core.requests import (
+    ItemFilter,
+    ItemListRequest,
+    RecommendRequest,
+    SearchRequest,
+    SimilarRequest,
+)
 from rapport.core.store.documents import DocumentSummary
 from rapport.engine.root import Engine, Readiness
-from rapport.evaluation.peers import ModelRun
+from rapport.evaluation.peers import Comparison, ModelRun
 from rapport.evaluation.protocol import RecommendationMetrics
 from rapport.services.catalog import SimilarItem
 from rapport.services.ingest import ImportReport
@@ -37,15 +43,14 @@ from rapport.services.recommend.recommender import (
     Recommendation,
     Recommendations,
 )
-from rapport.services.recommend.request import RecommendRequest
 from rapport.services.recommend.training import TrainingConfig
 from rapport.services.search.items import SearchHit, SearchResult
 from rapport.services.search.query import ParsedQuery
-from rapport.services.search.request import SearchRequest
 
 __all__ = [
     "Answer",
     "Citation",
+    "Comparison",
     "Conflict",
     "Deleted",
     "Document",

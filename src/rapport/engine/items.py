@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from rapport.core.errors import FieldError, InvalidInput
-from rapport.core.filters import ItemListRequest, SimilarRequest
 from rapport.core.models import Item, Page
+from rapport.core.requests import ItemListRequest, SimilarRequest
 from rapport.engine.services import Services, options
 from rapport.services.catalog import SimilarItem
 from rapport.services.ingest import ImportReport, body_records, file_records
@@ -108,7 +109,7 @@ class Items:
         *,
         tenant: str | None = None,
         **request_options: Any,
-    ) -> list[SimilarItem]:
+    ) -> builtins.list[SimilarItem]:
         """Items nearest to this one by text embedding; `SimilarRequest` fields filter."""
         request = options(SimilarRequest, request, request_options)
         return self._s.catalog.similar_items(self._s.tenant(tenant), item_id, request)

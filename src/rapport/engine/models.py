@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from rapport.core.errors import Conflict, NotFound
 from rapport.core.interactions import Interactions
 from rapport.engine.services import Services
-from rapport.evaluation.peers import ModelRun, compare
+from rapport.evaluation.peers import OWN, Comparison, compare
 from rapport.services.recommend import training
 from rapport.services.recommend.artifacts import ModelManifest
 from rapport.services.recommend.models import MODELS, PEERS
@@ -70,7 +70,7 @@ class ModelsArea:
         *,
         tenant: str | None = None,
         progress: Progress | None = None,
-    ) -> list[ModelRun]:
+    ) -> Comparison:
         """The offline protocol on the tenant's own data: the trained model (as `rapport`)
         and the named peers, each tuned the same way, on one time split."""
         unknown = [p for p in peers if p not in MODELS]
@@ -79,13 +79,13 @@ class ModelsArea:
         tenant = self._s.tenant(tenant)
         training.ensure_trainable(self._s.store, tenant)
         config = self._s.training
-        models = {name: MODELS[name] for name in peers} | {"rapport": MODELS[config.model]}
+        models = {name: MODELS[name] for name in peers} | {OWN: MODELS[config.model]}
         return compare(
             models,
             self.interactions(tenant=tenant),
             tuning=config.tuning,
-            settings={"rapport": config.settings},
-            search_spaces={"rapport": config.space} if config.space else None,
+            settings={OWN: config.settings},
+            search_spaces={OWN: config.space} if config.space else None,
             progress=progress,
         )
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rapport.core.requests import RecommendRequest
 from rapport.engine.services import Services, options
 from rapport.services.recommend.recommender import GroupRecommendations, Recommendations
-from rapport.services.recommend.request import RecommendRequest
 
 
 class RecommendationsArea:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from rapport.core.models import utcnow
+from rapport.core.requests import SearchRequest
 from rapport.engine.services import Services
 from rapport.services.search.items import SearchResult
-from rapport.services.search.request import SearchRequest
 
 
 class SearchArea:

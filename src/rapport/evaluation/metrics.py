@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
 
 Gain = Literal["exp", "linear"]
+K = TypeVar("K", bound=Hashable)
+"""Document or item ids."""
 
 
 def _gain(grade: float, gain: Gain) -> float:
@@ -24,7 +26,7 @@ def _gain(grade: float, gain: Gain) -> float:
 
 
 def ndcg_at_k(
-    ranked: Sequence[Hashable], grades: Mapping[Hashable, float], k: int = 10, gain: Gain = "exp"
+    ranked: Sequence[K], grades: Mapping[K, float], k: int = 10, gain: Gain = "exp"
 ) -> float:
     dcg = sum(_gain(grades.get(d, 0), gain) / math.log2(i + 2) for i, d in enumerate(ranked[:k]))
     ideal = sorted((g for g in grades.values() if g > 0), reverse=True)[:k]
@@ -33,8 +35,8 @@ def ndcg_at_k(
 
 
 def recall_at_k(
-    ranked: Sequence[Hashable],
-    grades: Mapping[Hashable, float],
+    ranked: Sequence[K],
+    grades: Mapping[K, float],
     k: int = 100,
     *,
     capped: bool = False,
@@ -48,14 +50,14 @@ def recall_at_k(
     return found / (min(len(relevant), k) if capped else len(relevant))
 
 
-def mrr_at_k(ranked: Sequence[Hashable], grades: Mapping[Hashable, float], k: int = 10) -> float:
+def mrr_at_k(ranked: Sequence[K], grades: Mapping[K, float], k: int = 10) -> float:
     for position, doc in enumerate(ranked[:k], start=1):
         if grades.get(doc, 0) > 0:
             return 1.0 / position
     return 0.0
 
 
-def top_k(scores: np.ndarray, k: int, exclude: sp.spmatrix | None = None) -> list[np.ndarray]:
+def top_k(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None = None) -> list[np.ndarray]:
     """Per row, the columns of its `k` best finite scores, best first. `exclude` marks entries
     that may not be ranked (seen items)."""
     scores = np.array(scores, dtype=np.result_type(scores.dtype, np.float32), copy=True)

@@ -13,6 +13,9 @@ from rapport.evaluation.protocol import RecommendationMetrics, evaluate
 from rapport.evaluation.splits import split_by_time
 from rapport.evaluation.tuning import Space, TuningConfig, tune
 
+OWN = "rapport"
+"""The name rapport's own model is compared under; the others are its peers."""
+
 
 class ModelRun(Schema):
     """One model tuned on the training part and evaluated on the held-out part."""
@@ -30,15 +33,23 @@ class ModelRun(Schema):
     """The final fit on the whole training part."""
 
 
+class Comparison(Schema):
+    """Models compared on one split."""
+
+    runs: list[ModelRun]
+    ratios: dict[str, float]
+    """NDCG@10 of each run divided by the best run that is not rapport's own."""
+
+
 def compare(
-    models: Mapping[str, type[RankingModel]],
+    models: Mapping[str, type[RankingModel[Any]]],
     data: Interactions,
     *,
     tuning: TuningConfig | None = None,
     settings: Mapping[str, Mapping[str, Any]] | None = None,
     search_spaces: Mapping[str, Space] | None = None,
     progress: Callable[[int], None] | None = None,
-) -> list[ModelRun]:
+) -> Comparison:
     """Split `data` by time; per model, choose settings on a validation split of the training
     part (with `settings[name]` fixed, searching `search_spaces[name]` instead of the
     declared space when given), refit on the whole training part, evaluate."""
@@ -66,10 +77,6 @@ def compare(
                 fit_seconds=round(seconds, 2),
             )
         )
-    return runs
-
-
-def ratios(runs: list[ModelRun], own: str = "rapport") -> dict[str, float]:
-    """NDCG@10 of every run divided by the best run that is not `own`."""
-    best = max((r.metrics.ndcg_at_10 for r in runs if r.model != own), default=0.0)
-    return {r.model: round(r.metrics.ndcg_at_10 / best, 4) if best else 0.0 for r in runs}
+    best = max((r.metrics.ndcg_at_10 for r in runs if r.model != OWN), default=0.0)
+    ratios = {r.model: round(r.metrics.ndcg_at_10 / best, 4) if best else 0.0 for r in runs}
+    return Comparison(runs=runs, ratios=ratios)

@@ -66,7 +66,7 @@ class Tuned:
 
 
 def tune(
-    model: type[RankingModel],
+    model: type[RankingModel[Any]],
     data: Interactions,
     config: TuningConfig | None = None,
     *,

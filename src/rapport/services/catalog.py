@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rapport.core.errors import NotFound
-from rapport.core.filters import ItemFilter, SimilarRequest
 from rapport.core.models import Item, Schema
+from rapport.core.requests import ItemFilter, SimilarRequest
 from rapport.core.store.repository import Store
 from rapport.core.vectors.embedder import Embedder
 from rapport.core.vectors.index import VectorIndex

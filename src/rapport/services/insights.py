@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -103,8 +103,8 @@ def build_insights(
         if isinstance(year, int | float) and year > 0:
             decades.add(f"{int(year) // 10 * 10}s", strength)
         for key in ATTRIBUTE_KEYS:
-            value = item.attributes.get(key)
-            values = value if isinstance(value, list) else [value] if value else []
+            found = item.attributes.get(key)
+            values = found if isinstance(found, list) else [found] if found else []
             for member in values:
                 if isinstance(member, str):
                     attributes.setdefault(key, _Tally()).add(member, strength)
@@ -126,9 +126,19 @@ def build_insights(
     )
 
 
+Weights = defaultdict[str, float]
+"""Summed signal per label."""
+
+
+def _strongest(weights: Weights, n: int) -> list[str]:
+    """The `n` labels with the most weight; ties keep insertion order, as
+    `Counter.most_common` does."""
+    return [k for k, _ in sorted(weights.items(), key=lambda kv: -kv[1])[:n]]
+
+
 class _Tally:
     def __init__(self) -> None:
-        self.score: Counter[str] = Counter()
+        self.score: Weights = defaultdict(float)
         self.count: Counter[str] = Counter()
 
     def add(self, value: str, strength: float) -> None:
@@ -155,10 +165,8 @@ def _rating_style(values: list[float]) -> RatingStyle:
     return RatingStyle(count=len(values), mean=round(mean, 3), spread=round(spread, 3), style=style)
 
 
-def _category_distribution(
-    pairs: list[tuple[Event, float]], items: dict[str, Item]
-) -> Counter[str]:
-    found: Counter[str] = Counter()
+def _category_distribution(pairs: list[tuple[Event, float]], items: dict[str, Item]) -> Weights:
+    found: Weights = defaultdict(float)
     for event, strength in pairs:
         item = items.get(event.item_id or "")
         if item is None or strength <= 0:
@@ -168,7 +176,7 @@ def _category_distribution(
     return found
 
 
-def _entropy(distribution: Counter[str]) -> float:
+def _entropy(distribution: Weights) -> float:
     total = sum(distribution.values())
     if total <= 0 or len(distribution) < 2:
         return 0.0
@@ -189,7 +197,7 @@ def _active_hours(events: list[Event], timezone: str) -> list[int]:
     return [hour for hour, _ in sorted(hours.items(), key=lambda kv: (-kv[1], kv[0]))[:3]]
 
 
-def _js_divergence(a: Counter[str], b: Counter[str]) -> float:
+def _js_divergence(a: Weights, b: Weights) -> float:
     keys = set(a) | set(b)
     total_a, total_b = sum(a.values()), sum(b.values())
     if not keys or total_a <= 0 or total_b <= 0:
@@ -222,6 +230,6 @@ def detect_drift(
     return Drift(
         detected=score >= config.drift_threshold and bool(recent) and bool(earlier),
         score=round(score, 4),
-        recent=[k for k, _ in recent.most_common(3)],
-        earlier=[k for k, _ in earlier.most_common(3)],
+        recent=_strongest(recent, 3),
+        earlier=_strongest(earlier, 3),
     )

@@ -14,7 +14,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Select
 
 from rapport.core.errors import NotFound
-from rapport.core.filters import ItemFilter
 from rapport.core.models import (
     Event,
     Item,
@@ -25,6 +24,7 @@ from rapport.core.models import (
     User,
     utcnow,
 )
+from rapport.core.requests import ItemFilter
 from rapport.core.store.database import migrate, open_database
 from rapport.core.store.schema import events, item_labels, items, tenants, users, vectors
 
@@ -140,8 +140,8 @@ class Store:
                         item_labels.c.tenant_id == tenant, item_labels.c.item_id.in_(part)
                     )
                 )
-            for part in _chunks(labels):
-                conn.execute(item_labels.insert(), list(part))
+            for batch in _chunks(labels):
+                conn.execute(item_labels.insert(), list(batch))
         return len(rows)
 
     def get_item(self, tenant: str, item_id: str) -> Item:
@@ -427,14 +427,14 @@ class Store:
             statement = statement.where(events.c.timestamp >= since)
         statement = statement.order_by(events.c.timestamp.desc(), events.c.id).limit(limit)
         with self.engine.connect() as conn:
-            return [tuple(row) for row in conn.execute(statement)]  # type: ignore[misc]
+            return [(r[0], r[1], r[2], r[3]) for r in conn.execute(statement)]
 
     # -- counts ----------------------------------------------------------------------------
 
     def stats(self, tenant: str) -> TenantStats:
         """Counts of users, items per kind and events of one tenant."""
         with self.engine.connect() as conn:
-            kinds = dict(
+            kinds: dict[str, int] = dict(
                 conn.execute(
                     select(items.c.kind, func.count())
                     .where(items.c.tenant_id == tenant)

@@ -31,7 +31,7 @@ def _load(path: str) -> Any:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
-            hf_logging.disable_progress_bar()
+            hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
             if not Path(path).exists():
                 raise FileNotFoundError(f"embedding model not found on disk: {path}")
             log.info("loading embedding model", path=path)

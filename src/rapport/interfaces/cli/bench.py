@@ -11,9 +11,9 @@ from rich.table import Table
 from rapport.interfaces.cli.common import JsonFlag, emit, run
 from rapport.interfaces.cli.output import console, progress_bar
 from rapport.interfaces.cli.tables import (
+    comparison_table,
     embed_table,
     latency_line,
-    model_runs_table,
     retrieval_table,
 )
 
@@ -71,7 +71,7 @@ def recommend(
     result = run(lambda: bench_recommend(movielens, peers, progress_bar))
 
     def show() -> None:
-        console.print(model_runs_table(result.runs, result.ratios))
+        console.print(comparison_table(result.comparison))
         console.print(
             f"data: {result.interactions} interactions, {result.users} users, "
             f"{result.items} items; total {result.seconds:.0f} s"
@@ -81,7 +81,7 @@ def recommend(
     if plot is not None:
         from rapport.bench.plots import bar_chart
 
-        values = {r.model: r.metrics.ndcg_at_10 for r in result.runs}
+        values = {r.model: r.metrics.ndcg_at_10 for r in result.comparison.runs}
         bar_chart(values, "NDCG@10 on MovieLens", plot)
 
 
@@ -94,8 +94,9 @@ def latency(
     """p50/p99 latency of one recommendation (k=10) in process and over REST, against the
     bare scoring step, on MovieLens padded to 10,000 items."""
     from rapport.bench.latency import bench_latency
+    from rapport.interfaces.api.server import serving
 
-    result = run(lambda: bench_latency(movielens, requests, progress_bar))
+    result = run(lambda: bench_latency(movielens, requests, serving, progress_bar))
 
     def show() -> None:
         peer = result.timings[0].p99_ms

@@ -9,7 +9,7 @@ import typer
 
 from rapport.interfaces.cli.common import JsonFlag, emit, run, state
 from rapport.interfaces.cli.output import console, progress_bar
-from rapport.interfaces.cli.tables import metrics_table, model_runs_table
+from rapport.interfaces.cli.tables import comparison_table, metrics_table
 
 app = typer.Typer(help="Offline evaluation on your own data.", no_args_is_help=True)
 
@@ -27,8 +27,8 @@ def eval_recommend(
     part."""
     engine = state.engine()
     with progress_bar("evaluate (configurations tried)", None) as advance:
-        runs = run(lambda: engine.models.evaluate(peers or [], progress=advance))
-    emit(runs, json_out, lambda: console.print(model_runs_table(runs)))
+        comparison = run(lambda: engine.models.evaluate(peers or [], progress=advance))
+    emit(comparison, json_out, lambda: console.print(comparison_table(comparison)))
 
 
 @app.command("retrieval")

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from rapport.core.requests import RecommendRequest
 from rapport.interfaces.cli.common import JsonFlag, emit, fail, model_options, run, state
 from rapport.interfaces.cli.output import console, stream_jsonl
-from rapport.services.recommend.request import RecommendRequest
 
 
 @model_options(RecommendRequest)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.table import Table
 
-from rapport.core.filters import ItemListRequest, SimilarRequest
+from rapport.core.requests import ItemListRequest, SimilarRequest
 from rapport.interfaces.cli.common import JsonFlag, emit, fail, model_options, run, state
 from rapport.interfaces.cli.output import console, counts, errors, progress_bar
 
@@ -32,7 +32,7 @@ def _import(
     if not file.is_file():
         raise fail(f"no such file: {file}", 2)
     engine = state.engine()
-    area = {"items": engine.items, "users": engine.users, "events": engine.events}[kind]
+    area: Any = getattr(engine, kind)  # items, users or events: the same import_file
     with file.open("rb") as handle:
         total = sum(1 for line in handle if line.strip())
     options: dict[str, Any] = {"index": index} if kind == "items" else {}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
+from rapport.core.requests import SearchRequest
 from rapport.interfaces.cli.common import JsonFlag, emit, model_options, run, state
 from rapport.interfaces.cli.output import console
-from rapport.services.search.request import SearchRequest
 
 
 @model_options(SearchRequest, arguments=["q"])

@@ -7,12 +7,9 @@ from typing import Any
 from rich.table import Table
 
 
-def model_runs_table(runs: list[Any], ratios: dict[str, float] | None = None) -> Table:
+def comparison_table(comparison: Any) -> Table:
     """Recommendation runs side by side, with the ratio of each to the best peer."""
-    if ratios is None:
-        from rapport.evaluation.peers import ratios as compute
-
-        ratios = compute(runs)
+    runs = comparison.runs
     table = Table(
         "model",
         "NDCG@10",
@@ -34,7 +31,7 @@ def model_runs_table(runs: list[Any], ratios: dict[str, float] | None = None) ->
             f"{m.novelty:.2f}",
             f"{r.tune_seconds:.1f}",
             f"{r.fit_seconds:.1f}",
-            f"{ratios[r.model]:.3f}x",
+            f"{comparison.ratios[r.model]:.3f}x",
         )
     return table
 

@@ -148,7 +148,7 @@ class Answerer:
         sentences: list[_Sentence],
         ignored: list[str],
     ) -> Answer:
-        clean = {}
+        clean: dict[str, list[str]] = {}
         for sentence in sentences:
             clean.setdefault(sentence.chunk.id, []).append(sentence.text.strip())
         chunks = [chunk for chunk, _ in found if chunk.id in clean]

@@ -151,11 +151,6 @@ class KnowledgeBase:
             else:
                 report.added += 1
 
-    def index(self, tenant: str, progress: Progress | None = None) -> int:
-        """Embed every chunk whose vector is missing or stale (e.g. after a model change);
-        returns how many texts were embedded."""
-        return self._refresh(tenant, self.documents.all_chunks(tenant), progress)
-
     def _refresh(
         self, tenant: str, chunks: Sequence[Chunk], progress: Progress | None = None
     ) -> int:

@@ -66,7 +66,7 @@ class ModelManifest(_Manifest):
 class TrainedModel:
     """A fitted model with its manifest, ready to serve."""
 
-    model: RankingModel
+    model: RankingModel[Any]
     manifest: ModelManifest
 
     def __post_init__(self) -> None:

@@ -8,8 +8,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from rapport.core.models import Location
+from rapport.core.requests import RecommendRequest
 from rapport.services.recommend.frame import ItemFrame
-from rapport.services.recommend.request import RecommendRequest
 
 EARTH_KM = 6371.0088
 LEVELS = {"beginner": 0, "intermediate": 1, "advanced": 2, "expert": 3}

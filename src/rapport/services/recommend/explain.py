@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from rapport.core.requests import RecommendRequest
 from rapport.services.recommend.context import distances_km
 from rapport.services.recommend.frame import ItemFrame
-from rapport.services.recommend.request import RecommendRequest
 from rapport.services.recommend.user_state import UserState
 
 LIKED_SIMILARITY = 0.5  # cosine above which "because you liked X" is said

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 
@@ -26,7 +28,7 @@ class PopularityStats:
 
 def popularity_stats(
     frame: ItemFrame,
-    signals: list[tuple[str, str, float | None, object]],
+    signals: Sequence[tuple[str, str, float | None, datetime]],
     weights: SignalWeights,
     now: float,
     half_life_days: float,
@@ -38,7 +40,7 @@ def popularity_stats(
         strength = weights.of(event_type, value)
         if row is None or strength <= 0:
             continue
-        age = max(0.0, now - timestamp.timestamp())  # type: ignore[attr-defined]
+        age = max(0.0, now - timestamp.timestamp())
         total[row] += strength
         recent[row] += strength * 0.5 ** (age / (half_life_days * DAY))
     return PopularityStats(np.log1p(total).astype(np.float32), np.log1p(recent).astype(np.float32))

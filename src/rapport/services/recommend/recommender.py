@@ -11,6 +11,7 @@ from pydantic import Field
 from rapport.core.components import ComponentConfig
 from rapport.core.histories import Histories
 from rapport.core.models import Item, Schema
+from rapport.core.requests import RecommendRequest
 from rapport.core.signals import SignalWeights
 from rapport.core.store.repository import Store
 from rapport.core.vectors.embedder import Embedder
@@ -20,7 +21,6 @@ from rapport.services.recommend.context import ContextWeights, context_scores, e
 from rapport.services.recommend.explain import reasons_for
 from rapport.services.recommend.frame import FrameCache, ItemFrame
 from rapport.services.recommend.live_popularity import PopularityCache
-from rapport.services.recommend.request import RecommendRequest
 from rapport.services.recommend.standardise import standardise
 from rapport.services.recommend.user_state import UserState
 

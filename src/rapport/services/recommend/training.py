@@ -49,7 +49,7 @@ class TrainingConfig(ComponentConfig):
 
 @dataclass
 class Trained:
-    model: RankingModel
+    model: RankingModel[Any]
     tuned: Tuned
     seconds: float
     """Tuning and the final fit together."""

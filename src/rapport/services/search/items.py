@@ -10,14 +10,13 @@ import numpy as np
 from pydantic import Field
 
 from rapport.core.models import Item, Schema
+from rapport.core.requests import RecommendRequest, SearchRequest
 from rapport.core.vectors.embedder import Embedder
 from rapport.services.recommend.context import context_scores, distances_km, eligible
 from rapport.services.recommend.explain import reasons_for
 from rapport.services.recommend.frame import FrameCache, ItemFrame
 from rapport.services.recommend.recommender import Recommender
-from rapport.services.recommend.request import RecommendRequest
 from rapport.services.search.query import ParsedQuery, parse_query
-from rapport.services.search.request import SearchRequest
 from rapport.services.search.retriever import HybridRetriever, RetrieverConfig
 
 PRF_MIN_ITEMS = 1000  # below this, feedback documents are a large share of the catalogue

@@ -213,7 +213,7 @@ def _explicit_date(rest: str, now: datetime, parsed: ParsedQuery) -> str:
         "PREFER_DATES_FROM": "future",
         "RETURN_AS_TIMEZONE_AWARE": False,
     }
-    found = search_dates(rest, languages=["en"], settings=settings)  # type: ignore[arg-type]
+    found = search_dates(rest, languages=["en"], settings=settings)
     if not found:
         return rest
     phrase, moment = found[0]

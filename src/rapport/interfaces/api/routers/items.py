@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Query, status
 
-from rapport.core.filters import ItemListRequest
+from rapport.core.requests import ItemListRequest
 from rapport.engine import ImportReport, Item, Page, SimilarItem, SimilarRequest
 from rapport.interfaces.api.deps import EngineDep, JsonRecords, TenantDep
 

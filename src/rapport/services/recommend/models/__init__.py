@@ -1,6 +1,8 @@
 """Recommendation models, each a component under the protocol of `rapport.core.components`,
 and the one registry that training, evaluation and artifact loading use."""
 
+from typing import Any
+
 from rapport.core.components import RankingModel
 from rapport.services.recommend.models.als import ALS
 from rapport.services.recommend.models.bpr import BPR
@@ -9,7 +11,7 @@ from rapport.services.recommend.models.hybrid import HybridModel
 from rapport.services.recommend.models.itemknn import ItemKNN
 from rapport.services.recommend.models.popularity import Popularity
 
-MODELS: dict[str, type[RankingModel]] = {
+MODELS: dict[str, type[RankingModel[Any]]] = {
     model.name: model for model in (Popularity, ItemKNN, EASE, ALS, BPR, HybridModel)
 }
 """Registry name -> model class."""

@@ -1,13 +1,16 @@
-"""`ItemFilter`: the one set of item filters that listing, similar items, recommendations and
-search all accept, under the same names in the library, REST query strings and CLI options."""
+"""The requests every interface sends, as the engine takes them: REST reads them from query
+strings or bodies, the CLI derives its options from them, the library takes them as objects
+or keyword options. `ItemFilter` is the one set of item filters that listing, similar items,
+recommendations and search all accept, under the same names everywhere."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Self
 
 from pydantic import Field, model_validator
 
-from rapport.core.models import Location, Strict, Timestamp
+from rapport.core.models import Location, Strict, Timestamp, utcnow
 
 
 class ItemFilter(Strict):
@@ -65,3 +68,28 @@ class SimilarRequest(ItemFilter):
 
     k: int = Field(default=10, ge=1, le=200)
     """How many items."""
+
+
+class RecommendRequest(ItemFilter):
+    """What is asked for, and where and when the user is."""
+
+    k: int = Field(default=10, ge=1, le=200)
+    """How many items."""
+    exclude_seen: bool = True
+    """Leave out items the user already acted on strongly (rated, bought, liked, dismissed)."""
+    diversity: float = Field(default=0.3, ge=0, le=1)
+    """MMR trade-off: 0 ranks purely by score, 1 by novelty of category alone."""
+
+    def moment(self) -> datetime:
+        return self.at or utcnow()
+
+
+class SearchRequest(ItemFilter):
+    """A plain-language query; the filter fields apply on top of what the query says."""
+
+    q: str = Field(min_length=1, max_length=500)
+    """What the user typed: "vegan food offers near me tonight under 20"."""
+    k: int = Field(default=10, ge=1, le=100)
+    """How many items."""
+    user_id: str | None = None
+    """Personalise with this user's tastes, timezone and (without `lat`/`lon`) place."""
