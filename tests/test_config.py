@@ -58,13 +58,14 @@ def test_component_sections_from_file_reach_the_engine(tmp_path: Path) -> None:
     )
     settings = Settings.load(data=tmp_path)
     assert settings.tenant == "shop" and settings.recommender["cold_start_below"] == 3
-    services = Services.build(settings, embedder=SentenceTransformerEmbedder())
+    services = Services(settings, embedder=SentenceTransformerEmbedder())
     signals = services.recommender.config.signals
     assert signals.strength(Event(user_id="u", item_id="i", type="share")) == pytest.approx(0.7)
     assert signals.strength(Event(user_id="u", item_id="i", type="click")) == 0.0
     assert signals.strength(Event(user_id="u", item_id="i", type="purchase")) == 1.0
     assert services.recommender.config.cold_start_below == 3
-    assert services.training.model == "ease" and services.training.tuning.holdout == 0.3
+    assert services.training_config.model == "ease"
+    assert services.training_config.tuning.holdout == 0.3
     assert services.knowledge_search.config.prf_depth == 0
     assert services.knowledge.chunker.config.size == 400
     services.close()

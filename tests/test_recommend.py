@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from rapport.core.errors import NotFound
-from rapport.engine import Engine, GroupRecommendations, Recommendations
+from rapport.engine import Engine
+from rapport.engine.schemas import GroupRecommendations, Recommendations
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from rapport.engine import Engine, ModelManifest
+from rapport.engine import Engine
+from rapport.engine.schemas import ModelManifest
 from rapport.interfaces.jobs.scheduler import RetrainJob
 from tests.conftest import Cli, CountingEmbedder
 from tests.test_models import CLUSTERS, START, synthetic_events

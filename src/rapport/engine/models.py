@@ -33,8 +33,8 @@ class ModelsArea:
             self._s.store,
             self._s.models,
             self._s.tenant(tenant),
-            self._s.recommender.config.signals,
-            config or self._s.training,
+            self._s.recommender_config.signals,
+            config or self._s.training_config,
             progress,
         )
 
@@ -62,7 +62,7 @@ class ModelsArea:
     def interactions(self, *, tenant: str | None = None) -> Interactions:
         """Every event of the tenant, aggregated per (user, item): the training input."""
         tenant = self._s.tenant(tenant)
-        return training.interactions(self._s.store, tenant, self._s.recommender.config.signals)
+        return training.interactions(self._s.store, tenant, self._s.recommender_config.signals)
 
     def evaluate(
         self,
@@ -78,7 +78,7 @@ class ModelsArea:
             raise ValueError(f"unknown peer(s) {', '.join(unknown)}: use {', '.join(PEERS)}")
         tenant = self._s.tenant(tenant)
         training.ensure_trainable(self._s.store, tenant)
-        config = self._s.training
+        config = self._s.training_config
         models = {name: MODELS[name] for name in peers} | {OWN: MODELS[config.model]}
         return compare(
             models,

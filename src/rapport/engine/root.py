@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
 
 from rapport.core.config import Settings
 from rapport.core.models import Schema, TenantStats
 from rapport.core.vectors.embedder import Embedder
-from rapport.engine.events import Events
-from rapport.engine.items import Items
-from rapport.engine.knowledge import KnowledgeArea
-from rapport.engine.models import ModelsArea
-from rapport.engine.recommendations import RecommendationsArea
-from rapport.engine.search import SearchArea
 from rapport.engine.services import Services
-from rapport.engine.users import Users
+
+if TYPE_CHECKING:
+    from rapport.engine.events import Events
+    from rapport.engine.items import Items
+    from rapport.engine.knowledge import KnowledgeArea
+    from rapport.engine.models import ModelsArea
+    from rapport.engine.recommendations import RecommendationsArea
+    from rapport.engine.search import SearchArea
+    from rapport.engine.users import Users
 
 
 class Readiness(Schema):
@@ -29,7 +32,8 @@ class Engine:
     """Composes storage, vectors and services for one configuration.
 
     `Engine(data="rapport-data")` builds everything from settings (file, environment,
-    keyword overrides); `embedder` replaces the configured embedding model.
+    keyword overrides); `embedder` replaces the configured embedding model. Areas and their
+    services are built on first use.
     """
 
     def __init__(
@@ -40,14 +44,56 @@ class Engine:
         **overrides: Any,
     ) -> None:
         self.settings = settings or Settings.load(**overrides)
-        self._services = Services.build(self.settings, embedder)
-        self.items = Items(self._services)
-        self.users = Users(self._services)
-        self.events = Events(self._services)
-        self.recommendations = RecommendationsArea(self._services)
-        self.search = SearchArea(self._services)
-        self.kb = KnowledgeArea(self._services)
-        self.models = ModelsArea(self._services)
+        self._services = Services(self.settings, embedder)
+
+    @cached_property
+    def items(self) -> Items:
+        """The catalogue: add, import, list, get, replace, delete, similar, index."""
+        from rapport.engine.items import Items
+
+        return Items(self._services)
+
+    @cached_property
+    def users(self) -> Users:
+        """People: add, import, list, get, replace, delete (delete-my-data), insights."""
+        from rapport.engine.users import Users
+
+        return Users(self._services)
+
+    @cached_property
+    def events(self) -> Events:
+        """Interactions: add, import, list."""
+        from rapport.engine.events import Events
+
+        return Events(self._services)
+
+    @cached_property
+    def recommendations(self) -> RecommendationsArea:
+        """Lists with reasons: for_user, for_group."""
+        from rapport.engine.recommendations import RecommendationsArea
+
+        return RecommendationsArea(self._services)
+
+    @cached_property
+    def search(self) -> SearchArea:
+        """Plain-language item search: items."""
+        from rapport.engine.search import SearchArea
+
+        return SearchArea(self._services)
+
+    @cached_property
+    def kb(self) -> KnowledgeArea:
+        """The knowledge base: add, add_records, list, get, remove, search, ask."""
+        from rapport.engine.knowledge import KnowledgeArea
+
+        return KnowledgeArea(self._services)
+
+    @cached_property
+    def models(self) -> ModelsArea:
+        """The trained recommender: train, show, versions, interactions, evaluate."""
+        from rapport.engine.models import ModelsArea
+
+        return ModelsArea(self._services)
 
     def close(self) -> None:
         self._services.close()
@@ -80,5 +126,7 @@ class Engine:
         return Readiness(status="ready", database=store.dialect)
 
     def warm_up(self) -> None:
-        """Load the embedding model now rather than on the first request."""
+        """Build every service and load the embedding model now rather than on the first
+        request (servers call this before they listen)."""
+        self._services.build_all()
         _ = self._services.embedder.dim

@@ -1,31 +1,33 @@
-"""Building the services an `Engine` composes, once per configuration."""
+"""The services an `Engine` composes, each built on first use: a command that only counts
+records never loads the recommender, the retriever or the language-model client."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from rapport.core.config import Settings, check_tenant
 from rapport.core.errors import FieldError, InvalidInput
-from rapport.core.llm import LLMGateway
 from rapport.core.store.repository import Store
 from rapport.core.vectors.embedder import Embedder
-from rapport.core.vectors.index import make_index
-from rapport.core.vectors.registry import make_embedder
-from rapport.services.catalog import Catalog
-from rapport.services.ingest import Ingestor
-from rapport.services.knowledge.answer import AnswerConfig, Answerer
-from rapport.services.knowledge.base import KnowledgeBase
-from rapport.services.knowledge.chunking import ChunkingConfig
-from rapport.services.knowledge.search import KnowledgeSearch
-from rapport.services.recommend.artifacts import ModelStore
-from rapport.services.recommend.frame import FrameCache
-from rapport.services.recommend.recommender import Recommender, RecommenderConfig
-from rapport.services.recommend.training import TrainingConfig
-from rapport.services.search.items import ItemSearch
-from rapport.services.search.retriever import RetrieverConfig
+
+if TYPE_CHECKING:
+    from rapport.core.llm import LLMGateway
+    from rapport.core.vectors.index import VectorIndex
+    from rapport.services.catalog import Catalog
+    from rapport.services.ingest import Ingestor
+    from rapport.services.knowledge.answer import AnswerConfig, Answerer
+    from rapport.services.knowledge.base import KnowledgeBase
+    from rapport.services.knowledge.chunking import ChunkingConfig
+    from rapport.services.knowledge.search import KnowledgeSearch
+    from rapport.services.recommend.artifacts import ModelStore
+    from rapport.services.recommend.frame import FrameCache
+    from rapport.services.recommend.recommender import Recommender, RecommenderConfig
+    from rapport.services.recommend.training import TrainingConfig
+    from rapport.services.search.items import ItemSearch
+    from rapport.services.search.retriever import RetrieverConfig
 
 C = TypeVar("C", bound=BaseModel)
 
@@ -41,56 +43,132 @@ def section(settings: Settings, name: str, config: type[C]) -> C:
         raise ValueError(f"settings section [{name}]: {problems}") from exc
 
 
-@dataclass
 class Services:
     """Everything one engine holds; the areas of `Engine` are thin facades over it."""
 
-    settings: Settings
-    store: Store
-    embedder: Embedder
-    catalog: Catalog
-    ingestor: Ingestor
-    models: ModelStore
-    recommender: Recommender
-    training: TrainingConfig
-    item_search: ItemSearch
-    gateway: LLMGateway
-    knowledge: KnowledgeBase
-    knowledge_search: KnowledgeSearch
-    answerer: Answerer
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.store = Store(settings.sqlalchemy_url)
+        self._embedder = embedder
+        # Configured sections are checked now, so a typo fails at start and not at first use.
+        for name in ("recommender", "training", "retriever", "chunking", "answer"):
+            if getattr(settings, name):
+                getattr(self, f"{name}_config")
 
-    @classmethod
-    def build(cls, settings: Settings, embedder: Embedder | None = None) -> Services:
-        recommender_config = section(settings, "recommender", RecommenderConfig)
-        training = section(settings, "training", TrainingConfig)
-        retriever = section(settings, "retriever", RetrieverConfig)
-        chunking = section(settings, "chunking", ChunkingConfig)
-        answer = section(settings, "answer", AnswerConfig)
-        store = Store(settings.sqlalchemy_url)
-        embedder = embedder or make_embedder(settings)
-        index = make_index(store, embedder.name, settings.vector_index)
-        catalog = Catalog(store, embedder, index)
-        frames = FrameCache(store, index, embedder.name)
-        models = ModelStore(settings.data)
-        recommender = Recommender(store, embedder, frames, models, recommender_config)
-        gateway = LLMGateway.from_settings(settings)
-        knowledge = KnowledgeBase(store, embedder, index, chunking)
-        knowledge_search = KnowledgeSearch(knowledge, retriever)
-        return cls(
-            settings=settings,
-            store=store,
-            embedder=embedder,
-            catalog=catalog,
-            ingestor=Ingestor(store, catalog),
-            models=models,
-            recommender=recommender,
-            training=training,
-            item_search=ItemSearch(embedder, frames, recommender, retriever),
-            gateway=gateway,
-            knowledge=knowledge,
-            knowledge_search=knowledge_search,
-            answerer=Answerer(knowledge_search, embedder, gateway, answer),
+    # -- component settings ----------------------------------------------------------------
+
+    @cached_property
+    def recommender_config(self) -> RecommenderConfig:
+        from rapport.services.recommend.recommender import RecommenderConfig
+
+        return section(self.settings, "recommender", RecommenderConfig)
+
+    @cached_property
+    def training_config(self) -> TrainingConfig:
+        from rapport.services.recommend.training import TrainingConfig
+
+        return section(self.settings, "training", TrainingConfig)
+
+    @cached_property
+    def retriever_config(self) -> RetrieverConfig:
+        from rapport.services.search.retriever import RetrieverConfig
+
+        return section(self.settings, "retriever", RetrieverConfig)
+
+    @cached_property
+    def chunking_config(self) -> ChunkingConfig:
+        from rapport.services.knowledge.chunking import ChunkingConfig
+
+        return section(self.settings, "chunking", ChunkingConfig)
+
+    @cached_property
+    def answer_config(self) -> AnswerConfig:
+        from rapport.services.knowledge.answer import AnswerConfig
+
+        return section(self.settings, "answer", AnswerConfig)
+
+    # -- services --------------------------------------------------------------------------
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        from rapport.core.vectors.registry import make_embedder
+
+        return self._embedder or make_embedder(self.settings)
+
+    @cached_property
+    def index(self) -> VectorIndex:
+        from rapport.core.vectors.index import make_index
+
+        return make_index(self.store, self.embedder.name, self.settings.vector_index)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        from rapport.services.catalog import Catalog
+
+        return Catalog(self.store, self.embedder, self.index)
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        from rapport.services.ingest import Ingestor
+
+        return Ingestor(self.store, self.catalog)
+
+    @cached_property
+    def models(self) -> ModelStore:
+        from rapport.services.recommend.artifacts import ModelStore
+
+        return ModelStore(self.settings.data)
+
+    @cached_property
+    def frames(self) -> FrameCache:
+        from rapport.services.recommend.frame import FrameCache
+
+        return FrameCache(self.store, self.index, self.embedder.name)
+
+    @cached_property
+    def recommender(self) -> Recommender:
+        from rapport.services.recommend.recommender import Recommender
+
+        return Recommender(
+            self.store, self.embedder, self.frames, self.models, self.recommender_config
         )
+
+    @cached_property
+    def item_search(self) -> ItemSearch:
+        from rapport.services.search.items import ItemSearch
+
+        return ItemSearch(self.embedder, self.frames, self.recommender, self.retriever_config)
+
+    @cached_property
+    def gateway(self) -> LLMGateway:
+        from rapport.core.llm import LLMGateway
+
+        return LLMGateway.from_settings(self.settings)
+
+    @cached_property
+    def knowledge(self) -> KnowledgeBase:
+        from rapport.services.knowledge.base import KnowledgeBase
+
+        return KnowledgeBase(self.store, self.embedder, self.index, self.chunking_config)
+
+    @cached_property
+    def knowledge_search(self) -> KnowledgeSearch:
+        from rapport.services.knowledge.search import KnowledgeSearch
+
+        return KnowledgeSearch(self.knowledge, self.retriever_config)
+
+    @cached_property
+    def answerer(self) -> Answerer:
+        from rapport.services.knowledge.answer import Answerer
+
+        return Answerer(self.knowledge_search, self.embedder, self.gateway, self.answer_config)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def build_all(self) -> None:
+        """Build every service now (a server does this before taking requests)."""
+        for name in ("ingestor", "recommender", "item_search", "answerer"):
+            getattr(self, name)
 
     def tenant(self, tenant: str | None = None) -> str:
         """The tenant to act on: the given one (validated) or the configured default."""
@@ -104,7 +182,8 @@ class Services:
             ) from exc
 
     def close(self) -> None:
-        self.gateway.close()
+        if "gateway" in self.__dict__:  # built: it holds HTTP clients
+            self.gateway.close()
         self.store.close()
 
 

@@ -78,5 +78,5 @@ class Users:
         user = store.get_user(tenant, user_id)
         events = store.list_events(tenant, user_id=user_id)
         items = {i.id: i for i in store.get_items(tenant, [e.item_id for e in events if e.item_id])}
-        signals = self._s.recommender.config.signals
+        signals = self._s.recommender_config.signals
         return build_insights(user, events, items, signals, config)

@@ -32,6 +32,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = engine is None
         app.state.engine = engine or Engine()
+        if owned:  # a worker process: be ready before the first request
+            app.state.engine.warm_up()
         yield
         if owned:
             app.state.engine.close()

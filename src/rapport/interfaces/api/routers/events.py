@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body
 
-from rapport.engine import ImportReport
+from rapport.engine.schemas import ImportReport
 from rapport.interfaces.api.deps import EngineDep, TenantDep
 
 router = APIRouter(prefix="/events", tags=["events"])

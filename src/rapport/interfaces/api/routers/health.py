@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from rapport.engine import Readiness
+from rapport.engine.schemas import Readiness
 from rapport.interfaces.api.deps import EngineDep
 
 router = APIRouter(tags=["health"])

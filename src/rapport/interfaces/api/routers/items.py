@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Query, status
 
 from rapport.core.requests import ItemListRequest
-from rapport.engine import ImportReport, Item, Page, SimilarItem, SimilarRequest
+from rapport.engine.schemas import ImportReport, Item, Page, SimilarItem, SimilarRequest
 from rapport.interfaces.api.deps import EngineDep, JsonRecords, TenantDep
 
 router = APIRouter(prefix="/items", tags=["items"])

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from rapport.core.models import Strict
-from rapport.engine import (
+from rapport.engine.schemas import (
     Answer,
     Deleted,
     Document,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks
 
-from rapport.engine import ModelManifest
+from rapport.engine.schemas import ModelManifest
 from rapport.interfaces.api.deps import EngineDep, TenantDep
 
 router = APIRouter(prefix="/model", tags=["model"])

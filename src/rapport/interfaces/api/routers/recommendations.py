@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from rapport.core.models import Strict
-from rapport.engine import GroupRecommendations, Recommendations, RecommendRequest
+from rapport.engine.schemas import GroupRecommendations, Recommendations, RecommendRequest
 from rapport.interfaces.api.deps import EngineDep, TenantDep
 
 router = APIRouter(tags=["recommendations"])

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from rapport.engine import SearchRequest, SearchResult
+from rapport.engine.schemas import SearchRequest, SearchResult
 from rapport.interfaces.api.deps import EngineDep, TenantDep
 
 router = APIRouter(tags=["search"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from rapport.engine import TenantStats
+from rapport.engine.schemas import TenantStats
 from rapport.interfaces.api.deps import EngineDep, TenantDep
 
 router = APIRouter(tags=["stats"])

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from rapport.engine import Deleted, Event, ImportReport, Insights, Page, User
+from rapport.engine.schemas import Deleted, Event, ImportReport, Insights, Page, User
 from rapport.interfaces.api.deps import EngineDep, JsonRecords, TenantDep
 
 router = APIRouter(prefix="/users", tags=["users"])
