@@ -2,49 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from pathlib import Path
-from typing import Any
-
 from rapport.core.models import Event
-from rapport.engine.services import Services
-from rapport.services.ingest import ImportReport, body_records, file_records
-
-Progress = Callable[[int], None]
+from rapport.engine.records import RecordArea
 
 
-class Events:
-    def __init__(self, services: Services) -> None:
-        self._s = services
+class Events(RecordArea):
+    """Interactions. Event ids already stored are skipped by `add` and `import_file`, so
+    retries are safe."""
 
-    def add(
-        self,
-        records: Iterable[dict[str, Any] | Event],
-        *,
-        tenant: str | None = None,
-        skip_invalid: bool = False,
-    ) -> ImportReport:
-        """Record interactions. Event ids already stored are skipped, so retries are safe."""
-        return self._s.ingestor.ingest(
-            self._s.tenant(tenant), "events", body_records(records), skip_invalid=skip_invalid
-        )
-
-    def import_file(
-        self,
-        path: Path | str,
-        *,
-        tenant: str | None = None,
-        skip_invalid: bool = False,
-        progress: Progress | None = None,
-    ) -> ImportReport:
-        """Import a JSONL or CSV file of events."""
-        return self._s.ingestor.ingest(
-            self._s.tenant(tenant),
-            "events",
-            file_records(Path(path)),
-            skip_invalid=skip_invalid,
-            progress=progress,
-        )
+    kind = "events"
 
     def list(
         self,
