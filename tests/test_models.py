@@ -18,7 +18,7 @@ from rapport.core.interactions import Interactions
 from rapport.core.models import Event
 from rapport.evaluation.metrics import mrr_at_k, ndcg_at_k, recall_at_k, top_k
 from rapport.evaluation.peers import compare
-from rapport.evaluation.protocol import evaluate
+from rapport.evaluation.protocol import evaluate_model
 from rapport.evaluation.splits import relevant_sets, split_by_time
 from rapport.evaluation.tuning import TuningConfig, tune
 from rapport.services.recommend.models import MODELS
@@ -167,12 +167,12 @@ def test_evaluation_protocol_on_oracle_and_worst_models() -> None:
                 scores[row, list(relevant[int(user)])] = self.sign
             return scores
 
-    perfect = evaluate(Oracle(), train, test)
+    perfect = evaluate_model(Oracle(), train, test)
     assert perfect.ndcg_at_10 == pytest.approx(1.0)
     assert perfect.recall_at_20 == pytest.approx(1.0) and perfect.users == 9
     worst = Oracle()
     worst.sign = -1.0
-    assert evaluate(worst, train, test).ndcg_at_10 == pytest.approx(0.0)
+    assert evaluate_model(worst, train, test).ndcg_at_10 == pytest.approx(0.0)
 
 
 def test_tuning_searches_small_spaces_exhaustively(data: Interactions) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from rapport.core.vectors.local import SentenceTransformerEmbedder
 from rapport.evaluation.beir import (
-    evaluate,
+    evaluate_run,
     load_beir,
     mrr_at_k,
     ndcg_at_k,
@@ -188,10 +188,10 @@ def test_metrics_by_hand(tmp_path: Path) -> None:
     assert mrr_at_k(q2, qrels["q2"], 1) == 0.0
     assert ndcg_at_k(q2, qrels["q2"]) == pytest.approx(1 / math.log2(3))
     # Unjudged q3 and all-zero q4 are skipped; the rest are averaged.
-    metrics = evaluate({"q1": q1, "q2": q2, "q3": ["d1"], "q4": ["d4"]}, qrels)
+    metrics = evaluate_run({"q1": q1, "q2": q2, "q3": ["d1"], "q4": ["d4"]}, qrels)
     assert metrics.queries == 2
     assert metrics.ndcg_at_10 == pytest.approx((exp_dcg / exp_ideal + 1 / math.log2(3)) / 2)
     assert metrics.ndcg_at_10_linear == pytest.approx((lin + 1 / math.log2(3)) / 2)
     assert metrics.mrr_at_10 == pytest.approx(0.75)
     assert metrics.recall_at_100 == pytest.approx(1.0)
-    assert evaluate({"q1": ["d2", "d4"]}, qrels).recall_at_100 == 0.0
+    assert evaluate_run({"q1": ["d2", "d4"]}, qrels).recall_at_100 == 0.0

@@ -20,7 +20,7 @@ from rapport.bench.retrieval import (
 )
 from rapport.core.models import Schema
 from rapport.core.vectors.embedder import Embedder
-from rapport.evaluation.beir import evaluate, load_beir
+from rapport.evaluation.beir import evaluate_run, load_beir
 
 THREADS = 2
 BATCH = 32
@@ -85,7 +85,7 @@ def bench_embed(
                 qid: [doc for doc, _ in retriever.dense(vector, DEPTH)]
                 for qid, vector in zip(data.queries, queries, strict=True)
             }
-            ndcg = evaluate(run, data.qrels).ndcg_at_10
+            ndcg = evaluate_run(run, data.qrels).ndcg_at_10
         runs.append(
             BackendRun(
                 backend=backend,

@@ -17,7 +17,7 @@ from rapport.core.vectors.embedder import Embedder
 from rapport.core.vectors.local import SentenceTransformerEmbedder
 from rapport.core.vectors.model_files import MINILM
 from rapport.core.vectors.onnx_runtime import OnnxEmbedder
-from rapport.evaluation.beir import BeirData, RetrievalMetrics, evaluate, load_beir
+from rapport.evaluation.beir import BeirData, RetrievalMetrics, evaluate_run, load_beir
 from rapport.services.search.retriever import Hit, HybridRetriever, RetrieverConfig
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
@@ -121,7 +121,7 @@ def _run(
     for (qid, text), vector in zip(data.queries.items(), query_vectors, strict=True):
         run[qid] = [doc for doc, _ in method(vector, text)]
     ms = (time.perf_counter() - started) * 1000 / max(len(run), 1)
-    return MethodRun(name=name, metrics=evaluate(run, data.qrels), peer=peer, ms_per_query=ms)
+    return MethodRun(name=name, metrics=evaluate_run(run, data.qrels), peer=peer, ms_per_query=ms)
 
 
 def build_index(

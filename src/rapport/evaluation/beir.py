@@ -112,7 +112,7 @@ def per_query(run: Mapping[str, Sequence[str]], qrels: Qrels) -> dict[str, Retri
     return out
 
 
-def evaluate(run: Mapping[str, Sequence[str]], qrels: Qrels) -> RetrievalMetrics:
+def evaluate_run(run: Mapping[str, Sequence[str]], qrels: Qrels) -> RetrievalMetrics:
     """Mean metrics over the judged queries of `run`."""
     rows = list(per_query(run, qrels).values())
     n = max(len(rows), 1)

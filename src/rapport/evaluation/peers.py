@@ -9,7 +9,7 @@ from typing import Any
 from rapport.core.components import RankingModel
 from rapport.core.interactions import Interactions
 from rapport.core.models import Schema
-from rapport.evaluation.protocol import RecommendationMetrics, evaluate
+from rapport.evaluation.protocol import RecommendationMetrics, evaluate_model
 from rapport.evaluation.splits import split_by_time
 from rapport.evaluation.tuning import Space, TuningConfig, tune
 
@@ -72,7 +72,7 @@ def compare(
                 model=name,
                 params=tuned.config.model_dump(),
                 validation_ndcg=tuned.validation_ndcg,
-                metrics=evaluate(fitted, train_part, test),
+                metrics=evaluate_model(fitted, train_part, test),
                 tune_seconds=round(tuned.seconds, 2),
                 fit_seconds=round(seconds, 2),
             )

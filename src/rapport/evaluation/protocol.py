@@ -69,7 +69,7 @@ class Validation:
         )
 
 
-def evaluate(
+def evaluate_model(
     model: Scorer,
     train: Interactions,
     test: Interactions,
