@@ -128,6 +128,8 @@ def _ease_top(rows: Any, core: np.ndarray, user: int) -> np.ndarray:
 
 def _rest(url: str, users: list[str], advance: Advance) -> Timing:
     with httpx.Client(base_url=url, timeout=30) as http:
+        for user in users[:5]:  # warm up the server, as the in-process run is warmed up
+            http.get(f"/users/{user}/recommendations", params={"k": 10}).raise_for_status()
         return _timed(
             "rapport REST GET /users/{id}/recommendations",
             len(users),
