@@ -144,7 +144,16 @@ def test_health_and_openapi(live: LiveServer) -> None:
         # Field docstrings are the API documentation.
         fields = schema["components"]["schemas"]["Recommendation"]["properties"]
         assert "real signals" in fields["reasons"]["description"]
+        undocumented = [
+            f"{name}.{field}"
+            for name, component in schema["components"]["schemas"].items()
+            for field, spec in component.get("properties", {}).items()
+            if not name.startswith(("HTTPValidationError", "ValidationError"))
+            and "description" not in spec
+        ]
+        assert undocumented == []
         filters = {p["name"]: p for p in schema["paths"]["/items"]["get"]["parameters"]}
+        assert all("description" in p for p in filters.values())
         assert "Where the user is" in filters["lat"]["description"]
         assert "categories" in filters and "ended before" in filters["at"]["description"]
         assert http.get("/docs").status_code == 200

@@ -15,6 +15,7 @@ class FieldError(BaseModel):
     field: str
     """The field, dotted for nested ones (`location.lat`), or `(line)` / `(record)`."""
     message: str
+    """What is wrong with the value."""
 
     def __str__(self) -> str:
         return f"{self.record}: field '{self.field}': {self.message}"

@@ -54,12 +54,16 @@ class Schema(BaseModel):
 
 class Location(Strict):
     lat: float = Field(ge=-90, le=90)
+    """Latitude in degrees."""
     lon: float = Field(ge=-180, le=180)
+    """Longitude in degrees."""
 
 
 class Skill(Strict):
     name: str = Field(min_length=1)
+    """What the skill is about ("python", "guitar")."""
     level: Literal["beginner", "intermediate", "advanced", "expert"] = "beginner"
+    """beginner, intermediate, advanced or expert."""
 
 
 class Profile(BaseModel):
@@ -70,11 +74,15 @@ class Profile(BaseModel):
     interests: list[str] = Field(default_factory=list)
     """Passions and interests, free text labels."""
     skills: list[Skill] = Field(default_factory=list)
+    """Skills with their levels."""
     goals: list[str] = Field(default_factory=list)
+    """What the person wants to reach, free text."""
     hours_per_week: float | None = Field(default=None, ge=0, le=168)
     """Time commitment."""
     learning_style: str | None = None
+    """How they prefer to learn: visual, reading, hands_on, auditory, social..."""
     communication_style: str | None = None
+    """How they like to be spoken to (brief, warm, formal...)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -88,34 +96,54 @@ class Profile(BaseModel):
 
 class User(Strict):
     id: Id
+    """Unique per tenant."""
     profile: Profile = Field(default_factory=Profile)
+    """What the engine knows about the person."""
     timezone: str = "UTC"
+    """IANA time zone name, for times shown and quiet hours."""
     location: Location | None = None
+    """Where the user usually is."""
     consent: bool = True
     """The user agreed to personalised processing of their data."""
     ai_opt_out: bool = False
     """The user opted out of AI features (generation, automated actions)."""
     created_at: Timestamp | None = None
+    """Set by the store on first write."""
     updated_at: Timestamp | None = None
+    """Set by the store on every write."""
 
 
 class Item(Strict):
     id: Id
+    """Unique per tenant."""
     kind: str = Field(default="item", min_length=1, max_length=64)
     """Free label: opportunity, mentor, course, movie, event, offer, service, post..."""
     title: str = ""
+    """Shown in lists and embedded with the text."""
     text: str = ""
+    """Description, embedded for similarity and search."""
     tags: list[str] = Field(default_factory=list)
+    """Free labels; in CSV `a|b|c`."""
     categories: list[str] = Field(default_factory=list)
+    """Broader labels used for filters, diversity and insights."""
     attributes: dict[str, Any] = Field(default_factory=dict)
+    """Anything else: director, cast, year, difficulty, hourly rate..."""
     location: Location | None = None
+    """Where it takes place or is offered."""
     starts_at: Timestamp | None = None
+    """Start of its time window (events, offers)."""
     ends_at: Timestamp | None = None
+    """End of its time window; expired items are never recommended."""
     price: float | None = Field(default=None, ge=0)
+    """Current price."""
     original_price: float | None = Field(default=None, ge=0)
+    """Price before a discount: recommendations favour real discounts."""
     active: bool = True
+    """Inactive items stay stored but are not returned unless asked for."""
     created_at: Timestamp | None = None
+    """Set by the store on first write, kept on updates."""
     updated_at: Timestamp | None = None
+    """Set by the store on every write."""
 
     @field_validator("tags", "categories", mode="before")
     @classmethod
@@ -149,14 +177,19 @@ class Event(Strict):
     """One interaction. `id` is the idempotency key: re-sending it is harmless."""
 
     id: Id | None = None
+    """The idempotency key; derived from the other fields when absent."""
     user_id: Id
+    """Who acted."""
     item_id: Id | None = None
+    """What they acted on (a search has none)."""
     type: EventType
     """view, click, like, dislike, rate, save, purchase, enroll, complete, dismiss, search..."""
     value: float | None = None
     """A rating, an amount, a dwell time."""
     timestamp: Timestamp = Field(default_factory=utcnow)
+    """When: ISO 8601 (naive means UTC) or epoch seconds; default now."""
     context: dict[str, Any] = Field(default_factory=dict)
+    """Place, device, session, source list and position..."""
 
     @model_validator(mode="after")
     def _deterministic_id(self) -> Event:
@@ -177,29 +210,43 @@ class Event(Strict):
 
 class Document(Strict):
     id: Id
+    """Unique per tenant: the file path for files, the given id for records."""
     title: str = ""
+    """Shown in citations and embedded with each chunk."""
     text: str
+    """The whole text; chunked for retrieval."""
     source: str = ""
+    """Where it came from (file path, URL)."""
     metadata: dict[str, Any] = Field(default_factory=dict)
+    """Anything else; kept with the document and its chunks."""
 
 
 class Chunk(Schema):
     """A passage of a document, as retrieved and cited."""
 
     id: str
+    """`<document id>#<position>`."""
     document_id: str
+    """The document it is part of."""
     position: int
+    """Its place in the document, from 0."""
     text: str
+    """The passage."""
     metadata: dict[str, Any] = Field(default_factory=dict)
+    """Title, character offsets (`start`, `end`) and page."""
 
 
 class Page(Schema, Generic[T]):
     """One page of a listing."""
 
     items: list[T]
+    """This page of results."""
     total: int
+    """How many match in all."""
     limit: int
+    """The page size asked for."""
     offset: int
+    """How many were skipped."""
 
 
 def content_hash(text: str) -> str:
@@ -210,13 +257,19 @@ class Deleted(Schema):
     """What a delete removed, counted per kind of record."""
 
     deleted: dict[str, int]
+    """Count per kind of record removed (events, vectors, users, documents, chunks)."""
 
 
 class TenantStats(Schema):
     """What one tenant's store holds."""
 
     tenant: str
+    """The tenant counted."""
     users: int
+    """Users stored."""
     items: int
+    """Items stored, active or not."""
     items_by_kind: dict[str, int]
+    """Items per kind."""
     events: int
+    """Events stored."""

@@ -23,10 +23,13 @@ class ItemFilter(Strict):
     tags: list[str] = Field(default_factory=list)
     """Only items with at least one of these tags."""
     min_price: float | None = Field(default=None, ge=0)
+    """Only items costing at least this."""
     max_price: float | None = Field(default=None, ge=0)
+    """Only items costing at most this."""
     lat: float | None = Field(default=None, ge=-90, le=90)
     """Where the user is (with `lon`): enables `radius_km`, and distance in scores and reasons."""
     lon: float | None = Field(default=None, ge=-180, le=180)
+    """Longitude of where the user is (with `lat`)."""
     radius_km: float | None = Field(default=None, gt=0)
     """Only items within this distance of `lat`/`lon`."""
     at: Timestamp | None = None
@@ -60,7 +63,9 @@ class ItemListRequest(ItemFilter):
     """One page of the items matching the filter, ordered by id."""
 
     limit: int = Field(default=50, ge=1, le=500)
+    """Items per page."""
     offset: int = Field(default=0, ge=0)
+    """Items to skip."""
 
 
 class SimilarRequest(ItemFilter):

@@ -24,6 +24,7 @@ class Readiness(Schema):
     """Whether the engine can serve: its database answers."""
 
     status: Literal["ready", "unavailable"]
+    """`ready` or `unavailable`."""
     database: str
     """The back end (`sqlite`, `postgresql`), or the error when it does not answer."""
 

@@ -19,9 +19,11 @@ class SimilarItem(Schema):
     """An item close to the one asked about, by text embedding."""
 
     item_id: str
+    """The similar item."""
     score: float
     """Cosine similarity of the two items' embeddings."""
     item: Item
+    """The item itself, as stored."""
 
 
 class Catalog:

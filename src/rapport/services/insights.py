@@ -27,44 +27,62 @@ ATTRIBUTE_KEYS = (
 
 class Share(Schema):
     value: str
+    """The label, attribute value or decade."""
     score: float
     """Summed positive signal (negative signal subtracts)."""
     count: int
+    """Interactions it appears in."""
 
 
 class RatingStyle(Schema):
     count: int
+    """Ratings given."""
     mean: float | None
+    """Mean rating (None below 3 ratings)."""
     spread: float | None
+    """Standard deviation of the ratings."""
     style: str
     """generous, harsh, balanced or unknown (fewer than 3 ratings)."""
 
 
 class Drift(Schema):
     detected: bool
+    """Recent preferences differ from earlier ones by more than the threshold."""
     score: float
     """Jensen-Shannon divergence (0-1) between recent and earlier category preferences."""
     recent: list[str]
+    """Top categories of the newest events."""
     earlier: list[str]
+    """Top categories before them (and stated interests)."""
 
 
 class Insights(Schema):
     """What one user's history says about their tastes (seed 002's /my_stats)."""
 
     user_id: str
+    """Whose history."""
     interactions: int
+    """Events about items."""
     positives: int
+    """Events with positive signal."""
     negatives: int
+    """Events with negative signal."""
     categories: list[Share]
+    """Favourite categories, strongest first."""
     tags: list[Share]
+    """Favourite tags."""
     attributes: dict[str, list[Share]]
+    """Favourites per attribute (director, cast, author, language...)."""
     decades: list[Share]
+    """Favourite decades, from `attributes.year`."""
     rating_style: RatingStyle
+    """How the user rates."""
     diversity: float
     """Normalised entropy of the categories of positively rated items (0 = one category)."""
     active_hours: list[int]
     """Hours of day (user's timezone) with the most activity, busiest first."""
     drift: Drift
+    """Whether recent tastes moved away."""
 
 
 class InsightsConfig(ComponentConfig):

@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import Connection, delete, func, select
 
 from rapport.core.errors import NotFound
-from rapport.core.models import Chunk, Document, Page, content_hash, utcnow
+from rapport.core.models import Chunk, Document, Page, Schema, content_hash, utcnow
 from rapport.core.store.repository import Progress, Store, _chunks
 from rapport.core.store.schema import chunks, documents, vectors
 
@@ -29,20 +28,27 @@ def document_hash(document: Document) -> str:
     return content_hash(json.dumps(canonical, sort_keys=True, ensure_ascii=False, default=str))
 
 
-class DocumentSummary(BaseModel):
+class DocumentSummary(Schema):
     """One row of a document listing: everything but the text."""
 
     id: str
+    """Unique per tenant."""
     title: str
+    """Shown in citations."""
     source: str
+    """Where it came from."""
     metadata: dict[str, Any]
+    """Kept with the document."""
     content_hash: str
+    """Hash of everything stored about it: equal hashes mean nothing to rewrite."""
     characters: int
     """Length of the document text."""
     chunks: int
     """How many chunks the document was split into."""
     created_at: datetime
+    """When first added."""
     updated_at: datetime
+    """When last changed."""
 
 
 class DocumentStore:

@@ -23,8 +23,10 @@ JsonRecords = list[dict[str, Any]]
 
 def require_api_key(
     engine: EngineDep,
-    x_api_key: Annotated[str | None, Header()] = None,
-    authorization: Annotated[str | None, Header()] = None,
+    x_api_key: Annotated[str | None, Header(description="The API key.")] = None,
+    authorization: Annotated[
+        str | None, Header(description="`Bearer KEY`, instead of `X-API-Key`.")
+    ] = None,
 ) -> None:
     """Accept the admin key as `X-API-Key: KEY` or `Authorization: Bearer KEY`."""
     expected = engine.settings.api_key
@@ -41,7 +43,12 @@ def require_api_key(
         )
 
 
-def get_tenant(engine: EngineDep, x_tenant: Annotated[str | None, Header()] = None) -> str:
+def get_tenant(
+    engine: EngineDep,
+    x_tenant: Annotated[
+        str | None, Header(description="The tenant to act on (default: the configured one).")
+    ] = None,
+) -> str:
     """The tenant named by the `X-Tenant` header, or the configured default."""
     return engine.tenant(x_tenant)
 

@@ -8,24 +8,27 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import Field, ValidationError
 from starlette.exceptions import HTTPException
 
 from rapport.core.errors import FieldError, InvalidInput, RapportError
+from rapport.core.models import Schema
 
 log = structlog.get_logger(__name__)
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Schema):
     code: str
     """Stable machine-readable code: invalid_input, not_found, conflict, unavailable..."""
     message: str
-    details: list[FieldError] = []
+    """For people: what went wrong, naming the record and field."""
+    details: list[FieldError] = Field(default_factory=list)
     """For invalid input: each bad record and field."""
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(Schema):
     error: ErrorBody
+    """What went wrong."""
 
 
 def _respond(

@@ -47,9 +47,13 @@ class Citation(Schema):
     """A source the answer cites as `[number]`."""
 
     number: int
+    """The `[n]` the answer uses for this source."""
     document_id: str
+    """The cited document."""
     title: str
+    """Its title."""
     chunk_id: str
+    """The chunk the quote comes from."""
     quote: str
     """The cited sentence (extractive) or the cited passage (generated)."""
     start: int | None
@@ -60,10 +64,13 @@ class Answer(Schema):
     """A grounded answer with its citations."""
 
     question: str
+    """As asked."""
     answer: str
+    """The answer text, with `[n]` citations."""
     mode: str
     """`extractive` (no language model) or `generated`."""
     citations: list[Citation] = Field(default_factory=list)
+    """The sources cited, by number."""
     unsupported: list[str] = Field(default_factory=list)
     """Generated sentences the sources do not support (the grounding check)."""
     ignored: list[str] = Field(default_factory=list)

@@ -17,10 +17,13 @@ class DocumentHit(Schema):
     """A document and its best-matching chunk."""
 
     doc_id: str
+    """The document."""
     title: str
+    """Its title."""
     score: float
     """Cosine similarity of the chunk to the (feedback-expanded) query."""
     chunk_id: str
+    """Its best-matching chunk."""
     chunk: str
     """The best chunk's text."""
 
@@ -29,7 +32,9 @@ class DocumentSearch(Schema):
     """The best documents for one query, best first."""
 
     query: str
+    """As asked."""
     hits: list[DocumentHit]
+    """Distinct documents, each with its best chunk, best first."""
 
 
 @dataclass

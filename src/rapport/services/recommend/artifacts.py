@@ -32,8 +32,11 @@ class TrainingStats(_Manifest):
     interactions: int
     """(user, item) pairs learned from."""
     users: int
+    """Users in the training data."""
     items: int
+    """Items in the training data."""
     validation_users: int
+    """Users whose held-out items judged the settings."""
     seconds: float
     """Settings search and the final fit."""
 
@@ -44,14 +47,18 @@ class ValidationStats(_Manifest):
     baseline_ndcg_at_10: float
     """NDCG@10 of the search's starting point on the same split."""
     configurations_tried: int
+    """Candidate settings scored by the search."""
 
 
 class ModelManifest(_Manifest):
     """What is known about one trained model version."""
 
     version: str
+    """UTC time of training: versions sort in training order."""
     created_at: datetime
+    """When it was trained."""
     tenant: str
+    """Whose data it learned from."""
     model: str
     """Registry name of the model class."""
     config: dict[str, Any]
@@ -59,7 +66,9 @@ class ModelManifest(_Manifest):
     summary: dict[str, Any]
     """What the model says about this fit (core kind, blend weights, modelled items...)."""
     training: TrainingStats
+    """What it was trained on and how long it took."""
     validation: ValidationStats
+    """How the chosen settings scored."""
 
 
 @dataclass

@@ -97,6 +97,7 @@ class Recommendation(Schema):
     """One recommended item and why."""
 
     item_id: str
+    """The item."""
     score: float
     """Blended relevance plus context, comparable within one list."""
     reasons: list[str]
@@ -104,20 +105,25 @@ class Recommendation(Schema):
     sources: list[str] = Field(default_factory=list)
     """Candidate sources that proposed the item (collaborative, content, neighbours...)."""
     item: Item
+    """The item itself, as stored."""
 
 
 class Recommendations(Schema):
     """A user's list, best first."""
 
     user_id: str
+    """Whose list."""
     items: list[Recommendation]
+    """Best first."""
 
 
 class GroupRecommendations(Schema):
     """One list for several users at once, best first."""
 
     user_ids: list[str]
+    """The members, each once."""
     items: list[Recommendation]
+    """Best first."""
 
 
 class Recommender:

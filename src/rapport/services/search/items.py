@@ -27,15 +27,20 @@ PERSONAL_WEIGHT = 0.15  # weight of the user's taste (cosine with their vector)
 
 class SearchHit(Schema):
     item_id: str
+    """The item found."""
     score: float
+    """Match, labels, taste and context together; comparable within one result."""
     reasons: list[str] = Field(default_factory=list)
+    """Why it matches, most specific first."""
     item: Item
+    """The item itself, as stored."""
 
 
 class SearchResult(Schema):
     query: ParsedQuery
     """What was understood: filters read from the query, and the text matched."""
     hits: list[SearchHit]
+    """Best first."""
     notes: list[str] = Field(default_factory=list)
     """What could not be applied (e.g. "near me" without a location)."""
 

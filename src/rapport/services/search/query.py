@@ -10,7 +10,9 @@ import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from rapport.core.models import Schema
 
 NEAR_KM = 5.0  # what "near me" means when no distance is given
 
@@ -82,21 +84,29 @@ _WHEN = {
 }
 
 
-class ParsedQuery(BaseModel):
+class ParsedQuery(Schema):
     """What was understood, and the text left to match."""
 
     text: str
+    """The words left to match once filters were taken out."""
     kind: str | None = None
+    """A kind named in the query ("offers")."""
     labels: list[str] = Field(default_factory=list)
     """Known categories or tags named in the query (they boost, they do not filter)."""
     min_price: float | None = None
+    """From "over 20", "at least 20"."""
     max_price: float | None = None
+    """From "under 20", "free"."""
     starts: datetime | None = None
     """Start of the time window asked for."""
     ends: datetime | None = None
+    """End of the time window asked for."""
     active_now: bool = False
+    """"now", "open now": only items on at the moment."""
     near_me: bool = False
+    """"near me", "nearby", "within 2 km": a place is needed."""
     radius_km: float | None = None
+    """The distance "near me" or "within" stands for."""
     understood: list[str] = Field(default_factory=list)
     """The phrases that became filters, for transparency."""
 

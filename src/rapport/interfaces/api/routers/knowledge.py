@@ -62,6 +62,7 @@ def search(
 
 class AskRequest(Strict):
     question: str = Field(min_length=1, max_length=2000)
+    """What the user asks, in their words."""
     user_id: str | None = None
     """The asking user: their AI opt-out is respected."""
 

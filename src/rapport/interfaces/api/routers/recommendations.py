@@ -30,6 +30,7 @@ class GroupRequest(Strict):
     user_ids: list[str] = Field(min_length=1, max_length=50)
     """The members of the group."""
     request: RecommendRequest = Field(default_factory=RecommendRequest)
+    """Filters, place, moment and size of the list, as for one user."""
 
 
 @router.post("/recommendations/group")
