@@ -35,6 +35,10 @@ class ComponentConfig(BaseModel):
     search_starts: ClassVar[list[dict[str, Any]]] = []
     """Further starting points of a coordinate search, so one local optimum does not decide
     alone."""
+    activity_fields: ClassVar[tuple[str, ...]] = ()
+    """Scoring settings that may differ with how much history a user has. When set, tuning
+    chooses them per activity level, and the config has `activity_edges` (history lengths
+    between levels) and `by_activity` (the settings of each level)."""
 
 
 C = TypeVar("C", bound=ComponentConfig)
@@ -68,6 +72,12 @@ class RankingModel(ABC, Generic[C]):
 
     def weights(self) -> dict[str, float]:
         return {"core": 1.0}
+
+    def specialise(self, histories: Histories) -> RankingModel[C]:
+        """The model as it scores these histories (all of one user, or one activity level):
+        `sources` and `weights` of the result belong together. Most models are the same
+        for everyone."""
+        return self
 
     def summary(self) -> dict[str, Any]:
         """What a manifest should say about this fit beyond its config."""

@@ -88,6 +88,28 @@ class Histories:
             np.array([-1]),
         )
 
+    def lengths(self) -> np.ndarray:
+        """Interactions per row."""
+        return self.ends - self.starts
+
+    def take(self, rows: np.ndarray) -> Histories:
+        """The histories of `rows`, in that order."""
+        pieces = [np.arange(self.starts[r], self.ends[r]) for r in rows]
+        positions = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+        lengths = self.lengths()[rows]
+        ends = np.cumsum(lengths)
+        return Histories(
+            self.n_items,
+            self.items[positions],
+            self.strength[positions],
+            self.rating[positions],
+            self.time[positions],
+            ends - lengths,
+            ends,
+            self.ref_time[rows],
+            self.users[rows],
+        )
+
     def steps_from_end(self) -> np.ndarray:
         """For each position, how many interactions of the same user came after it."""
         lengths = self.ends - self.starts

@@ -25,7 +25,9 @@ class ModelRun(Schema):
     params: dict[str, Any]
     """The settings tuning chose."""
     validation_ndcg: float
-    """NDCG@10 of those settings on the validation split of the training part."""
+    """Mean NDCG@10 of those settings over the validation periods of the training part."""
+    fold_ndcg: list[float]
+    """NDCG@10 in each validation period, newest first."""
     metrics: RecommendationMetrics
     """Quality on the held-out part."""
     tune_seconds: float
@@ -72,6 +74,7 @@ def compare(
                 model=name,
                 params=tuned.config.model_dump(),
                 validation_ndcg=tuned.validation_ndcg,
+                fold_ndcg=tuned.fold_ndcg,
                 metrics=evaluate_model(fitted, train_part, test),
                 tune_seconds=round(tuned.seconds, 2),
                 fit_seconds=round(seconds, 2),

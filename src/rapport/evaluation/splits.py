@@ -15,17 +15,32 @@ def split_by_time(data: Interactions, holdout: float = 0.2) -> tuple[Interaction
     A user with n >= 2 interactions holds out max(1, round(holdout * n)) of them; users with
     one interaction stay in the first part. Ties in time keep input order.
     """
+    return time_fold(data, holdout, 0)
+
+
+def time_fold(data: Interactions, holdout: float, fold: int) -> tuple[Interactions, Interactions]:
+    """Fold `fold` of a rolling-origin split: per user, the `fold`-th slice of
+    max(1, round(holdout * n)) interactions counted back from the newest is held out, what
+    came before it is the first part, and what came after it is left out (it is the future
+    of that validation period). Fold 0 is `split_by_time`. A user keeps at least one
+    interaction in the first part, or takes no part in the fold."""
     order = np.lexsort((np.arange(len(data.users)), data.time, data.users))
-    test = np.zeros(len(data.users), dtype=bool)
+    part = np.zeros(len(data.users), dtype=np.int8)  # 0 first part, 1 held out, 2 left out
     users_sorted = data.users[order]
     starts = np.flatnonzero(np.r_[True, users_sorted[1:] != users_sorted[:-1]])
     ends = np.r_[starts[1:], len(users_sorted)]
     for start, end in zip(starts, ends, strict=True):
         n = end - start
-        if n >= 2:
-            held = max(1, round(holdout * n))
-            test[order[end - held : end]] = True
-    return data.subset(~test), data.subset(test)
+        if n < 2:
+            continue
+        held = max(1, round(holdout * n))
+        cut = end - (fold + 1) * held
+        if cut - start < 1:
+            part[order[start:end]] = 2
+            continue
+        part[order[cut : end - fold * held]] = 1
+        part[order[end - fold * held : end]] = 2
+    return data.subset(part == 0), data.subset(part == 1)
 
 
 def relevant_sets(test: Interactions, positive_rating: float = 4.0) -> dict[int, set[int]]:

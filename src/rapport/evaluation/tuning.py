@@ -23,7 +23,7 @@ from pydantic import Field
 from rapport.core.components import ComponentConfig, RankingModel
 from rapport.core.interactions import Interactions
 from rapport.evaluation.protocol import Validation
-from rapport.evaluation.splits import relevant_sets, split_by_time
+from rapport.evaluation.splits import relevant_sets, time_fold
 
 log = structlog.get_logger(__name__)
 
@@ -35,7 +35,10 @@ class TuningConfig(ComponentConfig):
     """How settings are searched; the defaults suit catalogues from hundreds to ~25k items."""
 
     holdout: float = Field(default=0.2, gt=0, lt=1)
-    """Share of each user's newest interactions used for validation."""
+    """Share of each user's interactions in one validation period."""
+    folds: int = Field(default=2, ge=1, le=5)
+    """Validation periods, counted back from the newest: settings are judged by their mean
+    NDCG@10 over them, so one period's quirks do not decide alone."""
     passes: int = Field(default=3, ge=1)
     """Coordinate-ascent passes over the search space."""
     max_validation_users: int = Field(default=5000, ge=10)
@@ -59,6 +62,8 @@ class Tuned:
     """NDCG@10 of the chosen settings on the validation split."""
     baseline_ndcg: float
     """NDCG@10 of the search's starting point on the same split."""
+    fold_ndcg: list[float]
+    """NDCG@10 of the chosen settings in each validation period, newest first."""
     validation_users: int
     seconds: float
     tried: list[tuple[dict[str, Any], float]] = field(default_factory=list)
@@ -80,30 +85,24 @@ def tune(
     started = time.perf_counter()
     space = dict(model.Config.search_space if search_space is None else search_space)
     start = _update(model.Config.model_validate(base or {}), {k: v[0] for k, v in space.items()})
-    fit_part, valid = split_by_time(data, config.holdout)
-    relevant = relevant_sets(valid, config.positive_rating)
-    users = np.array(sorted(relevant), dtype=np.int32)
-    if len(users) > config.max_validation_users:
-        rng = np.random.default_rng(config.seed)
-        users = np.sort(rng.choice(users, config.max_validation_users, replace=False))
-    if not len(users):  # too little history to validate: keep the starting point
-        return Tuned(start, 0.0, 0.0, 0, time.perf_counter() - started)
-    validation = Validation.build(fit_part, relevant, users)
-    current = model(start).fit(fit_part)
-    scores: dict[str, float] = {}
+    folds = [_Fold.build(model, start, data, config, fold) for fold in range(config.folds)]
+    folds = [fold for fold in folds if fold.users]
+    if not folds:  # too little history to validate: keep the starting point
+        return Tuned(start, 0.0, 0.0, [], 0, time.perf_counter() - started)
+    scores: dict[str, list[float]] = {}
     tried: list[tuple[dict[str, Any], float]] = []
 
-    def objective(candidate: ComponentConfig) -> float:
-        nonlocal current
+    def per_fold(candidate: ComponentConfig) -> list[float]:
         key = repr(sorted(candidate.model_dump().items()))
         if key not in scores:
-            if not current.reconfigure(candidate):
-                current = model(candidate).fit(fit_part)
-            scores[key] = validation.ndcg(current)
-            tried.append(({name: getattr(candidate, name) for name in space}, scores[key]))
+            scores[key] = [fold.ndcg(model, candidate) for fold in folds]
+            tried.append(({name: getattr(candidate, name) for name in space}, _mean(scores[key])))
             if progress:
                 progress(1)
         return scores[key]
+
+    def objective(candidate: ComponentConfig) -> float:
+        return _mean(per_fold(candidate))
 
     baseline = objective(start)
     if math.prod(len(values) for values in space.values()) <= config.max_grid:
@@ -123,7 +122,49 @@ def tune(
         baseline_ndcg=round(baseline, 4),
         tried=len(scores),
     )
-    return Tuned(best_config, best, baseline, len(users), time.perf_counter() - started, tried)
+    users = sum(fold.users for fold in folds)
+    seconds = time.perf_counter() - started
+    return Tuned(best_config, best, baseline, per_fold(best_config), users, seconds, tried)
+
+
+@dataclass
+class _Fold:
+    """One validation period: its training part, its users, and the model fitted on it
+    (re-scored without refitting while only scoring settings change)."""
+
+    train: Interactions
+    validation: Validation | None
+    users: int
+    current: RankingModel[Any] | None = None
+
+    @classmethod
+    def build(
+        cls,
+        model: type[RankingModel[Any]],
+        start: ComponentConfig,
+        data: Interactions,
+        config: TuningConfig,
+        fold: int,
+    ) -> _Fold:
+        train, valid = time_fold(data, config.holdout, fold)
+        relevant = relevant_sets(valid, config.positive_rating)
+        users = np.array(sorted(relevant), dtype=np.int32)
+        if len(users) > config.max_validation_users:
+            rng = np.random.default_rng(config.seed + fold)
+            users = np.sort(rng.choice(users, config.max_validation_users, replace=False))
+        if not len(users):
+            return cls(train, None, 0)
+        return cls(train, Validation.build(train, relevant, users), len(users))
+
+    def ndcg(self, model: type[RankingModel[Any]], candidate: ComponentConfig) -> float:
+        assert self.validation is not None
+        if self.current is None or not self.current.reconfigure(candidate):
+            self.current = model(candidate).fit(self.train)
+        return self.validation.ndcg(self.current)
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
 
 
 def _update(config: ComponentConfig, values: Mapping[str, Any]) -> ComponentConfig:

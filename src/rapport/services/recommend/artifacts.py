@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from rapport.core.components import RankingModel
 from rapport.core.errors import Unavailable
@@ -46,6 +46,9 @@ class ValidationStats(_Manifest):
     """NDCG@10 of the chosen settings on the time-ordered validation split."""
     baseline_ndcg_at_10: float
     """NDCG@10 of the search's starting point on the same split."""
+    fold_ndcg_at_10: list[float] = Field(default_factory=list)
+    """NDCG@10 of the chosen settings in each validation period, newest first: their
+    spread says how much the choice can be trusted."""
     configurations_tried: int
     """Candidate settings scored by the search."""
 

@@ -198,9 +198,9 @@ class Recommender:
             allowed &= ~state.seen
         for category in state.averse_categories:
             allowed &= ~frame.with_label("category", category)
-        sources = self._sources(tenant, frame, state, request.moment().timestamp())
+        sources, learned = self._sources(tenant, frame, state, request.moment().timestamp())
         warm = state.interactions >= self.config.cold_start_below
-        weights = self._weights(tenant, warm)
+        weights = self._weights(tenant, warm, learned)
         scored = Scored(np.full(len(frame), -np.inf))
         candidates = np.zeros(len(frame), dtype=bool)
         for name, values in sources.items():
@@ -231,24 +231,24 @@ class Recommender:
         scored.scores[rows] = relevance
         return scored
 
-    def _weights(self, tenant: str, warm: bool) -> dict[str, float]:
-        """Blend weights: learned collaborative ones for warm users, the cold blend else."""
+    def _weights(self, tenant: str, warm: bool, learned: dict[str, float]) -> dict[str, float]:
+        """Blend weights: the trained model's (`learned`, for this user) for warm users, the
+        cold blend else."""
         if not warm:
             return dict(self.config.cold_weights)
-        model = self.models.serving(tenant)
         weights = {
             "content": self.config.content_weight,
             "neighbours": self.config.neighbour_weight,
         }
-        if model is None:
+        if self.models.serving(tenant) is None:
             return {**weights, "popularity": 0.4, "trending": 0.3, "new": 0.05}
-        learned = {f"cf:{name}": w for name, w in model.model.weights().items()}
         return {**weights, **learned, "new": 0.05}
 
     def _sources(
         self, tenant: str, frame: ItemFrame, state: UserState, now: float
-    ) -> dict[str, np.ndarray]:
-        """Raw scores per source over frame rows (NaN where a source has nothing to say)."""
+    ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+        """Raw scores per source over frame rows (NaN where a source has nothing to say),
+        and the trained model's blend weights for this user."""
         found: dict[str, np.ndarray] = {}
         user_vector = self.user_vector(tenant, frame, state)
         if user_vector is not None:
@@ -265,9 +265,11 @@ class Recommender:
         age_days = (now - frame.created) / 86400
         fresh = np.clip(1 - age_days / self.config.new_item_days, 0, 1)
         found["new"] = np.where(np.isnan(fresh), 0.0, fresh)
+        learned: dict[str, float] = {}
         if model is not None and len(state.rows):
-            found.update(_collaborative(model, frame, state, now))
-        return found
+            collaborative, learned = _collaborative(model, frame, state, now)
+            found.update(collaborative)
+        return found, learned
 
     def user_vector(self, tenant: str, frame: ItemFrame, state: UserState) -> np.ndarray | None:
         """The user in item space: stated interests plus recent history, liked items pulling
@@ -329,12 +331,13 @@ class Recommender:
 
 def _collaborative(
     model: TrainedModel, frame: ItemFrame, state: UserState, now: float
-) -> dict[str, np.ndarray]:
-    """The trained model's sources for this user, mapped onto frame rows."""
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """The trained model's sources for this user, mapped onto frame rows, with their blend
+    weights (the model may weigh them by the user's activity level)."""
     position = [model.position.get(frame.ids[row], -1) for row in state.rows]
     keep = np.array([p >= 0 for p in position], dtype=bool)
     if not keep.any():
-        return {}
+        return {}, {}
     history = Histories.single(
         len(model.model.item_ids),
         np.array(position)[keep],
@@ -343,7 +346,8 @@ def _collaborative(
         state.time[keep],
         ref_time=now,
     )
-    sources = model.model.sources(history)
+    specialised = model.model.specialise(history)
+    sources = specialised.sources(history)
     frame_to_model = model.frame_positions(frame.ids)
     inside = frame_to_model >= 0
     found = {}
@@ -352,7 +356,7 @@ def _collaborative(
         mapped[inside] = values[0][frame_to_model[inside]]
         mapped[~np.isfinite(mapped)] = np.nan  # items the model does not cover
         found[f"cf:{name}"] = mapped
-    return found
+    return found, {f"cf:{name}": weight for name, weight in specialised.weights().items()}
 
 
 def _top(values: np.ndarray, n: int) -> np.ndarray:

@@ -119,6 +119,7 @@ def train_tenant(
         validation=ValidationStats(
             ndcg_at_10=round(trained.tuned.validation_ndcg, 5),
             baseline_ndcg_at_10=round(trained.tuned.baseline_ndcg, 5),
+            fold_ndcg_at_10=[round(score, 5) for score in trained.tuned.fold_ndcg],
             configurations_tried=len(trained.tuned.tried),
         ),
     )

@@ -17,6 +17,7 @@ Every source is standardised per user over unseen items and blended with learned
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from rapport.core.components import ComponentConfig, RankingModel
 from rapport.core.histories import Histories
@@ -45,6 +46,9 @@ class HybridConfig(ComponentConfig):
 
     regularization: float = Field(default=400.0, gt=0)
     """EASE L2 penalty."""
+    dropout: float = Field(default=0.0, ge=0, lt=1)
+    """Emphasised denoising (EDLAE, Steck 2020): adds dropout / (1 - dropout) times each
+    item's own count to its penalty, so popular items cannot explain themselves away."""
     gram_low_weight: float = Field(default=1.0, ge=0, le=1)
     """Weight of weak interactions in the EASE Gram matrix."""
     low_weight: float = Field(default=1.0, ge=0, le=1)
@@ -63,12 +67,33 @@ class HybridConfig(ComponentConfig):
     """Length of that window."""
     quality_weight: float = 0.0
     """Weight of the item quality prior (share of strong interactions)."""
+    factor_weight: float = 0.0
+    """Weight of a low-rank (ALS) view of the same interactions beside the EASE core: it
+    helps on dense catalogues; tuning leaves it at 0 where it does not."""
+    factors: int = Field(default=64, ge=2)
+    """Latent dimensions of that view."""
     min_support: int = Field(default=2, ge=1)
     """Items with fewer interactions in training are not modelled."""
     max_ease_items: int = 25_000
     """Above this many modelled items the core is ALS (EASE needs items^2 memory)."""
     positive_rating: float = 4.0
     """Ratings at or above this are strong interactions."""
+    activity_edges: list[int] = Field(default_factory=list)
+    """History lengths where one activity level ends and the next begins (ascending): a
+    user with fewer interactions than `activity_edges[0]` is at level 0."""
+    by_activity: list[dict[str, float]] = Field(default_factory=list)
+    """Per activity level, the scoring settings that differ from the ones above (empty, or
+    one entry per level): light users may want recent items weighted up, heavy users their
+    whole history."""
+
+    @model_validator(mode="after")
+    def _levels_match(self) -> Self:
+        if self.by_activity and len(self.by_activity) != len(self.activity_edges) + 1:
+            raise ValueError("by_activity needs one entry per activity level")
+        unknown = {k for level in self.by_activity for k in level} - set(self.activity_fields)
+        if unknown:
+            raise ValueError(f"by_activity may only set {', '.join(self.activity_fields)}")
+        return self
 
     # Regularisation and gram_low_weight each cost a matrix inversion; the rest only re-score.
     search_space: ClassVar[dict[str, list[Any]]] = {
@@ -78,12 +103,22 @@ class HybridConfig(ComponentConfig):
         "half_life": [math.inf, 40.0, 20.0, 10.0],
         "sequence_weight": [0.0, 0.1, 0.25, 0.5],
         "sequence_half_life": [1.0, 3.0],
+        "factor_weight": [0.0, 0.25, 0.5, 1.0],
         "quality_weight": [0.0, 0.25, 0.5],
         "trending_weight": [0.0, 0.1, 0.25],
         "trending_window_days": [180.0, 30.0, 730.0],
     }
     search_starts: ClassVar[list[dict[str, Any]]] = [{"gram_low_weight": 0.0, "low_weight": 0.0}]
     """Strong signals only: the other basin of the search."""
+    activity_fields: ClassVar[tuple[str, ...]] = (
+        "half_life",
+        "low_weight",
+        "sequence_weight",
+        "sequence_half_life",
+        "factor_weight",
+        "trending_weight",
+        "quality_weight",
+    )
 
 
 @dataclass
@@ -110,7 +145,8 @@ class HybridModel(RankingModel[HybridConfig]):
 
     def __init__(self, config: HybridConfig | Mapping[str, Any] | None = None) -> None:
         super().__init__(config)
-        self._cores: dict[tuple[float, float], Any] = {}
+        self._cores: dict[tuple[Any, ...], Any] = {}
+        self._views: dict[int, HybridModel] = {}
 
     # -- fitting ---------------------------------------------------------------------------
 
@@ -168,6 +204,7 @@ class HybridModel(RankingModel[HybridConfig]):
         if any(getattr(config, name) != getattr(self.config, name) for name in STRUCTURAL):
             return False
         self.config = config
+        self._views = {}
         return True
 
     @property
@@ -177,7 +214,7 @@ class HybridModel(RankingModel[HybridConfig]):
     def core(self) -> Any:
         """EASE weights (or the ALS model) for the current regularisation settings."""
         cfg = self.config
-        key = (cfg.regularization, cfg.gram_low_weight) if self.uses_ease else (0.0, 0.0)
+        key = (cfg.regularization, cfg.gram_low_weight, cfg.dropout) if self.uses_ease else ()
         if key not in self._cores:
             if self.uses_ease:
                 weights = self._ease(*key)
@@ -192,11 +229,24 @@ class HybridModel(RankingModel[HybridConfig]):
                 self._cores[key] = als
         return self._cores[key]
 
-    def _ease(self, regularization: float, low: float) -> np.ndarray:
+    def _factor_model(self) -> ALS:
+        """ALS on the core's input (EASE mode only), fitted once per weak-signal weight."""
+        cfg = self.config
+        key = ("factors", cfg.gram_low_weight, cfg.factors)
+        if key not in self._cores:
+            als = ALS({"factors": cfg.factors, "regularization": 10.0, "alpha": 1.0})
+            x = self._x_strong + cfg.gram_low_weight * (self._x_all - self._x_strong)
+            als.fit_matrix(x.tocsr())
+            self._cores[key] = als
+        model: ALS = self._cores[key]
+        return model
+
+    def _ease(self, regularization: float, low: float, dropout: float) -> np.ndarray:
         s = self.state
         assert s.gram_strong is not None and s.gram_cross is not None and s.gram_weak is not None
         gram = s.gram_strong + low * s.gram_cross + low * low * s.gram_weak
-        gram[np.diag_indices_from(gram)] += regularization
+        diagonal = np.diag_indices_from(gram)
+        gram[diagonal] += regularization + dropout / (1 - dropout) * gram[diagonal]
         precision = _spd_inverse(gram)
         weights = -precision / np.diag(precision)[None, :]
         np.fill_diagonal(weights, 0.0)
@@ -211,6 +261,7 @@ class HybridModel(RankingModel[HybridConfig]):
             "sequence": cfg.sequence_weight,
             "trending": cfg.trending_weight,
             "quality": cfg.quality_weight,
+            "factors": cfg.factor_weight if self.uses_ease else 0.0,
         }
 
     def summary(self) -> dict[str, Any]:
@@ -247,10 +298,37 @@ class HybridModel(RankingModel[HybridConfig]):
         full[:, self.state.modelled] = modelled
         return full
 
+    def _levels(self, histories: Histories) -> np.ndarray:
+        """Activity level of each row, from its history length."""
+        return np.searchsorted(self.config.activity_edges, histories.lengths(), side="right")
+
+    def _view(self, level: int) -> HybridModel:
+        """This fit, scoring with the settings of one activity level."""
+        if level not in self._views:
+            cfg = self.config
+            overrides = cfg.by_activity[level] if cfg.by_activity else {}
+            view = copy.copy(self)  # shares the fitted state and the core caches
+            view.config = type(cfg).model_validate(
+                {**cfg.model_dump(), **overrides, "activity_edges": [], "by_activity": []}
+            )
+            view._views = {}
+            self._views[level] = view
+        return self._views[level]
+
+    def specialise(self, histories: Histories) -> HybridModel:
+        if not self.config.by_activity:
+            return self
+        levels = np.unique(self._levels(histories))
+        if len(levels) != 1:
+            raise ValueError("histories of several activity levels: specialise one at a time")
+        return self._view(int(levels[0]))
+
     def sources(self, histories: Histories) -> dict[str, np.ndarray]:
-        """Standardised scores of each source with a weight, over the training catalogue."""
+        """Standardised scores of each source with a weight, over the training catalogue
+        (histories of one activity level: see `specialise`)."""
+        model = self.specialise(histories)
         return {
-            name: self._spread(v) for name, v in self._sources(self._modelled(histories)).items()
+            name: model._spread(v) for name, v in model._sources(model._modelled(histories)).items()
         }
 
     def _sources(self, histories: Histories) -> dict[str, np.ndarray]:
@@ -260,6 +338,8 @@ class HybridModel(RankingModel[HybridConfig]):
         core = self.core()
         raw = np.asarray(rows @ core) if self.uses_ease else core.score_rows(rows)
         found = {"core": standardise(raw, unseen)}
+        if cfg.factor_weight and self.uses_ease:
+            found["factors"] = standardise(self._factor_model().score_rows(rows), unseen)
         if cfg.sequence_weight:
             recent = histories.matrix(cfg.sequence_half_life, 1.0, cfg.positive_rating)
             found["sequence"] = standardise((recent @ self.state.transitions).toarray(), unseen)
@@ -271,13 +351,25 @@ class HybridModel(RankingModel[HybridConfig]):
         return found
 
     def score(self, histories: Histories) -> np.ndarray:
+        if not self.config.by_activity:
+            return self._spread(self._blend(self._modelled(histories)))
+        levels = self._levels(histories)
+        scores = np.empty((len(histories), len(self.item_ids)), dtype=np.float32)
+        for level in np.unique(levels):
+            rows = np.flatnonzero(levels == level)
+            view = self._view(int(level))
+            scores[rows] = view._spread(view._blend(view._modelled(histories.take(rows))))
+        return scores
+
+    def _blend(self, histories: Histories) -> np.ndarray:
+        """Weighted sum of the sources, over the modelled items."""
         weights = self.weights()
         total: np.ndarray | None = None
-        for name, values in self._sources(self._modelled(histories)).items():
+        for name, values in self._sources(histories).items():
             part = weights[name] * values
             total = part if total is None else total + part
         assert total is not None
-        return self._spread(total)
+        return total
 
     def trending(self, moments: np.ndarray) -> np.ndarray:
         """log(1 + interactions per modelled item) in the window before each moment."""
@@ -309,6 +401,8 @@ class HybridModel(RankingModel[HybridConfig]):
         }
         if self.uses_ease:
             found["ease"] = core
+            if self.config.factor_weight:
+                found["factor_item_factors"] = self._factor_model().item_factors
         else:
             found["als_item_factors"] = core.item_factors
         return found
@@ -328,14 +422,17 @@ class HybridModel(RankingModel[HybridConfig]):
             times=arrays["times"],
             timed_items=arrays["timed_items"],
         )
+        cfg = self.config
         if "ease" in arrays:
-            self._cores = {
-                (self.config.regularization, self.config.gram_low_weight): arrays["ease"]
-            }
+            self._cores = {(cfg.regularization, cfg.gram_low_weight, cfg.dropout): arrays["ease"]}
+            if "factor_item_factors" in arrays:
+                factor_model = ALS({"factors": cfg.factors, "regularization": 10.0, "alpha": 1.0})
+                factor_model.item_factors = arrays["factor_item_factors"]
+                self._cores[("factors", cfg.gram_low_weight, cfg.factors)] = factor_model
         else:
             als = ALS({"factors": arrays["als_item_factors"].shape[1]})
             als.item_factors = arrays["als_item_factors"]
-            self._cores = {(0.0, 0.0): als}
+            self._cores = {(): als}
 
 
 def _spd_inverse(gram: np.ndarray) -> np.ndarray:
