@@ -99,7 +99,13 @@ class Services:
     def index(self) -> VectorIndex:
         from rapport.core.vectors.index import make_index
 
-        return make_index(self.store, self.embedder.name, self.settings.vector_index)
+        return make_index(
+            self.store,
+            self.embedder.name,
+            self.settings.vector_index,
+            folder=self.settings.data / "indexes",
+            ann_min_vectors=self.settings.ann_min_vectors,
+        )
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -184,6 +190,8 @@ class Services:
     def close(self) -> None:
         if "gateway" in self.__dict__:  # built: it holds HTTP clients
             self.gateway.close()
+        if "index" in self.__dict__:  # built: it may hold unsaved graph changes
+            self.index.close()
         self.store.close()
 
 

@@ -13,6 +13,7 @@ from rapport.core.vectors.index import VectorIndex
 from rapport.core.vectors.refresh import Progress, refresh_vectors
 
 ITEM_SPACE = "item"
+CHUNK = 20_000  # items read and checked at a time when the whole catalogue is indexed
 
 
 class SimilarItem(Schema):
@@ -37,10 +38,20 @@ class Catalog:
     def index_items(
         self, tenant: str, items: Sequence[Item] | None = None, *, progress: Progress | None = None
     ) -> int:
-        """Embed items whose text changed (all items of the tenant when none are given)."""
-        if items is None:
-            ids = self.store.item_ids(tenant, ItemFilter(include_inactive=True))
-            items = self.store.get_items(tenant, ids)
+        """Embed items whose text changed. Without `items`: every item of the tenant, read
+        in chunks so a large catalogue never sits in memory at once, and then the vector
+        index is brought in step (on a large catalogue this builds its HNSW graph)."""
+        if items is not None:
+            return self._refresh(tenant, items, progress)
+        ids = self.store.item_ids(tenant, ItemFilter(include_inactive=True))
+        embedded = 0
+        for start in range(0, len(ids), CHUNK):
+            chunk = self.store.get_items(tenant, ids[start : start + CHUNK])
+            embedded += self._refresh(tenant, chunk, progress)
+        self.index.refresh(tenant, ITEM_SPACE)
+        return embedded
+
+    def _refresh(self, tenant: str, items: Sequence[Item], progress: Progress | None) -> int:
         records = [(item.id, item.embedding_text()) for item in items]
         return refresh_vectors(
             self.store, self.embedder, tenant, ITEM_SPACE, records, progress=progress

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import numpy as np
@@ -63,6 +64,9 @@ class Store:
         self.writes = 0
         """Committed write transactions made by this process: lets caches skip asking the
         database whether anything changed when nothing here wrote."""
+        self.table_writes: Counter[str] = Counter()
+        """Committed writes by this process per table (`items`, `vectors`): lets a cache of
+        one table ignore writes to others (recording an event does not change items)."""
         event.listen(self.engine, "commit", self._count_write)
 
     def _count_write(self, _connection: Connection) -> None:
@@ -142,6 +146,7 @@ class Store:
                 )
             for batch in _chunks(labels):
                 conn.execute(item_labels.insert(), list(batch))
+        self.table_writes["items"] += 1
         return len(rows)
 
     def get_item(self, tenant: str, item_id: str) -> Item:
@@ -243,6 +248,17 @@ class Store:
             )
             return [_row_item(row) for row in rows]
 
+    def item_rows(self, tenant: str, *, changed_after: datetime | None = None) -> list[Any]:
+        """Items as light rows (every column but the text), ordered by id; with
+        `changed_after`, only those written after it. The request-time catalogue is built
+        from these without making an `Item` per row."""
+        columns = [c for c in items.c if c.name not in ("tenant_id", "text")]
+        statement = select(*columns).where(items.c.tenant_id == tenant)
+        if changed_after is not None:
+            statement = statement.where(items.c.updated_at > changed_after)
+        with self.engine.connect() as conn:
+            return list(conn.execute(statement.order_by(items.c.id)))
+
     def delete_item(self, tenant: str, item_id: str) -> None:
         with self.engine.begin() as conn:
             deleted = conn.execute(
@@ -262,6 +278,7 @@ class Store:
                     vectors.c.ref_id == item_id,
                 )
             )
+        self.table_writes.update(("items", "vectors"))
 
     # -- users -----------------------------------------------------------------------------
 
@@ -322,6 +339,7 @@ class Store:
                     delete(users).where(users.c.tenant_id == tenant, users.c.id == user_id)
                 ).rowcount,
             }
+        self.table_writes["vectors"] += 1
         if not any(removed.values()):
             raise NotFound("user", user_id)
         return removed
@@ -515,6 +533,7 @@ class Store:
         ]
         with self.engine.begin() as conn:
             self._upsert(conn, vectors, values, ["tenant_id", "space", "ref_id", "model"])
+        self.table_writes["vectors"] += 1
 
     def load_vectors(
         self,
@@ -541,6 +560,64 @@ class Store:
                 ]
         return [VectorRow(r.ref_id, r.content_hash, r.vector) for r in rows]
 
+    def iter_vectors(
+        self,
+        tenant: str,
+        space: str,
+        model: str,
+        *,
+        changed_after: datetime | None = None,
+        batch: int = 20_000,
+    ) -> Iterator[tuple[list[str], np.ndarray]]:
+        """A space's vectors (those written after `changed_after`) as (ref ids, matrix)
+        batches, streamed so a million vectors never sit in memory twice."""
+        statement = select(vectors.c.ref_id, vectors.c.vector).where(
+            vectors.c.tenant_id == tenant, vectors.c.space == space, vectors.c.model == model
+        )
+        if changed_after is not None:
+            statement = statement.where(vectors.c.updated_at > changed_after)
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=batch).execute(statement)
+            for part in result.partitions():
+                yield [row.ref_id for row in part], np.vstack([row.vector for row in part])
+
+    def vector_ids(self, tenant: str, space: str, model: str) -> list[str]:
+        """Ref ids of every vector of a space: what a cache compares with to find deletions."""
+        with self.engine.connect() as conn:
+            return list(
+                conn.scalars(
+                    select(vectors.c.ref_id).where(
+                        vectors.c.tenant_id == tenant,
+                        vectors.c.space == space,
+                        vectors.c.model == model,
+                    )
+                )
+            )
+
+    def signal_counts(
+        self, tenant: str, since: datetime | None = None
+    ) -> list[tuple[str, str, float | None, datetime | None, int]]:
+        """Item events counted per (item, type, value) and, with `since`, per day too:
+        `(item_id, type, value, day, count)`, day being None without `since`. Popularity is
+        computed from these aggregates instead of from every event."""
+        day = func.date(events.c.timestamp) if since is not None else None
+        keys: list[Any] = [events.c.item_id, events.c.type, events.c.value]
+        if day is not None:
+            keys.append(day)
+        statement = (
+            select(*keys, func.count())
+            .where(events.c.tenant_id == tenant, events.c.item_id.is_not(None))
+            .group_by(*keys)
+        )
+        if since is not None:
+            statement = statement.where(events.c.timestamp >= since)
+        found = []
+        with self.engine.connect() as conn:
+            for row in conn.execute(statement):
+                when = _as_day(row[3]) if day is not None else None
+                found.append((row[0], row[1], row[2], when, int(row[-1])))
+        return found
+
     def vector_state(self, tenant: str, space: str, model: str) -> tuple[int, datetime | None]:
         """(count, newest update) of a vector space: cheap change detection for indexes."""
         with self.engine.connect() as conn:
@@ -555,6 +632,12 @@ class Store:
 
 
 # -- row mapping -------------------------------------------------------------------------
+
+
+def _as_day(value: Any) -> datetime:
+    """A `date()` result (a date on PostgreSQL, 'YYYY-MM-DD' on SQLite) as UTC midnight."""
+    text_value = value if isinstance(value, str) else value.isoformat()
+    return datetime.fromisoformat(text_value[:10]).replace(tzinfo=UTC)
 
 
 def _within(row: Any, query: ItemFilter) -> bool:

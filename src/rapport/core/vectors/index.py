@@ -1,21 +1,22 @@
-"""Vector search behind one interface: exact in-process search, or pgvector HNSW."""
+"""Vector search behind one interface: in-process search (exact while a space is small,
+an HNSW graph from `ann_min_vectors` on), or pgvector HNSW in PostgreSQL."""
 
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Collection
-from dataclasses import dataclass, field
-from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from sqlalchemy import text
+from sqlalchemy import select, text
 
-from rapport.core.store.freshness import Freshness
 from rapport.core.store.repository import Store
+from rapport.core.store.schema import vectors as vector_table
+from rapport.core.vectors.inprocess import InProcessIndex
+from rapport.core.vectors.space import Hit
 
-Hit = tuple[str, float]
+__all__ = ["ExactIndex", "Hit", "InProcessIndex", "PgVectorIndex", "VectorIndex", "make_index"]
 
 
 class VectorIndex(Protocol):
@@ -34,102 +35,28 @@ class VectorIndex(Protocol):
 
     def vectors(self, tenant: str, space: str, ref_ids: list[str]) -> dict[str, np.ndarray]: ...
 
+    def search_many(self, tenant: str, space: str, queries: np.ndarray, k: int) -> list[list[Hit]]:
+        """Unfiltered searches for several queries at once."""
+        ...
 
-@dataclass
-class _Space:
-    ids: list[str] = field(default_factory=list)
-    position: dict[str, int] = field(default_factory=dict)
-    matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
-    count: int = 0
-    newest: datetime | None = None
-    freshness: Freshness = field(default_factory=Freshness)
+    def matrix(self, tenant: str, space: str, ref_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Vectors aligned with `ref_ids` (zero rows where an id has none), and which have
+        one: how a whole catalogue's vectors are read at once."""
+        ...
+
+    def refresh(self, tenant: str, space: str) -> None:
+        """Bring the index of a space in step with the store now (build what is missing)."""
+        ...
+
+    def close(self) -> None: ...
 
 
-class ExactIndex:
-    """Brute-force search over an in-memory matrix, kept in step with the store.
-
-    A search compares the space's (count, newest update) in the store with what is loaded
-    and loads only the rows changed since, so new items are searchable without a rebuild.
-    The comparison is skipped while this process wrote nothing for a second, so writes from
-    other processes show up within that second.
-    """
+class ExactIndex(InProcessIndex):
+    """Brute-force search over in-memory matrices, kept in step with the store (no graph,
+    nothing written to disk)."""
 
     def __init__(self, store: Store, model: str) -> None:
-        self.store = store
-        self.model = model
-        self._spaces: dict[tuple[str, str], _Space] = {}
-        self._lock = threading.Lock()
-
-    def _space(self, tenant: str, space: str) -> _Space:
-        with self._lock:
-            key = (tenant, space)
-            current = self._spaces.get(key) or _Space()
-            writes = self.store.writes
-            if current.freshness.trusted(writes):
-                return current
-            count, newest = self.store.vector_state(tenant, space, self.model)
-            if count != current.count or newest != current.newest:
-                current = self._load(tenant, space, current, newest)
-                if current.count != count:  # rows were deleted: start again
-                    current = self._load(tenant, space, _Space(), newest)
-            current.freshness.mark(writes)
-            self._spaces[key] = current
-            return current
-
-    def _load(self, tenant: str, space: str, current: _Space, newest: datetime | None) -> _Space:
-        """Add or replace the rows changed since `current` was loaded."""
-        rows = self.store.load_vectors(tenant, space, self.model, changed_after=current.newest)
-        additions = []
-        for row in rows:
-            at = current.position.get(row.ref_id)
-            if at is None:
-                current.position[row.ref_id] = len(current.ids)
-                current.ids.append(row.ref_id)
-                additions.append(row.vector)
-            else:
-                current.matrix[at] = row.vector
-        if additions:
-            stacked = np.vstack(additions).astype(np.float32)
-            current.matrix = (
-                stacked if current.matrix.size == 0 else np.vstack([current.matrix, stacked])
-            )
-        current.newest = newest
-        current.count = len(current.ids)
-        return current
-
-    def search(
-        self,
-        tenant: str,
-        space: str,
-        query: np.ndarray,
-        k: int,
-        *,
-        allowed: Collection[str] | None = None,
-        exclude: Collection[str] = (),
-    ) -> list[Hit]:
-        data = self._space(tenant, space)
-        if not data.ids or k <= 0:
-            return []
-        scores = data.matrix @ np.asarray(query, dtype=np.float32)
-        if allowed is not None:
-            rows = np.array([data.position[i] for i in allowed if i in data.position], dtype=int)
-            if rows.size == 0:
-                return []
-        else:
-            rows = np.arange(len(data.ids))
-        blocked = {data.position[i] for i in exclude if i in data.position}
-        take = min(len(rows), k + len(blocked))
-        subset = scores[rows]
-        top = (
-            np.argpartition(-subset, take - 1)[:take] if take < len(rows) else np.arange(len(rows))
-        )
-        ordered = top[np.argsort(-subset[top], kind="stable")]
-        hits = [(data.ids[rows[i]], float(subset[i])) for i in ordered if rows[i] not in blocked]
-        return hits[:k]
-
-    def vectors(self, tenant: str, space: str, ref_ids: list[str]) -> dict[str, np.ndarray]:
-        data = self._space(tenant, space)
-        return {i: data.matrix[data.position[i]] for i in ref_ids if i in data.position}
+        super().__init__(store, model)
 
 
 class PgVectorIndex:
@@ -202,14 +129,61 @@ class PgVectorIndex:
         rows = self.store.load_vectors(tenant, space, self.model, ref_ids=ref_ids)
         return {row.ref_id: row.vector for row in rows}
 
+    def search_many(self, tenant: str, space: str, queries: np.ndarray, k: int) -> list[list[Hit]]:
+        return [self.search(tenant, space, query, k) for query in queries]
+
+    def matrix(self, tenant: str, space: str, ref_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        position = {ref: n for n, ref in enumerate(ref_ids)}
+        result: np.ndarray | None = None
+        has = np.zeros(len(ref_ids), dtype=bool)
+        for ids, batch in self.store.iter_vectors(tenant, space, self.model):
+            rows = [position.get(ref, -1) for ref in ids]
+            if result is None:
+                result = np.zeros((len(ref_ids), batch.shape[1]), dtype=np.float32)
+            keep = np.array(rows) >= 0
+            target = np.array(rows)[keep]
+            result[target] = batch[keep]
+            has[target] = True
+        return (result if result is not None else np.zeros((len(ref_ids), 1), np.float32)), has
+
+    def refresh(self, tenant: str, space: str) -> None:
+        """Create the HNSW index for the space's dimension now (on a large table this takes
+        a while, better at import than at the first search)."""
+        with self.store.engine.connect() as conn:
+            dim = conn.scalar(
+                select(vector_table.c.dim)
+                .where(
+                    vector_table.c.tenant_id == tenant,
+                    vector_table.c.space == space,
+                    vector_table.c.model == self.model,
+                )
+                .limit(1)
+            )
+        if dim:
+            self._ensure_index(int(dim))
+
+    def close(self) -> None:
+        """Nothing to keep: the database holds the index."""
+
 
 def _pg_literal(vector: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.7g}" for x in vector.tolist()) + "]"
 
 
-def make_index(store: Store, model: str, kind: str = "auto") -> VectorIndex:
+def make_index(
+    store: Store,
+    model: str,
+    kind: str = "auto",
+    folder: Path | None = None,
+    ann_min_vectors: int | None = None,
+) -> VectorIndex:
+    """pgvector on PostgreSQL (`auto`, `pgvector`); otherwise in-process search, with HNSW
+    graphs saved under `folder` from `ann_min_vectors` on (`auto`), or exact only
+    (`exact`, or when no folder is given)."""
     if kind == "pgvector" or (kind == "auto" and store.dialect == "postgresql"):
         if store.dialect != "postgresql":
             raise ValueError("vector_index 'pgvector' needs a PostgreSQL database_url")
         return PgVectorIndex(store, model)
-    return ExactIndex(store, model)
+    if kind == "exact" or folder is None or ann_min_vectors is None:
+        return ExactIndex(store, model)
+    return InProcessIndex(store, model, folder, ann_min_vectors)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -11,6 +11,7 @@ from rich.table import Table
 from rapport.interfaces.cli.common import JsonFlag, emit, run
 from rapport.interfaces.cli.output import console, progress_bar
 from rapport.interfaces.cli.tables import (
+    ann_table,
     comparison_table,
     embed_table,
     latency_line,
@@ -167,3 +168,33 @@ def embed(
         )
     )
     emit(runs, json_out, lambda: console.print(embed_table(runs, THREADS, BATCH)))
+
+
+DEFAULT_MSMARCO = Path("../shared/data/msmarco-5k")
+MsMarco = Annotated[
+    Path, typer.Option(help="BEIR folder whose MiniLM vectors seed the synthetic vectors.")
+]
+
+
+@app.command()
+def ann(
+    msmarco: MsMarco = DEFAULT_MSMARCO,
+    vectors: Annotated[int, typer.Option(help="Synthetic vectors to index.")] = 100_000,
+    queries: Annotated[int, typer.Option(help="Queries per query set.")] = 500,
+    library: Annotated[
+        list[str] | None,
+        typer.Option(help="Libraries to measure (default: all of hnswlib, usearch, faiss)."),
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Approximate nearest-neighbour libraries against exact search on the same vectors:
+    build time, size, query p50/p99 and recall@10."""
+    from rapport.bench.ann import bench_ann
+    from rapport.bench.synthetic import msmarco_source
+
+    def measure() -> Any:
+        source, _ = msmarco_source(msmarco)
+        return bench_ann(source, vectors, queries, library, progress_bar)
+
+    result = run(measure)
+    emit(result, json_out, lambda: console.print(ann_table(result)))

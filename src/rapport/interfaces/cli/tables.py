@@ -109,3 +109,38 @@ def embed_table(runs: list[Any], threads: int, batch: int) -> Table:
             change,
         )
     return table
+
+
+def ann_table(result: Any) -> Table:
+    """ANN runs with their recall and latency next to exact search's."""
+    table = Table(
+        "library",
+        "build",
+        "search",
+        "build s",
+        "size MB",
+        "recall@10 item",
+        "recall@10 user",
+        "p50 ms",
+        "p99 ms",
+        "p99 vs exact",
+        caption=(
+            f"{result.vectors:,} vectors x {result.dim}, {result.queries} queries per set; "
+            f"peer exact search p50 {result.exact_p50_ms:.2f} ms, p99 {result.exact_p99_ms:.2f} ms"
+            + (f"; not installed: {', '.join(result.missing)}" if result.missing else "")
+        ),
+    )
+    for r in result.runs:
+        table.add_row(
+            r.library,
+            r.build,
+            r.search,
+            f"{r.build_seconds:.1f}",
+            f"{r.size_mb:.0f}",
+            f"{r.item_recall_at_10:.3f}",
+            f"{r.user_recall_at_10:.3f}",
+            f"{r.p50_ms:.3f}",
+            f"{r.p99_ms:.3f}",
+            f"{r.p99_ms / result.exact_p99_ms:.3f}x",
+        )
+    return table
