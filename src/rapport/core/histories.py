@@ -120,14 +120,21 @@ class Histories:
         return np.repeat(np.arange(len(self)), self.ends - self.starts)
 
     def matrix(
-        self, half_life: float | None = None, low_weight: float = 1.0, positive_rating: float = 4.0
+        self,
+        half_life: float | None = None,
+        low_weight: float = 1.0,
+        positive_rating: float = 4.0,
+        half_life_share: float = 0.0,
     ) -> sp.csr_matrix:
         """Rows x items weights: 1 per positive interaction, `low_weight` for weak ones
         (rated below `positive_rating`, or weak unrated signals such as clicks), decayed by
-        position with `half_life` (in interactions); unrated negative signals count 0."""
+        position with `half_life` (in interactions), or with `half_life_share` of the row's
+        length when that is longer; unrated negative signals count 0."""
         weight = np.ones(len(self.items), dtype=np.float32)
         if half_life is not None and np.isfinite(half_life):
-            weight *= np.power(0.5, self.steps_from_end() / half_life).astype(np.float32)
+            per_row = np.maximum(half_life, half_life_share * self.lengths())
+            row_half_life = np.repeat(per_row, self.lengths()).astype(np.float32)
+            weight *= np.power(0.5, self.steps_from_end() / row_half_life).astype(np.float32)
         rated = ~np.isnan(self.rating)
         # A low rating still says the user chose the item; a dislike or dismiss does not.
         weak = np.where(rated, self.rating < positive_rating, self.strength < 0.5)

@@ -40,6 +40,8 @@ class RecommendationMetrics(Schema):
     """Mean -log2 popularity share of the top-10 items."""
     users: int
     """Users with at least one relevant held-out item: those evaluated."""
+    short_lists: int
+    """Evaluated users who got fewer than 10 items (0: nobody is left without a full list)."""
 
 
 @dataclass
@@ -60,6 +62,12 @@ class Validation:
         histories = Histories.from_interactions(train, users)
         wanted = [dict.fromkeys(relevant.get(int(u), ()), 1.0) for u in users]
         return cls(histories, histories.seen(), wanted)
+
+    def subset(self, rows: np.ndarray) -> Validation:
+        """The same validation restricted to some of its users (by row)."""
+        return Validation(
+            self.histories.take(rows), self.seen[rows], [self.wanted[r] for r in rows]
+        )
 
     def ndcg(self, model: Scorer, k: int = 10) -> float:
         """Mean NDCG@k of the model's lists for the validation users."""
@@ -84,12 +92,14 @@ def evaluate_model(
     popularity = np.bincount(train.items, minlength=len(train.item_ids))
     share = popularity / max(popularity.sum(), 1)
     ndcg, recall, novelty = [], [], []
+    short = 0
     recommended: set[int] = set()
     for start in range(0, len(users), block):
         validation = Validation.build(train, relevant, users[start : start + block])
         ranked = top_k(model.score(validation.histories), k, validation.seen)
         for items, wanted in zip(ranked, validation.wanted, strict=True):
             listed = items.tolist()
+            short += len(listed) < 10
             ndcg.append(ndcg_at_k(listed, wanted, 10))
             recall.append(recall_at_k(listed, wanted, k, capped=True))
             recommended.update(listed[:10])
@@ -100,6 +110,7 @@ def evaluate_model(
         coverage=len(recommended) / max(int((popularity > 0).sum()), 1),
         novelty=_mean(novelty),
         users=len(users),
+        short_lists=short,
     )
 
 

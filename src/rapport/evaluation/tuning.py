@@ -48,6 +48,10 @@ class TuningConfig(ComponentConfig):
     of the validation users, and keeping them fits that noise."""
     max_grid: int = Field(default=64, ge=1)
     """Spaces with at most this many combinations are searched exhaustively."""
+    activity_levels: int = Field(default=3, ge=1, le=5)
+    """For models that declare activity fields: users are split into this many levels by
+    history length (equal-sized among the validation users), and those settings are chosen
+    per level. 1 turns this off."""
     positive_rating: float = 4.0
     """Held-out ratings at or above this are relevant."""
     seed: int = 0
@@ -115,6 +119,8 @@ def tune(
             )
             if score > best + 1e-6:
                 best_config, best = found, score
+    if model.Config.activity_fields and config.activity_levels > 1:
+        best_config, best = _by_activity(best_config, best, folds, space, model, config)
     log.info(
         "settings chosen",
         model=model.name,
@@ -136,6 +142,7 @@ class _Fold:
     validation: Validation | None
     users: int
     current: RankingModel[Any] | None = None
+    parent: _Fold | None = None
 
     @classmethod
     def build(
@@ -156,15 +163,94 @@ class _Fold:
             return cls(train, None, 0)
         return cls(train, Validation.build(train, relevant, users), len(users))
 
-    def ndcg(self, model: type[RankingModel[Any]], candidate: ComponentConfig) -> float:
+    def level(self, edges: list[int], level: int) -> _Fold:
+        """This fold restricted to the validation users of one activity level (sharing the
+        fitted model)."""
         assert self.validation is not None
+        lengths = self.validation.histories.lengths()
+        rows = np.flatnonzero(np.searchsorted(edges, lengths, side="right") == level)
+        part = _Fold(self.train, self.validation.subset(rows), len(rows), self.current)
+        part.parent = self
+        return part
+
+    def ndcg(self, model: type[RankingModel[Any]], candidate: ComponentConfig) -> float:
+        if self.parent is not None:  # a level of a fold: fit (or re-score) with the fold
+            self.current = self.parent.fitted(model, candidate)
+            assert self.validation is not None
+            return self.validation.ndcg(self.current)
+        assert self.validation is not None
+        return self.validation.ndcg(self.fitted(model, candidate))
+
+    def fitted(
+        self, model: type[RankingModel[Any]], candidate: ComponentConfig
+    ) -> RankingModel[Any]:
+        """The fold's model with `candidate` settings, refitted only when needed."""
         if self.current is None or not self.current.reconfigure(candidate):
             self.current = model(candidate).fit(self.train)
-        return self.validation.ndcg(self.current)
+        return self.current
 
 
 def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
+
+
+def _by_activity(
+    chosen: ComponentConfig,
+    score: float,
+    folds: list[_Fold],
+    space: Space,
+    model: type[RankingModel[Any]],
+    config: TuningConfig,
+) -> tuple[ComponentConfig, float]:
+    """Choose the model's activity fields again for each level of user activity, on that
+    level's validation users alone (a user's score depends only on their own level's
+    settings, so the levels are searched one at a time)."""
+    first = folds[0].validation
+    assert first is not None
+    shares = np.arange(1, config.activity_levels) / config.activity_levels
+    edges = sorted({int(np.ceil(q)) for q in np.quantile(first.histories.lengths(), shares)})
+    fields = {k: values for k, values in space.items() if k in model.Config.activity_fields}
+    if not edges or not fields:
+        return chosen, score
+    levels = [
+        _level_settings(chosen, edges, level, folds, fields, model, config)
+        for level in range(len(edges) + 1)
+    ]
+    final = _update(chosen, {"activity_edges": edges, "by_activity": levels})
+    final_score = _mean([fold.ndcg(model, final) for fold in folds])
+    return (final, final_score) if final_score > score else (chosen, score)
+
+
+def _level_settings(
+    chosen: ComponentConfig,
+    edges: list[int],
+    level: int,
+    folds: list[_Fold],
+    fields: Space,
+    model: type[RankingModel[Any]],
+    config: TuningConfig,
+) -> dict[str, Any]:
+    """The activity fields that differ from `chosen` for one level, by coordinate ascent."""
+    parts = [part for part in (fold.level(edges, level) for fold in folds) if part.users]
+    memo: dict[str, float] = {}
+
+    def as_level(candidate: ComponentConfig) -> ComponentConfig:
+        overrides = {k: getattr(candidate, k) for k in fields}
+        changed = {k: v for k, v in overrides.items() if v != getattr(chosen, k)}
+        by_activity = [changed if i == level else {} for i in range(len(edges) + 1)]
+        return _update(chosen, {"activity_edges": edges, "by_activity": by_activity})
+
+    def objective(candidate: ComponentConfig) -> float:
+        key = repr(sorted(candidate.model_dump().items()))
+        if key not in memo:
+            memo[key] = _mean([part.ndcg(model, as_level(candidate)) for part in parts])
+        return memo[key]
+
+    if not parts:
+        return {}
+    found, _ = _ascend(chosen, objective, fields, config.passes, config.min_gain)
+    levels: list[dict[str, Any]] = as_level(found).by_activity  # type: ignore[attr-defined]
+    return levels[level]
 
 
 def _update(config: ComponentConfig, values: Mapping[str, Any]) -> ComponentConfig:

@@ -1,16 +1,22 @@
-"""rapport's trained recommender: a recency-aware EASE core blended with sequential
-transitions, time-local popularity and an item quality prior.
+"""rapport's trained recommender: a recency-aware EASE core blended with a low-rank view,
+sequential transitions, time-local popularity and an item quality prior, with scoring
+settings that depend on how much history a user has.
 
 - **Core.** EASE item-item weights (closed form) on a Gram matrix in which weak
   interactions (low ratings, clicks) count `gram_low_weight` times a strong one. Catalogues
   above `max_ease_items` use implicit ALS as the core instead.
-- **User rows.** A user's history weighted by recency (`half_life`, in interactions: the
-  test is the user's future) and `low_weight` for weak interactions.
-- **Sequence.** Row-normalised counts of "j followed i within `seq_window` steps",
+- **Factors.** ALS on the same interactions: a low-rank view that helps on dense
+  catalogues (`factor_weight`).
+- **User rows.** A user's history weighted by recency (`half_life` in interactions, grown
+  to `half_life_share` of the history for heavy users: the test is the user's future) and
+  `low_weight` for weak interactions.
+- **Sequence.** Row-normalised counts of "j followed i within `sequence_window` steps",
   scored from the user's most recent items.
-- **Trending.** Interactions per item in the `pop_window_days` before the moment the
+- **Trending.** Interactions per item in the `trending_window_days` before the moment the
   recommendation is for.
 - **Quality.** Smoothed log-odds that an interaction with the item is positive.
+- **Activity levels.** Light, casual and heavy users may get their own scoring settings
+  (`activity_edges`, `by_activity`), chosen on each level's validation users.
 
 Every source is standardised per user over unseen items and blended with learned weights.
 """
@@ -46,15 +52,15 @@ class HybridConfig(ComponentConfig):
 
     regularization: float = Field(default=400.0, gt=0)
     """EASE L2 penalty."""
-    dropout: float = Field(default=0.0, ge=0, lt=1)
-    """Emphasised denoising (EDLAE, Steck 2020): adds dropout / (1 - dropout) times each
-    item's own count to its penalty, so popular items cannot explain themselves away."""
     gram_low_weight: float = Field(default=1.0, ge=0, le=1)
     """Weight of weak interactions in the EASE Gram matrix."""
     low_weight: float = Field(default=1.0, ge=0, le=1)
     """Weight of weak interactions in the user's history row."""
     half_life: float = math.inf
     """Recency half-life of history rows, in interactions (inf: no decay)."""
+    half_life_share: float = Field(default=0.0, ge=0)
+    """The half-life grows with the user's history: at least this share of its length, so
+    heavy users keep more of their past than light ones."""
     sequence_weight: float = 0.0
     """Weight of the "what follows the last few items" source."""
     sequence_half_life: float = 1.0
@@ -101,6 +107,7 @@ class HybridConfig(ComponentConfig):
         "regularization": [400.0, 100.0, 200.0, 800.0, 1600.0],
         "low_weight": [1.0, 0.5, 0.25, 0.0],
         "half_life": [math.inf, 40.0, 20.0, 10.0],
+        "half_life_share": [0.0, 0.1, 0.2, 0.35, 0.5],
         "sequence_weight": [0.0, 0.1, 0.25, 0.5],
         "sequence_half_life": [1.0, 3.0],
         "factor_weight": [0.0, 0.25, 0.5, 1.0],
@@ -112,6 +119,7 @@ class HybridConfig(ComponentConfig):
     """Strong signals only: the other basin of the search."""
     activity_fields: ClassVar[tuple[str, ...]] = (
         "half_life",
+        "half_life_share",
         "low_weight",
         "sequence_weight",
         "sequence_half_life",
@@ -214,7 +222,7 @@ class HybridModel(RankingModel[HybridConfig]):
     def core(self) -> Any:
         """EASE weights (or the ALS model) for the current regularisation settings."""
         cfg = self.config
-        key = (cfg.regularization, cfg.gram_low_weight, cfg.dropout) if self.uses_ease else ()
+        key = (cfg.regularization, cfg.gram_low_weight) if self.uses_ease else ()
         if key not in self._cores:
             if self.uses_ease:
                 weights = self._ease(*key)
@@ -241,12 +249,11 @@ class HybridModel(RankingModel[HybridConfig]):
         model: ALS = self._cores[key]
         return model
 
-    def _ease(self, regularization: float, low: float, dropout: float) -> np.ndarray:
+    def _ease(self, regularization: float, low: float) -> np.ndarray:
         s = self.state
         assert s.gram_strong is not None and s.gram_cross is not None and s.gram_weak is not None
         gram = s.gram_strong + low * s.gram_cross + low * low * s.gram_weak
-        diagonal = np.diag_indices_from(gram)
-        gram[diagonal] += regularization + dropout / (1 - dropout) * gram[diagonal]
+        gram[np.diag_indices_from(gram)] += regularization
         precision = _spd_inverse(gram)
         weights = -precision / np.diag(precision)[None, :]
         np.fill_diagonal(weights, 0.0)
@@ -334,7 +341,9 @@ class HybridModel(RankingModel[HybridConfig]):
     def _sources(self, histories: Histories) -> dict[str, np.ndarray]:
         cfg = self.config
         unseen = histories.seen().toarray() == 0
-        rows = histories.matrix(cfg.half_life, cfg.low_weight, cfg.positive_rating)
+        rows = histories.matrix(
+            cfg.half_life, cfg.low_weight, cfg.positive_rating, cfg.half_life_share
+        )
         core = self.core()
         raw = np.asarray(rows @ core) if self.uses_ease else core.score_rows(rows)
         found = {"core": standardise(raw, unseen)}
@@ -424,7 +433,7 @@ class HybridModel(RankingModel[HybridConfig]):
         )
         cfg = self.config
         if "ease" in arrays:
-            self._cores = {(cfg.regularization, cfg.gram_low_weight, cfg.dropout): arrays["ease"]}
+            self._cores = {(cfg.regularization, cfg.gram_low_weight): arrays["ease"]}
             if "factor_item_factors" in arrays:
                 factor_model = ALS({"factors": cfg.factors, "regularization": 10.0, "alpha": 1.0})
                 factor_model.item_factors = arrays["factor_item_factors"]
