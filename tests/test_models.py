@@ -19,7 +19,7 @@ from rapport.core.models import Event
 from rapport.evaluation.metrics import mrr_at_k, ndcg_at_k, recall_at_k, top_k
 from rapport.evaluation.peers import compare
 from rapport.evaluation.protocol import evaluate_model
-from rapport.evaluation.splits import relevant_sets, split_by_time
+from rapport.evaluation.splits import relevant_sets, split_by_time, time_fold
 from rapport.evaluation.tuning import TuningConfig, tune
 from rapport.services.recommend.models import MODELS
 
@@ -201,3 +201,75 @@ def test_rapport_beats_popularity_under_the_protocol() -> None:
     assert ours.users == popularity.users > 0
     assert ours.ndcg_at_10 > popularity.ndcg_at_10 + 0.1
     assert 0 < ours.coverage <= 1 and ours.novelty > 0
+
+
+def test_rolling_time_folds_step_back_one_period_each() -> None:
+    data = interactions(12)
+    _, first_valid = time_fold(data, 0.2, 0)
+    second_train, second_valid = time_fold(data, 0.2, 1)
+    assert len(first_valid) == len(split_by_time(data)[1])
+    for user in range(5):
+        newest = first_valid.time[first_valid.users == user]
+        earlier = second_valid.time[second_valid.users == user]
+        kept = second_train.time[second_train.users == user]
+        total = int((data.users == user).sum())
+        assert len(newest) == len(earlier) == round(0.2 * total)
+        assert kept.max() <= earlier.min() and earlier.max() <= newest.min()
+        assert len(kept) + 2 * len(newest) == total  # what followed the period is left out
+
+
+def test_half_life_grows_with_the_history() -> None:
+    data = interactions(3)
+    histories = Histories.from_interactions(data, np.arange(3))
+    fixed = histories.matrix(half_life=1.0).toarray()
+    grown = histories.matrix(half_life=1.0, half_life_share=0.5).toarray()
+    n = int(histories.lengths()[0])
+    # A half-life of n / 2 instead of 1: the oldest interaction still counts about 1/4.
+    assert fixed[0][fixed[0] > 0].min() == pytest.approx(0.5 ** (n - 1), rel=1e-3)
+    assert grown[0][grown[0] > 0].min() == pytest.approx(0.5 ** ((n - 1) / (n / 2)), rel=1e-3)
+
+
+def test_activity_levels_score_each_user_with_their_level_settings(data: Interactions) -> None:
+    # Even users keep half of their history: two clearly different activity levels.
+    thin = (data.users % 2 == 0) & (np.arange(len(data)) % 2 == 0)
+    data = Interactions(
+        data.user_ids,
+        data.item_ids,
+        data.users[~thin],
+        data.items[~thin],
+        data.strength[~thin],
+        data.rating[~thin],
+        data.time[~thin],
+    )
+    histories = Histories.from_interactions(data, np.arange(12))
+    lengths = histories.lengths()
+    edge = int(lengths.min() + lengths.max()) // 2
+    light = {"half_life": 2.0, "sequence_weight": 0.5}
+    leveled = MODELS["hybrid"]({"activity_edges": [edge], "by_activity": [light, {}]}).fit(data)
+    plain = MODELS["hybrid"]().fit(data)
+    special = MODELS["hybrid"](light).fit(data)
+    scores = leveled.score(histories)
+    below = lengths < edge
+    assert below.any() and (~below).any()
+    assert np.allclose(scores[below], special.score(histories.take(np.flatnonzero(below))))
+    assert np.allclose(scores[~below], plain.score(histories.take(np.flatnonzero(~below))))
+    one = histories.take(np.flatnonzero(below)[:1])
+    assert leveled.specialise(one).weights()["sequence"] == 0.5
+    with pytest.raises(ValueError, match="one at a time"):
+        leveled.sources(histories)
+    with pytest.raises(ValidationError, match="one entry per activity level"):
+        MODELS["hybrid"].Config.model_validate({"activity_edges": [5], "by_activity": [{}]})
+    with pytest.raises(ValidationError, match="may only set"):
+        MODELS["hybrid"].Config.model_validate(
+            {"activity_edges": [], "by_activity": [{"regularization": 1.0}]}
+        )
+
+
+def test_tuning_keeps_to_its_time_and_size_budgets(data: Interactions) -> None:
+    cut = tune(MODELS["hybrid"], data, TuningConfig(max_seconds=1e-9))
+    assert not cut.complete and len(cut.tried) >= 1  # the starting point is always judged
+    assert cut.validation_ndcg == max(score for _, score in cut.tried)
+    full = tune(MODELS["ease"], data)
+    assert full.complete
+    few = tune(MODELS["ease"], data, TuningConfig(max_validation_cells=1000, folds=1))
+    assert few.validation_users == 1000 // len(data.item_ids)

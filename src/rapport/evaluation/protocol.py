@@ -22,6 +22,9 @@ from rapport.core.models import Schema
 from rapport.evaluation.metrics import ndcg_at_k, recall_at_k, top_k
 from rapport.evaluation.splits import relevant_sets
 
+SCORE_CELLS = 20_000_000
+"""Users x items scored at once (80 MB of float32): bounds memory on large catalogues."""
+
 
 class Scorer(Protocol):
     def score(self, histories: Histories) -> np.ndarray: ...
@@ -70,11 +73,18 @@ class Validation:
         )
 
     def ndcg(self, model: Scorer, k: int = 10) -> float:
-        """Mean NDCG@k of the model's lists for the validation users."""
-        ranked = top_k(model.score(self.histories), k, self.seen)
-        return _mean(
-            [ndcg_at_k(r.tolist(), w, k) for r, w in zip(ranked, self.wanted, strict=True)]
-        )
+        """Mean NDCG@k of the model's lists for the validation users, scored in blocks so
+        that a block's score matrix stays small whatever the catalogue size."""
+        block = max(1, SCORE_CELLS // max(self.seen.shape[1], 1))
+        values: list[float] = []
+        for start in range(0, len(self.histories), block):
+            rows = np.arange(start, min(start + block, len(self.histories)))
+            part = self if len(rows) == len(self.histories) else self.subset(rows)
+            ranked = top_k(model.score(part.histories), k, part.seen)
+            values += [
+                ndcg_at_k(r.tolist(), w, k) for r, w in zip(ranked, part.wanted, strict=True)
+            ]
+        return _mean(values)
 
 
 def evaluate_model(

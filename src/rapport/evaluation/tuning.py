@@ -38,11 +38,18 @@ class TuningConfig(ComponentConfig):
     """Share of each user's interactions in one validation period."""
     folds: int = Field(default=2, ge=1, le=5)
     """Validation periods, counted back from the newest: settings are judged by their mean
-    NDCG@10 over them, so one period's quirks do not decide alone."""
+    NDCG@10 over them, so one period's quirks do not decide alone (one period only when a
+    single fit takes over a tenth of `max_seconds`)."""
     passes: int = Field(default=3, ge=1)
     """Coordinate-ascent passes over the search space."""
     max_validation_users: int = Field(default=5000, ge=10)
-    """Validation users are sampled down to this many."""
+    """Validation users are sampled down to this many..."""
+    max_validation_cells: int = Field(default=500_000_000, ge=1000)
+    """... and to at most this many users x catalogue items, so that judging one candidate
+    takes seconds on large catalogues too (500 users at a million items)."""
+    max_seconds: float = Field(default=900.0, gt=0)
+    """Time budget of the search: when it runs out, the best settings found so far are kept
+    (and the manifest says the search was cut short)."""
     min_gain: float = Field(default=0.005, ge=0)
     """Relative validation gain a change must bring to be kept: small gains are mostly noise
     of the validation users, and keeping them fits that noise."""
@@ -68,6 +75,7 @@ class Tuned:
     """NDCG@10 of the search's starting point on the same split."""
     fold_ndcg: list[float]
     """NDCG@10 of the chosen settings in each validation period, newest first."""
+    complete: bool
     validation_users: int
     seconds: float
     tried: list[tuple[dict[str, Any], float]] = field(default_factory=list)
@@ -92,14 +100,23 @@ def tune(
     folds = [_Fold.build(model, start, data, config, fold) for fold in range(config.folds)]
     folds = [fold for fold in folds if fold.users]
     if not folds:  # too little history to validate: keep the starting point
-        return Tuned(start, 0.0, 0.0, [], 0, time.perf_counter() - started)
+        return Tuned(start, 0.0, 0.0, [], True, 0, time.perf_counter() - started)
+    deadline = started + config.max_seconds
+    began = time.perf_counter()
+    folds[0].ndcg(model, start)
+    if len(folds) > 1 and (time.perf_counter() - began) * len(folds) * 10 > config.max_seconds:
+        folds = folds[:1]  # one fit takes a large share of the budget: one period only
     scores: dict[str, list[float]] = {}
+    configs: dict[str, ComponentConfig] = {}
     tried: list[tuple[dict[str, Any], float]] = []
 
     def per_fold(candidate: ComponentConfig) -> list[float]:
         key = repr(sorted(candidate.model_dump().items()))
         if key not in scores:
+            if scores and time.perf_counter() > deadline:
+                raise _OutOfTime
             scores[key] = [fold.ndcg(model, candidate) for fold in folds]
+            configs[key] = candidate
             tried.append(({name: getattr(candidate, name) for name in space}, _mean(scores[key])))
             if progress:
                 progress(1)
@@ -109,18 +126,26 @@ def tune(
         return _mean(per_fold(candidate))
 
     baseline = objective(start)
-    if math.prod(len(values) for values in space.values()) <= config.max_grid:
-        best_config, best = _exhaustive(start, objective, space)
-    else:
-        best_config, best = start, baseline
-        for extra in [{}, *model.Config.search_starts]:
-            found, score = _ascend(
-                _update(start, extra), objective, space, config.passes, config.min_gain
+    best_config, best = start, baseline
+    complete = True
+    try:
+        if math.prod(len(values) for values in space.values()) <= config.max_grid:
+            best_config, best = _exhaustive(start, objective, space)
+        else:
+            for extra in [{}, *model.Config.search_starts]:
+                found, score = _ascend(
+                    _update(start, extra), objective, space, config.passes, config.min_gain
+                )
+                if score > best + 1e-6:
+                    best_config, best = found, score
+        if model.Config.activity_fields and config.activity_levels > 1:
+            best_config, best = _by_activity(
+                best_config, best, folds, space, model, config, deadline
             )
-            if score > best + 1e-6:
-                best_config, best = found, score
-    if model.Config.activity_fields and config.activity_levels > 1:
-        best_config, best = _by_activity(best_config, best, folds, space, model, config)
+    except _OutOfTime:
+        complete = False
+        best_key = max(scores, key=lambda key: _mean(scores[key]))
+        best_config, best = configs[best_key], _mean(scores[best_key])
     log.info(
         "settings chosen",
         model=model.name,
@@ -130,7 +155,14 @@ def tune(
     )
     users = sum(fold.users for fold in folds)
     seconds = time.perf_counter() - started
-    return Tuned(best_config, best, baseline, per_fold(best_config), users, seconds, tried)
+    fold_scores = scores.get(repr(sorted(best_config.model_dump().items())))
+    if fold_scores is None:  # settings per activity level: scored outside the global search
+        fold_scores = [fold.ndcg(model, best_config) for fold in folds]
+    return Tuned(best_config, best, baseline, fold_scores, complete, users, seconds, tried)
+
+
+class _OutOfTime(Exception):
+    """The search's time budget ran out."""
 
 
 @dataclass
@@ -156,9 +188,10 @@ class _Fold:
         train, valid = time_fold(data, config.holdout, fold)
         relevant = relevant_sets(valid, config.positive_rating)
         users = np.array(sorted(relevant), dtype=np.int32)
-        if len(users) > config.max_validation_users:
+        most = min(config.max_validation_users, config.max_validation_cells // len(data.item_ids))
+        if len(users) > max(most, 10):
             rng = np.random.default_rng(config.seed + fold)
-            users = np.sort(rng.choice(users, config.max_validation_users, replace=False))
+            users = np.sort(rng.choice(users, max(most, 10), replace=False))
         if not len(users):
             return cls(train, None, 0)
         return cls(train, Validation.build(train, relevant, users), len(users))
@@ -201,6 +234,7 @@ def _by_activity(
     space: Space,
     model: type[RankingModel[Any]],
     config: TuningConfig,
+    deadline: float,
 ) -> tuple[ComponentConfig, float]:
     """Choose the model's activity fields again for each level of user activity, on that
     level's validation users alone (a user's score depends only on their own level's
@@ -213,7 +247,7 @@ def _by_activity(
     if not edges or not fields:
         return chosen, score
     levels = [
-        _level_settings(chosen, edges, level, folds, fields, model, config)
+        _level_settings(chosen, edges, level, folds, fields, model, config, deadline)
         for level in range(len(edges) + 1)
     ]
     final = _update(chosen, {"activity_edges": edges, "by_activity": levels})
@@ -229,6 +263,7 @@ def _level_settings(
     fields: Space,
     model: type[RankingModel[Any]],
     config: TuningConfig,
+    deadline: float,
 ) -> dict[str, Any]:
     """The activity fields that differ from `chosen` for one level, by coordinate ascent."""
     parts = [part for part in (fold.level(edges, level) for fold in folds) if part.users]
@@ -243,6 +278,8 @@ def _level_settings(
     def objective(candidate: ComponentConfig) -> float:
         key = repr(sorted(candidate.model_dump().items()))
         if key not in memo:
+            if time.perf_counter() > deadline:
+                raise _OutOfTime
             memo[key] = _mean([part.ndcg(model, as_level(candidate)) for part in parts])
         return memo[key]
 

@@ -50,6 +50,8 @@ class ValidationStats(_Manifest):
     """NDCG@10 of the chosen settings in each validation period, newest first: their
     spread says how much the choice can be trusted."""
     configurations_tried: int
+    search_complete: bool = True
+    """False when the time budget cut the settings search short (the best so far serves)."""
     """Candidate settings scored by the search."""
 
 

@@ -121,6 +121,7 @@ def train_tenant(
             baseline_ndcg_at_10=round(trained.tuned.baseline_ndcg, 5),
             fold_ndcg_at_10=[round(score, 5) for score in trained.tuned.fold_ndcg],
             configurations_tried=len(trained.tuned.tried),
+            search_complete=trained.tuned.complete,
         ),
     )
     models.save(TrainedModel(trained.model, manifest))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
@@ -77,11 +78,14 @@ class HybridConfig(ComponentConfig):
     """Weight of a low-rank (ALS) view of the same interactions beside the EASE core: it
     helps on dense catalogues; tuning leaves it at 0 where it does not."""
     factors: int = Field(default=64, ge=2)
-    """Latent dimensions of that view."""
+    """Latent dimensions of the low-rank model (that view, or the core of large
+    catalogues)."""
     min_support: int = Field(default=2, ge=1)
     """Items with fewer interactions in training are not modelled."""
-    max_ease_items: int = 25_000
-    """Above this many modelled items the core is ALS (EASE needs items^2 memory)."""
+    max_ease_items: int = 15_000
+    """Above this many modelled items the core is ALS: EASE needs items² memory and items³
+    time (15k items: about a minute per inversion on 2 cores, and ~4 GB). It is also ALS
+    when the Gram matrices would take more than a quarter of this machine's memory."""
     positive_rating: float = 4.0
     """Ratings at or above this are strong interactions."""
     activity_edges: list[int] = Field(default_factory=list)
@@ -179,7 +183,8 @@ class HybridModel(RankingModel[HybridConfig]):
         x_strong.data = np.minimum(x_strong.data, 1.0)
         x_weak = x_all - x_strong
         grams: tuple[np.ndarray | None, ...] = (None, None, None)
-        if n_items <= cfg.max_ease_items:
+        self._core_reason = _core_reason(n_items, cfg.max_ease_items)
+        if self._core_reason.startswith("ease"):
             cross = (x_strong.T @ x_weak).toarray().astype(np.float32)
             grams = (
                 (x_strong.T @ x_strong).toarray().astype(np.float32),
@@ -231,7 +236,7 @@ class HybridModel(RankingModel[HybridConfig]):
                     self._cores.pop(next(iter(self._cores)))
                 self._cores[key] = weights
             else:
-                als = ALS({"factors": 128, "regularization": 10.0, "alpha": 1.0})
+                als = ALS({"factors": cfg.factors, "regularization": 10.0, "alpha": 1.0})
                 x = self._x_strong + cfg.gram_low_weight * (self._x_all - self._x_strong)
                 als.fit_matrix(x.tocsr())
                 self._cores[key] = als
@@ -274,6 +279,7 @@ class HybridModel(RankingModel[HybridConfig]):
     def summary(self) -> dict[str, Any]:
         return {
             "core": self.state.core_kind,
+            "core_reason": getattr(self, "_core_reason", ""),
             "modelled_items": len(self.state.modelled),
             "weights": self.weights(),
         }
@@ -442,6 +448,17 @@ class HybridModel(RankingModel[HybridConfig]):
             als = ALS({"factors": arrays["als_item_factors"].shape[1]})
             als.item_factors = arrays["als_item_factors"]
             self._cores = {(): als}
+
+
+def _core_reason(n_items: int, max_ease_items: int) -> str:
+    """Which core fits this catalogue on this machine, and why (kept in the manifest)."""
+    gram_bytes = 3 * 4 * n_items**2  # three float32 Gram parts
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if n_items > max_ease_items:
+        return f"als: {n_items:,} modelled items, above max_ease_items ({max_ease_items:,})"
+    if gram_bytes > memory / 4:
+        return f"als: EASE would need {gram_bytes / 1e9:.1f} GB, over a quarter of memory"
+    return f"ease: {n_items:,} modelled items, Gram matrices {gram_bytes / 1e9:.2f} GB"
 
 
 def _spd_inverse(gram: np.ndarray) -> np.ndarray:
