@@ -19,7 +19,12 @@ def comparison_table(comparison: Any) -> Table:
         "tune s",
         "fit s",
         "vs best peer",
-        caption=f"evaluated users: {runs[-1].metrics.users}" if runs else None,
+        caption=(
+            f"evaluated users: {runs[-1].metrics.users}; users with fewer than 10 items: "
+            + ", ".join(f"{r.model} {r.metrics.short_lists}" for r in runs)
+        )
+        if runs
+        else None,
     )
     for r in runs:
         m = r.metrics
