@@ -135,8 +135,15 @@ class Services:
     def recommender(self) -> Recommender:
         from rapport.services.recommend.recommender import Recommender
 
+        exact = self.settings.vector_index == "exact"
         return Recommender(
-            self.store, self.embedder, self.frames, self.models, self.recommender_config
+            self.store,
+            self.embedder,
+            self.frames,
+            self.models,
+            self.recommender_config,
+            index=self.index,
+            exact_below=None if exact else self.settings.ann_min_vectors,
         )
 
     @cached_property
@@ -159,9 +166,11 @@ class Services:
 
     @cached_property
     def knowledge_search(self) -> KnowledgeSearch:
+        from rapport.services.knowledge.choices import ChoiceFiles
         from rapport.services.knowledge.search import KnowledgeSearch
 
-        return KnowledgeSearch(self.knowledge, self.retriever_config)
+        choices = ChoiceFiles(self.settings.data / "retrieval")
+        return KnowledgeSearch(self.knowledge, self.retriever_config, choices)
 
     @cached_property
     def answerer(self) -> Answerer:

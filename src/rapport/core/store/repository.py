@@ -248,8 +248,10 @@ class Store:
             )
             return [_row_item(row) for row in rows]
 
-    def item_rows(self, tenant: str, *, changed_after: datetime | None = None) -> list[Any]:
-        """Items as light rows (every column but the text), ordered by id; with
+    def iter_item_rows(
+        self, tenant: str, *, changed_after: datetime | None = None, batch: int = 20_000
+    ) -> Iterator[list[Any]]:
+        """Items as light rows (every column but the text) in batches, ordered by id; with
         `changed_after`, only those written after it. The request-time catalogue is built
         from these without making an `Item` per row."""
         columns = [c for c in items.c if c.name not in ("tenant_id", "text")]
@@ -257,7 +259,9 @@ class Store:
         if changed_after is not None:
             statement = statement.where(items.c.updated_at > changed_after)
         with self.engine.connect() as conn:
-            return list(conn.execute(statement.order_by(items.c.id)))
+            result = conn.execution_options(yield_per=batch).execute(statement.order_by(items.c.id))
+            for part in result.partitions():
+                yield list(part)
 
     def delete_item(self, tenant: str, item_id: str) -> None:
         with self.engine.begin() as conn:

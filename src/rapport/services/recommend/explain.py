@@ -36,7 +36,7 @@ def reasons_for(
 ) -> list[str]:
     """Reasons for recommending frame row `row`, most specific first (at most four)."""
     found: list[str] = []
-    item = frame.items[row]
+    item = frame.item(row)
     vector = frame.vectors[row] if frame.has_vector[row] else None
     # Because you liked X: the most similar of the user's recent positive items.
     if vector is not None and state.positives:
@@ -45,7 +45,7 @@ def reasons_for(
             similarity = frame.vectors[anchors] @ vector
             best = int(np.argmax(similarity))
             if similarity[best] >= LIKED_SIMILARITY:
-                found.append(f"because you liked {frame.items[anchors[best]].title}")
+                found.append(f"because you liked {frame.titles[anchors[best]]}")
     # Matches your interest in Y: a stated interest naming one of its labels or close in meaning.
     labels = {v.lower() for v in item.categories + item.tags}
     for interest, interest_vector in interests.items():
@@ -59,7 +59,7 @@ def reasons_for(
     now = request.moment().timestamp()
     place = request.location
     if place is not None and not np.isnan(frame.lat[row]):
-        km = float(distances_km(frame, place)[row])
+        km = float(distances_km(frame, place, np.array([row]))[0])
         found.append(f"{km:.1f} km away" if km >= 0.1 else "right here")
     starts, ends = frame.starts[row], frame.ends[row]
     if not np.isnan(starts) and starts > now:

@@ -1,9 +1,17 @@
 """The request-time recommender: candidates from several sources, blended, put in context,
-diversified and explained."""
+diversified and explained.
+
+Each source proposes its best candidates cheaply (nearest-neighbour search for content and
+neighbours, the trained model's best items, popularity and newness in precomputed order),
+filtered by the request; only the union of those candidates is scored, blended, put in
+context and diversified, so a request costs about the same at ten thousand items as at a
+million.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial, reduce
 
 import numpy as np
 from pydantic import Field
@@ -15,12 +23,24 @@ from rapport.core.requests import RecommendRequest
 from rapport.core.signals import SignalWeights
 from rapport.core.store.repository import Store
 from rapport.core.vectors.embedder import Embedder
+from rapport.core.vectors.index import VectorIndex
 from rapport.core.vectors.refresh import refresh_vectors
 from rapport.services.recommend.artifacts import ModelStore, TrainedModel
-from rapport.services.recommend.context import ContextWeights, context_scores, eligible
+from rapport.services.recommend.candidates import (
+    ContentSource,
+    Eligibility,
+    Nearest,
+    NeighbourSource,
+    OrderSource,
+    Source,
+    exact_nearest,
+    propose,
+)
+from rapport.services.recommend.context import ContextWeights, context_scores
 from rapport.services.recommend.explain import reasons_for
-from rapport.services.recommend.frame import FrameCache, ItemFrame
+from rapport.services.recommend.frame import ITEM_SPACE, FrameCache, ItemFrame
 from rapport.services.recommend.live_popularity import PopularityCache
+from rapport.services.recommend.model_scores import SourceScores, source_scores
 from rapport.services.recommend.standardise import standardise
 from rapport.services.recommend.user_state import UserState
 
@@ -64,27 +84,38 @@ class RecommenderConfig(ComponentConfig):
 
 
 STANDOUT = 1.0  # z-score over the candidates above which a source is named in the reasons
+NEIGHBOUR_ANCHORS = 10  # most recent positive items whose neighbours are proposed
 
 
 @dataclass
 class Scored:
-    scores: np.ndarray
-    proposed: dict[str, np.ndarray] = field(default_factory=dict)
-    """Per source label, a mask of the frame rows it proposed."""
-    standout: dict[str, np.ndarray] = field(default_factory=dict)
-    """Per source label, a mask of the rows scoring well above the other candidates."""
+    """Candidate rows with their blended scores, which sources proposed each, and in which
+    sources each stands out (for reasons)."""
 
-    def mark(self, table: dict[str, np.ndarray], label: str, rows: np.ndarray) -> None:
-        mask = table.setdefault(label, np.zeros(len(self.scores), dtype=bool))
-        mask[rows] = True
+    rows: np.ndarray
+    scores: np.ndarray
+    proposed: dict[str, set[int]] = field(default_factory=dict)
+    standout: dict[str, set[int]] = field(default_factory=dict)
+
+    @classmethod
+    def empty(cls) -> Scored:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0))
+
+    def mark(self, table: dict[str, set[int]], label: str, rows: np.ndarray) -> None:
+        table.setdefault(label, set()).update(rows.tolist())
 
     def merge(self, other: Scored) -> None:
         for mine, theirs in ((self.proposed, other.proposed), (self.standout, other.standout)):
-            for label, mask in theirs.items():
-                mine[label] = mine.get(label, np.zeros_like(mask)) | mask
+            for label, rows in theirs.items():
+                mine.setdefault(label, set()).update(rows)
 
-    def labels(self, table: dict[str, np.ndarray], row: int) -> set[str]:
-        return {label for label, mask in table.items() if mask[row]}
+    def labels(self, table: dict[str, set[int]], row: int) -> set[str]:
+        return {label for label, rows in table.items() if row in rows}
+
+    def scores_of(self, rows: np.ndarray) -> np.ndarray:
+        """Scores of `rows` (all among this one's rows)."""
+        order = np.argsort(self.rows)
+        return self.scores[order[np.searchsorted(self.rows, rows, sorter=order)]]
 
 
 def _label(source: str) -> str:
@@ -136,14 +167,21 @@ class Recommender:
         frames: FrameCache,
         models: ModelStore,
         config: RecommenderConfig | None = None,
+        index: VectorIndex | None = None,
+        exact_below: int | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.frames = frames
         self.models = models
         self.config = config or RecommenderConfig()
+        self.index = index
+        self.exact_below = exact_below
+        """Catalogues up to this size find nearest items by one product over their vectors;
+        larger ones ask the vector index (None: always the product)."""
         self.popularity = PopularityCache(store, self.config.signals)
         self._interests: dict[tuple[str, str], np.ndarray] = {}
+        self._mappings: dict[str, _ModelMapping] = {}
 
     # -- public ----------------------------------------------------------------------------
 
@@ -160,24 +198,33 @@ class Recommender:
         self, tenant: str, user_ids: list[str], request: RecommendRequest | None = None
     ) -> GroupRecommendations:
         """One list for several people: the mean of their scaled scores, minus a penalty
-        for the least happy member (so nobody's worst item tops the list)."""
+        for the least happy member (so nobody's worst item tops the list), over the
+        candidates every member has."""
         request = request or RecommendRequest()
         if not user_ids:
             raise ValueError("a group needs at least one user")
         frame = self.frames.get(tenant)
         states = [self.user_state(tenant, u, frame) for u in dict.fromkeys(user_ids)]
         members = [self._personal_scores(tenant, frame, state, request) for state in states]
-        stacked = np.vstack([m.scores for m in members])
-        everyone = np.all(np.isfinite(stacked), axis=0)
-        group = Scored(np.full(len(frame), -np.inf))
-        safe = np.where(np.isfinite(stacked), stacked, 0.0)
-        group.scores[everyone] = (safe.mean(axis=0) + 0.5 * safe.min(axis=0))[everyone]
+        common = reduce(np.intersect1d, [m.rows for m in members])
+        stacked = np.vstack([m.scores_of(common) for m in members]) if common.size else None
+        group = Scored(common, np.zeros(0))
+        if stacked is not None:
+            group.scores = stacked.mean(axis=0) + 0.5 * stacked.min(axis=0)
         for member in members:
             group.merge(member)
         return GroupRecommendations(
             user_ids=[state.user.id for state in states],
             items=self._finish(frame, states, group, request),
         )
+
+    def warm(self, tenant: str) -> None:
+        """Build what requests of `tenant` use (frame, model mapping, popularity) now."""
+        frame = self.frames.get(tenant)
+        trained = self.models.serving(tenant)
+        if trained is not None:
+            self._mapping(tenant, frame, trained)
+        self.popularity.get(tenant, frame)
 
     # -- pieces ----------------------------------------------------------------------------
 
@@ -191,47 +238,46 @@ class Recommender:
     def _personal_scores(
         self, tenant: str, frame: ItemFrame, state: UserState, request: RecommendRequest
     ) -> Scored:
-        """Blended relevance per frame row (-inf where not allowed), which sources proposed
-        each candidate, and in which sources it stands out (for reasons)."""
-        allowed = eligible(frame, request)
-        if request.exclude_seen:
-            allowed &= ~state.seen
-        for category in state.averse_categories:
-            allowed &= ~frame.with_label("category", category)
-        sources, learned = self._sources(tenant, frame, state, request.moment().timestamp())
+        """Candidates from every source, blended over the candidates, plus context."""
+        now = request.moment().timestamp()
+        trained = self.models.serving(tenant)
+        sources, learned = self._sources(tenant, frame, state, now, trained)
         warm = state.interactions >= self.config.cold_start_below
-        weights = self._weights(tenant, warm, learned)
-        scored = Scored(np.full(len(frame), -np.inf))
-        candidates = np.zeros(len(frame), dtype=bool)
-        for name, values in sources.items():
+        weights = self._weights(warm, trained, learned)
+        eligibility = Eligibility(frame, request, state.seen, state.averse_categories)
+        scored = Scored.empty()
+        proposals = []
+        for name, source in sources.items():
             if weights.get(name, 0) <= 0:
                 continue
-            top = _top(
-                np.where(allowed & np.isfinite(values), values, -np.inf), self.config.per_source
-            )
-            candidates[top] = True
-            scored.mark(scored.proposed, _label(name), top)
-        rows = np.flatnonzero(candidates)
+            rows = propose(source, eligibility, self.config.per_source)
+            proposals.append(rows)
+            scored.mark(scored.proposed, _label(name), rows)
+        rows = np.unique(np.concatenate(proposals)) if proposals else scored.rows
         if rows.size == 0:
             return scored
         total = np.zeros(rows.size)
-        for name, values in sources.items():
+        for name, source in sources.items():
             weight = weights.get(name, 0.0)
-            part = values[rows]
-            finite = np.isfinite(part)
-            if weight <= 0 or not finite.any():
+            if weight <= 0:
                 continue
-            filled = np.where(finite, part, np.nanmin(np.where(finite, part, np.nan)))
+            part = source.at(rows)
+            finite = np.isfinite(part)
+            if not finite.any():
+                continue
+            filled = np.where(finite, part, part[finite].min())
             z = standardise(filled[None, :])[0]
             total += weight * z
             scored.mark(scored.standout, _label(name), rows[z >= STANDOUT])
         span = total.max() - total.min()
         relevance = (total - total.min()) / span if span > 0 else np.full(rows.size, 0.5)
         relevance += context_scores(frame, rows, request, self.config.context, state.level())
-        scored.scores[rows] = relevance
+        scored.rows, scored.scores = rows, relevance
         return scored
 
-    def _weights(self, tenant: str, warm: bool, learned: dict[str, float]) -> dict[str, float]:
+    def _weights(
+        self, warm: bool, trained: TrainedModel | None, learned: dict[str, float]
+    ) -> dict[str, float]:
         """Blend weights: the trained model's (`learned`, for this user) for warm users, the
         cold blend else."""
         if not warm:
@@ -240,36 +286,72 @@ class Recommender:
             "content": self.config.content_weight,
             "neighbours": self.config.neighbour_weight,
         }
-        if self.models.serving(tenant) is None:
+        if trained is None:
             return {**weights, "popularity": 0.4, "trending": 0.3, "new": 0.05}
         return {**weights, **learned, "new": 0.05}
 
+    def _nearest(self, tenant: str, frame: ItemFrame) -> Nearest:
+        if self.index is None or self.exact_below is None or len(frame) <= self.exact_below:
+            return exact_nearest(frame)
+        index = self.index
+
+        def nearest(queries: np.ndarray, n: int) -> list[np.ndarray]:
+            found = index.search_many(tenant, ITEM_SPACE, queries, n)
+            position = frame.position
+            return [
+                np.array([position[i] for i, _ in hits if i in position], dtype=np.int64)
+                for hits in found
+            ]
+
+        return nearest
+
     def _sources(
-        self, tenant: str, frame: ItemFrame, state: UserState, now: float
-    ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-        """Raw scores per source over frame rows (NaN where a source has nothing to say),
-        and the trained model's blend weights for this user."""
-        found: dict[str, np.ndarray] = {}
+        self,
+        tenant: str,
+        frame: ItemFrame,
+        state: UserState,
+        now: float,
+        trained: TrainedModel | None,
+    ) -> tuple[dict[str, Source], dict[str, float]]:
+        """Every source with something to say for this user, and the trained model's blend
+        weights for this user."""
+        found: dict[str, Source] = {}
+        nearest = self._nearest(tenant, frame)
         user_vector = self.user_vector(tenant, frame, state)
         if user_vector is not None:
-            found["content"] = np.where(frame.has_vector, frame.vectors @ user_vector, np.nan)
-        anchors = [r for r in state.positives[:10] if frame.has_vector[r]]
+            found["content"] = ContentSource(frame, nearest, user_vector)
+        anchors = [r for r in state.positives[:NEIGHBOUR_ANCHORS] if frame.has_vector[r]]
         if anchors:
-            similarity = frame.vectors @ frame.vectors[anchors].T
-            found["neighbours"] = np.where(frame.has_vector, similarity.max(axis=1), np.nan)
-        model = self.models.serving(tenant)
-        if model is None or state.interactions < self.config.cold_start_below:
+            found["neighbours"] = NeighbourSource(frame, nearest, np.array(anchors))
+        if trained is None or state.interactions < self.config.cold_start_below:
             stats = self.popularity.get(tenant, frame)
-            found["popularity"] = stats.popularity.astype(np.float64)
-            found["trending"] = stats.trending.astype(np.float64)
-        age_days = (now - frame.created) / 86400
-        fresh = np.clip(1 - age_days / self.config.new_item_days, 0, 1)
-        found["new"] = np.where(np.isnan(fresh), 0.0, fresh)
+            for name in ("popularity", "trending"):
+                found[name] = OrderSource(stats.order(name), partial(stats.at, name))
+        days = self.config.new_item_days
+
+        def freshness(rows: np.ndarray) -> np.ndarray:
+            fresh = np.clip(1 - (now - frame.created[rows]) / 86400 / days, 0, 1)
+            return np.where(np.isnan(fresh), 0.0, fresh)
+
+        found["new"] = OrderSource(frame.by_created(), freshness)
         learned: dict[str, float] = {}
-        if model is not None and len(state.rows):
-            collaborative, learned = _collaborative(model, frame, state, now)
-            found.update(collaborative)
+        if trained is not None and len(state.rows):
+            mapping = self._mapping(tenant, frame, trained)
+            scores = _model_scores(trained, mapping, state, now)
+            if scores is not None:
+                view = _ModelView(scores, mapping)
+                learned = {f"cf:{name}": w for name, w in scores.weights().items()}
+                for name in scores.weights():
+                    found[f"cf:{name}"] = _ModelSource(view, name)
         return found, learned
+
+    def _mapping(self, tenant: str, frame: ItemFrame, trained: TrainedModel) -> _ModelMapping:
+        mapping = self._mappings.get(tenant)
+        if mapping is None or mapping.frame is not frame or mapping.trained is not trained:
+            mapping = _ModelMapping(frame, trained)
+            self._mappings[tenant] = mapping
+        mapping.extend()
+        return mapping
 
     def user_vector(self, tenant: str, frame: ItemFrame, state: UserState) -> np.ndarray | None:
         """The user in item space: stated interests plus recent history, liked items pulling
@@ -278,7 +360,8 @@ class Recommender:
         total = np.zeros(frame.vectors.shape[1], dtype=np.float64)
         interests = state.interests
         for vector in interests.values():
-            total += self.config.interest_weight / max(len(interests), 1) * vector
+            if len(vector) == len(total):
+                total += self.config.interest_weight / max(len(interests), 1) * vector
         if len(state.rows):
             has = frame.has_vector[state.rows]
             steps = np.arange(len(state.rows))[::-1]
@@ -311,70 +394,105 @@ class Recommender:
     def _finish(
         self, frame: ItemFrame, states: list[UserState], scored: Scored, request: RecommendRequest
     ) -> list[Recommendation]:
-        chosen = _mmr(frame, scored.scores, request.k, request.diversity)
+        chosen = _mmr(frame, scored, request.k, request.diversity)
+        by_row = dict(zip(scored.rows.tolist(), scored.scores.tolist(), strict=True))
+        items: list[Item] = frame.items_at(chosen)
         interests: dict[str, np.ndarray] = {}
         for state in states:
             interests.update(state.interests)
         return [
             Recommendation(
                 item_id=frame.ids[row],
-                item=frame.items[row],
-                score=round(float(scored.scores[row]), 6),
+                item=item,
+                score=round(by_row[row], 6),
                 reasons=reasons_for(
                     row, frame, states[0], request, scored.labels(scored.standout, row), interests
                 ),
                 sources=sorted(scored.labels(scored.proposed, row)),
             )
-            for row in chosen
+            for row, item in zip(chosen, items, strict=True)
         ]
 
 
-def _collaborative(
-    model: TrainedModel, frame: ItemFrame, state: UserState, now: float
-) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-    """The trained model's sources for this user, mapped onto frame rows, with their blend
-    weights (the model may weigh them by the user's activity level)."""
-    position = [model.position.get(frame.ids[row], -1) for row in state.rows]
-    keep = np.array([p >= 0 for p in position], dtype=bool)
+class _ModelMapping:
+    """Frame rows to model item indices and back, for one frame and model version,
+    extended as rows are appended to the frame."""
+
+    def __init__(self, frame: ItemFrame, trained: TrainedModel) -> None:
+        self.frame, self.trained = frame, trained
+        self.to_model = np.zeros(0, dtype=np.int64)
+        self.to_frame = np.full(len(trained.model.item_ids), -1, dtype=np.int64)
+
+    def extend(self) -> None:
+        start, end = len(self.to_model), len(self.frame)
+        if end <= start:
+            return
+        position, ids = self.trained.position, self.frame.ids
+        added = np.array([position.get(ids[r], -1) for r in range(start, end)], dtype=np.int64)
+        known = added >= 0
+        self.to_frame[added[known]] = np.arange(start, end)[known]
+        self.to_model = np.concatenate([self.to_model, added])
+
+
+def _model_scores(
+    trained: TrainedModel, mapping: _ModelMapping, state: UserState, now: float
+) -> SourceScores | None:
+    """The trained model's scores for this user (None when it knows none of their items)."""
+    position = mapping.to_model[state.rows]
+    keep = position >= 0
     if not keep.any():
-        return {}, {}
+        return None
     history = Histories.single(
-        len(model.model.item_ids),
-        np.array(position)[keep],
+        len(trained.model.item_ids),
+        position[keep],
         state.strength[keep],
         state.rating[keep],
         state.time[keep],
         ref_time=now,
     )
-    specialised = model.model.specialise(history)
-    sources = specialised.sources(history)
-    frame_to_model = model.frame_positions(frame.ids)
-    inside = frame_to_model >= 0
-    found = {}
-    for name, values in sources.items():
-        mapped = np.full(len(frame), np.nan)
-        mapped[inside] = values[0][frame_to_model[inside]]
-        mapped[~np.isfinite(mapped)] = np.nan  # items the model does not cover
-        found[f"cf:{name}"] = mapped
-    return found, {f"cf:{name}": weight for name, weight in specialised.weights().items()}
+    return source_scores(trained.model, history)
 
 
-def _top(values: np.ndarray, n: int) -> np.ndarray:
-    finite = np.flatnonzero(np.isfinite(values))
-    if finite.size <= n:
-        return finite
-    part = np.argpartition(-values[finite], n)[:n]
-    return finite[part]
+class _ModelView:
+    """A model's scores seen through frame rows; scores at rows are computed once for all
+    of the model's sources."""
+
+    def __init__(self, scores: SourceScores, mapping: _ModelMapping) -> None:
+        self.scores, self.mapping = scores, mapping
+        self._last: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
+
+    def top(self, source: str, n: int) -> np.ndarray:
+        rows = self.mapping.to_frame[self.scores.top(source, n)]
+        return rows[rows >= 0]
+
+    def at(self, source: str, rows: np.ndarray) -> np.ndarray:
+        if self._last is None or self._last[0] is not rows:
+            self._last = (rows, self.scores.at(self.mapping.to_model[rows]))
+        return self._last[1].get(source, np.full(len(rows), np.nan))
 
 
-def _mmr(frame: ItemFrame, scores: np.ndarray, k: int, diversity: float) -> list[int]:
+class _ModelSource:
+    def __init__(self, view: _ModelView, name: str) -> None:
+        self.view, self.name = view, name
+
+    def top(self, n: int) -> np.ndarray:
+        return self.view.top(self.name, n)
+
+    def at(self, rows: np.ndarray) -> np.ndarray:
+        return self.view.at(self.name, rows)
+
+
+def _mmr(frame: ItemFrame, scored: Scored, k: int, diversity: float) -> list[int]:
     """Maximal marginal relevance: each pick trades score against similarity (shared
-    categories, and text similarity) to what is already picked."""
-    pool = _top(scores, max(k * 5, 50))
+    categories, and text similarity) to what is already picked. Returns frame rows."""
+    scores = scored.scores
+    size = min(len(scores), max(k * 5, 50))
+    pool = np.argpartition(-scores, size - 1)[:size] if size < len(scores) else np.arange(size)
     pool = pool[np.argsort(-scores[pool], kind="stable")]
+    rows = scored.rows[pool]
     if diversity <= 0 or pool.size <= 1:
-        return pool[:k].tolist()
-    similarity = _pool_similarity(frame, pool)
+        return [int(r) for r in rows[:k]]
+    similarity = _pool_similarity(frame, rows)
     relevance = (1 - diversity) * scores[pool]
     penalty = np.zeros(pool.size)
     available = np.ones(pool.size, dtype=bool)
@@ -382,7 +500,7 @@ def _mmr(frame: ItemFrame, scores: np.ndarray, k: int, diversity: float) -> list
     for _ in range(min(k, pool.size)):
         value = np.where(available, relevance - diversity * penalty, -np.inf)
         pick = int(np.argmax(value))
-        chosen.append(int(pool[pick]))
+        chosen.append(int(rows[pick]))
         available[pick] = False
         penalty = np.maximum(penalty, similarity[pick])
     return chosen
@@ -403,3 +521,6 @@ def _pool_similarity(frame: ItemFrame, pool: np.ndarray) -> np.ndarray:
     vectors = frame.vectors[pool] * frame.has_vector[pool, None]
     cosine = np.clip(vectors @ vectors.T, 0.0, None)
     return 0.5 * jaccard + 0.5 * cosine
+
+
+__all__ = ["GroupRecommendations", "Recommendation", "Recommendations", "Recommender"]

@@ -25,7 +25,8 @@ class UserState:
     rating: np.ndarray
     time: np.ndarray
     seen: np.ndarray
-    """Frame mask of items not to recommend again (rated, bought, liked, dismissed...)."""
+    """Frame rows of items not to recommend again (rated, bought, liked, dismissed...),
+    sorted."""
     positives: list[int] = field(default_factory=list)
     """Frame rows with positive net signal, most recent first."""
     liked: list[int] = field(default_factory=list)
@@ -57,9 +58,8 @@ class UserState:
             dtype=np.float32,
         )
         times = np.array([s[3].timestamp() for s in known], dtype=np.float64)
-        seen = np.zeros(len(frame), dtype=bool)
         strong = (np.abs(strength) >= EXCLUDE_STRENGTH) | ~np.isnan(rating)
-        seen[rows[strong]] = True
+        seen = np.unique(rows[strong])
         net: dict[int, float] = {}
         for row, value in zip(rows.tolist(), strength.tolist(), strict=True):
             net[row] = net.get(row, 0.0) + value

@@ -1,0 +1,174 @@
+"""Candidate generation: each source proposes its best rows that pass the request's filters,
+found cheaply (nearest-neighbour search, the model's own best items, orders computed in
+advance), so a request scores a few hundred rows however large the catalogue.
+
+A source ranks rows and scores any rows. Proposing asks for its best rows, tests them
+against the filters and asks for more while too few pass. A request whose filters leave
+few rows (a kind, a place, a price) computes those rows once and scores them all instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+
+from rapport.core.requests import RecommendRequest
+from rapport.services.recommend.context import eligible, selective
+from rapport.services.recommend.frame import ItemFrame
+
+EXACT_ROWS = 20_000
+"""Filters leaving at most this many rows: every allowed row is scored."""
+MAX_FETCH = 4096
+"""Rows a source is asked for at most while filters reject its best ones."""
+
+Nearest = Callable[[np.ndarray, int], list[np.ndarray]]
+"""Rows nearest to each query vector (one array per query, best first)."""
+
+
+class Source(Protocol):
+    def top(self, n: int) -> np.ndarray:
+        """Up to `n` rows, best first."""
+        ...
+
+    def at(self, rows: np.ndarray) -> np.ndarray:
+        """Raw scores of `rows` (float64, NaN where the source has nothing to say)."""
+        ...
+
+
+class Eligibility:
+    """Which rows a request may return: a test on any rows, and for requests whose filters
+    narrow the catalogue, the allowed rows themselves."""
+
+    def __init__(
+        self,
+        frame: ItemFrame,
+        request: RecommendRequest,
+        seen: np.ndarray,
+        averse: set[str],
+    ) -> None:
+        self.frame = frame
+        self.request = request
+        self.seen = seen if request.exclude_seen else np.zeros(0, dtype=np.int64)
+        self.averse = averse
+        self.mask = eligible(frame, request) if selective(request) else None
+        self._small: np.ndarray | None = None
+        if self.mask is not None and int(self.mask.sum()) <= EXACT_ROWS:
+            allowed = np.flatnonzero(self.mask)
+            self._small = allowed[self.test(allowed)]
+
+    def test(self, rows: np.ndarray) -> np.ndarray:
+        ok = self.mask[rows] if self.mask is not None else eligible(self.frame, self.request, rows)
+        if self.seen.size:
+            ok &= ~np.isin(rows, self.seen)
+        if self.averse:
+            categories = self.frame.categories
+            ok &= np.array(
+                [self.averse.isdisjoint(categories[r]) for r in rows.tolist()], dtype=bool
+            )
+        return ok
+
+    @property
+    def few(self) -> np.ndarray | None:
+        """The allowed rows when the filters leave few (scored exhaustively), else None."""
+        return self._small
+
+
+def propose(source: Source, eligibility: Eligibility, k: int) -> np.ndarray:
+    """The source's best `k` rows among those the request allows."""
+    few = eligibility.few
+    if few is not None:
+        values = source.at(few)
+        finite = np.flatnonzero(np.isfinite(values))
+        if finite.size > k:
+            finite = finite[np.argpartition(-values[finite], k - 1)[:k]]
+        return few[finite]
+    want = 2 * k + len(eligibility.seen)
+    while True:
+        rows = source.top(want)
+        passing = rows[eligibility.test(rows)] if len(rows) else rows
+        if len(passing) >= k or len(rows) < want or want >= MAX_FETCH:
+            return passing[:k]
+        want = min(want * 4, MAX_FETCH)
+
+
+# -- sources -------------------------------------------------------------------------------
+
+
+def _dot(frame: ItemFrame, rows: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """rows x vectors similarities, NaN for rows without a vector; one product over the
+    whole matrix when the rows are a large share of it (cheaper than copying them)."""
+    if len(rows) > len(frame) // 4:
+        products = (frame.vectors @ vectors.T)[rows]
+    else:
+        products = frame.vectors[rows] @ vectors.T
+    return np.where(frame.has_vector[rows, None], products, np.nan).astype(np.float64)
+
+
+class ContentSource:
+    """Similarity of the user's vector to each item's."""
+
+    def __init__(self, frame: ItemFrame, nearest: Nearest, vector: np.ndarray) -> None:
+        self.frame, self.nearest, self.vector = frame, nearest, vector
+
+    def top(self, n: int) -> np.ndarray:
+        return self.nearest(self.vector[None, :], n)[0]
+
+    def at(self, rows: np.ndarray) -> np.ndarray:
+        return _dot(self.frame, rows, self.vector[None, :])[:, 0]
+
+
+class NeighbourSource:
+    """Highest similarity to any of the user's recent positive items (the anchors)."""
+
+    def __init__(self, frame: ItemFrame, nearest: Nearest, anchors: np.ndarray) -> None:
+        self.frame, self.nearest = frame, nearest
+        self.anchors = frame.vectors[anchors]
+
+    def top(self, n: int) -> np.ndarray:
+        # Each anchor's nearest rows; their union holds the best rows by highest similarity
+        # (each anchor contributes its share twice over).
+        per_anchor = min(n, max(10, math.ceil(2 * n / len(self.anchors))))
+        found = self.nearest(self.anchors, per_anchor)
+        union = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+        values = self.at(union)
+        keep = np.isfinite(values)
+        union, values = union[keep], values[keep]
+        return union[np.argsort(-values, kind="stable")][:n]
+
+    def at(self, rows: np.ndarray) -> np.ndarray:
+        products = _dot(self.frame, rows, self.anchors)
+        return products.max(axis=1) if products.shape[1] else np.full(len(rows), np.nan)
+
+
+class OrderSource:
+    """A source whose ranking does not depend on the user (popularity, newness)."""
+
+    def __init__(self, order: np.ndarray, values: Callable[[np.ndarray], np.ndarray]) -> None:
+        self.order, self.values = order, values
+
+    def top(self, n: int) -> np.ndarray:
+        return self.order[:n]
+
+    def at(self, rows: np.ndarray) -> np.ndarray:
+        return self.values(rows)
+
+
+def exact_nearest(frame: ItemFrame) -> Nearest:
+    """Nearest rows by one product over the frame's vectors (small catalogues)."""
+
+    def nearest(queries: np.ndarray, n: int) -> list[np.ndarray]:
+        scores = frame.vectors @ queries.T
+        usable = frame.has_vector & frame.alive
+        scores[~usable] = -np.inf
+        found = []
+        for column in scores.T:
+            candidates = np.flatnonzero(np.isfinite(column))
+            if candidates.size > n:
+                candidates = candidates[np.argpartition(-column[candidates], n - 1)[:n]]
+            found.append(candidates[np.argsort(-column[candidates], kind="stable")])
+        return found
+
+    return nearest
