@@ -299,6 +299,7 @@ def test_add_folder_keeps_ids_and_readding_unchanged_does_nothing(
         "unchanged": 7,
         "chunks": 0,
         "embedded": 0,
+        "retrieval": None,
     }
     assert embedder.calls == calls
     assert kb.documents.chunk_state("default") == state

@@ -11,7 +11,7 @@ from rapport.core.store.documents import DocumentSummary
 from rapport.engine.services import Services
 from rapport.services.knowledge.answer import Answer
 from rapport.services.knowledge.base import KnowledgeReport
-from rapport.services.knowledge.search import DocumentSearch
+from rapport.services.knowledge.search import DocumentSearch, KnowledgeStats
 
 Progress = Callable[[int], None]
 
@@ -28,14 +28,26 @@ class KnowledgeArea:
         progress: Progress | None = None,
     ) -> KnowledgeReport:
         """Add files or folders (.txt .md .html .pdf .docx .jsonl); unchanged documents are
-        skipped, changed ones re-chunked."""
-        return self._s.knowledge.add_paths(self._s.tenant(tenant), paths, progress)
+        skipped, changed ones re-chunked. Retrieval settings are chosen again when the
+        corpus changed materially."""
+        tenant = self._s.tenant(tenant)
+        return self._retune(tenant, self._s.knowledge.add_paths(tenant, paths, progress))
 
     def add_records(
         self, records: Iterable[dict[str, Any] | Document], *, tenant: str | None = None
     ) -> KnowledgeReport:
         """Add documents given as `{"id", "title", "text", "metadata"}` records."""
-        return self._s.knowledge.add_records(self._s.tenant(tenant), records)
+        tenant = self._s.tenant(tenant)
+        return self._retune(tenant, self._s.knowledge.add_records(tenant, records))
+
+    def _retune(self, tenant: str, report: KnowledgeReport) -> KnowledgeReport:
+        choice = self._s.knowledge_search.choose(tenant)
+        report.retrieval = choice.label
+        return report
+
+    def stats(self, *, tenant: str | None = None) -> KnowledgeStats:
+        """What the tenant's knowledge base holds and the retrieval settings chosen for it."""
+        return self._s.knowledge_search.stats(self._s.tenant(tenant))
 
     def list(
         self, *, tenant: str | None = None, limit: int = 50, offset: int = 0
@@ -47,7 +59,10 @@ class KnowledgeArea:
 
     def remove(self, document_id: str, *, tenant: str | None = None) -> Deleted:
         """Delete a document with its chunks and their vectors."""
-        return self._s.knowledge.remove(self._s.tenant(tenant), document_id)
+        tenant = self._s.tenant(tenant)
+        removed = self._s.knowledge.remove(tenant, document_id)
+        self._s.knowledge_search.choose(tenant)
+        return removed
 
     def search(self, query: str, k: int = 5, *, tenant: str | None = None) -> DocumentSearch:
         """The best `k` documents for `query`, each with its best chunk."""

@@ -31,7 +31,7 @@ from rapport.services.ingest import ImportReport
 from rapport.services.insights import Insights
 from rapport.services.knowledge.answer import Answer, Citation
 from rapport.services.knowledge.base import KnowledgeReport
-from rapport.services.knowledge.search import DocumentHit, DocumentSearch
+from rapport.services.knowledge.search import DocumentHit, DocumentSearch, KnowledgeStats
 from rapport.services.recommend.artifacts import ModelManifest
 from rapport.services.recommend.recommender import (
     GroupRecommendations,
@@ -39,11 +39,14 @@ from rapport.services.recommend.recommender import (
     Recommendations,
 )
 from rapport.services.recommend.training import TrainingConfig
+from rapport.services.search.autotune import CandidateScore, RetrievalChoice
 from rapport.services.search.items import SearchHit, SearchResult
 from rapport.services.search.query import ParsedQuery
+from rapport.services.search.retriever import TunedSettings
 
 __all__ = [
     "Answer",
+    "CandidateScore",
     "Citation",
     "Comparison",
     "Conflict",
@@ -62,6 +65,7 @@ __all__ = [
     "ItemFilter",
     "ItemListRequest",
     "KnowledgeReport",
+    "KnowledgeStats",
     "Location",
     "ModelManifest",
     "ModelRun",
@@ -74,6 +78,7 @@ __all__ = [
     "Recommendation",
     "RecommendationMetrics",
     "Recommendations",
+    "RetrievalChoice",
     "SearchHit",
     "SearchRequest",
     "SearchResult",
@@ -82,6 +87,7 @@ __all__ = [
     "Skill",
     "TenantStats",
     "TrainingConfig",
+    "TunedSettings",
     "Unavailable",
     "User",
 ]

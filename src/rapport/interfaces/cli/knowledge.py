@@ -33,9 +33,50 @@ def kb_add(
         json_out,
         lambda: console.print(
             f"{report.added} added, {report.updated} updated, {report.unchanged} "
-            f"unchanged; {report.chunks} chunks, {report.embedded} embedded"
+            f"unchanged; {report.chunks} chunks, {report.embedded} embedded; "
+            f"retrieval: {report.retrieval}"
         ),
     )
+
+
+@kb_app.command("stats")
+def kb_stats(json_out: JsonFlag = False) -> None:
+    """What the knowledge base holds and the retrieval settings chosen for its corpus."""
+    stats = run(lambda: state.engine().kb.stats())
+
+    def show() -> None:
+        console.print(
+            f"{stats.documents} documents, {stats.chunks} chunks ({stats.model}); "
+            f"retrieval: {stats.label}"
+        )
+        choice = stats.retrieval
+        if choice is None:
+            return
+        console.print(f"  {choice.reason}", markup=False)
+        if not choice.candidates:
+            return
+        table = Table(
+            "setting",
+            "known-item nDCG@10",
+            "vs plain dense",
+            "SE",
+            "accepted",
+            caption=(
+                f"{choice.pseudo_queries} pseudo-queries over {choice.chunks} chunks, "
+                f"tolerance {choice.tolerance:.0%}, {choice.seconds:.1f} s"
+            ),
+        )
+        for candidate in choice.candidates:
+            table.add_row(
+                candidate.settings.label(),
+                f"{candidate.ndcg_at_10:.4f}",
+                f"{candidate.versus_dense:+.4f}",
+                f"{candidate.standard_error:.4f}",
+                "yes" if candidate.accepted else "no",
+            )
+        console.print(table)
+
+    emit(stats, json_out, show)
 
 
 @kb_app.command("list")

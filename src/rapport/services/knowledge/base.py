@@ -41,6 +41,9 @@ class KnowledgeReport(Schema):
     """Chunks written for the added and updated documents."""
     embedded: int = 0
     """Chunk texts sent to the embedder; texts already embedded before are reused."""
+    retrieval: str | None = None
+    """The tenant's retrieval settings after this call, in words (chosen again on the
+    corpus when it changed materially; `kb stats` tells more)."""
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,18 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+import numpy as np
+import structlog
+
 from rapport.core.models import Chunk, Schema
 from rapport.core.store.freshness import Freshness
 from rapport.services.knowledge.base import KnowledgeBase, embedding_text
-from rapport.services.search.retriever import HybridRetriever, RetrieverConfig
+from rapport.services.knowledge.choices import ChoiceFiles
+from rapport.services.search.autotune import RetrievalChoice, tune, untuned
+from rapport.services.search.pseudo_queries import CorpusRow
+from rapport.services.search.retriever import HybridRetriever, RetrieverConfig, TunedSettings
+
+log = structlog.get_logger(__name__)
 
 CHUNK_CANDIDATES = 50  # chunks ranked before grouping, so k distinct documents are found
 
@@ -21,7 +29,8 @@ class DocumentHit(Schema):
     title: str
     """Its title."""
     score: float
-    """Cosine similarity of the chunk to the (feedback-expanded) query."""
+    """Cosine similarity of the chunk to the (feedback-expanded) query, plus the BM25 share
+    when the tenant's retrieval settings use one."""
     chunk_id: str
     """Its best-matching chunk."""
     chunk: str
@@ -37,6 +46,33 @@ class DocumentSearch(Schema):
     """Distinct documents, each with its best chunk, best first."""
 
 
+class KnowledgeStats(Schema):
+    """What a tenant's knowledge base holds and how it is searched."""
+
+    tenant: str
+    """The tenant."""
+    documents: int
+    """Documents stored."""
+    chunks: int
+    """Chunks stored."""
+    model: str
+    """Embedding model of the chunk vectors."""
+    settings: TunedSettings
+    """Retrieval settings in use."""
+    label: str
+    """The settings in use, in words."""
+    retrieval: RetrievalChoice | None
+    """How the settings were chosen on this corpus; None before the first documents."""
+
+
+@dataclass
+class _Corpus:
+    ids: list[str]
+    texts: list[str]
+    documents: list[str]
+    vectors: np.ndarray
+
+
 @dataclass
 class _Index:
     state: tuple[object, ...]
@@ -47,11 +83,97 @@ class _Index:
 class KnowledgeSearch:
     """Chunk retrieval over one hybrid index per tenant, rebuilt when documents change."""
 
-    def __init__(self, kb: KnowledgeBase, config: RetrieverConfig | None = None) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        config: RetrieverConfig | None = None,
+        choices: ChoiceFiles | None = None,
+    ) -> None:
         self.kb = kb
         self.config = config or RetrieverConfig()
+        self.choices = choices or ChoiceFiles()
         self._indexes: dict[str, _Index] = {}
         self._lock = threading.Lock()
+        self._tuning = threading.Lock()
+
+    # -- settings per tenant ------------------------------------------------------------------
+
+    def config_for(self, tenant: str) -> RetrieverConfig:
+        """The configured settings with the tenant's chosen ones in place."""
+        choice = self.choices.load(tenant)
+        usable = (
+            choice is not None
+            and choice.tuned
+            and self.config.autotune.enabled
+            and choice.model == self.kb.embedder.name
+        )
+        return self.config.using(choice.settings) if usable and choice else self.config
+
+    def _stale(self, choice: RetrievalChoice | None, chunks: int) -> bool:
+        if choice is None or choice.model != self.kb.embedder.name:
+            return True
+        if choice.tuned != self.config.autotune.enabled and chunks:
+            return True
+        return abs(chunks - choice.chunks) > self.config.autotune.retune_change * max(
+            choice.chunks, 1
+        )
+
+    def choose(self, tenant: str, *, force: bool = False) -> RetrievalChoice:
+        """The tenant's retrieval settings, chosen again on its corpus when it changed
+        materially since the last choice (or when `force`d); cheap otherwise."""
+        with self._tuning:
+            chunks = self.kb.documents.chunk_state(tenant)[0]
+            stored = self.choices.load(tenant)
+            if stored is not None and not force and not self._stale(stored, chunks):
+                return stored
+            model = self.kb.embedder.name
+            if not self.config.autotune.enabled:
+                choice = untuned(self.config, "configured settings: autotune is off", chunks, model)
+            else:
+                corpus = self._corpus(tenant)
+                retriever = HybridRetriever(self.config)
+                retriever.index(corpus.ids, corpus.texts, corpus.vectors)
+                rows = [
+                    CorpusRow(document=document, text=text)
+                    for document, text in zip(corpus.documents, corpus.texts, strict=True)
+                ]
+                choice = tune(retriever, rows, self.kb.embedder.embed, self.config.autotune, model)
+                log.info(
+                    "retrieval settings chosen",
+                    tenant=tenant,
+                    settings=choice.label,
+                    reason=choice.reason,
+                    seconds=choice.seconds,
+                )
+            self.choices.save(tenant, choice)
+            self._indexes.pop(tenant, None)
+            return choice
+
+    def stats(self, tenant: str) -> KnowledgeStats:
+        """Documents, chunks and the retrieval settings of a tenant's knowledge base."""
+        config = self.config_for(tenant)
+        return KnowledgeStats(
+            tenant=tenant,
+            documents=self.kb.documents.list_documents(tenant, limit=1).total,
+            chunks=self.kb.documents.chunk_state(tenant)[0],
+            model=self.kb.embedder.name,
+            settings=config.tuned,
+            label=config.tuned.label(),
+            retrieval=self.choices.load(tenant),
+        )
+
+    # -- index --------------------------------------------------------------------------------
+
+    def _corpus(self, tenant: str) -> _Corpus:
+        ids, vectors = self.kb.chunk_vectors(tenant)
+        chunks = {c.id: c for c in self.kb.documents.get_chunks(tenant, ids)}
+        keep = [n for n, i in enumerate(ids) if i in chunks]
+        return _Corpus(
+            ids=[ids[n] for n in keep],
+            texts=[embedding_text(chunks[ids[n]]) for n in keep],
+            documents=[chunks[ids[n]].document_id for n in keep],
+            vectors=vectors[keep],
+        )
 
     def _index(self, tenant: str) -> _Index:
         writes = self.kb.store.writes
@@ -63,15 +185,9 @@ class KnowledgeSearch:
             cached.freshness.mark(writes)
             return cached
         with self._lock:
-            ids, vectors = self.kb.chunk_vectors(tenant)
-            chunks = {c.id: c for c in self.kb.documents.get_chunks(tenant, ids)}
-            keep = [n for n, i in enumerate(ids) if i in chunks]
-            retriever = HybridRetriever(self.config)
-            retriever.index(
-                [ids[n] for n in keep],
-                [embedding_text(chunks[ids[n]]) for n in keep],
-                vectors[keep],
-            )
+            corpus = self._corpus(tenant)
+            retriever = HybridRetriever(self.config_for(tenant))
+            retriever.index(corpus.ids, corpus.texts, corpus.vectors)
             built = _Index(state, Freshness(), retriever)
             built.freshness.mark(writes)
             self._indexes[tenant] = built
@@ -79,7 +195,8 @@ class KnowledgeSearch:
 
     def rank_chunks(self, tenant: str, query: str, k: int) -> list[tuple[str, float]]:
         """Chunk ids and scores, best first: dense and BM25 cross-checked, then dense search
-        with the query moved towards the agreed feedback chunks (hybrid-PRF)."""
+        with the query moved towards the agreed feedback chunks (hybrid-PRF), under the
+        tenant's chosen settings."""
         index = self._index(tenant)
         if not len(index.retriever):
             return []

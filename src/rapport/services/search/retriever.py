@@ -4,22 +4,30 @@ One query, `search` ("hybrid-PRF"):
 
 1. Dense cosine scores `E @ q` over every chunk, and BM25 scores over Snowball-stemmed,
    stopword-free tokens (bm25s, Lucene variant).
-2. Reciprocal-rank fusion (k=60) of the two top-`fusion_depth` lists, used only to choose
-   `prf_depth` feedback chunks: a chunk both retrievers rank high is a more reliable
-   pseudo-positive than the top hit of either alone.
-3. Average vector PRF: `q' = normalise(q + d1 + ... + dn)`, then the final ranking is `E @ q'`.
+2. Lexical trust: how far the two retrievers agree on this query, the share of the dense
+   top-`agreement_depth` chunks that BM25 also ranks there, scaled so `full_agreement`
+   counts as full trust. A query that shares few words with its answers (a paraphrase, a
+   question in other words) gets little of BM25's weight in the steps below.
+3. Reciprocal-rank fusion (k=60) of the two top-`fusion_depth` lists, BM25's list weighted
+   `feedback_bm25_weight` x trust, used only to choose `prf_depth` feedback chunks: a chunk
+   both retrievers rank high is a more reliable pseudo-positive than the top hit of either.
+4. Average vector PRF: `q' = normalise(q + d1 + ... + dn)`; the final score is `E @ q'` plus
+   `bm25_weight` x trust x the max-normalised BM25 score.
 
-Every setting is a literature default (RRF k=60, Cormack et al. 2009; average PRF depth 3,
-Li et al. 2022 / Pyserini; bm25s k1=1.5, b=0.75); nothing was fitted to relevance judgements.
-On msmarco-5k it scores nDCG@10 0.745 against 0.704 for plain dense. It helps topical queries
-with many relevant chunks and hurts known-item look-ups (one relevant chunk): `prf_depth=0`
-gives plain dense ranking for those.
+The defaults are the published setting (RRF k=60, Cormack et al. 2009; average PRF depth 3,
+Li et al. 2022 / Pyserini; bm25s k1=1.5, b=0.75): nothing was fitted to relevance judgements.
+`AutotuneConfig.candidates` lists the settings `services/search/autotune.py` chooses from
+per corpus, on pseudo-queries drawn from the corpus itself, because the right amount of BM25
+and feedback depends on the corpus: feedback helps topical queries with many relevant chunks
+and hurts known-item look-ups; BM25 helps where queries share the corpus's words and hurts
+where they do not.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import bm25s
 import numpy as np
@@ -37,7 +45,7 @@ _THREADPOOLS: ThreadpoolController | None = None
 
 
 @contextmanager
-def _blas_threads(limit: int) -> Iterator[None]:
+def blas_threads(limit: int) -> Iterator[None]:
     """Limit BLAS threads: a query is a few memory-bound mat-vecs, and on a busy 2-core host
     multi-threaded OpenBLAS took 11-25 ms for one 5000x384 mat-vec against ~1 ms on one."""
     global _THREADPOOLS
@@ -47,16 +55,89 @@ def _blas_threads(limit: int) -> Iterator[None]:
         yield
 
 
+class TunedSettings(ComponentConfig):
+    """The retriever settings chosen per corpus."""
+
+    prf_depth: int = Field(ge=0)
+    """Feedback chunks averaged into the query vector; 0 gives no feedback."""
+    feedback_bm25_weight: float = Field(default=1.0, ge=0)
+    """Weight of BM25's ranking, next to the dense ranking's 1, in the fusion that picks
+    feedback chunks; 0 takes the dense top chunks as feedback."""
+    bm25_weight: float = Field(default=0.0, ge=0)
+    """Share of the max-normalised BM25 score added to the cosine in the final ranking."""
+
+    @property
+    def plain_dense(self) -> bool:
+        """No feedback and no BM25: the ranking is cosine similarity alone."""
+        return self.prf_depth == 0 and self.bm25_weight == 0
+
+    def label(self) -> str:
+        if self.plain_dense:
+            return "plain dense"
+        parts = []
+        if self.prf_depth:
+            parts.append(f"PRF depth {self.prf_depth}, feedback BM25 {self.feedback_bm25_weight:g}")
+        if self.bm25_weight:
+            parts.append(f"BM25 share {self.bm25_weight:g}")
+        return ", ".join(parts)
+
+
+PLAIN_DENSE = TunedSettings(prf_depth=0, feedback_bm25_weight=0.0)
+PREFERENCES = (
+    TunedSettings(prf_depth=3, feedback_bm25_weight=1.0),
+    TunedSettings(prf_depth=3, feedback_bm25_weight=0.5),
+    TunedSettings(prf_depth=3, feedback_bm25_weight=0.0),
+    TunedSettings(prf_depth=1, feedback_bm25_weight=0.0),
+)
+"""Settings a corpus may choose, most preferred first: the published hybrid-PRF, then less
+BM25 in the feedback, then less feedback. Plain dense search comes after all of them."""
+
+
+class AutotuneConfig(ComponentConfig):
+    """How the knowledge base chooses its retrieval settings (`[retriever.autotune]`)."""
+
+    enabled: bool = True
+    """Choose the settings per tenant corpus; False keeps the configured ones."""
+    candidates: tuple[TunedSettings, ...] = PREFERENCES
+    """Settings tried, most preferred first; plain dense search is always the last resort."""
+    tolerance: float = Field(default=0.15, ge=0, le=1)
+    """Share of plain dense search's known-item nDCG@10 on the pseudo-queries by which a
+    candidate may trail it and still be chosen: pseudo-queries have one answer each and
+    under-rate feedback (by 4-10% on msmarco-5k, where feedback wins on real questions;
+    see `autotune.py`); a setting that breaks on the corpus trails by more."""
+    pseudo_queries: int = Field(default=400, ge=10)
+    """Pseudo-queries drawn (one sentence from each of this many documents)."""
+    min_pseudo_queries: int = Field(default=50, ge=10)
+    """Fewer usable ones (a small corpus, documents of one sentence) and the configured
+    settings stay."""
+    seed: int = 0
+    """Which documents and sentences are drawn; the same corpus gives the same choice."""
+    retune_change: float = Field(default=0.2, gt=0)
+    """Settings are chosen again once the number of chunks moved by this share since the
+    last choice (not on every added document)."""
+
+
 class RetrieverConfig(ComponentConfig):
     """Settings of the hybrid retriever (the `[retriever]` settings section); the defaults
-    are the published ones."""
+    are the published ones. The knowledge base replaces the `TunedSettings` fields by the
+    values it chooses for each tenant's corpus (`rapport kb stats` shows them)."""
 
     rrf_k: int = Field(default=60, ge=1)
     """Reciprocal-rank fusion constant: a list's rank r contributes 1 / (rrf_k + r)."""
     fusion_depth: int = Field(default=100, ge=1)
     """How many top results of each retriever enter the fusion."""
     prf_depth: int = Field(default=3, ge=0)
-    """Feedback chunks averaged into the query vector; 0 gives plain dense ranking."""
+    """Feedback chunks averaged into the query vector; 0 gives no feedback."""
+    feedback_bm25_weight: float = Field(default=1.0, ge=0)
+    """Weight of BM25's ranking, next to the dense ranking's 1, in the fusion that picks
+    feedback chunks; 0 takes the dense top chunks as feedback."""
+    bm25_weight: float = Field(default=0.0, ge=0)
+    """Share of the max-normalised BM25 score added to the cosine in the final ranking."""
+    agreement_depth: int = Field(default=20, ge=1)
+    """Top chunks of each retriever compared to measure how far they agree on a query."""
+    full_agreement: float = Field(default=0.3, ge=0, le=1)
+    """Agreement (shared share of the top `agreement_depth`) from which BM25 gets its full
+    weights; below it they shrink in proportion. 0 always trusts BM25 fully."""
     bm25_k1: float = Field(default=1.5, gt=0)
     """BM25 term-frequency saturation."""
     bm25_b: float = Field(default=0.75, ge=0, le=1)
@@ -67,6 +148,44 @@ class RetrieverConfig(ComponentConfig):
     """bm25s stopword list removed from BM25 tokens; None keeps every token."""
     blas_threads: int = Field(default=1, ge=1)
     """BLAS threads while answering a query."""
+    autotune: AutotuneConfig = AutotuneConfig()
+    """How the knowledge base chooses the `TunedSettings` for each corpus."""
+
+    @property
+    def plain_dense(self) -> bool:
+        """No feedback and no BM25: the ranking is cosine similarity alone."""
+        return self.tuned.plain_dense
+
+    @property
+    def tuned(self) -> TunedSettings:
+        """The settings a corpus may choose, as they are here."""
+        return TunedSettings(
+            prf_depth=self.prf_depth,
+            feedback_bm25_weight=self.feedback_bm25_weight,
+            bm25_weight=self.bm25_weight,
+        )
+
+    def using(self, settings: TunedSettings) -> RetrieverConfig:
+        """This config with `settings` in place of its own."""
+        return self.model_copy(update=settings.model_dump())
+
+
+@dataclass(frozen=True)
+class PreparedQuery:
+    """What every candidate setting ranks from: one query's dense and BM25 scores
+    over the candidate rows, the two top lists and the lexical trust."""
+
+    vector: np.ndarray
+    dense: np.ndarray
+    """Cosine of every chunk (all rows, also those not allowed)."""
+    lexical: np.ndarray | None
+    """BM25 score of every chunk, or None when no setting needs it."""
+    rows: np.ndarray | None
+    """Rows the query may return; None means all."""
+    dense_top: np.ndarray
+    lexical_top: np.ndarray
+    trust: float
+    """Lexical trust in [0, 1] (see the module docstring)."""
 
 
 class HybridRetriever:
@@ -112,6 +231,20 @@ class HybridRetriever:
         bm25.index(tokens, show_progress=False)
         self._bm25 = bm25
 
+    def with_config(self, config: RetrieverConfig) -> HybridRetriever:
+        """The same index under other query-time settings (BM25 parameters must match)."""
+        if (config.bm25_k1, config.bm25_b, config.stem_language, config.stopwords) != (
+            self.config.bm25_k1,
+            self.config.bm25_b,
+            self.config.stem_language,
+            self.config.stopwords,
+        ):
+            raise ValueError("BM25 indexing settings differ: index again instead")
+        other = HybridRetriever.__new__(HybridRetriever)
+        other.__dict__.update(self.__dict__)
+        other.config = config
+        return other
+
     def _tokenize(self, texts: list[str], return_ids: bool) -> object:
         return bm25s.tokenize(
             texts,
@@ -131,7 +264,8 @@ class HybridRetriever:
             )
         return self.vectors @ query
 
-    def _bm25_scores(self, query_text: str) -> np.ndarray:
+    def bm25_scores(self, query_text: str) -> np.ndarray:
+        """BM25 score of every chunk for `query_text` (zeros without a lexical index)."""
         if self._bm25 is None:
             return np.zeros(len(self.ids), dtype=np.float32)
         tokens = self._tokenize([query_text], return_ids=False)[0]  # type: ignore[index]
@@ -146,7 +280,7 @@ class HybridRetriever:
         return np.fromiter((self._rows[i] for i in allowed if i in self._rows), dtype=np.int64)
 
     @staticmethod
-    def _top(
+    def top_rows(
         scores: np.ndarray, n: int, rows: np.ndarray | None, positive: bool = False
     ) -> np.ndarray:
         """Rows of the `n` best scores, best first, among `rows` (all when None)."""
@@ -162,16 +296,79 @@ class HybridRetriever:
         best = best[np.argsort(-pool[best], kind="stable")]
         return best if rows is None else rows[best]
 
-    def _fuse(self, rankings: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def _fuse(
+        self, rankings: Sequence[np.ndarray], weights: Sequence[float] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         fused: dict[int, float] = {}
-        for ranking in rankings:
+        for number, ranking in enumerate(rankings):
+            weight = 1.0 if weights is None else weights[number]
+            if weight <= 0:
+                continue
             for rank, row in enumerate(ranking.tolist(), start=1):
-                fused[row] = fused.get(row, 0.0) + 1.0 / (self.config.rrf_k + rank)
+                fused[row] = fused.get(row, 0.0) + weight / (self.config.rrf_k + rank)
         order = sorted(fused, key=lambda row: (-fused[row], row))
         return np.array(order, dtype=np.int64), np.array([fused[r] for r in order])
 
     def _hits(self, rows: np.ndarray, scores: np.ndarray) -> list[Hit]:
         return [(self.ids[row], float(score)) for row, score in zip(rows, scores, strict=True)]
+
+    # -- hybrid-PRF in steps (shared by `search` and the per-corpus tuning) -------------------
+
+    def prepare(
+        self,
+        query_vector: np.ndarray,
+        query_text: str,
+        allowed: set[str] | None = None,
+        *,
+        dense: np.ndarray | None = None,
+        lexical: bool | None = None,
+    ) -> PreparedQuery:
+        """Scores and top lists of one query; `dense` passes precomputed cosines; `lexical`
+        forces (or skips) BM25, which by default runs only when this config uses it."""
+        config = self.config
+        vector = np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        rows = self._candidates(allowed)
+        cosines = self._dense_scores(vector) if dense is None else dense
+        if lexical is None:
+            lexical = not config.plain_dense
+        depth = max(config.fusion_depth, config.agreement_depth)
+        dense_top = self.top_rows(cosines, depth, rows)
+        if not lexical:
+            empty = np.zeros(0, dtype=np.int64)
+            return PreparedQuery(vector, cosines, None, rows, dense_top, empty, 0.0)
+        scores = self.bm25_scores(query_text)
+        lexical_top = self.top_rows(scores, depth, rows, positive=True)
+        agree = config.agreement_depth
+        shared = np.intersect1d(dense_top[:agree], lexical_top[:agree]).size / agree
+        trust = 1.0 if config.full_agreement == 0 else min(1.0, shared / config.full_agreement)
+        return PreparedQuery(vector, cosines, scores, rows, dense_top, lexical_top, trust)
+
+    def feedback_rows(self, query: PreparedQuery) -> np.ndarray:
+        """The `prf_depth` feedback chunks: the top of the dense ranking fused with BM25's."""
+        config = self.config
+        if config.prf_depth == 0:
+            return np.zeros(0, dtype=np.int64)
+        depth = config.fusion_depth
+        weight = config.feedback_bm25_weight * query.trust
+        fused, _ = self._fuse([query.dense_top[:depth], query.lexical_top[:depth]], [1.0, weight])
+        return fused[: config.prf_depth]
+
+    def expand(self, query: PreparedQuery, feedback: np.ndarray) -> np.ndarray:
+        """Average PRF: the query and its feedback vectors weigh the same."""
+        if not feedback.size:
+            return query.vector
+        expanded = query.vector + self.vectors[feedback].sum(axis=0)
+        return expanded / max(float(np.linalg.norm(expanded)), 1e-12)
+
+    def final_scores(self, query: PreparedQuery, cosines: np.ndarray) -> np.ndarray:
+        """Cosines to the expanded query plus the trusted BM25 share."""
+        weight = self.config.bm25_weight * query.trust
+        if weight <= 0 or query.lexical is None:
+            return cosines
+        top = float(query.lexical.max(initial=0.0))
+        if top <= 0:
+            return cosines
+        return cosines + np.float32(weight / top) * query.lexical
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -179,17 +376,17 @@ class HybridRetriever:
         """Nearest chunks by cosine similarity alone."""
         if not self.ids:
             return []
-        with _blas_threads(self.config.blas_threads):
+        with blas_threads(self.config.blas_threads):
             scores = self._dense_scores(query_vector)
-            top = self._top(scores, k, self._candidates(allowed))
+            top = self.top_rows(scores, k, self._candidates(allowed))
         return self._hits(top, scores[top])
 
     def bm25(self, query_text: str, k: int, allowed: set[str] | None = None) -> list[Hit]:
         """Chunks by BM25 score; chunks sharing no term with the query are left out."""
         if not self.ids:
             return []
-        scores = self._bm25_scores(query_text)
-        top = self._top(scores, k, self._candidates(allowed), positive=True)
+        scores = self.bm25_scores(query_text)
+        top = self.top_rows(scores, k, self._candidates(allowed), positive=True)
         return self._hits(top, scores[top])
 
     def rrf(
@@ -204,9 +401,9 @@ class HybridRetriever:
             return []
         rows = self._candidates(allowed)
         depth = max(k, self.config.fusion_depth)
-        with _blas_threads(self.config.blas_threads):
-            dense = self._top(self._dense_scores(query_vector), depth, rows)
-        lexical = self._top(self._bm25_scores(query_text), depth, rows, positive=True)
+        with blas_threads(self.config.blas_threads):
+            dense = self.top_rows(self._dense_scores(query_vector), depth, rows)
+        lexical = self.top_rows(self.bm25_scores(query_text), depth, rows, positive=True)
         fused, scores = self._fuse([dense, lexical])
         return self._hits(fused[:k], scores[:k])
 
@@ -218,22 +415,14 @@ class HybridRetriever:
         allowed: set[str] | None = None,
     ) -> list[Hit]:
         """Hybrid-PRF: the `k` best chunks (among `allowed` ones, if given), best first, with
-        their cosine similarity to the feedback-expanded query vector."""
+        their cosine similarity to the feedback-expanded query (plus the BM25 share, when
+        `bm25_weight` is set)."""
         if not self.ids:
             return []
-        rows = self._candidates(allowed)
-        with _blas_threads(self.config.blas_threads):
-            query = np.asarray(query_vector, dtype=np.float32).reshape(-1)
-            dense = self._dense_scores(query)
-            if self.config.prf_depth > 0:
-                depth = self.config.fusion_depth
-                lexical = self._top(self._bm25_scores(query_text), depth, rows, positive=True)
-                fused, _ = self._fuse([self._top(dense, depth, rows), lexical])
-                feedback = fused[: self.config.prf_depth]
-                if feedback.size:
-                    # Average PRF: the query and its feedback vectors weigh the same.
-                    expanded = query + self.vectors[feedback].sum(axis=0)
-                    query = expanded / max(float(np.linalg.norm(expanded)), 1e-12)
-                    dense = self.vectors @ query
-            top = self._top(dense, k, rows)
-        return self._hits(top, dense[top])
+        with blas_threads(self.config.blas_threads):
+            query = self.prepare(query_vector, query_text, allowed)
+            feedback = self.feedback_rows(query)
+            cosines = self.vectors @ self.expand(query, feedback) if feedback.size else query.dense
+            scores = self.final_scores(query, cosines)
+            top = self.top_rows(scores, k, query.rows)
+        return self._hits(top, scores[top])

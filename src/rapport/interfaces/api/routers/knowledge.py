@@ -15,6 +15,7 @@ from rapport.engine.schemas import (
     DocumentSearch,
     DocumentSummary,
     KnowledgeReport,
+    KnowledgeStats,
     Page,
 )
 from rapport.interfaces.api.deps import EngineDep, JsonRecords, TenantDep
@@ -47,6 +48,12 @@ def get_document(engine: EngineDep, tenant: TenantDep, document_id: str) -> Docu
 @router.delete("/kb/documents/{document_id}")
 def remove_document(engine: EngineDep, tenant: TenantDep, document_id: str) -> Deleted:
     return engine.kb.remove(document_id, tenant=tenant)
+
+
+@router.get("/kb/stats")
+def stats(engine: EngineDep, tenant: TenantDep) -> KnowledgeStats:
+    """Documents and chunks stored, and the retrieval settings chosen for this corpus."""
+    return engine.kb.stats(tenant=tenant)
 
 
 @router.get("/kb/search")
