@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 def bar_chart(values: dict[str, float], title: str, path: Path) -> None:
@@ -21,3 +22,59 @@ def bar_chart(values: dict[str, float], title: str, path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
+
+
+def scale_chart(results: list[Any], path: Path) -> None:
+    """`rapport bench scale` runs side by side: p99 latency of each measurement (left, log
+    scale) and the time of each phase (right), one bar per catalogue size."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (latency, phases) = plt.subplots(1, 2, figsize=(12, 4.5))
+    width = 0.8 / max(len(results), 1)
+    names = list(dict.fromkeys(t.name for r in results for t in r.timings))
+    steps = list(dict.fromkeys(p.name for r in results for p in r.phases))
+    for n, result in enumerate(results):
+        label = f"{result.items:,} items"
+        p99 = {t.name: t.p99_ms for t in result.timings}
+        seconds = {p.name: p.seconds for p in result.phases}
+        latency.bar(
+            [i + n * width for i in range(len(names))],
+            [p99.get(name, 0.0) for name in names],
+            width,
+            label=label,
+        )
+        phases.bar(
+            [i + n * width for i in range(len(steps))],
+            [seconds.get(step, 0.0) for step in steps],
+            width,
+            label=label,
+        )
+    latency.set_yscale("log")
+    latency.set_ylabel("p99 ms")
+    latency.set_xticks([i + width * (len(results) - 1) / 2 for i in range(len(names))])
+    latency.set_xticklabels([_short(n) for n in names], rotation=30, ha="right", fontsize=8)
+    latency.set_title("Request latency (p99)")
+    phases.set_yscale("log")
+    phases.set_ylabel("seconds")
+    phases.set_xticks([i + width * (len(results) - 1) / 2 for i in range(len(steps))])
+    phases.set_xticklabels([_short(s) for s in steps], rotation=30, ha="right", fontsize=8)
+    phases.set_title("Phases")
+    for axis in (latency, phases):
+        axis.spines[["top", "right"]].set_visible(False)
+        axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def _short(name: str) -> str:
+    return (
+        name.replace("rapport ", "")
+        .replace(" (numpy)", "")
+        .replace("(catalogue frame, model mapping)", "")
+        .replace("/users/{id}/recommendations", "recommend")
+        .replace("/items/{id}/similar", "similar")
+    )

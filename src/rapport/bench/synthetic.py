@@ -146,6 +146,10 @@ class World:
     def user_id(n: int) -> str:
         return f"u{n:07d}"
 
+    @staticmethod
+    def index_of(item_id: str) -> int:
+        return int(item_id[1:])
+
     def catalogue(self, start: int, count: int) -> list[dict[str, Any]]:
         """Items [start, start + count) as records for `engine.items.add`."""
         rng = np.random.default_rng([self.seed, 4, start])

@@ -16,6 +16,7 @@ from rapport.interfaces.cli.tables import (
     embed_table,
     latency_line,
     retrieval_table,
+    scale_tables,
 )
 
 app = typer.Typer(help="Benchmarks on real data, side by side with peers.", no_args_is_help=True)
@@ -198,3 +199,141 @@ def ann(
 
     result = run(measure)
     emit(result, json_out, lambda: console.print(ann_table(result)))
+
+
+@app.command()
+def scale(
+    items: Annotated[int, typer.Option(help="Items in the synthetic catalogue.")] = 100_000,
+    events: Annotated[int, typer.Option(help="Events in the synthetic log.")] = 1_000_000,
+    users: Annotated[int | None, typer.Option(help="Users (default: events / 50).")] = None,
+    requests: Annotated[int, typer.Option(help="Requests per latency measurement.")] = 500,
+    msmarco: MsMarco = DEFAULT_MSMARCO,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic world.")] = 0,
+    workdir: Annotated[
+        Path | None, typer.Option(help="Data directory to fill (default: a temporary one).")
+    ] = None,
+    postgres: Annotated[
+        str | None, typer.Option(help="Run on this PostgreSQL URL instead of SQLite.")
+    ] = None,
+    train_model: Annotated[
+        str | None, typer.Option(help="Model to train (default: the [training] setting).")
+    ] = None,
+    train_settings: Annotated[
+        str | None, typer.Option(help='Fixed settings of that model, JSON: {"factors": 64}.')
+    ] = None,
+    train: Annotated[bool, typer.Option(help="Train a model (in a child process).")] = True,
+    fallback_model: Annotated[
+        str | None, typer.Option(help="Model to train when the first one fails or is stopped.")
+    ] = None,
+    memory_cap_gb: Annotated[
+        float, typer.Option(help="Stop training past this resident memory.")
+    ] = 14.0,
+    train_timeout: Annotated[
+        float, typer.Option(help="Stop training after this many seconds.")
+    ] = 3600.0,
+    results: Annotated[
+        Path | None, typer.Option(help="Write results here after every phase (JSON).")
+    ] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write a chart (PNG) of the phases.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """A synthetic catalogue and event log of any size through the engine: import, index
+    build, training, peak memory, recommend/similar p50/p99 in process and over REST
+    against their peers, and the vector index's recall@10 against exact search."""
+    import json
+
+    from rapport.bench.scale import bench_scale
+    from rapport.interfaces.api.server import serving
+
+    result = run(
+        lambda: bench_scale(
+            msmarco,
+            items,
+            events,
+            serving,
+            users=users,
+            requests=requests,
+            seed=seed,
+            data=workdir,
+            database_url=postgres,
+            train_model=train_model,
+            train_settings=json.loads(train_settings) if train_settings else None,
+            train=train,
+            fallback_model=fallback_model,
+            memory_cap_gb=memory_cap_gb,
+            train_timeout=train_timeout,
+            results=results,
+            bars=progress_bar,
+        )
+    )
+    emit(result, json_out, lambda: console.print(*scale_tables(result)))
+    if plot is not None:
+        from rapport.bench.plots import scale_chart
+
+        scale_chart([result], plot)
+
+
+@app.command("scale-plot")
+def scale_plot(
+    results: Annotated[list[Path], typer.Argument(help="Result files of `bench scale`.")],
+    out: Annotated[Path, typer.Option(help="PNG to write.")] = Path("scale.png"),
+) -> None:
+    """Chart several `bench scale` results side by side (latency p99 and phase times)."""
+    from rapport.bench.plots import scale_chart
+    from rapport.bench.scale import ScaleBench
+
+    scale_chart([ScaleBench.model_validate_json(p.read_text()) for p in results], out)
+    console.print(f"wrote {out}")
+
+
+@app.command()
+def variants(
+    out: Annotated[Path, typer.Argument(help="Folder to write the BEIR variants into.")],
+    msmarco: Annotated[Path, typer.Option(help="msmarco-5k BEIR folder.")] = Path(
+        "../shared/data/msmarco-5k"
+    ),
+    crisis: Annotated[Path, typer.Option(help="crisis-dev folder (reddit27-dev.jsonl).")] = Path(
+        "../shared/data/crisis-dev"
+    ),
+    json_out: JsonFlag = False,
+) -> None:
+    """Write the retrieval benchmark's corpora where BM25 is weak: msmarco-5k with reworded
+    queries, and forum posts searched by forum name (see `rapport/bench/variants.py`)."""
+    from rapport.bench.variants import build_variants
+
+    built = run(lambda: build_variants(msmarco, crisis, out, progress_bar))
+
+    def show() -> None:
+        for variant in built:
+            console.print(
+                f"{variant.folder}: {variant.documents} documents, {variant.queries} queries"
+            )
+            for before, after in variant.examples:
+                console.print(f"  {before} -> {after}", markup=False)
+
+    emit(built, json_out, show)
+
+
+@app.command("kb-add")
+def kb_add(
+    folder: Annotated[Path, typer.Argument(help="BEIR folder whose corpus.jsonl is added.")],
+    json_out: JsonFlag = False,
+) -> None:
+    """Time `kb add` of a whole corpus into a fresh store with the default settings
+    (embedding and choosing the retrieval settings included), against bare embedding."""
+    from rapport.bench.kb_ingest import bench_kb_add
+
+    result = run(lambda: bench_kb_add(folder, progress_bar))
+
+    def show() -> None:
+        console.print(
+            f"{result.dataset}: {result.documents} documents, {result.chunks} chunks, "
+            f"{result.embedder}\n"
+            f"  rapport kb add: {result.add_seconds:.1f} s ({result.documents_per_second:.0f} "
+            f"documents/s), of which choosing settings {result.choose_seconds:.1f} s\n"
+            f"  peer, bare embedding of the same texts: {result.embed_seconds:.1f} s "
+            f"({result.add_seconds / result.embed_seconds:.2f}x)\n"
+            f"  retrieval settings chosen: {result.retrieval}"
+        )
+
+    emit(result, json_out, show)

@@ -149,3 +149,32 @@ def ann_table(result: Any) -> Table:
             f"{r.p99_ms / result.exact_p99_ms:.3f}x",
         )
     return table
+
+
+def scale_tables(result: Any) -> list[Any]:
+    """The phases (time, peak memory) and the latencies with their ratio to the peers."""
+    phases = Table(
+        "phase",
+        "seconds",
+        "peak MB",
+        "note",
+        title=f"{result.items:,} items, {result.events:,} events, {result.users:,} users "
+        f"(seed {result.seed}); vectors: {result.vectors}; index: {result.index}",
+    )
+    for p in result.phases:
+        phases.add_row(p.name, f"{p.seconds:,.1f}", f"{p.peak_mb:,.0f}", p.note)
+    peers = {t.name: t for t in result.timings if t.name.startswith("peer:")}
+    model = peers.get("peer: model scoring + top-10 (numpy)")
+    exact = peers.get("peer: exact search + top-10 (numpy)")
+    timings = Table("measurement", "requests", "p50 ms", "p99 ms", "p99 vs peer")
+    for t in result.timings:
+        peer = exact if "similar" in t.name or t is exact else model
+        ratio = f"{t.p99_ms / peer.p99_ms:.1f}x" if peer is not None else ""
+        timings.add_row(t.name, str(t.requests), f"{t.p50_ms:.2f}", f"{t.p99_ms:.2f}", ratio)
+    recall = (
+        f"recall@10 of similar against exact search: {result.recall_at_10:.3f} "
+        f"({result.recall_queries} items); peak memory {result.peak_mb:,.0f} MB; "
+        f"training: {result.training}"
+        + (f"; failures: {'; '.join(result.failures)}" if result.failures else "")
+    )
+    return [phases, timings, recall]
