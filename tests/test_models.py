@@ -198,6 +198,9 @@ def test_rapport_beats_popularity_under_the_protocol() -> None:
     runs = {r.model: r for r in comparison.runs}
     ours, popularity = runs["rapport"].metrics, runs["popularity"].metrics
     assert comparison.ratios["rapport"] > 1 == comparison.ratios["popularity"]
+    low, high = comparison.intervals["rapport"]
+    assert low <= comparison.ratios["rapport"] <= high and low > 1
+    assert comparison.intervals["popularity"] == [1.0, 1.0]
     assert ours.users == popularity.users > 0
     assert ours.ndcg_at_10 > popularity.ndcg_at_10 + 0.1
     assert 0 < ours.coverage <= 1 and ours.novelty > 0

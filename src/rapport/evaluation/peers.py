@@ -6,10 +6,12 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+
 from rapport.core.components import RankingModel
 from rapport.core.interactions import Interactions
 from rapport.core.models import Schema
-from rapport.evaluation.protocol import RecommendationMetrics, evaluate_model
+from rapport.evaluation.protocol import RecommendationMetrics, evaluate_per_user
 from rapport.evaluation.splits import split_by_time
 from rapport.evaluation.tuning import Space, TuningConfig, tune
 
@@ -41,6 +43,9 @@ class Comparison(Schema):
     runs: list[ModelRun]
     ratios: dict[str, float]
     """NDCG@10 of each run divided by the best run that is not rapport's own."""
+    intervals: dict[str, list[float]]
+    """90% interval of each ratio, from a paired bootstrap over the evaluated users (1,000
+    resamples): how much of a margin is the luck of which users were evaluated."""
 
 
 def compare(
@@ -57,6 +62,7 @@ def compare(
     declared space when given), refit on the whole training part, evaluate."""
     train_part, test = split_by_time(data)
     runs = []
+    per_user: dict[str, np.ndarray] = {}
     for name, model in models.items():
         tuned = tune(
             model,
@@ -69,17 +75,30 @@ def compare(
         started = time.perf_counter()
         fitted = model(tuned.config).fit(train_part)
         seconds = time.perf_counter() - started
+        metrics, per_user[name] = evaluate_per_user(fitted, train_part, test)
         runs.append(
             ModelRun(
                 model=name,
                 params=tuned.config.model_dump(),
                 validation_ndcg=tuned.validation_ndcg,
                 fold_ndcg=tuned.fold_ndcg,
-                metrics=evaluate_model(fitted, train_part, test),
+                metrics=metrics,
                 tune_seconds=round(tuned.seconds, 2),
                 fit_seconds=round(seconds, 2),
             )
         )
-    best = max((r.metrics.ndcg_at_10 for r in runs if r.model != OWN), default=0.0)
-    ratios = {r.model: round(r.metrics.ndcg_at_10 / best, 4) if best else 0.0 for r in runs}
-    return Comparison(runs=runs, ratios=ratios)
+    peers = [r for r in runs if r.model != OWN]
+    best = max(peers, key=lambda r: r.metrics.ndcg_at_10, default=None)
+    if best is None or not best.metrics.ndcg_at_10:
+        return Comparison(runs=runs, ratios={r.model: 0.0 for r in runs}, intervals={})
+    ratios = {r.model: round(r.metrics.ndcg_at_10 / best.metrics.ndcg_at_10, 4) for r in runs}
+    intervals = {r.model: _ratio_interval(per_user[r.model], per_user[best.model]) for r in runs}
+    return Comparison(runs=runs, ratios=ratios, intervals=intervals)
+
+
+def _ratio_interval(ours: np.ndarray, theirs: np.ndarray, draws: int = 1000) -> list[float]:
+    """5th and 95th percentile of mean(ours) / mean(theirs) over users resampled together."""
+    rng = np.random.default_rng(0)
+    picks = rng.integers(0, len(ours), size=(draws, len(ours)))
+    ratios = ours[picks].mean(axis=1) / np.maximum(theirs[picks].mean(axis=1), 1e-12)
+    return [round(float(q), 4) for q in np.percentile(ratios, [5, 95])]

@@ -97,6 +97,22 @@ def evaluate_model(
     positive_rating: float = 4.0,
 ) -> RecommendationMetrics:
     """Rank unseen items for every user with a relevant held-out item and score the lists."""
+    return evaluate_per_user(model, train, test, k=k, block=block, positive_rating=positive_rating)[
+        0
+    ]
+
+
+def evaluate_per_user(
+    model: Scorer,
+    train: Interactions,
+    test: Interactions,
+    *,
+    k: int = 20,
+    block: int = 512,
+    positive_rating: float = 4.0,
+) -> tuple[RecommendationMetrics, np.ndarray]:
+    """`evaluate_model`, and each evaluated user's NDCG@10 (users in index order): what
+    paired comparisons between models resample."""
     relevant = relevant_sets(test, positive_rating)
     users = np.array(sorted(relevant), dtype=np.int32)
     popularity = np.bincount(train.items, minlength=len(train.item_ids))
@@ -114,7 +130,7 @@ def evaluate_model(
             recall.append(recall_at_k(listed, wanted, k, capped=True))
             recommended.update(listed[:10])
             novelty.append(float(-np.log2(np.maximum(share[items[:10]], 1e-12)).mean()))
-    return RecommendationMetrics(
+    metrics = RecommendationMetrics(
         ndcg_at_10=_mean(ndcg),
         recall_at_20=_mean(recall),
         coverage=len(recommended) / max(int((popularity > 0).sum()), 1),
@@ -122,6 +138,7 @@ def evaluate_model(
         users=len(users),
         short_lists=short,
     )
+    return metrics, np.array(ndcg)
 
 
 def _mean(values: Sequence[float]) -> float:
