@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from rapport.engine import Engine
-from tests.conftest import Cli, CountingEmbedder, LiveServer
+from tests.conftest import Cli, LiveServer
 
 ITEMS = [
     {"id": "py", "kind": "course", "title": "Python programming", "categories": ["data"]},
@@ -34,8 +34,9 @@ def shape(value: Any) -> Any:
 
 
 @pytest.fixture
-def three(tmp_path: Path, embedder: CountingEmbedder) -> Iterator[tuple[Engine, Any, Cli]]:
-    with Engine(data=tmp_path, embedder=embedder) as engine:
+def three(tmp_path: Path) -> Iterator[tuple[Engine, Any, Cli]]:
+    # The default embedder on both sides: the CLI builds its own engine from the settings.
+    with Engine(data=tmp_path) as engine:
         engine.items.add(ITEMS)
         engine.users.add([{"id": "ana", "profile": {"interests": ["python"]}}])
         engine.events.add([{"user_id": "ana", "item_id": "jazz", "type": "like"}])

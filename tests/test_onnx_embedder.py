@@ -55,13 +55,26 @@ def test_names_keep_backends_apart(cache: Path, int8: OnnxEmbedder) -> None:
     assert int8.name == "all-MiniLM-L6-v2+onnx-int8-v2"
     # fp32 vectors equal the torch ones, so they share the torch model's name.
     assert OnnxEmbedder(MINILM, cache, quantize=False).name == MINILM
-    settings = Settings(
-        data=cache.parent / "data", embedding_provider="onnx", embedding_batch_size=16
-    )
-    built = make_embedder(settings)
+    settings = Settings(data=cache.parent / "data", embedding_cache=cache, embedding_batch_size=16)
+    built = make_embedder(settings)  # ONNX int8 is the default provider
     assert isinstance(built, OnnxEmbedder)
-    assert built.cache_dir == cache.parent / "data" / "cache" / "onnx"
+    assert built.cache_dir == cache and built.quantize
     assert built.batch_size == 16 and built.name == int8.name
+    exact = make_embedder(settings.model_copy(update={"embedding_provider": "onnx-fp32"}))
+    assert isinstance(exact, OnnxEmbedder) and not exact.quantize and exact.name == MINILM
+
+
+def test_export_cache_is_per_user_not_per_data_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    for data in ("one", "two"):
+        built = make_embedder(Settings(data=tmp_path / data))
+        assert isinstance(built, OnnxEmbedder)
+        assert built.cache_dir == tmp_path / "xdg" / "rapport" / "onnx"
+    monkeypatch.setenv("RAPPORT_EMBEDDING_CACHE", str(tmp_path / "elsewhere"))
+    built = make_embedder(Settings.load(data=tmp_path / "one"))
+    assert isinstance(built, OnnxEmbedder) and built.cache_dir == tmp_path / "elsewhere"
 
 
 def test_second_construction_loads_from_cache(cache: Path, int8: OnnxEmbedder) -> None:

@@ -41,9 +41,16 @@ class Settings(BaseSettings):
     tenant: str = DEFAULT_TENANT
     """Tenant used when a call does not name one."""
 
-    embedding_provider: Literal["sentence-transformers", "onnx", "openai"] = "sentence-transformers"
-    """Where text embeddings come from: the model on torch, the same model exported to
-    ONNX and quantised to int8 (2.4x faster here, -0.7% nDCG), or an endpoint."""
+    embedding_provider: Literal["onnx", "onnx-fp32", "sentence-transformers", "openai"] = "onnx"
+    """Where text embeddings come from: `onnx`, the model exported to ONNX and quantised to
+    int8 (the fastest back end within 1% nDCG@10 of torch on every benchmark corpus, see
+    docs/benchmarks.md); `onnx-fp32`, the same export unquantised (the torch vectors
+    exactly); `sentence-transformers`, the model on torch (which also makes the one-time
+    export); or `openai`, an OpenAI-compatible endpoint."""
+
+    embedding_cache: Path | None = None
+    """Where the ONNX export of the embedding model is kept. Unset: the per-user cache
+    directory (`~/.cache/rapport/onnx` on Linux), so it is built once per machine."""
 
     embedding_model: str = "all-MiniLM-L6-v2"
     """Model name or local path. `all-MiniLM-L6-v2` resolves to the offline copy shipped

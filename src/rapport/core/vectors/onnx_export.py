@@ -22,6 +22,14 @@ int8 vectors of different recipes never mix (the version is part of their model 
 INT8_SUFFIX = f"+onnx-int8-v{EXPORT_VERSION}"
 
 
+def default_cache_dir() -> Path:
+    """The per-user cache (e.g. `~/.cache/rapport/onnx` on Linux): one export per machine,
+    shared by every data directory, test and command."""
+    from platformdirs import user_cache_path
+
+    return user_cache_path("rapport", appauthor=False) / "onnx"
+
+
 def fingerprint(model_dir: Path) -> str:
     """Identity of a model folder's weights: a changed model gets a fresh cache entry."""
     digest = hashlib.sha1(EXPORT_VERSION.encode())

@@ -24,6 +24,7 @@ from rapport.core.vectors.model_files import MINILM, resolve_model_path
 from rapport.core.vectors.onnx_export import (
     INT8_SUFFIX,
     atomic_target,
+    default_cache_dir,
     export_onnx,
     fingerprint,
     quantize_int8,
@@ -40,13 +41,15 @@ class OnnxEmbedder:
     """A sentence-transformers model (mean pooling + normalisation) on ONNX Runtime's CPU.
 
     Export and quantisation happen on the first call that needs the model, into
-    `cache_dir/<model folder>-<fingerprint>/`; later constructions only load the files.
+    `cache_dir/<model folder>-<fingerprint>/` (the per-user cache by default; the fingerprint
+    covers the model files and the export recipe); later constructions, in any process and
+    for any data directory, only load the files.
     """
 
     def __init__(
         self,
         model: str = MINILM,
-        cache_dir: Path | str = Path("rapport-data") / "cache" / "onnx",
+        cache_dir: Path | str | None = None,
         *,
         quantize: bool = True,
         batch_size: int = 32,
@@ -54,7 +57,7 @@ class OnnxEmbedder:
     ) -> None:
         self.model = model
         self.name = model + INT8_SUFFIX if quantize else model
-        self.cache_dir = Path(cache_dir)
+        self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
         self.quantize = quantize
         self.batch_size = batch_size
         self.threads = threads

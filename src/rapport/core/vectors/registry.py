@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from rapport.core.config import Settings
 from rapport.core.vectors.embedder import Embedder
@@ -16,12 +15,15 @@ def _torch(settings: Settings) -> Embedder:
 
 
 def _onnx(settings: Settings) -> Embedder:
+    from rapport.core.vectors.onnx_export import default_cache_dir
     from rapport.core.vectors.onnx_runtime import OnnxEmbedder
 
-    # The export cache lives in the data directory, beside the vectors it produces.
+    # The export is a function of the model files and the recipe, not of the data: one per
+    # machine (per user), keyed by both, so new data directories never export again.
     return OnnxEmbedder(
         settings.embedding_model,
-        Path(settings.data) / "cache" / "onnx",
+        settings.embedding_cache or default_cache_dir(),
+        quantize=settings.embedding_provider == "onnx",
         batch_size=settings.embedding_batch_size,
     )
 
@@ -40,6 +42,7 @@ def _openai(settings: Settings) -> Embedder:
 EMBEDDERS: dict[str, Callable[[Settings], Embedder]] = {
     "sentence-transformers": _torch,
     "onnx": _onnx,
+    "onnx-fp32": _onnx,
     "openai": _openai,
 }
 """Provider name -> factory. Each factory imports its back end only when it is chosen."""

@@ -8,10 +8,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from rapport.interfaces.cli.common import JsonFlag, emit, run
+from rapport.interfaces.cli.common import JsonFlag, emit, fail, run
 from rapport.interfaces.cli.output import console, progress_bar
 from rapport.interfaces.cli.tables import (
     ann_table,
+    choice_lines,
     comparison_table,
     embed_table,
     latency_line,
@@ -131,16 +132,25 @@ def retrieval(
     latency: Annotated[
         bool, typer.Option(help="Also time queries over 10,000 chunks (ONNX int8 query).")
     ] = True,
+    queries: Annotated[
+        str, typer.Option(help="Judged queries scored: all, tuning or held-out (halves).")
+    ] = "all",
     json_out: JsonFlag = False,
 ) -> None:
-    """BM25, dense, RRF and rapport hybrid-PRF from one index: nDCG@10, Recall@100, MRR@10
-    and the ratio to the best peer."""
+    """BM25, dense, RRF, the published hybrid-PRF and rapport with the settings it chooses
+    for the corpus (on pseudo-queries only) from one index: nDCG@10, Recall@100, MRR@10 and
+    the ratio to each peer."""
     from rapport.bench.retrieval import bench_retrieval
 
-    result = run(lambda: bench_retrieval(folder, backend, cache_dir, latency, progress_bar))
+    if queries not in ("all", "tuning", "held-out"):
+        raise fail("--queries must be all, tuning or held-out", 2)
+    chosen: Any = queries  # checked above: one of the QuerySet literals
+    result = run(lambda: bench_retrieval(folder, backend, cache_dir, latency, chosen, progress_bar))
 
     def show() -> None:
         console.print(retrieval_table(result))
+        for line in choice_lines(result.choice):
+            console.print(line, markup=False, highlight=False)
         if result.latency:
             console.print(latency_line(result.latency))
 
@@ -284,3 +294,56 @@ def scale_plot(
 
     scale_chart([ScaleBench.model_validate_json(p.read_text()) for p in results], out)
     console.print(f"wrote {out}")
+
+
+@app.command()
+def variants(
+    out: Annotated[Path, typer.Argument(help="Folder to write the BEIR variants into.")],
+    msmarco: Annotated[Path, typer.Option(help="msmarco-5k BEIR folder.")] = Path(
+        "../shared/data/msmarco-5k"
+    ),
+    crisis: Annotated[Path, typer.Option(help="crisis-dev folder (reddit27-dev.jsonl).")] = Path(
+        "../shared/data/crisis-dev"
+    ),
+    json_out: JsonFlag = False,
+) -> None:
+    """Write the retrieval benchmark's corpora where BM25 is weak: msmarco-5k with reworded
+    queries, and forum posts searched by forum name (see `rapport/bench/variants.py`)."""
+    from rapport.bench.variants import build_variants
+
+    built = run(lambda: build_variants(msmarco, crisis, out, progress_bar))
+
+    def show() -> None:
+        for variant in built:
+            console.print(
+                f"{variant.folder}: {variant.documents} documents, {variant.queries} queries"
+            )
+            for before, after in variant.examples:
+                console.print(f"  {before} -> {after}", markup=False)
+
+    emit(built, json_out, show)
+
+
+@app.command("kb-add")
+def kb_add(
+    folder: Annotated[Path, typer.Argument(help="BEIR folder whose corpus.jsonl is added.")],
+    json_out: JsonFlag = False,
+) -> None:
+    """Time `kb add` of a whole corpus into a fresh store with the default settings
+    (embedding and choosing the retrieval settings included), against bare embedding."""
+    from rapport.bench.kb_ingest import bench_kb_add
+
+    result = run(lambda: bench_kb_add(folder, progress_bar))
+
+    def show() -> None:
+        console.print(
+            f"{result.dataset}: {result.documents} documents, {result.chunks} chunks, "
+            f"{result.embedder}\n"
+            f"  rapport kb add: {result.add_seconds:.1f} s ({result.documents_per_second:.0f} "
+            f"documents/s), of which choosing settings {result.choose_seconds:.1f} s\n"
+            f"  peer, bare embedding of the same texts: {result.embed_seconds:.1f} s "
+            f"({result.add_seconds / result.embed_seconds:.2f}x)\n"
+            f"  retrieval settings chosen: {result.retrieval}"
+        )
+
+    emit(result, json_out, show)

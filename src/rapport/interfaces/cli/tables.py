@@ -51,31 +51,47 @@ def metrics_table(metrics: Any) -> Table:
 
 
 def retrieval_table(bench: Any) -> Table:
+    peers = [run.name for run in bench.runs if run.peer]
+    short = {name: name.removeprefix("peer: ").split(" ")[0] for name in peers}
     table = Table(
         "method",
         "nDCG@10",
-        "nDCG@10 lin",
         "Recall@100",
         "MRR@10",
         "ms/query",
-        "vs best peer",
-        title=f"{bench.dataset}: {bench.documents} documents, {bench.queries} judged queries, "
-        f"vectors: {bench.backend}",
+        *[f"vs {short[name]}" for name in peers],
+        title=f"{bench.dataset}: {bench.documents} documents, {bench.queries} judged queries "
+        f"({bench.query_set}), vectors: {bench.backend}",
         caption="nDCG@10 uses exponential gain 2^grade-1 (reproduces the published reference "
-        "numbers); 'lin' uses the grade itself (trec_eval). ms/query excludes query embedding.",
+        "numbers; --json also gives the linear gain). ms/query excludes query embedding.",
     )
     for run in bench.runs:
         m = run.metrics
         table.add_row(
             run.name,
             f"{m.ndcg_at_10:.4f}",
-            f"{m.ndcg_at_10_linear:.4f}",
             f"{m.recall_at_100:.4f}",
             f"{m.mrr_at_10:.4f}",
             f"{run.ms_per_query:.2f}",
-            f"{run.ratio_to_best_peer:.3f}x",
+            *[f"{run.ratios[name]:.3f}x" for name in peers],
         )
     return table
+
+
+def choice_lines(choice: Any) -> list[str]:
+    """How the settings were chosen, one line per candidate."""
+    lines = [
+        f"settings chosen on {choice.pseudo_queries} pseudo-queries in {choice.seconds:.1f} s: "
+        f"{choice.label} ({choice.reason})"
+    ]
+    for candidate in choice.candidates:
+        mark = "accepted" if candidate.accepted else "rejected"
+        lines.append(
+            f"  {candidate.settings.label():40s} known-item nDCG@10 {candidate.ndcg_at_10:.4f} "
+            f"({candidate.versus_dense:+.4f} vs plain dense, SE {candidate.standard_error:.4f}) "
+            f"{mark}"
+        )
+    return lines
 
 
 def latency_line(latency: Any) -> str:
