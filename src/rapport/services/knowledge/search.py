@@ -112,7 +112,7 @@ class KnowledgeSearch:
     def _stale(self, choice: RetrievalChoice | None, chunks: int) -> bool:
         if choice is None or choice.model != self.kb.embedder.name:
             return True
-        if choice.tuned != self.config.autotune.enabled and chunks:
+        if choice.autotune != self.config.autotune.enabled:
             return True
         return abs(chunks - choice.chunks) > self.config.autotune.retune_change * max(
             choice.chunks, 1

@@ -79,6 +79,8 @@ class RetrievalChoice(Schema):
     """Chunks indexed when the choice was made."""
     model: str
     """Embedding model of the vectors the choice was made with."""
+    autotune: bool = True
+    """Whether choosing was switched on (`[retriever.autotune] enabled`) at the time."""
     pseudo_queries: int = 0
     """Pseudo-queries the settings were compared on."""
     tolerance: float = 0.0
@@ -100,6 +102,7 @@ def untuned(config: RetrieverConfig, reason: str, chunks: int, model: str) -> Re
         label=settings.label(),
         chunks=chunks,
         model=model,
+        autotune=config.autotune.enabled,
     )
 
 
