@@ -3,6 +3,7 @@ padded to a 10,000-item catalogue, against the bare EASE scoring step."""
 
 from __future__ import annotations
 
+import gc
 import random
 import tempfile
 import time
@@ -92,6 +93,8 @@ def bench_latency(
         rng = random.Random(11)
         chosen = [rng.choice(users) for _ in range(requests)]
         engine.recommendations.for_user(chosen[0], k=10)  # warm caches: frame, model, interests
+        gc.collect()
+        gc.freeze()  # as `rapport serve` does after warm-up: long-lived objects left alone
         # The peer: the trained EASE core's scoring step alone, read from the artifacts.
         served = ModelStore(engine.settings.data).serving(engine.tenant())
         assert served is not None and isinstance(served.model, HybridModel)

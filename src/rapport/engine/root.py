@@ -127,7 +127,10 @@ class Engine:
         return Readiness(status="ready", database=store.dialect)
 
     def warm_up(self) -> None:
-        """Build every service and load the embedding model now rather than on the first
-        request (servers call this before they listen)."""
+        """Build every service, load the embedding model and the default tenant's catalogue
+        now rather than on the first request (servers call this before they listen)."""
         self._services.build_all()
         _ = self._services.embedder.dim
+        # The default tenant's catalogue frame, vector index and popularity, so the first
+        # request does not build them (on a large catalogue they take a while).
+        self._services.recommender.warm(self.tenant())

@@ -241,6 +241,9 @@ def scale(
     train_timeout: Annotated[
         float, typer.Option(help="Stop training after this many seconds.")
     ] = 3600.0,
+    events_budget: Annotated[
+        float, typer.Option(help="Stop importing events after this many seconds.")
+    ] = 86_400.0,
     results: Annotated[
         Path | None, typer.Option(help="Write results here after every phase (JSON).")
     ] = None,
@@ -272,6 +275,7 @@ def scale(
             fallback_model=fallback_model,
             memory_cap_gb=memory_cap_gb,
             train_timeout=train_timeout,
+            events_budget=events_budget,
             results=results,
             bars=progress_bar,
         )

@@ -3,6 +3,7 @@ the same areas (`rapport items ...`, `rapport kb ...`, `rapport model ...`)."""
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import os
 from pathlib import Path
@@ -111,6 +112,10 @@ def serve(
     if engine.settings.api_key is None and not _is_loopback(host):
         raise fail("refusing to serve without RAPPORT_API_KEY on a non-loopback address", 2)
     run(engine.warm_up)  # load the embedding model now, not on the first request
+    # What warm-up built lives as long as the server: the collector need not walk it on
+    # every pass (its pauses were the REST latency tail).
+    gc.collect()
+    gc.freeze()
     console.print(f"rapport API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     if workers == 1:
         from rapport.interfaces.api.app import create_app
