@@ -43,16 +43,16 @@ class TrainingStats(_Manifest):
 
 class ValidationStats(_Manifest):
     ndcg_at_10: float
-    """NDCG@10 of the chosen settings on the time-ordered validation split."""
+    """Mean NDCG@10 of the chosen settings over the time-ordered validation periods."""
     baseline_ndcg_at_10: float
-    """NDCG@10 of the search's starting point on the same split."""
+    """The same for the search's starting point."""
     fold_ndcg_at_10: list[float] = Field(default_factory=list)
     """NDCG@10 of the chosen settings in each validation period, newest first: their
     spread says how much the choice can be trusted."""
     configurations_tried: int
+    """Candidate settings scored by the search."""
     search_complete: bool = True
     """False when the time budget cut the settings search short (the best so far serves)."""
-    """Candidate settings scored by the search."""
 
 
 class ModelManifest(_Manifest):
