@@ -404,9 +404,14 @@ def _bench(
         rng = random.Random(world.seed)
         chosen_users = [world.user_id(rng.randrange(world.users)) for _ in range(requests)]
         chosen_items = [world.item_id(rng.randrange(world.items)) for _ in range(requests)]
+        recommending = bool(world.events)  # without events there are no users to ask for
         run.phase(
             "first request (catalogue frame, model mapping)",
-            lambda: engine.recommendations.for_user(chosen_users[0], k=10),
+            lambda: (
+                engine.recommendations.for_user(chosen_users[0], k=10)
+                if recommending
+                else engine.items.similar(chosen_items[0], k=10)
+            ),
         )
         exact = run.phase("exact peer: all vectors in memory", lambda: _Exact(world))
         peer = _model_peer(engine, chosen_users) if train else None
@@ -425,18 +430,20 @@ def _bench(
                 )
             )
             for n in range(5):  # warm up as the REST server is warmed up
-                engine.recommendations.for_user(chosen_users[n], k=10)
+                if recommending:
+                    engine.recommendations.for_user(chosen_users[n], k=10)
                 engine.items.similar(chosen_items[n], k=10)
             gc.collect()
             gc.freeze()  # as `rapport serve` does after warm-up
-            timings.append(
-                _timed(
-                    "rapport recommend (in process)",
-                    requests,
-                    lambda n: engine.recommendations.for_user(chosen_users[n], k=10),
-                    advance,
+            if recommending:
+                timings.append(
+                    _timed(
+                        "rapport recommend (in process)",
+                        requests,
+                        lambda n: engine.recommendations.for_user(chosen_users[n], k=10),
+                        advance,
+                    )
                 )
-            )
             timings.append(
                 _timed(
                     "rapport similar (in process)",
@@ -447,18 +454,20 @@ def _bench(
             )
             with serve(engine) as url, httpx.Client(base_url=url, timeout=60) as http:
                 for n in range(5):
-                    http.get(f"/users/{chosen_users[n]}/recommendations", params={"k": 10})
+                    if recommending:
+                        http.get(f"/users/{chosen_users[n]}/recommendations", params={"k": 10})
                     http.get(f"/items/{chosen_items[n]}/similar", params={"k": 10})
-                timings.append(
-                    _timed(
-                        "rapport REST GET /users/{id}/recommendations",
-                        requests,
-                        lambda n: http.get(
-                            f"/users/{chosen_users[n]}/recommendations", params={"k": 10}
-                        ).raise_for_status(),
-                        advance,
+                if recommending:
+                    timings.append(
+                        _timed(
+                            "rapport REST GET /users/{id}/recommendations",
+                            requests,
+                            lambda n: http.get(
+                                f"/users/{chosen_users[n]}/recommendations", params={"k": 10}
+                            ).raise_for_status(),
+                            advance,
+                        )
                     )
-                )
                 timings.append(
                     _timed(
                         "rapport REST GET /items/{id}/similar",

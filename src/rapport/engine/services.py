@@ -199,6 +199,8 @@ class Services:
     def close(self) -> None:
         if "gateway" in self.__dict__:  # built: it holds HTTP clients
             self.gateway.close()
+        if "frames" in self.__dict__:  # built: a background check may be reading the store
+            self.frames.wait()
         if "index" in self.__dict__:  # built: it may hold unsaved graph changes
             self.index.close()
         self.store.close()
