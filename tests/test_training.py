@@ -10,9 +10,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from rapport.engine import Engine
 from rapport.engine.schemas import ModelManifest
+from rapport.evaluation.peers import Comparison
+from rapport.interfaces.cli.tables import comparison_table
 from rapport.interfaces.jobs.scheduler import RetrainJob
 from tests.conftest import Cli, CountingEmbedder
 from tests.test_models import CLUSTERS, START, synthetic_events
@@ -134,6 +137,13 @@ def test_cli_model_show_list_eval_and_batch(trained: tuple[Engine, ModelManifest
     assert evaluated["ratios"]["popularity"] < evaluated["ratios"]["rapport"]
     assert rows["rapport"]["metrics"]["ndcg_at_10"] > rows["popularity"]["metrics"]["ndcg_at_10"]
     assert rows["rapport"]["params"]["half_life"] in ("Infinity", 10.0, 20.0, 40.0)
+    low, high = evaluated["intervals"]["rapport"]
+    assert low <= evaluated["ratios"]["rapport"] <= high
+    shown = Console(width=250, record=True)
+    shown.print(comparison_table(Comparison.model_validate(evaluated)))
+    rapport_row = next(line for line in shown.export_text().splitlines() if "rapport" in line)
+    assert f"{low:.3f}-{high:.3f}" in rapport_row
+    assert " / ".join(f"{f:.4f}" for f in rows["rapport"]["fold_ndcg"]) in rapport_row
     unknown = cli("eval", "recommend", "--peers", "nope")
     assert unknown.returncode == 1 and "unknown peer" in unknown.stderr
 

@@ -18,7 +18,9 @@ def comparison_table(comparison: Any) -> Table:
         "novelty",
         "tune s",
         "fit s",
+        "validation folds",
         "vs best peer",
+        "90% interval",
         caption=(
             f"evaluated users: {runs[-1].metrics.users}; users with fewer than 10 items: "
             + ", ".join(f"{r.model} {r.metrics.short_lists}" for r in runs)
@@ -36,9 +38,15 @@ def comparison_table(comparison: Any) -> Table:
             f"{m.novelty:.2f}",
             f"{r.tune_seconds:.1f}",
             f"{r.fit_seconds:.1f}",
+            " / ".join(f"{fold:.4f}" for fold in r.fold_ndcg),
             f"{comparison.ratios[r.model]:.3f}x",
+            _interval(comparison.intervals.get(r.model)),
         )
     return table
+
+
+def _interval(bounds: list[float] | None) -> str:
+    return f"{bounds[0]:.3f}-{bounds[1]:.3f}" if bounds else "-"
 
 
 def metrics_table(metrics: Any) -> Table:
