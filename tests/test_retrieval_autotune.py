@@ -26,7 +26,7 @@ from rapport.services.search.retriever import (
 )
 from tests.conftest import Cli, CountingEmbedder, LiveServer, shared_data
 
-SMALL_TUNING = {"autotune": {"pseudo_queries": 30, "min_pseudo_queries": 20}}
+SMALL_TUNING = {"autotune": {"pseudo_queries": 25, "min_pseudo_queries": 20}}
 
 
 def msmarco_records(count: int, start: int = 0) -> list[dict[str, Any]]:
@@ -74,14 +74,14 @@ def test_lexical_trust_follows_agreement(minilm: SentenceTransformerEmbedder) ->
 def test_choice_is_the_first_candidate_within_tolerance(
     minilm: SentenceTransformerEmbedder,
 ) -> None:
-    records = msmarco_records(150)
+    records = msmarco_records(100)
     texts = [r["text"] for r in records]
     retriever = HybridRetriever()
     retriever.index([r["id"] for r in records], texts, minilm.embed(texts))
     rows = [CorpusRow(r["id"], r["text"]) for r in records]
-    config = AutotuneConfig(pseudo_queries=40, min_pseudo_queries=20)
+    config = AutotuneConfig(pseudo_queries=30, min_pseudo_queries=20)
     choice = tune(retriever, rows, minilm.embed, config, minilm.name)
-    assert choice.tuned and choice.pseudo_queries >= 20 and choice.chunks == 150
+    assert choice.tuned and choice.pseudo_queries >= 20 and choice.chunks == 100
     scores = choice.candidates
     assert [s.settings for s in scores] == [PLAIN_DENSE, *config.candidates]
     dense = scores[0].ndcg_at_10
@@ -89,13 +89,6 @@ def test_choice_is_the_first_candidate_within_tolerance(
         assert score.accepted == (score.versus_dense >= -config.tolerance * dense - 1e-4)
     accepted = [s.settings for s in scores[1:] if s.accepted]
     assert choice.settings == (accepted[0] if accepted else PLAIN_DENSE)
-    # Nothing may trail plain dense search: only plain dense search is left.
-    strict = tune(
-        retriever, rows, minilm.embed, config.model_copy(update={"tolerance": 0.0}), minilm.name
-    )
-    assert strict.settings == next(
-        (s.settings for s in strict.candidates[1:] if s.versus_dense >= 0), PLAIN_DENSE
-    )
     too_few = tune(retriever, rows[:5], minilm.embed, config, minilm.name)
     assert not too_few.tuned and too_few.settings == RetrieverConfig().tuned
 
