@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rapport.core.models import Event
@@ -44,6 +45,22 @@ class SignalWeights(BaseModel):
 
     def strength(self, event: Event) -> float:
         return self.of(event.type, event.value)
+
+    def of_columns(self, types: list[str], values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Strength of each event, and its rating (NaN unless a `rate` event), for events
+        given as columns: `of` is asked once per distinct type (and rating value)."""
+        kinds = np.asarray(types, dtype=object)
+        strength = np.zeros(len(kinds))
+        rating = np.full(len(kinds), np.nan)
+        for kind in set(types):
+            rows = kinds == kind
+            if kind != "rate":
+                strength[rows] = self.of(kind, None)
+                continue
+            rating[rows] = values[rows]
+            for value in np.unique(values[rows & ~np.isnan(values)]):
+                strength[rows & (values == value)] = self.of(kind, float(value))
+        return strength, rating
 
     def of(self, event_type: str, value: float | None) -> float:
         if event_type == "rate":

@@ -10,11 +10,25 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import numpy as np
-from sqlalchemy import Connection, Engine, Table, and_, delete, event, func, or_, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    Table,
+    and_,
+    cast,
+    delete,
+    event,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Select
 
 from rapport.core.errors import NotFound
+from rapport.core.interactions import EventColumns
 from rapport.core.models import (
     Event,
     Item,
@@ -450,6 +464,31 @@ class Store:
         statement = statement.order_by(events.c.timestamp.desc(), events.c.id).limit(limit)
         with self.engine.connect() as conn:
             return [(r[0], r[1], r[2], r[3]) for r in conn.execute(statement)]
+
+    def item_event_columns(self, tenant: str, batch: int = 100_000) -> Iterator[EventColumns]:
+        """Every item event of the tenant as column batches, in event-id order: the training
+        input, streamed without building one record per event."""
+        statement = (
+            select(
+                events.c.user_id,
+                events.c.item_id,
+                events.c.type,
+                events.c.value,
+                cast(events.c.timestamp, String),  # parsed below, a batch at a time
+            )
+            .where(events.c.tenant_id == tenant, events.c.item_id.is_not(None))
+            .order_by(events.c.tenant_id, events.c.id)  # key order: a scan, no sort
+        )
+        with self.engine.connect() as conn:
+            for rows in conn.execution_options(yield_per=batch).execute(statement).partitions():
+                user_ids, item_ids, types, values, stamps = zip(*rows, strict=True)
+                yield EventColumns(
+                    user_ids=list(user_ids),
+                    item_ids=list(item_ids),
+                    types=list(types),
+                    values=np.array(values, dtype=np.float64),
+                    times=np.array(stamps, dtype="datetime64[us]").astype(np.int64) / 1e6,
+                )
 
     # -- counts ----------------------------------------------------------------------------
 

@@ -79,7 +79,7 @@ def train(
 
 def interactions(store: Store, tenant: str, signals: SignalWeights) -> Interactions:
     """Every event of the tenant, aggregated per (user, item): the training input."""
-    return Interactions.from_events(store.list_events(tenant), signals)
+    return Interactions.from_columns(store.item_event_columns(tenant), signals)
 
 
 def ensure_trainable(store: Store, tenant: str) -> None:
