@@ -83,6 +83,11 @@ class RankingModel(ABC, Generic[C]):
         """What a manifest should say about this fit beyond its config."""
         return {}
 
+    def searched(self, space: Mapping[str, list[Any]], data: Interactions) -> dict[str, list[Any]]:
+        """The part of a search space that can change this model's scores once it is fitted
+        on `data` (all of it unless a model knows better): tuning skips the rest."""
+        return dict(space)
+
     def reconfigure(self, config: C) -> bool:
         """Switch to `config` without refitting when only scoring settings differ; False
         when a new `fit` is needed."""

@@ -61,13 +61,13 @@ class ALS(RankingModel[ALSConfig]):
                 calculate_training_loss=False,
             )
             model.fit(matrix.astype(np.float32), show_progress=False)
-        self.item_factors = np.asarray(model.item_factors, dtype=np.float32)
+        self.restore({"item_factors": np.asarray(model.item_factors, dtype=np.float32)})
 
     def user_factors(self, rows: sp.csr_matrix) -> np.ndarray:
         """Solve each row's user factors from its confidence values."""
         items = self.item_factors
         k = items.shape[1]
-        gram = items.T @ items + self.config.regularization * np.eye(k, dtype=np.float32)
+        gram = self._gram + self.config.regularization * np.eye(k, dtype=np.float32)
         result = np.zeros((rows.shape[0], k), dtype=np.float32)
         with threadpool_limits(1, "blas"):  # many small solves: threads only add overhead
             for row in range(rows.shape[0]):
@@ -93,3 +93,6 @@ class ALS(RankingModel[ALSConfig]):
 
     def restore(self, arrays: Mapping[str, np.ndarray]) -> None:
         self.item_factors = arrays["item_factors"]
+        # Item factors' Gram matrix, needed by every user step: once per fit, as on a large
+        # catalogue it costs more than the solves themselves.
+        self._gram = self.item_factors.T @ self.item_factors

@@ -46,6 +46,8 @@ CORE_CACHE_BYTES = 2 * 1024**3
 STRONG = 0.5  # signal strength of a "strong" interaction (rating >= threshold, save, buy)
 STRUCTURAL = ("min_support", "sequence_window", "max_ease_items", "positive_rating")
 """Settings that change what `fit` learns; the others only change scoring."""
+EASE_ONLY = ("regularization", "factor_weight")
+"""Settings of the EASE core and of the factor source beside it."""
 
 
 class HybridConfig(ComponentConfig):
@@ -162,11 +164,22 @@ class HybridModel(RankingModel[HybridConfig]):
 
     # -- fitting ---------------------------------------------------------------------------
 
+    def _support(self, data: Interactions) -> tuple[np.ndarray, np.ndarray]:
+        """Usable interactions (dislikes and dismissals dropped) and the items modelled."""
+        usable = ~((data.strength <= 0) & np.isnan(data.rating))
+        counts = np.bincount(data.items[usable], minlength=len(data.item_ids))
+        return usable, counts >= self.config.min_support
+
+    def searched(self, space: Mapping[str, list[Any]], data: Interactions) -> dict[str, list[Any]]:
+        """Without an EASE core (large catalogues), its settings change nothing."""
+        reason = _core_reason(int(self._support(data)[1].sum()), self.config.max_ease_items)
+        if reason.startswith("ease"):
+            return dict(space)
+        return {name: values for name, values in space.items() if name not in EASE_ONLY}
+
     def fit(self, data: Interactions) -> Self:
         cfg = self.config
-        usable = ~((data.strength <= 0) & np.isnan(data.rating))  # drop dislikes/dismissals
-        counts = np.bincount(data.items[usable], minlength=len(data.item_ids))
-        keep = counts >= cfg.min_support
+        usable, keep = self._support(data)
         remap = np.full(len(data.item_ids), -1, dtype=np.int64)
         remap[keep] = np.arange(int(keep.sum()))
         rows = usable & (remap[data.items] >= 0)
@@ -225,29 +238,26 @@ class HybridModel(RankingModel[HybridConfig]):
         return self.state.core_kind == "ease"
 
     def core(self) -> Any:
-        """EASE weights (or the ALS model) for the current regularisation settings."""
+        """EASE weights for the current regularisation settings, or the ALS model."""
         cfg = self.config
-        key = (cfg.regularization, cfg.gram_low_weight) if self.uses_ease else ()
+        if not self.uses_ease:
+            return self._factor_model()
+        key = (cfg.regularization, cfg.gram_low_weight)
         if key not in self._cores:
-            if self.uses_ease:
-                weights = self._ease(*key)
-                # Keep earlier matrices while tuning revisits them, within a memory budget.
-                while self._cores and (len(self._cores) + 1) * weights.nbytes > CORE_CACHE_BYTES:
-                    self._cores.pop(next(iter(self._cores)))
-                self._cores[key] = weights
-            else:
-                als = ALS({"factors": cfg.factors, "regularization": 10.0, "alpha": 1.0})
-                x = self._x_strong + cfg.gram_low_weight * (self._x_all - self._x_strong)
-                als.fit_matrix(x.tocsr())
-                self._cores[key] = als
+            weights = self._ease(*key)
+            # Keep earlier matrices while tuning revisits them, within a memory budget.
+            while self._cores and (len(self._cores) + 1) * weights.nbytes > CORE_CACHE_BYTES:
+                self._cores.pop(next(iter(self._cores)))
+            self._cores[key] = weights
         return self._cores[key]
 
     def _factor_model(self) -> ALS:
-        """ALS on the core's input (EASE mode only), fitted once per weak-signal weight."""
+        """ALS on the core's input, fitted once per weak-signal weight and factor count: the
+        core on large catalogues, a source beside EASE on small ones."""
         cfg = self.config
         key = ("factors", cfg.gram_low_weight, cfg.factors)
         if key not in self._cores:
-            als = ALS({"factors": cfg.factors, "regularization": 10.0, "alpha": 1.0})
+            als = _factor_als(cfg.factors)
             x = self._x_strong + cfg.gram_low_weight * (self._x_all - self._x_strong)
             als.fit_matrix(x.tocsr())
             self._cores[key] = als
@@ -346,23 +356,23 @@ class HybridModel(RankingModel[HybridConfig]):
 
     def _sources(self, histories: Histories) -> dict[str, np.ndarray]:
         cfg = self.config
-        unseen = histories.seen().toarray() == 0
+        seen = histories.seen()
         rows = histories.matrix(
             cfg.half_life, cfg.low_weight, cfg.positive_rating, cfg.half_life_share
         )
         core = self.core()
         raw = np.asarray(rows @ core) if self.uses_ease else core.score_rows(rows)
-        found = {"core": standardise(raw, unseen)}
+        found = {"core": standardise(raw, seen)}
         if cfg.factor_weight and self.uses_ease:
-            found["factors"] = standardise(self._factor_model().score_rows(rows), unseen)
+            found["factors"] = standardise(self._factor_model().score_rows(rows), seen)
         if cfg.sequence_weight:
             recent = histories.matrix(cfg.sequence_half_life, 1.0, cfg.positive_rating)
-            found["sequence"] = standardise((recent @ self.state.transitions).toarray(), unseen)
+            found["sequence"] = standardise((recent @ self.state.transitions).toarray(), seen)
         if cfg.trending_weight:
-            found["trending"] = standardise(self.trending(histories.ref_time), unseen)
+            found["trending"] = standardise(self.trending(histories.ref_time), seen)
         if cfg.quality_weight:
             tiled = np.broadcast_to(self.state.quality, raw.shape)
-            found["quality"] = standardise(tiled, unseen)
+            found["quality"] = standardise(tiled, seen)
         return found
 
     def score(self, histories: Histories) -> np.ndarray:
@@ -381,8 +391,11 @@ class HybridModel(RankingModel[HybridConfig]):
         weights = self.weights()
         total: np.ndarray | None = None
         for name, values in self._sources(histories).items():
-            part = weights[name] * values
-            total = part if total is None else total + part
+            values *= weights[name]  # each source's scores are a fresh array
+            if total is None:
+                total = values
+            else:
+                total += values
         assert total is not None
         return total
 
@@ -438,16 +451,19 @@ class HybridModel(RankingModel[HybridConfig]):
             timed_items=arrays["timed_items"],
         )
         cfg = self.config
+        self._cores = {}
         if "ease" in arrays:
-            self._cores = {(cfg.regularization, cfg.gram_low_weight): arrays["ease"]}
-            if "factor_item_factors" in arrays:
-                factor_model = ALS({"factors": cfg.factors, "regularization": 10.0, "alpha": 1.0})
-                factor_model.item_factors = arrays["factor_item_factors"]
-                self._cores[("factors", cfg.gram_low_weight, cfg.factors)] = factor_model
-        else:
-            als = ALS({"factors": arrays["als_item_factors"].shape[1]})
-            als.item_factors = arrays["als_item_factors"]
-            self._cores = {(): als}
+            self._cores[(cfg.regularization, cfg.gram_low_weight)] = arrays["ease"]
+        factors = arrays.get("factor_item_factors", arrays.get("als_item_factors"))
+        if factors is not None:
+            als = _factor_als(cfg.factors)
+            als.restore({"item_factors": factors})
+            self._cores[("factors", cfg.gram_low_weight, cfg.factors)] = als
+
+
+def _factor_als(factors: int) -> ALS:
+    """The ALS settings of the factor source and of the ALS core."""
+    return ALS({"factors": factors, "regularization": 10.0, "alpha": 1.0})
 
 
 def _core_reason(n_items: int, max_ease_items: int) -> str:
