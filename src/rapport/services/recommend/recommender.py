@@ -26,6 +26,7 @@ from rapport.core.vectors.embedder import Embedder
 from rapport.core.vectors.index import VectorIndex
 from rapport.core.vectors.refresh import refresh_vectors
 from rapport.services.recommend.artifacts import ModelStore, TrainedModel
+from rapport.services.recommend.blas import one_blas_thread
 from rapport.services.recommend.candidates import (
     ContentSource,
     Eligibility,
@@ -191,8 +192,10 @@ class Recommender:
         request = request or RecommendRequest()
         frame = self.frames.get(tenant)
         state = self.user_state(tenant, user_id, frame)
-        scored = self._personal_scores(tenant, frame, state, request)
-        return Recommendations(user_id=user_id, items=self._finish(frame, [state], scored, request))
+        with one_blas_thread():
+            scored = self._personal_scores(tenant, frame, state, request)
+            items = self._finish(frame, [state], scored, request)
+        return Recommendations(user_id=user_id, items=items)
 
     def recommend_group(
         self, tenant: str, user_ids: list[str], request: RecommendRequest | None = None
@@ -205,7 +208,8 @@ class Recommender:
             raise ValueError("a group needs at least one user")
         frame = self.frames.get(tenant)
         states = [self.user_state(tenant, u, frame) for u in dict.fromkeys(user_ids)]
-        members = [self._personal_scores(tenant, frame, state, request) for state in states]
+        with one_blas_thread():
+            members = [self._personal_scores(tenant, frame, state, request) for state in states]
         common = reduce(np.intersect1d, [m.rows for m in members])
         stacked = np.vstack([m.scores_of(common) for m in members]) if common.size else None
         group = Scored(common, np.zeros(0))
