@@ -429,7 +429,7 @@ def _bench(
                     advance,
                 )
             )
-            for n in range(5):  # warm up as the REST server is warmed up
+            for n in range(min(5, requests)):  # warm up as the REST server is warmed up
                 if recommending:
                     engine.recommendations.for_user(chosen_users[n], k=10)
                 engine.items.similar(chosen_items[n], k=10)
@@ -453,7 +453,7 @@ def _bench(
                 )
             )
             with serve(engine) as url, httpx.Client(base_url=url, timeout=60) as http:
-                for n in range(5):
+                for n in range(min(5, requests)):
                     if recommending:
                         http.get(f"/users/{chosen_users[n]}/recommendations", params={"k": 10})
                     http.get(f"/items/{chosen_items[n]}/similar", params={"k": 10})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -64,21 +65,30 @@ def recommend(
         list[str] | None,
         typer.Option(help="Peers to run (default: popularity, itemknn, bpr, als, ease)."),
     ] = None,
+    variant: Annotated[
+        str,
+        typer.Option(
+            help="Version of the data: full, implicit (ratings dropped), users-a or users-b "
+            "(random halves of the users)."
+        ),
+    ] = "full",
     plot: Annotated[Path | None, typer.Option(help="Write a bar chart (PNG) here.")] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Time split of MovieLens; tuned peers and rapport's trained recommender on the same
     split; NDCG@10, Recall@20, coverage, novelty and the ratio to the best peer."""
-    from rapport.bench.recommend import bench_recommend
+    from rapport.bench.recommend import VARIANTS, bench_recommend
 
-    result = run(lambda: bench_recommend(movielens, peers, progress_bar))
+    result = run(lambda: bench_recommend(movielens, peers, progress_bar, variant))
 
     def show() -> None:
         console.print(comparison_table(result.comparison))
         console.print(
-            f"data: {result.interactions} interactions, {result.users} users, "
-            f"{result.items} items; total {result.seconds:.0f} s"
+            f"data ({result.variant}: {VARIANTS[result.variant]}): {result.interactions} "
+            f"interactions, {result.users} users, {result.items} items; "
+            f"total {result.seconds:.0f} s"
         )
+        console.print(f"rapport chose: {json.dumps(result.chosen, default=str)}")
 
     emit(result, json_out, show)
     if plot is not None:
