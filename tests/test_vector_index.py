@@ -1,6 +1,6 @@
 """The embedded back end's vector index: exact below the threshold, an HNSW graph above it,
 kept in step with the store (writes here and from other processes), saved in the data
-directory and loaded on restart; filtered search; pgvector's bulk reads."""
+directory and loaded on restart; filtered search; pgvector's bulk reads and its plans."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import text
+from sqlalchemy.pool import QueuePool
 
 from rapport.core.store import freshness
 from rapport.core.store.repository import Store
-from rapport.core.vectors.index import ExactIndex, InProcessIndex, make_index
+from rapport.core.vectors.index import ExactIndex, InProcessIndex, PgVectorIndex, make_index
 
 MODEL = "test-model"
 DIM = 32
@@ -177,3 +179,39 @@ def test_matrix_reads_a_whole_catalogue(store: Store, tmp_path: Path) -> None:
     assert np.allclose(matrix[1:], vectors[:3], atol=1e-6) and not matrix[0].any()
     hits = index.search_many("default", "item", vectors[:2], 1)
     assert [h[0][0] for h in hits] == ids[:2]
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_pgvector_searches_use_the_hnsw_index(store: Store) -> None:
+    """`similar` (unfiltered) and a broad filter are answered by the HNSW index, also once
+    the statement is prepared: PostgreSQL would then switch to a cached generic plan that,
+    not knowing how many ids the filter allows, scans and sorts all of them."""
+    vectors = clustered(4000)
+    ids = write(store, vectors)
+    write(store, clustered(500, seed=1), space="user")  # rows the space filter leaves out
+    index = make_index(store, MODEL)
+    assert isinstance(index, PgVectorIndex)
+    index.refresh("default", "item")
+    with store.engine.begin() as conn:
+        conn.execute(text("ANALYZE vectors"))
+    hnsw = "Index Scan using ix_vectors_hnsw_"
+    similar = index.explain("default", "item", vectors[0], 10, exclude=["v0"])
+    assert any(hnsw in line for line in similar), "\n".join(similar)
+    half = ids[::2]
+    filtered = index.explain("default", "item", vectors[0], 10, allowed=half, exclude=["v0"])
+    assert any(hnsw in line for line in filtered), "\n".join(filtered)
+    for _ in range(15):  # psycopg prepares after 5 runs; PostgreSQL may go generic 5 later
+        hits = index.search("default", "item", vectors[0], 10, allowed=half, exclude=["v0"])
+        assert len(hits) == 10 and {i for i, _ in hits} <= set(half) - {"v0"}
+    pool = store.engine.pool
+    assert isinstance(pool, QueuePool) and pool.checkedin() == 1  # one session ran them all
+    with store.engine.connect() as conn:
+        generic = conn.scalar(
+            text(
+                "SELECT coalesce(sum(generic_plans), 0) FROM pg_prepared_statements "
+                "WHERE statement LIKE 'SELECT ref_id, 1 - %'"
+            )
+        )
+    assert generic == 0
