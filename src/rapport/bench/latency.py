@@ -40,7 +40,8 @@ class LatencyBench(Schema):
     """The bare scoring step first: the peer the others are compared with."""
 
 
-def _timed(name: str, calls: int, call: Callable[[int], object], advance: Advance) -> Timing:
+def timed(name: str, calls: int, call: Callable[[int], object], advance: Advance) -> Timing:
+    """p50 and p99 of `calls` calls of `call(n)`, in milliseconds."""
     samples = []
     for n in range(calls):
         start = time.perf_counter()
@@ -49,8 +50,8 @@ def _timed(name: str, calls: int, call: Callable[[int], object], advance: Advanc
         advance(1)
     return Timing(
         name=name,
-        p50_ms=float(np.percentile(samples, 50)),
-        p99_ms=float(np.percentile(samples, 99)),
+        p50_ms=round(float(np.percentile(samples, 50)), 3),
+        p99_ms=round(float(np.percentile(samples, 99)), 3),
         requests=calls,
     )
 
@@ -103,7 +104,7 @@ def bench_latency(
         timings = []
         with bars("requests", requests * 3) as advance:
             timings.append(
-                _timed(
+                timed(
                     "peer: EASE scoring + top-10 only (numpy)",
                     requests,
                     lambda n: _ease_top(rows, core, n % rows.shape[0]),
@@ -111,7 +112,7 @@ def bench_latency(
                 )
             )
             timings.append(
-                _timed(
+                timed(
                     "rapport recommend (in process)",
                     requests,
                     lambda n: engine.recommendations.for_user(chosen[n], k=10),
@@ -133,7 +134,7 @@ def _rest(url: str, users: list[str], advance: Advance) -> Timing:
     with httpx.Client(base_url=url, timeout=30) as http:
         for user in users[:5]:  # warm up the server, as the in-process run is warmed up
             http.get(f"/users/{user}/recommendations", params={"k": 10}).raise_for_status()
-        return _timed(
+        return timed(
             "rapport REST GET /users/{id}/recommendations",
             len(users),
             lambda n: http.get(

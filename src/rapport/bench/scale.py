@@ -31,9 +31,9 @@ import httpx
 import numpy as np
 from pydantic import Field
 
-from rapport.bench.latency import Serve, Timing
+from rapport.bench.latency import Serve, Timing, timed
 from rapport.bench.memory import peak_mb, reset_peak
-from rapport.bench.progress import Advance, Bars, no_bars
+from rapport.bench.progress import Bars, no_bars
 from rapport.bench.synthetic import VectorSource, World, chunks
 from rapport.core.config import Settings
 from rapport.core.histories import Histories
@@ -225,21 +225,6 @@ def _child_kb(pid: int | None, field: str) -> float:
     return 0.0
 
 
-def _timed(name: str, calls: int, call: Callable[[int], object], advance: Advance) -> Timing:
-    samples = []
-    for n in range(calls):
-        start = time.perf_counter()
-        call(n)
-        samples.append((time.perf_counter() - start) * 1000)
-        advance(1)
-    return Timing(
-        name=name,
-        p50_ms=round(float(np.percentile(samples, 50)), 3),
-        p99_ms=round(float(np.percentile(samples, 99)), 3),
-        requests=calls,
-    )
-
-
 class _Exact:
     """All item vectors in one matrix, regenerated from the world: the exact peer."""
 
@@ -419,10 +404,10 @@ def _bench(
         with bars("requests", requests * 6) as advance:
             if peer is not None:
                 timings.append(
-                    _timed("peer: model scoring + top-10 (numpy)", requests, peer, advance)
+                    timed("peer: model scoring + top-10 (numpy)", requests, peer, advance)
                 )
             timings.append(
-                _timed(
+                timed(
                     "peer: exact search + top-10 (numpy)",
                     requests,
                     lambda n: exact.top(world.index_of(chosen_items[n]), 10),
@@ -437,7 +422,7 @@ def _bench(
             gc.freeze()  # as `rapport serve` does after warm-up
             if recommending:
                 timings.append(
-                    _timed(
+                    timed(
                         "rapport recommend (in process)",
                         requests,
                         lambda n: engine.recommendations.for_user(chosen_users[n], k=10),
@@ -445,7 +430,7 @@ def _bench(
                     )
                 )
             timings.append(
-                _timed(
+                timed(
                     "rapport similar (in process)",
                     requests,
                     lambda n: engine.items.similar(chosen_items[n], k=10),
@@ -459,7 +444,7 @@ def _bench(
                     http.get(f"/items/{chosen_items[n]}/similar", params={"k": 10})
                 if recommending:
                     timings.append(
-                        _timed(
+                        timed(
                             "rapport REST GET /users/{id}/recommendations",
                             requests,
                             lambda n: http.get(
@@ -469,7 +454,7 @@ def _bench(
                         )
                     )
                 timings.append(
-                    _timed(
+                    timed(
                         "rapport REST GET /items/{id}/similar",
                         requests,
                         lambda n: http.get(
