@@ -422,6 +422,7 @@ def test_bench_recommend_on_a_user_half(tmp_path: Path) -> None:
     result = bench_recommend(folder, peers=["popularity"], variant="users-a")
     assert result.variant == "users-a"
     assert result.interactions == len(_variant(full, "users-a")) < len(full)
+    assert result.users == 20  # the half's users, not every id it keeps
     assert [run.model for run in result.comparison.runs] == ["popularity", "rapport"]
     assert result.chosen and isinstance(result.chosen, dict)
     own = next(r for r in result.comparison.runs if r.model == "rapport")

@@ -105,7 +105,7 @@ def bench_recommend(
     return RecommendBench(
         variant=variant,
         interactions=len(data),
-        users=len(data.user_ids),
+        users=int(np.unique(data.users).size),  # with events: a half keeps every id
         items=len(data.item_ids),
         seconds=round(time.perf_counter() - started, 1),
         comparison=comparison,
