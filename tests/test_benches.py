@@ -19,8 +19,9 @@ import Stemmer
 from rapport.bench import ann as ann_module
 from rapport.bench import recommend as recommend_module
 from rapport.bench.ann import bench_ann, user_queries
+from rapport.bench.plots import phase_seconds, scale_chart
 from rapport.bench.recommend import VARIANTS, _variant, bench_recommend
-from rapport.bench.scale import ScaleBench, bench_scale
+from rapport.bench.scale import SKIPPED, ScaleBench, bench_scale
 from rapport.bench.synthetic import (
     BLOCK,
     EVENT_TYPES,
@@ -492,3 +493,37 @@ def test_paraphrased_queries_replace_content_words(
     assert changed >= 1
     again = paraphrase_queries(tiny_msmarco, tmp_path / "again", minilm)
     assert load_beir(again.folder).queries == rewritten.queries  # deterministic
+
+
+def test_scale_chart_leaves_out_skipped_phases(tmp_path: Path) -> None:
+    def run(items: int, skipped: bool) -> ScaleBench:
+        note = SKIPPED if skipped else ""
+        return ScaleBench.model_validate(
+            {
+                "items": items,
+                "events": 10 * items,
+                "users": items // 5,
+                "seed": 0,
+                "vectors": "synthetic",
+                "training": "skipped",
+                "phases": [
+                    {
+                        "name": "import items and vectors",
+                        "seconds": 0.2,
+                        "peak_mb": 1,
+                        "note": note,
+                    },
+                    {"name": "build vector index", "seconds": 3.0, "peak_mb": 1, "note": ""},
+                ],
+                "timings": [
+                    {"name": "rapport similar", "p50_ms": 1.0, "p99_ms": 2.0, "requests": 9}
+                ],
+                "peak_mb": 1,
+            }
+        )
+
+    resumed, fresh = run(1000, skipped=True), run(10000, skipped=False)
+    assert phase_seconds(resumed) == {"build vector index": 3.0}
+    assert phase_seconds(fresh) == {"import items and vectors": 0.2, "build vector index": 3.0}
+    scale_chart([resumed, fresh], tmp_path / "scale.png")
+    assert (tmp_path / "scale.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -26,7 +26,8 @@ def bar_chart(values: dict[str, float], title: str, path: Path) -> None:
 
 def scale_chart(results: list[Any], path: Path) -> None:
     """`rapport bench scale` runs side by side: p99 latency of each measurement (left, log
-    scale) and the time of each phase (right), one bar per catalogue size."""
+    scale) and the time of each phase (right), one bar per catalogue size; phases a resumed
+    run skipped are left out."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -39,7 +40,7 @@ def scale_chart(results: list[Any], path: Path) -> None:
     for n, result in enumerate(results):
         label = f"{result.items:,} items"
         p99 = {t.name: t.p99_ms for t in result.timings}
-        seconds = {p.name: p.seconds for p in result.phases}
+        seconds = phase_seconds(result)
         latency.bar(
             [i + n * width for i in range(len(names))],
             [p99.get(name, 0.0) for name in names],
@@ -78,3 +79,11 @@ def _short(name: str) -> str:
         .replace("/users/{id}/recommendations", "recommend")
         .replace("/items/{id}/similar", "similar")
     )
+
+
+def phase_seconds(result: Any) -> dict[str, float]:
+    """Seconds of each phase a `bench scale` run did (a resumed run's skipped imports are
+    not import times)."""
+    from rapport.bench.scale import SKIPPED
+
+    return {p.name: p.seconds for p in result.phases if p.note != SKIPPED}

@@ -47,6 +47,9 @@ from rapport.services.recommend.training import TrainingConfig
 GB = 1024.0
 RECALL_QUERIES = 200
 
+SKIPPED = "already in the work directory: skipped"
+"""Note of an import phase a resumed run did not redo (its time is not an import time)."""
+
 
 class Phase(Schema):
     name: str
@@ -129,7 +132,7 @@ def _import_items(engine: Engine, world: World, embedder_name: str, bars: Bars) 
         and store.vector_state(tenant, "item", embedder_name)[0] >= world.items
     ):
         store.close()
-        return "already in the work directory: skipped"
+        return SKIPPED
     with bars("import items + vectors", world.items) as advance:
         for start, count in chunks(world.items, 10_000):
             records = world.catalogue(start, count)
@@ -154,7 +157,7 @@ def _import_events(engine: Engine, world: World, budget: float, bars: Bars) -> s
     """Import the event log (ids make a repeated import skip what is stored); stops after
     `budget` seconds and says how far it got."""
     if engine.stats().events >= world.events:
-        return "already in the work directory: skipped"
+        return SKIPPED
     started = time.monotonic()
     with bars("import events", world.events) as advance:
         for batch in world.event_log(50_000):
