@@ -402,7 +402,7 @@ def _bench(
             ),
         )
         exact = run.phase("exact peer: all vectors in memory", lambda: _Exact(world))
-        peer = _model_peer(engine, chosen_users) if train else None
+        peer = _model_peer(engine, chosen_users) if recommending else None  # any served model
         timings: list[Timing] = []
         with bars("requests", requests * 6) as advance:
             if peer is not None:
