@@ -37,6 +37,21 @@ def test_large_catalogue_gets_an_als_core_that_survives_save_and_load(
     assert np.allclose(loaded.score(histories), model.score(histories), atol=1e-4)
 
 
+def test_factor_source_of_one_activity_level_survives_save_and_load(
+    data: Interactions, tmp_path: Path
+) -> None:
+    # Only heavy users score with the factor source: it must be saved all the same.
+    config = {"factors": 8, "activity_edges": [14], "by_activity": [{}, {"factor_weight": 1.0}]}
+    model = HybridModel(config).fit(data)
+    assert model.summary()["core"] == "ease" and model.config.factor_weight == 0
+    histories = Histories.from_interactions(data, np.arange(12))
+    heavy = histories.lengths() >= 14
+    assert heavy.any() and (~heavy).any()
+    model.save(tmp_path / "m")
+    loaded = HybridModel.load(tmp_path / "m")
+    assert np.allclose(loaded.score(histories), model.score(histories), atol=1e-4)
+
+
 def test_als_core_is_refitted_when_its_input_weighting_changes(data: Interactions) -> None:
     model = HybridModel(ALS_CORE).fit(data)
     histories = Histories.from_interactions(data, np.arange(12))

@@ -429,11 +429,19 @@ class HybridModel(RankingModel[HybridConfig]):
         }
         if self.uses_ease:
             found["ease"] = core
-            if self.config.factor_weight:
+            if self._factor_source_used():
                 found["factor_item_factors"] = self._factor_model().item_factors
         else:
             found["als_item_factors"] = core.item_factors
         return found
+
+    def _factor_source_used(self) -> bool:
+        """Whether scoring uses the factor source, at any activity level (a level that does
+        must find it saved: a restored model has no training data to fit it from)."""
+        cfg = self.config
+        return bool(cfg.factor_weight) or any(
+            level.get("factor_weight") for level in cfg.by_activity
+        )
 
     def restore(self, arrays: Mapping[str, np.ndarray]) -> None:
         n = len(arrays["modelled"])
