@@ -9,11 +9,11 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import scipy.sparse as sp
 from pydantic import Field
-from threadpoolctl import threadpool_limits
 
 from rapport.core.components import ComponentConfig, RankingModel
 from rapport.core.histories import Histories
 from rapport.core.interactions import Interactions
+from rapport.services.recommend.blas import one_blas_thread
 
 # implicit warns (and slows down) when BLAS spawns its own threads inside its loops.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -51,7 +51,7 @@ class ALS(RankingModel[ALSConfig]):
         """Learn item factors from a users x items confidence matrix."""
         from implicit.cpu.als import AlternatingLeastSquares
 
-        with threadpool_limits(1, "blas"):
+        with one_blas_thread():
             model = AlternatingLeastSquares(
                 factors=self.config.factors,
                 regularization=self.config.regularization,
@@ -69,7 +69,7 @@ class ALS(RankingModel[ALSConfig]):
         k = items.shape[1]
         gram = self._gram + self.config.regularization * np.eye(k, dtype=np.float32)
         result = np.zeros((rows.shape[0], k), dtype=np.float32)
-        with threadpool_limits(1, "blas"):  # many small solves: threads only add overhead
+        with one_blas_thread():  # many small solves: threads only add overhead
             for row in range(rows.shape[0]):
                 start, end = rows.indptr[row], rows.indptr[row + 1]
                 if start == end:

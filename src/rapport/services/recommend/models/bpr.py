@@ -7,11 +7,11 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 from pydantic import Field
-from threadpoolctl import threadpool_limits
 
 from rapport.core.components import ComponentConfig, RankingModel
 from rapport.core.histories import Histories
 from rapport.core.interactions import Interactions
+from rapport.services.recommend.blas import one_blas_thread
 
 
 class BPRConfig(ComponentConfig):
@@ -39,7 +39,7 @@ class BPR(RankingModel[BPRConfig]):
     def fit(self, data: Interactions) -> Self:
         from implicit.cpu.bpr import BayesianPersonalizedRanking
 
-        with threadpool_limits(1, "blas"):
+        with one_blas_thread():
             model = BayesianPersonalizedRanking(
                 factors=self.config.factors,
                 learning_rate=self.config.learning_rate,
