@@ -15,6 +15,7 @@ import pytest
 from rapport.core.store import freshness
 from rapport.core.store.repository import Store
 from rapport.engine import Engine
+from rapport.services.recommend.candidates import AnchorNeighbours, exact_nearest
 from tests.conftest import CountingEmbedder
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -204,3 +205,28 @@ def test_popularity_from_aggregates(engine: Engine) -> None:
     found = engine.recommendations.for_user("cold", k=3, diversity=0)
     assert ids(found)[:2] == ["i7", "i8"]
     assert {"popularity", "trending"} <= set(found.items[0].sources)
+
+
+def test_anchor_neighbours_are_computed_once_per_frame_state(graph_engine: Engine) -> None:
+    graph_engine.recommendations.for_user("u3", k=5)
+    frame = graph_engine._services.frames.get("default")
+    exact = exact_nearest(frame)
+    calls: list[int] = []
+
+    def counting(queries: np.ndarray, n: int) -> list[np.ndarray]:
+        calls.append(len(queries))
+        return exact(queries, n)
+
+    lists = AnchorNeighbours(depth=50)
+    anchors = np.array([3, 15, 3, 27])
+    found = lists.nearest(frame, counting, anchors, 20)
+    expected = exact(frame.vectors[anchors], 20)
+    assert all(np.array_equal(f, e) for f, e in zip(found, expected, strict=True))
+    assert calls == [3]  # the repeated anchor once
+    assert [len(f) for f in lists.nearest(frame, counting, np.array([15, 27, 40]), 10)] == [10] * 3
+    assert calls == [3, 1]  # only the anchor not seen before
+    lists.nearest(frame, counting, np.array([3]), 60)  # deeper than kept: asked directly
+    assert calls == [3, 1, 1]
+    frame.generation += 1  # the catalogue changed: lists are computed again
+    lists.nearest(frame, counting, np.array([3, 15]), 10)
+    assert calls == [3, 1, 1, 2]

@@ -10,6 +10,8 @@ few rows (a kind, a place, a price) computes those rows once and scores them all
 from __future__ import annotations
 
 import math
+import threading
+import weakref
 from collections.abc import Callable
 from typing import Protocol
 
@@ -120,18 +122,62 @@ class ContentSource:
         return _dot(self.frame, rows, self.vector[None, :])[:, 0]
 
 
+class AnchorNeighbours:
+    """Each anchor item's nearest rows, kept while the catalogue frame stays as it is.
+
+    A user's recent items are mostly the catalogue's popular ones, so the same anchors come
+    back request after request; their neighbour lists (the best `depth` rows) are computed
+    once instead of one product over the catalogue per request (2.9 of 9.5 ms at 10,000
+    items). The lists are dropped when the frame changes or `capacity` anchors are held."""
+
+    def __init__(self, depth: int = 200, capacity: int = 20_000) -> None:
+        self.depth, self.capacity = depth, capacity
+        self._frame: weakref.ref[ItemFrame] | None = None
+        self._generation = -1
+        self._lists: dict[int, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def nearest(
+        self, frame: ItemFrame, nearest: Nearest, anchors: np.ndarray, n: int
+    ) -> list[np.ndarray]:
+        """The `n` rows nearest to each anchor row, best first."""
+        if n > self.depth:
+            return nearest(frame.vectors[anchors], n)
+        with self._lock:
+            held = self._frame() if self._frame is not None else None
+            if held is not frame or self._generation != frame.generation:
+                self._frame = weakref.ref(frame)
+                self._generation = frame.generation
+                self._lists = {}
+            lists = self._lists
+        wanted = [int(a) for a in anchors]
+        found = {a: hit for a in wanted if (hit := lists.get(a)) is not None}
+        missing = [a for a in dict.fromkeys(wanted) if a not in found]
+        if missing:
+            computed = dict(zip(missing, nearest(frame.vectors[missing], self.depth), strict=True))
+            found |= computed
+            with self._lock:
+                if self._lists is lists:  # the frame has not moved on meanwhile
+                    if len(lists) + len(computed) > self.capacity:
+                        lists.clear()
+                    lists.update(computed)
+        return [found[a][:n] for a in wanted]
+
+
 class NeighbourSource:
     """Highest similarity to any of the user's recent positive items (the anchors)."""
 
-    def __init__(self, frame: ItemFrame, nearest: Nearest, anchors: np.ndarray) -> None:
-        self.frame, self.nearest = frame, nearest
+    def __init__(
+        self, frame: ItemFrame, nearest: Nearest, anchors: np.ndarray, lists: AnchorNeighbours
+    ) -> None:
+        self.frame, self.nearest, self.rows, self.lists = frame, nearest, anchors, lists
         self.anchors = frame.vectors[anchors]
 
     def top(self, n: int) -> np.ndarray:
         # Each anchor's nearest rows; their union holds the best rows by highest similarity
         # (each anchor contributes its share twice over).
         per_anchor = min(n, max(10, math.ceil(2 * n / len(self.anchors))))
-        found = self.nearest(self.anchors, per_anchor)
+        found = self.lists.nearest(self.frame, self.nearest, self.rows, per_anchor)
         union = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
         values = self.at(union)
         keep = np.isfinite(values)

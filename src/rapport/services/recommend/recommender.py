@@ -28,6 +28,7 @@ from rapport.core.vectors.refresh import refresh_vectors
 from rapport.services.recommend.artifacts import ModelStore, TrainedModel
 from rapport.services.recommend.blas import one_blas_thread
 from rapport.services.recommend.candidates import (
+    AnchorNeighbours,
     ContentSource,
     Eligibility,
     Nearest,
@@ -183,6 +184,7 @@ class Recommender:
         self.popularity = PopularityCache(store, self.config.signals)
         self._interests: dict[tuple[str, str], np.ndarray] = {}
         self._mappings: dict[str, _ModelMapping] = {}
+        self._anchor_lists: dict[str, AnchorNeighbours] = {}
 
     # -- public ----------------------------------------------------------------------------
 
@@ -326,7 +328,8 @@ class Recommender:
             found["content"] = ContentSource(frame, nearest, user_vector)
         anchors = [r for r in state.positives[:NEIGHBOUR_ANCHORS] if frame.has_vector[r]]
         if anchors:
-            found["neighbours"] = NeighbourSource(frame, nearest, np.array(anchors))
+            lists = self._anchor_lists.setdefault(tenant, AnchorNeighbours())
+            found["neighbours"] = NeighbourSource(frame, nearest, np.array(anchors), lists)
         if trained is None or state.interactions < self.config.cold_start_below:
             stats = self.popularity.get(tenant, frame)
             for name in ("popularity", "trending"):
