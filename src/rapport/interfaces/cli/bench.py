@@ -263,7 +263,6 @@ def scale(
     """A synthetic catalogue and event log of any size through the engine: import, index
     build, training, peak memory, recommend/similar p50/p99 in process and over REST
     against their peers, and the vector index's recall@10 against exact search."""
-    import json
 
     from rapport.bench.scale import bench_scale
     from rapport.interfaces.api.server import serving
