@@ -45,6 +45,15 @@ class Freshness:
         self.checked = time.monotonic()
         self.cost = cost
 
+    def check(self, writes: int, compare: Callable[[], None], force: bool = False) -> None:
+        """Run `compare` (the cache against the store) unless another thread has just done
+        it, and remember when and how long it took. Callers hold their cache's lock."""
+        if self.trusted(writes) and not force:
+            return
+        started = time.monotonic()
+        compare()
+        self.mark(writes, time.monotonic() - started)
+
 
 class BackgroundChecks:
     """Runs at most one check per key at a time, each in a daemon thread, so requests keep

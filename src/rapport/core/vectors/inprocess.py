@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-import time
 from collections.abc import Collection
 from pathlib import Path
 
@@ -97,25 +96,25 @@ class InProcessIndex:
     def _sync(self, tenant: str, space: str, current: VectorSpace, force: bool = False) -> None:
         """Apply what changed in the store since `current` last compared itself with it."""
         with current.sync_lock:
-            writes = self._writes()
-            fresh = not current.freshness.wrote_here(writes) and not current.freshness.due()
-            if fresh and not force:
-                return  # another thread has just compared
-            started = time.monotonic()
-            count, newest = self.store.vector_state(tenant, space, self.model)
-            if count != current.count or newest != current.newest:
-                for ids, vectors in self.store.iter_vectors(
-                    tenant, space, self.model, changed_after=current.newest
-                ):
-                    with current.lock:
-                        current.upsert(ids, vectors)
-                if len(current) != count:  # some were deleted
-                    stored = set(self.store.vector_ids(tenant, space, self.model))
-                    with current.lock:
-                        current.remove([ref for ref in current.position if ref not in stored])
-                current.count, current.newest = count, newest
-                self._maybe_save(tenant, space, current)
-            current.freshness.mark(writes, time.monotonic() - started)
+            current.freshness.check(
+                self._writes(), lambda: self._compare(tenant, space, current), force
+            )
+
+    def _compare(self, tenant: str, space: str, current: VectorSpace) -> None:
+        count, newest = self.store.vector_state(tenant, space, self.model)
+        if count == current.count and newest == current.newest:
+            return
+        for ids, vectors in self.store.iter_vectors(
+            tenant, space, self.model, changed_after=current.newest
+        ):
+            with current.lock:
+                current.upsert(ids, vectors)
+        if len(current) != count:  # some were deleted
+            stored = set(self.store.vector_ids(tenant, space, self.model))
+            with current.lock:
+                current.remove([ref for ref in current.position if ref not in stored])
+        current.count, current.newest = count, newest
+        self._maybe_save(tenant, space, current)
 
     def _maybe_save(
         self, tenant: str, space: str, current: VectorSpace, always: bool = False

@@ -10,7 +10,6 @@ from the store and kept in a small cache.
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -316,16 +315,13 @@ class FrameCache:
 
     def _sync(self, tenant: str, cached: _Cached, force: bool = False) -> None:
         with cached.lock:
-            writes = self._writes()
-            fresh = not cached.freshness.wrote_here(writes) and not cached.freshness.due()
-            if fresh and not force:
-                return  # another thread has just compared
-            started = time.monotonic()
-            items = self.store.item_state(tenant)
-            vectors = self.store.vector_state(tenant, ITEM_SPACE, self.model)
-            if items != cached.items or vectors != cached.vectors:
-                self._apply(tenant, cached, items, vectors)
-            cached.freshness.mark(writes, time.monotonic() - started)
+            cached.freshness.check(self._writes(), lambda: self._compare(tenant, cached), force)
+
+    def _compare(self, tenant: str, cached: _Cached) -> None:
+        items = self.store.item_state(tenant)
+        vectors = self.store.vector_state(tenant, ITEM_SPACE, self.model)
+        if items != cached.items or vectors != cached.vectors:
+            self._apply(tenant, cached, items, vectors)
 
     def _apply(
         self,
