@@ -147,3 +147,137 @@ vectors = Table(
     Index("ix_vectors_hash", "model", "content_hash"),
     Index("ix_vectors_space", "tenant_id", "space", "model", "updated_at"),
 )
+
+# --- The assistant (migration 0002): interviews, conversations, personas, generated content.
+
+onboarding_sessions = Table(
+    "onboarding_sessions",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(ID), nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("answers", Json, nullable=False),  # one entry per answered topic
+    Column("profile", Json, nullable=False),  # what was understood so far
+    Column("status", String(16), nullable=False),  # "open" or "done"
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_onboarding_user", "tenant_id", "user_id"),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(ID), nullable=False),
+    Column("summary", Text, nullable=False, default=""),  # of exchanges beyond the memory
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_conversations_user", "tenant_id", "user_id", "updated_at"),
+)
+
+conversation_messages = Table(
+    "conversation_messages",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("conversation_id", String(64), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("role", String(16), nullable=False),  # "user" or "assistant"
+    Column("content", Text, nullable=False),
+    Column("data", Json, nullable=False),  # citations, actions, mode, intent
+    Column("created_at", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(
+        ["tenant_id", "conversation_id"],
+        ["conversations.tenant_id", "conversations.id"],
+        ondelete="CASCADE",
+    ),
+)
+
+personas = Table(
+    "personas",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("config", Json, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Every generated text (résumé, post, learning path, tags, drafts), with how it was made.
+generations = Table(
+    "generations",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(ID)),
+    Column("kind", String(32), nullable=False),
+    Column("request", Json, nullable=False),
+    Column("output", Json, nullable=False),
+    Column("mode", String(16), nullable=False),  # "llm" or "template"
+    Column("model", String(256), nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_generations_kind", "tenant_id", "kind", "created_at"),
+)
+
+# --- Safety (migration 0003): escalations to humans, the moderation queue, the audit log.
+
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(ID)),
+    Column("source", String(32), nullable=False),  # chat, onboarding, ask, item, event
+    Column("category", String(32), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("excerpt", Text, nullable=False, default=""),
+    Column("status", String(16), nullable=False),  # open, acknowledged, resolved
+    Column("note", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_escalations_status", "tenant_id", "status", "created_at"),
+)
+
+moderation_queue = Table(
+    "moderation_queue",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("ref_kind", String(32), nullable=False),  # item, post, chat
+    Column("ref_id", String(ID), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("labels", Json, nullable=False),  # category -> score
+    Column("status", String(16), nullable=False),  # pending, approved, rejected
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("decided_at", UTCDateTime),
+    Index("ix_moderation_status", "tenant_id", "status", "created_at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("action", String(32), nullable=False),  # answer, assistant, nudge, escalation
+    Column("user_hash", String(64), nullable=False, default=""),
+    Column("model", String(256), nullable=False, default=""),
+    Column("prompt_hash", String(64), nullable=False, default=""),
+    Column("output", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_audit_time", "tenant_id", "created_at"),
+)
+
+# --- Access (migration 0004): per-tenant API keys, stored hashed.
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),  # the public part of the key
+    Column("tenant_id", String(64), nullable=False),
+    Column("scope", String(16), nullable=False),  # read, write, admin
+    Column("secret_hash", String(128), nullable=False),
+    Column("name", String(256), nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    Index("ix_api_keys_tenant", "tenant_id"),
+)
