@@ -1,0 +1,2 @@
+"""Safety and trust: crisis screening and escalation, moderation, injection and PII
+defences."""
