@@ -120,7 +120,7 @@ def test_users_crud_and_delete_my_data(live: LiveServer) -> None:
         assert page["total"] == 1 and page["items"][0]["profile"]["interests"] == ["jazz"]
         assert http.get("/users/ana/events").json()[0]["item_id"] == "jazz"
         deleted = http.delete("/users/ana").json()
-        assert deleted == {"deleted": {"events": 1, "vectors": 0, "users": 1}}
+        assert {kind: n for kind, n in deleted["deleted"].items() if n} == {"events": 1, "users": 1}
         assert http.get("/users/ana/events").status_code == 404
         assert http.get("/users/ana").status_code == 404
 

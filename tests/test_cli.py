@@ -71,7 +71,7 @@ def test_import_stats_similar(cli: Cli, tmp_path: Path) -> None:
     history = cli("events", "list", "--user", "ana", "--json").json()
     assert [e["id"] for e in history] == ["2", "1"]
     removed = cli("users", "delete", "ana", "--json").json()
-    assert removed == {"deleted": {"events": 2, "vectors": 0, "users": 1}}
+    assert {kind: n for kind, n in removed["deleted"].items() if n} == {"events": 2, "users": 1}
 
 
 @pytest.mark.parametrize(

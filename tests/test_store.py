@@ -160,23 +160,6 @@ def test_invalid_batch_writes_nothing(engine: Engine) -> None:
     assert report.written == 4 and report.invalid[0].field == "price"
 
 
-def test_delete_user_removes_their_data(engine: Engine) -> None:
-    engine.users.add([{"id": "ana", "profile": {"interests": ["jazz"]}}])
-    engine.events.add(
-        [
-            {"user_id": "ana", "item_id": "x", "type": "like"},
-            {"user_id": "bo", "item_id": "x", "type": "like"},
-        ]
-    )
-    removed = engine.users.delete("ana")
-    assert removed.deleted == {"events": 1, "vectors": 0, "users": 1}
-    with pytest.raises(NotFound):
-        engine.users.get("ana")
-    assert [e.user_id for e in engine.events.list()] == ["bo"]
-    with pytest.raises(NotFound):
-        engine.users.delete("ana")
-
-
 def test_tenants_are_isolated(engine: Engine) -> None:
     engine.items.add(city_items()[:2], tenant="acme", index=False)
     engine.items.add(city_items()[2:4], index=False)

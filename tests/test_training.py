@@ -117,6 +117,22 @@ def test_retrain_job_runs_only_when_enough_new_feedback(
     assert engine.models.versions() == sorted([manifest.version, engine.models.show().version])
 
 
+def test_erasing_a_user_marks_the_model_until_the_job_retrains_it(
+    trained: tuple[Engine, ModelManifest],
+) -> None:
+    engine, manifest = trained
+    assert engine.models.show().erased_users_since == 0
+    engine.users.delete("u3")
+    assert engine.models.show().erased_users_since == 1
+    # Far from enough new events, but the model learned from someone who asked to be erased.
+    job = RetrainJob(engine, min_new_events=10**9, min_growth=10.0)
+    assert job.run_once() == ["default"]
+    retrained = engine.models.show()
+    assert retrained.version != manifest.version and retrained.erased_users_since == 0
+    assert retrained.training.events == 60 * 14 - 14  # u3's events are gone
+    assert job.run_once() == []
+
+
 def test_cli_model_show_list_eval_and_batch(trained: tuple[Engine, ModelManifest]) -> None:
     engine, manifest = trained
     cli = Cli(engine.settings.data)

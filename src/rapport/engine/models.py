@@ -91,13 +91,17 @@ class ModelsArea:
 
     def retrain_due(self, min_new_events: int = 500, min_growth: float = 0.1) -> list[str]:
         """Retrain every tenant whose event count grew enough since its model was trained
-        (`training.retrain_due`); returns the tenants retrained."""
+        (`training.retrain_due`), or who erased a user since; returns the tenants retrained."""
         done = []
         for tenant in self._s.store.tenants():
             manifest = self._s.models.manifest(tenant)
             trained_on = manifest.training.events if manifest else None
             events = self._s.store.count_events(tenant)
-            if not training.retrain_due(events, trained_on, min_new_events, min_growth):
+            # A model that learned from erased users is replaced as soon as possible.
+            erased = manifest is not None and manifest.erased_users_since > 0
+            if not erased and not training.retrain_due(
+                events, trained_on, min_new_events, min_growth
+            ):
                 continue
             try:
                 self.train(tenant=tenant)

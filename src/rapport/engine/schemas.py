@@ -23,6 +23,7 @@ from rapport.core.requests import (
     SimilarRequest,
 )
 from rapport.core.store.documents import DocumentSummary
+from rapport.core.store.personal_data import UserExport
 from rapport.engine.root import Readiness
 from rapport.evaluation.peers import Comparison, ModelRun
 from rapport.evaluation.protocol import RecommendationMetrics
@@ -90,4 +91,5 @@ __all__ = [
     "TunedSettings",
     "Unavailable",
     "User",
+    "UserExport",
 ]

@@ -15,6 +15,7 @@ from rapport.core.vectors.embedder import Embedder
 
 if TYPE_CHECKING:
     from rapport.core.llm import LLMGateway
+    from rapport.core.store.personal_data import PersonalData
     from rapport.core.vectors.index import VectorIndex
     from rapport.services.catalog import Catalog
     from rapport.services.ingest import Ingestor
@@ -118,6 +119,12 @@ class Services:
         from rapport.services.ingest import Ingestor
 
         return Ingestor(self.store, self.catalog)
+
+    @cached_property
+    def personal_data(self) -> PersonalData:
+        from rapport.core.store.personal_data import PersonalData
+
+        return PersonalData(self.store)
 
     @cached_property
     def models(self) -> ModelStore:

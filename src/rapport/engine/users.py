@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rapport.core.models import Deleted, Page, User
+from rapport.core.store.personal_data import UserExport
 from rapport.engine.records import IdentifiedArea
 from rapport.services.insights import Insights, InsightsConfig, build_insights
 
@@ -18,8 +19,18 @@ class Users(IdentifiedArea[User]):
         return self._s.store.list_users(self._s.tenant(tenant), limit=limit, offset=offset)
 
     def delete(self, user_id: str, *, tenant: str | None = None) -> Deleted:
-        """Delete a user with their events and vectors (delete-my-data)."""
-        return Deleted(deleted=self._s.store.delete_user(self._s.tenant(tenant), user_id))
+        """Erase a user and everything stored about them (delete-my-data): events, vectors,
+        interviews, conversations, generated content; escalations lose the user id and
+        text. The serving model is marked as having learned from them until it is retrained
+        (the retrain job does so on its next pass)."""
+        tenant = self._s.tenant(tenant)
+        removed = self._s.personal_data.erase(tenant, user_id)
+        self._s.models.mark_erasure(tenant)
+        return Deleted(deleted=removed)
+
+    def export(self, user_id: str, *, tenant: str | None = None) -> UserExport:
+        """Everything stored about a user, in one object."""
+        return self._s.personal_data.export(self._s.tenant(tenant), user_id)
 
     def insights(
         self, user_id: str, *, tenant: str | None = None, config: InsightsConfig | None = None

@@ -339,29 +339,6 @@ class Store:
             found = [_row_user(row) for row in rows]
         return Page[User](items=found, total=total, limit=limit, offset=offset)
 
-    def delete_user(self, tenant: str, user_id: str) -> dict[str, int]:
-        """Remove a user and everything derived from them (events, vectors)."""
-        with self.engine.begin() as conn:
-            removed = {
-                "events": conn.execute(
-                    delete(events).where(events.c.tenant_id == tenant, events.c.user_id == user_id)
-                ).rowcount,
-                "vectors": conn.execute(
-                    delete(vectors).where(
-                        vectors.c.tenant_id == tenant,
-                        vectors.c.space == "user",
-                        vectors.c.ref_id == user_id,
-                    )
-                ).rowcount,
-                "users": conn.execute(
-                    delete(users).where(users.c.tenant_id == tenant, users.c.id == user_id)
-                ).rowcount,
-            }
-        self.table_writes["vectors"] += 1
-        if not any(removed.values()):
-            raise NotFound("user", user_id)
-        return removed
-
     # -- events ----------------------------------------------------------------------------
 
     def add_events(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import ipaddress
 import os
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -92,6 +93,10 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _exit_normally(signum: int, _frame: object) -> None:
+    raise SystemExit(0)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
@@ -117,6 +122,9 @@ def serve(
     gc.collect()
     gc.freeze()
     console.print(f"rapport API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    # uvicorn shuts down on SIGTERM, then raises it again: exit normally instead, so the
+    # engine closes (the SQLite log is merged, background jobs stop).
+    signal.signal(signal.SIGTERM, _exit_normally)
     if workers == 1:
         from rapport.interfaces.api.app import create_app
         from rapport.interfaces.jobs.scheduler import RetrainJob

@@ -151,9 +151,16 @@ def users_get(user_id: str, json_out: JsonFlag = False) -> None:
 
 @users_app.command("delete")
 def users_delete(user_id: str, json_out: JsonFlag = False) -> None:
-    """Delete a user with their events and vectors (delete-my-data)."""
+    """Erase a user and everything stored about them (delete-my-data)."""
     removed = run(lambda: state.engine().users.delete(user_id))
     emit(removed, json_out, lambda: console.print(counts(removed.deleted, "deleted")))
+
+
+@users_app.command("export")
+def users_export(user_id: str) -> None:
+    """Everything stored about USER_ID, as one JSON object."""
+    exported = run(lambda: state.engine().users.export(user_id))
+    console.print_json(exported.model_dump_json())
 
 
 @users_app.command("insights")

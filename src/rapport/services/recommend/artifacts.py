@@ -19,7 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rapport.core.components import RankingModel
 from rapport.core.errors import Unavailable
+from rapport.core.models import utcnow
 from rapport.services.recommend.models import MODELS
+
+ERASURES = "erasures.log"  # one UTC time per erased user, per tenant
 
 
 class _Manifest(BaseModel):
@@ -74,6 +77,9 @@ class ModelManifest(_Manifest):
     """What it was trained on and how long it took."""
     validation: ValidationStats
     """How the chosen settings scored."""
+    erased_users_since: int = 0
+    """Users erased (delete-my-data) after this version was trained: it still carries what
+    it learned from them until the next training, which the retrain job runs soon."""
 
 
 @dataclass
@@ -121,6 +127,22 @@ class ModelStore:
         pointer.write_text(manifest.version)
         pointer.replace(self._folder(manifest.tenant) / "CURRENT")
 
+    def mark_erasure(self, tenant: str) -> None:
+        """Note that a user of `tenant` was erased: models trained before now learned from
+        them. Only the time is kept, never who."""
+        if self.current_version(tenant) is None:
+            return
+        with self._lock, (self._folder(tenant) / ERASURES).open("a") as log:
+            log.write(utcnow().isoformat() + "\n")
+
+    def erasures_since(self, tenant: str, trained_at: datetime) -> int:
+        """Users erased after a model trained at `trained_at`."""
+        path = self._folder(tenant) / ERASURES
+        if not path.is_file():
+            return 0
+        times = (datetime.fromisoformat(line) for line in path.read_text().split())
+        return sum(1 for time in times if time > trained_at)
+
     def current_version(self, tenant: str) -> str | None:
         pointer = self._folder(tenant) / "CURRENT"
         return pointer.read_text().strip() if pointer.is_file() else None
@@ -131,7 +153,11 @@ class ModelStore:
         if version is None:
             return None
         path = self._folder(tenant) / version / "manifest.json"
-        return ModelManifest.model_validate_json(path.read_text()) if path.is_file() else None
+        if not path.is_file():
+            return None
+        manifest = ModelManifest.model_validate_json(path.read_text())
+        manifest.erased_users_since = self.erasures_since(tenant, manifest.created_at)
+        return manifest
 
     def versions(self, tenant: str) -> list[str]:
         root = self._folder(tenant)

@@ -1,4 +1,4 @@
-"""Users: CRUD, batch upsert, their events, insights and delete-my-data."""
+"""Users: CRUD, batch upsert, their events, insights, export and delete-my-data."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from rapport.engine.schemas import Deleted, Event, ImportReport, Insights, Page, User
+from rapport.engine.schemas import Deleted, Event, ImportReport, Insights, Page, User, UserExport
 from rapport.interfaces.api.deps import EngineDep, JsonRecords, TenantDep
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -50,8 +50,15 @@ def replace_user(engine: EngineDep, tenant: TenantDep, user_id: str, user: User)
 
 @router.delete("/{user_id}")
 def delete_user(engine: EngineDep, tenant: TenantDep, user_id: str) -> Deleted:
-    """Delete the user, their events and vectors (delete-my-data)."""
+    """Erase the user and everything stored about them (delete-my-data)."""
     return engine.users.delete(user_id, tenant=tenant)
+
+
+@router.get("/{user_id}/export")
+def export_user(engine: EngineDep, tenant: TenantDep, user_id: str) -> UserExport:
+    """Everything stored about the user: profile, events, interviews, conversations,
+    generated content and escalations."""
+    return engine.users.export(user_id, tenant=tenant)
 
 
 @router.get("/{user_id}/events")
