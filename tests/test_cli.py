@@ -61,6 +61,8 @@ def test_import_stats_similar(cli: Cli, tmp_path: Path) -> None:
         "items": 3,
         "items_by_kind": {"course": 2, "event": 1},
         "events": 2,
+        "unindexed_items": 0,
+        "unindexed_chunks": 0,
     }
     similar = cli("items", "similar", "py", "--k", "2", "--json").json()
     assert [hit["item_id"] for hit in similar] == ["pandas", "fado"]

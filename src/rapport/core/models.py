@@ -273,3 +273,9 @@ class TenantStats(Schema):
     """Items per kind."""
     events: int
     """Events stored."""
+    unindexed_items: int = 0
+    """Items without a vector from the embedding model (an import stopped while embedding):
+    similar-item search cannot find them. `serve` finishes them on start, the worker on
+    its next pass, `rapport items index` at once."""
+    unindexed_chunks: int = 0
+    """Knowledge-base chunks without a vector, finished the same way (`rapport kb index`)."""

@@ -45,6 +45,10 @@ class KnowledgeArea:
         report.retrieval = choice.label
         return report
 
+    def index(self, *, tenant: str | None = None) -> int:
+        """Embed the chunks an interrupted `add` left without vectors; returns how many."""
+        return self._s.knowledge.finish_embedding(self._s.tenant(tenant))
+
     def stats(self, *, tenant: str | None = None) -> KnowledgeStats:
         """What the tenant's knowledge base holds and the retrieval settings chosen for it."""
         return self._s.knowledge_search.stats(self._s.tenant(tenant))

@@ -114,8 +114,24 @@ class Engine:
         return self._services.store.tenants()
 
     def stats(self, *, tenant: str | None = None) -> TenantStats:
-        """Counts of users, items per kind and events of one tenant."""
-        return self._services.store.stats(self.tenant(tenant))
+        """Counts of users, items per kind and events of one tenant, and what still waits
+        for its embedding."""
+        return self._services.store.stats(self.tenant(tenant), self._services.embedder.name)
+
+    def finish_indexing(self) -> dict[str, TenantStats]:
+        """Embed what an interrupted import left without vectors, in every tenant; returns
+        the counts found before, for the tenants that had any (serve start-up and the
+        worker call this)."""
+        found = {}
+        for tenant in self.tenants():
+            before = self.stats(tenant=tenant)
+            if before.unindexed_items:
+                self.items.index(tenant=tenant)
+            if before.unindexed_chunks:
+                self.kb.index(tenant=tenant)
+            if before.unindexed_items or before.unindexed_chunks:
+                found[tenant] = before
+        return found
 
     def ready(self) -> Readiness:
         """Whether the database answers (the readiness probe)."""
@@ -127,10 +143,12 @@ class Engine:
         return Readiness(status="ready", database=store.dialect)
 
     def warm_up(self) -> None:
-        """Build every service, load the embedding model and the default tenant's catalogue
-        now rather than on the first request (servers call this before they listen)."""
+        """Build every service, load the embedding model, finish any interrupted embedding
+        and load the default tenant's catalogue now rather than on the first request
+        (servers call this before they listen)."""
         self._services.build_all()
         _ = self._services.embedder.dim
+        self.finish_indexing()
         # The default tenant's catalogue frame, vector index and popularity, so the first
         # request does not build them (on a large catalogue they take a while).
         self._services.recommender.warm(self.tenant())

@@ -247,6 +247,14 @@ class DocumentStore:
         with self.engine.connect() as conn:
             return [_row_chunk(row) for row in conn.execute(statement)]
 
+    def unembedded_chunks(self, tenant: str, model: str) -> list[Chunk]:
+        """Chunks without a vector from `model`, ordered by document and position."""
+        statement = self.store.unembedded(tenant, model, CHUNK_SPACE, chunks).order_by(
+            chunks.c.document_id, chunks.c.position
+        )
+        with self.engine.connect() as conn:
+            return [_row_chunk(row) for row in conn.execute(statement)]
+
     def get_chunks(self, tenant: str, ids: Sequence[str]) -> list[Chunk]:
         """Chunks with these ids, in the given order; unknown ids are left out."""
         by_id: dict[str, Chunk] = {}
@@ -258,11 +266,13 @@ class DocumentStore:
                 by_id.update((row.id, _row_chunk(row)) for row in rows)
         return [by_id[i] for i in ids if i in by_id]
 
-    def chunk_state(self, tenant: str) -> tuple[int, datetime | None]:
-        """(chunk count, newest document update): cheap change detection for caches.
+    def chunk_state(self, tenant: str) -> tuple[int, datetime | None, datetime | None]:
+        """(chunk count, newest document update, newest chunk vector): cheap change
+        detection for caches.
 
-        Every write bumps a document's `updated_at` and every delete lowers the count,
-        so any change to the tenant's chunks changes this pair.
+        Every write bumps a document's `updated_at`, every delete lowers the count, and
+        embedding chunks later (after an interrupted add) bumps the newest vector, so any
+        change to the tenant's searchable chunks changes this triple.
         """
         with self.engine.connect() as conn:
             count = conn.scalar(
@@ -271,7 +281,12 @@ class DocumentStore:
             newest = conn.scalar(
                 select(func.max(documents.c.updated_at)).where(documents.c.tenant_id == tenant)
             )
-        return int(count or 0), newest
+            embedded = conn.scalar(
+                select(func.max(vectors.c.updated_at)).where(
+                    vectors.c.tenant_id == tenant, vectors.c.space == CHUNK_SPACE
+                )
+            )
+        return int(count or 0), newest, embedded
 
 
 def _row_chunk(row: Any) -> Chunk:

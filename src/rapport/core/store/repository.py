@@ -41,7 +41,15 @@ from rapport.core.models import (
 )
 from rapport.core.requests import ItemFilter
 from rapport.core.store.database import migrate, open_database
-from rapport.core.store.schema import events, item_labels, items, tenants, users, vectors
+from rapport.core.store.schema import (
+    chunks,
+    events,
+    item_labels,
+    items,
+    tenants,
+    users,
+    vectors,
+)
 
 BATCH = 500  # rows per statement: below SQLite's variable limit, large enough to be fast
 EARTH_KM = 6371.0088
@@ -469,8 +477,39 @@ class Store:
 
     # -- counts ----------------------------------------------------------------------------
 
-    def stats(self, tenant: str) -> TenantStats:
-        """Counts of users, items per kind and events of one tenant."""
+    def unembedded(self, tenant: str, model: str, space: str, table: Table) -> Select[Any]:
+        """Rows of `table` (items or chunks) without a vector from `model` in `space`."""
+        embedded = (
+            select(vectors.c.ref_id)
+            .where(
+                vectors.c.tenant_id == tenant,
+                vectors.c.space == space,
+                vectors.c.model == model,
+                vectors.c.ref_id == table.c.id,
+            )
+            .exists()
+        )
+        return select(table).where(table.c.tenant_id == tenant, ~embedded)
+
+    def count_unembedded(self, tenant: str, model: str) -> tuple[int, int]:
+        """(items, knowledge chunks) without a vector from `model`: what an import stopped
+        while embedding left behind."""
+        with self.engine.connect() as conn:
+            return tuple(  # type: ignore[return-value]
+                int(
+                    conn.scalar(
+                        select(func.count()).select_from(
+                            self.unembedded(tenant, model, space, table).subquery()
+                        )
+                    )
+                    or 0
+                )
+                for space, table in (("item", items), ("chunk", chunks))
+            )
+
+    def stats(self, tenant: str, embedding_model: str | None = None) -> TenantStats:
+        """Counts of users, items per kind and events of one tenant; with `embedding_model`,
+        also what still waits for its vector."""
         with self.engine.connect() as conn:
             kinds: dict[str, int] = dict(
                 conn.execute(
@@ -487,12 +526,15 @@ class Store:
                 or 0
                 for name, table in (("users", users), ("events", events))
             }
+        unembedded = self.count_unembedded(tenant, embedding_model) if embedding_model else (0, 0)
         return TenantStats(
             tenant=tenant,
             users=counted["users"],
             items=sum(kinds.values()),
             items_by_kind=kinds,
             events=counted["events"],
+            unindexed_items=unembedded[0],
+            unindexed_chunks=unembedded[1],
         )
 
     def ping(self) -> None:

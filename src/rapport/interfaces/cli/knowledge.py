@@ -39,6 +39,13 @@ def kb_add(
     )
 
 
+@kb_app.command("index")
+def kb_index() -> None:
+    """Embed the chunks an interrupted `kb add` left without vectors."""
+    embedded = run(lambda: state.engine().kb.index())
+    console.print(f"{embedded} chunks embedded")
+
+
 @kb_app.command("stats")
 def kb_stats(json_out: JsonFlag = False) -> None:
     """What the knowledge base holds and the retrieval settings chosen for its corpus."""

@@ -70,7 +70,8 @@ def init() -> None:
 
 @app.command()
 def stats(json_out: JsonFlag = False) -> None:
-    """Counts of users, items (per kind) and events of the tenant."""
+    """Counts of users, items (per kind) and events of the tenant, and what waits for
+    embedding."""
     counts = run(lambda: state.engine().stats())
 
     def show() -> None:
@@ -80,6 +81,13 @@ def stats(json_out: JsonFlag = False) -> None:
             counts.tenant, str(counts.users), str(counts.items), kinds, str(counts.events)
         )
         console.print(table)
+        if counts.unindexed_items or counts.unindexed_chunks:
+            console.print(
+                f"waiting for embedding: {counts.unindexed_items} items, "
+                f"{counts.unindexed_chunks} knowledge chunks (finished by `serve` on start, "
+                "the worker, or `rapport items index` / `rapport kb index`)",
+                markup=False,
+            )
 
     emit(counts, json_out, show)
 

@@ -32,7 +32,11 @@ class RetrainJob:
         self._thread = threading.Thread(target=self._loop, name="rapport-retrain", daemon=True)
 
     def run_once(self) -> list[str]:
-        """Retrain every tenant that is due; returns their names."""
+        """Finish interrupted embedding, then retrain every tenant that is due; returns the
+        names of the tenants retrained."""
+        finished = self.engine.finish_indexing()
+        if finished:
+            log.info("finished interrupted embedding", tenants=sorted(finished))
         done = self.engine.models.retrain_due(self.min_new_events, self.min_growth)
         if done:
             log.info("retrained", tenants=done)

@@ -162,6 +162,11 @@ class KnowledgeBase:
             self.store, self.embedder, tenant, CHUNK_SPACE, records, progress=progress
         )
 
+    def finish_embedding(self, tenant: str, progress: Progress | None = None) -> int:
+        """Embed the chunks an interrupted `add` stored without vectors; returns how many."""
+        pending = self.documents.unembedded_chunks(tenant, self.embedder.name)
+        return self._refresh(tenant, pending, progress) if pending else 0
+
     # -- reading and removing -------------------------------------------------------------
 
     def list(self, tenant: str, limit: int = 50, offset: int = 0) -> Page[DocumentSummary]:
