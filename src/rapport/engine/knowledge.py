@@ -79,4 +79,14 @@ class KnowledgeArea:
         without a language model, get the extractive answer."""
         tenant = self._s.tenant(tenant)
         allow = user_id is None or not self._s.store.get_user(tenant, user_id).ai_opt_out
-        return self._s.answerer.ask(tenant, question, allow_generation=allow)
+        answer = self._s.answerer.ask(tenant, question, allow_generation=allow)
+        generated = answer.mode == "generated"
+        self._s.audit.record(
+            tenant,
+            "answer",
+            user_id=user_id,
+            model=(self._s.settings.llm_model or "llm") if generated else answer.mode,
+            prompt=question,
+            output=answer.answer,
+        )
+        return answer

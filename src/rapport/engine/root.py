@@ -11,6 +11,7 @@ from rapport.core.vectors.embedder import Embedder
 from rapport.engine.services import Services
 
 if TYPE_CHECKING:
+    from rapport.engine.audit import AuditArea
     from rapport.engine.events import Events
     from rapport.engine.items import Items
     from rapport.engine.knowledge import KnowledgeArea
@@ -95,6 +96,13 @@ class Engine:
         from rapport.engine.models import ModelsArea
 
         return ModelsArea(self._services)
+
+    @cached_property
+    def audit(self) -> AuditArea:
+        """The log of AI actions: list."""
+        from rapport.engine.audit import AuditArea
+
+        return AuditArea(self._services)
 
     def close(self) -> None:
         self._services.close()

@@ -22,6 +22,7 @@ from rapport.core.requests import (
     SearchRequest,
     SimilarRequest,
 )
+from rapport.core.store.audit import AuditEntry
 from rapport.core.store.documents import DocumentSummary
 from rapport.core.store.personal_data import UserExport
 from rapport.engine.root import Readiness
@@ -47,6 +48,7 @@ from rapport.services.search.retriever import TunedSettings
 
 __all__ = [
     "Answer",
+    "AuditEntry",
     "CandidateScore",
     "Citation",
     "Comparison",

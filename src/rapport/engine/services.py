@@ -15,6 +15,7 @@ from rapport.core.vectors.embedder import Embedder
 
 if TYPE_CHECKING:
     from rapport.core.llm import LLMGateway
+    from rapport.core.store.audit import AuditLog
     from rapport.core.store.personal_data import PersonalData
     from rapport.core.vectors.index import VectorIndex
     from rapport.services.catalog import Catalog
@@ -119,6 +120,12 @@ class Services:
         from rapport.services.ingest import Ingestor
 
         return Ingestor(self.store, self.catalog)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        from rapport.core.store.audit import AuditLog
+
+        return AuditLog(self.store)
 
     @cached_property
     def personal_data(self) -> PersonalData:

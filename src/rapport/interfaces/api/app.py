@@ -12,6 +12,7 @@ from rapport.engine import Engine
 from rapport.interfaces.api.deps import require_api_key
 from rapport.interfaces.api.errors import ErrorResponse, install_error_handlers
 from rapport.interfaces.api.routers import (
+    audit,
     events,
     health,
     items,
@@ -55,6 +56,16 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     protected = [Depends(require_api_key)]
-    for module in (items, users, events, recommendations, search, knowledge, models, stats):
+    for module in (
+        items,
+        users,
+        events,
+        recommendations,
+        search,
+        knowledge,
+        models,
+        stats,
+        audit,
+    ):
         app.include_router(module.router, dependencies=protected)
     return app

@@ -92,6 +92,34 @@ def stats(json_out: JsonFlag = False) -> None:
     emit(counts, json_out, show)
 
 
+@app.command()
+def audit(
+    action: Annotated[
+        str | None,
+        typer.Option(help="Only this action: answer, assistant, nudge, escalation, generation."),
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="Only entries about this user id.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
+    json_out: JsonFlag = False,
+) -> None:
+    """The log of AI actions, newest first."""
+    page = run(lambda: state.engine().audit.list(action=action, user_id=user, limit=limit))
+
+    def show() -> None:
+        table = Table("time", "action", "model", "user", "output")
+        for entry in page.items:
+            table.add_row(
+                entry.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                entry.action,
+                entry.model,
+                entry.user_hash[:12],
+                entry.output[:80],
+            )
+        console.print(table, f"{page.total} entries")
+
+    emit(page, json_out, show)
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True

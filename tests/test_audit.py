@@ -1,0 +1,74 @@
+"""The audit log: every answer is recorded with its model, a hash of the prompt, the
+output and a hash of the user id, and can be read from the library, REST and the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rapport.core.errors import InvalidInput
+from rapport.core.store.audit import user_hash
+from rapport.engine import Engine
+from tests.conftest import Cli, CountingEmbedder, LiveServer
+from tests.llm_stub import LLMStub
+from tests.test_answers import DOCS
+
+QUESTION = "Can I get a refund for my event ticket?"
+
+
+def test_answers_are_audited_without_naming_the_user(sqlite_engine: Engine) -> None:
+    sqlite_engine.kb.add_records(DOCS)
+    sqlite_engine.users.add([{"id": "ana"}])
+    answer = sqlite_engine.kb.ask(QUESTION, user_id="ana")
+    sqlite_engine.kb.ask("Who runs the mentoring programme?")
+    page = sqlite_engine.audit.list()
+    assert page.total == 2
+    entry = page.items[-1]  # newest first: the first question is last
+    assert entry.action == "answer" and entry.model == "extractive"
+    assert entry.output == answer.answer
+    assert entry.prompt_hash == hashlib.sha256(QUESTION.encode()).hexdigest()
+    assert entry.user_hash == user_hash("default", "ana") and "ana" not in entry.user_hash
+    assert page.items[0].user_hash == ""
+    assert [e.id for e in sqlite_engine.audit.list(user_id="ana").items] == [entry.id]
+    assert sqlite_engine.audit.list(action="nudge").total == 0
+    with pytest.raises(InvalidInput):
+        sqlite_engine.audit.list(action="launch")
+
+    with LiveServer(sqlite_engine) as server, httpx.Client(base_url=server.url) as http:
+        listed = http.get("/audit", params={"user_id": "ana"}).json()
+        assert [e["id"] for e in listed["items"]] == [entry.id]
+        assert http.get("/audit", params={"action": "launch"}).status_code == 422
+    cli = Cli(sqlite_engine.settings.data)
+    shown = cli("audit", "--action", "answer", "--json").json()
+    assert shown["total"] == 2 and shown["items"][-1]["output"] == answer.answer
+    assert cli("audit", "--action", "launch").returncode == 2
+
+
+@pytest.fixture
+def llm() -> Iterator[LLMStub]:
+    stub = LLMStub(name="local").start()
+    yield stub
+    stub.stop()
+
+
+def test_generated_answers_name_the_model(
+    tmp_path: Path, embedder: CountingEmbedder, llm: LLMStub
+) -> None:
+    llm.replies = ["Tickets can be refunded until 48 hours before the event [1]."]
+    with Engine(
+        data=tmp_path,
+        embedder=embedder,
+        llm_provider="openai",
+        llm_base_url=llm.url,
+        llm_model="tiny",
+        llm_api_key="test-key",
+    ) as engine:
+        engine.kb.add_records(DOCS)
+        answer = engine.kb.ask(QUESTION)
+        (entry,) = engine.audit.list().items
+    assert answer.mode == "generated"
+    assert entry.model == "tiny" and entry.output == answer.answer
