@@ -73,9 +73,12 @@ def test_unchanged_text_is_never_embedded_twice(engine: Engine, embedder: Counti
     changed = [{**CATALOG[0], "text": "Now with type hints and testing."}]
     engine.items.add(changed)
     assert embedder.embedded == 5
-    # Same text under another id (or tenant) reuses the stored vector.
-    engine.items.add([{**CATALOG[1], "id": "pandas-copy"}], tenant="acme")
+    # Same text under another id of the same tenant reuses the stored vector...
+    engine.items.add([{**CATALOG[1], "id": "pandas-copy"}])
     assert embedder.embedded == 5
+    # ...but another tenant's never is (its write time would reveal the text is stored).
+    engine.items.add([{**CATALOG[1], "id": "pandas-copy"}], tenant="acme")
+    assert embedder.embedded == 6
 
 
 def test_new_items_are_searchable_without_rebuild(engine: Engine) -> None:

@@ -120,6 +120,63 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """Structured log verbosity."""
 
+    # -- access limits (docs/security.md); each process counts on its own ------------------
+
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    """Largest request body the API reads (10 MiB): larger ones get 413 before the body is
+    read, also when it arrives chunked without a Content-Length."""
+
+    max_batch_records: int = Field(default=10_000, ge=1)
+    """Most records one batch request (`/items/batch`, `/users/batch`, `/events`,
+    `/kb/documents`) may hold; more get 413. Import larger sets in several batches."""
+
+    rate_limit_read: str | None = "6000/minute"
+    """Requests per key (or client address when the API is open) to read routes, in the
+    `limits` notation (`100/second`, `6000/minute`, `10/hour`); None means no limit."""
+
+    rate_limit_write: str | None = "1200/minute"
+    """Requests per key to routes that change data."""
+
+    rate_limit_admin: str | None = "120/minute"
+    """Requests per key to admin routes (keys, training)."""
+
+    rate_limit_expensive: str | None = "60/minute"
+    """Requests per key to expensive routes (`/ask` and `expensive_routes`)."""
+
+    expensive_routes: list[str] = Field(default_factory=lambda: ["/ask"])
+    """Path prefixes of expensive routes: their own rate limit and a concurrency cap."""
+
+    expensive_concurrency: int = Field(default=4, ge=1)
+    """Expensive requests one process serves at once; more get 503 with Retry-After."""
+
+    auth_failure_limit: str | None = "20/minute"
+    """Failed authentications allowed per client address; beyond it every request from
+    that address gets 429 with Retry-After until the window passes."""
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _empty_key_is_no_key(cls, value: Any) -> Any:
+        # RAPPORT_API_KEY="" must not open a bound server to anyone sending an empty key.
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator(
+        "rate_limit_read",
+        "rate_limit_write",
+        "rate_limit_admin",
+        "rate_limit_expensive",
+        "auth_failure_limit",
+    )
+    @classmethod
+    def _rate_limit_notation(cls, value: str | None) -> str | None:
+        if value is None or not value.strip() or value.strip().lower() == "none":
+            return None
+        from limits import parse_many
+
+        parse_many(value)  # raises ValueError naming the bad notation
+        return value
+
     @field_validator("tenant")
     @classmethod
     def _tenant_is_slug(cls, value: str) -> str:

@@ -544,14 +544,20 @@ class Store:
 
     # -- vectors ---------------------------------------------------------------------------
 
-    def vectors_by_hash(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
-        """Already computed vectors for these content hashes, from any record or tenant."""
+    def vectors_by_hash(
+        self, tenant: str, model: str, hashes: Sequence[str]
+    ) -> dict[str, np.ndarray]:
+        """Already computed vectors for these content hashes, from any record of the same
+        tenant. Never another tenant's: reusing them would tell, by how fast a write is,
+        whether some other tenant stores the same text."""
         found: dict[str, np.ndarray] = {}
         with self.engine.connect() as conn:
             for part in _chunks(list(dict.fromkeys(hashes))):
                 rows = conn.execute(
                     select(vectors.c.content_hash, vectors.c.vector).where(
-                        vectors.c.model == model, vectors.c.content_hash.in_(part)
+                        vectors.c.tenant_id == tenant,
+                        vectors.c.model == model,
+                        vectors.c.content_hash.in_(part),
                     )
                 )
                 found.update((row.content_hash, row.vector) for row in rows)

@@ -26,13 +26,14 @@ def refresh_vectors(
     progress: Progress | None = None,
 ) -> int:
     """Make sure each `(ref_id, text)` has a vector from `embedder`; returns how many were
-    embedded. Unchanged texts are skipped; texts already embedded elsewhere are reused."""
+    embedded. Unchanged texts are skipped; texts already embedded elsewhere in
+    the same tenant are reused (never across tenants: see `Store.vectors_by_hash`)."""
     hashes = {ref: content_hash(text) for ref, text in records}
     stored = store.vector_hashes(tenant, space, embedder.name, list(hashes))
     stale = [(ref, text) for ref, text in records if stored.get(ref) != hashes[ref]]
     if progress:
         progress(len(records) - len(stale))
-    reusable = store.vectors_by_hash(embedder.name, [hashes[ref] for ref, _ in stale])
+    reusable = store.vectors_by_hash(tenant, embedder.name, [hashes[ref] for ref, _ in stale])
     embedded = 0
     for start in range(0, len(stale), batch_size):
         batch = stale[start : start + batch_size]
