@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from rapport.engine.audit import AuditArea
     from rapport.engine.events import Events
     from rapport.engine.items import Items
+    from rapport.engine.keys import KeysArea
     from rapport.engine.knowledge import KnowledgeArea
     from rapport.engine.models import ModelsArea
     from rapport.engine.recommendations import RecommendationsArea
@@ -103,6 +104,13 @@ class Engine:
         from rapport.engine.audit import AuditArea
 
         return AuditArea(self._services)
+
+    @cached_property
+    def keys(self) -> KeysArea:
+        """Per-tenant API keys: create, list, revoke, required, authenticate."""
+        from rapport.engine.keys import KeysArea
+
+        return KeysArea(self._services)
 
     def close(self) -> None:
         self._services.close()

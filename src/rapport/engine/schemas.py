@@ -24,10 +24,12 @@ from rapport.core.requests import (
 )
 from rapport.core.store.audit import AuditEntry
 from rapport.core.store.documents import DocumentSummary
+from rapport.core.store.keys import KeyRecord
 from rapport.core.store.personal_data import UserExport
 from rapport.engine.root import Readiness
 from rapport.evaluation.peers import Comparison, ModelRun
 from rapport.evaluation.protocol import RecommendationMetrics
+from rapport.services.access.keys import CreatedKey, KeyRequest, Principal, Scope
 from rapport.services.catalog import SimilarItem
 from rapport.services.ingest import ImportReport
 from rapport.services.insights import Insights
@@ -53,6 +55,7 @@ __all__ = [
     "Citation",
     "Comparison",
     "Conflict",
+    "CreatedKey",
     "Deleted",
     "Document",
     "DocumentHit",
@@ -67,6 +70,8 @@ __all__ = [
     "Item",
     "ItemFilter",
     "ItemListRequest",
+    "KeyRecord",
+    "KeyRequest",
     "KnowledgeReport",
     "KnowledgeStats",
     "Location",
@@ -75,6 +80,7 @@ __all__ = [
     "NotFound",
     "Page",
     "ParsedQuery",
+    "Principal",
     "Profile",
     "Readiness",
     "RecommendRequest",
@@ -82,6 +88,7 @@ __all__ = [
     "RecommendationMetrics",
     "Recommendations",
     "RetrievalChoice",
+    "Scope",
     "SearchHit",
     "SearchRequest",
     "SearchResult",

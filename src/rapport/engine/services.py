@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rapport.core.store.audit import AuditLog
     from rapport.core.store.personal_data import PersonalData
     from rapport.core.vectors.index import VectorIndex
+    from rapport.services.access.keys import KeyService
     from rapport.services.catalog import Catalog
     from rapport.services.ingest import Ingestor
     from rapport.services.knowledge.answer import AnswerConfig, Answerer
@@ -191,6 +192,13 @@ class Services:
         from rapport.services.knowledge.answer import Answerer
 
         return Answerer(self.knowledge_search, self.embedder, self.gateway, self.answer_config)
+
+    @cached_property
+    def access(self) -> KeyService:
+        from rapport.core.store.keys import KeyStore
+        from rapport.services.access.keys import KeyService
+
+        return KeyService(KeyStore(self.store))
 
     # -- lifecycle -------------------------------------------------------------------------
 

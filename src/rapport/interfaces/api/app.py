@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI
 
 from rapport import __version__
 from rapport.engine import Engine
+from rapport.interfaces.api.auth import AccessMiddleware
 from rapport.interfaces.api.deps import require_api_key
 from rapport.interfaces.api.errors import ErrorResponse, install_error_handlers
 from rapport.interfaces.api.routers import (
@@ -16,6 +17,7 @@ from rapport.interfaces.api.routers import (
     events,
     health,
     items,
+    keys,
     knowledge,
     models,
     recommendations,
@@ -49,11 +51,14 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             401: {"model": ErrorResponse},
             404: {"model": ErrorResponse},
             422: {"model": ErrorResponse},
+            413: {"model": ErrorResponse},
+            429: {"model": ErrorResponse},
         },
     )
     if engine is not None:
         app.state.engine = engine
     install_error_handlers(app)
+    app.add_middleware(AccessMiddleware)  # keys, tenants, scopes, limits: before any body
     app.include_router(health.router)
     protected = [Depends(require_api_key)]
     for module in (
@@ -68,4 +73,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         audit,
     ):
         app.include_router(module.router, dependencies=protected)
+    app.include_router(keys.router, dependencies=protected)
     return app

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi import Body, Depends, Header, HTTPException, Request, Security, status
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from rapport.engine import Engine
+from rapport.engine.schemas import Principal
 
 
 def get_engine(request: Request) -> Engine:
@@ -17,40 +18,66 @@ def get_engine(request: Request) -> Engine:
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
-JsonRecords = list[dict[str, Any]]
-"""A batch body: records are validated one by one so errors can name them."""
+_API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="The API key.")
+_BEARER = HTTPBearer(auto_error=False, description="`Bearer KEY`, instead of `X-API-Key`.")
+
+
+def principal(request: Request) -> Principal:
+    """Who the request acts as, identified by `AccessMiddleware` before the body was read."""
+    found: Principal | None = getattr(request.state, "principal", None)
+    if found is None:  # the middleware did not run: refuse rather than serve unchecked
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or invalid API key")
+    return found
 
 
 def require_api_key(
-    engine: EngineDep,
-    x_api_key: Annotated[str | None, Header(description="The API key.")] = None,
-    authorization: Annotated[
-        str | None, Header(description="`Bearer KEY`, instead of `X-API-Key`.")
-    ] = None,
+    request: Request,
+    _key: Annotated[str | None, Security(_API_KEY)] = None,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)] = None,
 ) -> None:
-    """Accept the admin key as `X-API-Key: KEY` or `Authorization: Bearer KEY`."""
-    expected = engine.settings.api_key
-    if expected is None:
-        return  # open mode: `serve` only binds loopback without a key
-    sent = x_api_key
-    if sent is None and authorization and authorization.lower().startswith("bearer "):
-        sent = authorization[7:].strip()
-    if sent is None or not secrets.compare_digest(sent.encode(), expected.encode()):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "missing or invalid API key",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    """Documents the key headers; the check itself is `AccessMiddleware` (keys, tenants,
+    scopes, limits), this only makes sure it ran."""
+    principal(request)
+
+
+PrincipalDep = Annotated[Principal, Depends(principal)]
 
 
 def get_tenant(
     engine: EngineDep,
+    request: Request,
     x_tenant: Annotated[
         str | None, Header(description="The tenant to act on (default: the configured one).")
     ] = None,
 ) -> str:
-    """The tenant named by the `X-Tenant` header, or the configured default."""
+    """The tenant named by the `X-Tenant` header, or the configured default. A per-tenant
+    key always acts on its own tenant (the middleware refused any other `X-Tenant`)."""
+    bound: Principal | None = getattr(request.state, "principal", None)
+    if bound is not None and bound.tenant is not None:
+        return bound.tenant
     return engine.tenant(x_tenant)
 
+
+def _batch(
+    engine: EngineDep, records: Annotated[list[dict[str, Any]], Body()]
+) -> list[dict[str, Any]]:
+    check_batch_size(engine, records)
+    return records
+
+
+def check_batch_size(engine: Engine, records: list[Any]) -> None:
+    """413 for a batch over `max_batch_records` (checked before anything is validated)."""
+    limit = engine.settings.max_batch_records
+    if len(records) > limit:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"a batch holds at most {limit} records (max_batch_records), this one has "
+            f"{len(records)}: send it in several batches",
+        )
+
+
+JsonRecords = Annotated[list[dict[str, Any]], Depends(_batch)]
+"""A batch body of at most `max_batch_records` records: records are validated one by one
+so errors can name them."""
 
 TenantDep = Annotated[str, Depends(get_tenant)]

@@ -42,6 +42,13 @@ def _respond(
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The error schema, for middleware that answers before any route runs."""
+    return _respond(status, code, message, headers=headers)
+
+
 def _request_details(errors: list[Any]) -> list[FieldError]:
     details = []
     for error in errors:
@@ -63,6 +70,8 @@ _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     422: "invalid_input",
+    413: "payload_too_large",
+    429: "rate_limited",
 }
 
 

@@ -14,7 +14,16 @@ import typer
 from rich.table import Table
 
 from rapport.core.logging import configure_logging
-from rapport.interfaces.cli import bench, evaluate, knowledge, models, recommend, records, search
+from rapport.interfaces.cli import (
+    bench,
+    evaluate,
+    keys,
+    knowledge,
+    models,
+    recommend,
+    records,
+    search,
+)
 from rapport.interfaces.cli.common import JsonFlag, emit, fail, run, state
 from rapport.interfaces.cli.output import console, progress_bar
 
@@ -32,6 +41,7 @@ knowledge.register(app)
 models.register(app)
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(bench.app, name="bench")
+keys.register(app)
 
 
 @app.callback()
@@ -150,8 +160,12 @@ def serve(
     import uvicorn
 
     engine = state.engine()
-    if engine.settings.api_key is None and not _is_loopback(host):
-        raise fail("refusing to serve without RAPPORT_API_KEY on a non-loopback address", 2)
+    if not _is_loopback(host) and not run(engine.keys.required):
+        raise fail(
+            "refusing to serve without RAPPORT_API_KEY or a key (`rapport keys create`) "
+            "on a non-loopback address",
+            2,
+        )
     run(engine.warm_up)  # load the embedding model now, not on the first request
     # What warm-up built lives as long as the server: the collector need not walk it on
     # every pass (its pauses were the REST latency tail).

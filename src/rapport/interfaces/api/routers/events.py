@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Body
 
 from rapport.engine.schemas import ImportReport
-from rapport.interfaces.api.deps import EngineDep, TenantDep
+from rapport.interfaces.api.deps import EngineDep, TenantDep, check_batch_size
 
 router = APIRouter(prefix="/events", tags=["events"])
 
@@ -32,4 +32,5 @@ def add_events(
     """Record one event or a list of them. Ids are idempotency keys: re-sending is
     harmless. Without `skip_invalid`, one bad record rejects the whole batch."""
     rows = [records] if isinstance(records, dict) else records
+    check_batch_size(engine, rows)
     return engine.events.add(rows, tenant=tenant, skip_invalid=skip_invalid)
