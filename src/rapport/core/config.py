@@ -114,8 +114,10 @@ class Settings(BaseSettings):
     """How grounded answers are built (`AnswerConfig`)."""
 
     api_key: str | None = None
-    """Admin API key. When set, every API request must send it as `X-API-Key` or
-    `Authorization: Bearer`. When unset the API is open and `serve` only binds loopback."""
+    """Admin API key, for every tenant. When set (or once a per-tenant key exists, see
+    `rapport keys`), every API request must send a key as `X-API-Key` or `Authorization:
+    Bearer`. An empty value is no key. Without any key the API is open and `serve` only
+    binds loopback."""
 
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """Structured log verbosity."""
