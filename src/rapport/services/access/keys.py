@@ -72,6 +72,7 @@ class KeyService:
 
     def __init__(self, keys: KeyStore) -> None:
         self.keys = keys
+        self._any = False
 
     def create(self, request: KeyRequest) -> CreatedKey:
         try:
@@ -110,7 +111,10 @@ class KeyService:
         return self.get(key_id)
 
     def any(self) -> bool:
-        return self.keys.any()
+        """Whether any key was ever created. Keys are never deleted, only revoked, so once
+        true this stays true and is not asked again."""
+        self._any = self._any or self.keys.any()
+        return self._any
 
     def verify(self, presented: str) -> Principal | None:
         """The principal of a presented `rk_<id>_<secret>` key, or None when it is not a
