@@ -49,6 +49,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         responses={
             400: {"model": ErrorResponse},
             401: {"model": ErrorResponse},
+            403: {"model": ErrorResponse},
             404: {"model": ErrorResponse},
             422: {"model": ErrorResponse},
             413: {"model": ErrorResponse},

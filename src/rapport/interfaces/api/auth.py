@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from rapport.core.config import Settings
 from rapport.engine import Engine
 from rapport.engine.schemas import Principal
+from rapport.engine.schemas import Scope as KeyScope
 from rapport.interfaces.api.errors import error_response
 from rapport.interfaces.api.limits import (
     BodyTooLarge,
@@ -42,16 +43,16 @@ def _under(path: str, prefixes: tuple[str, ...] | list[str]) -> bool:
     return any(path == p or path.startswith(p.rstrip("/") + "/") for p in prefixes)
 
 
-def classify(method: str, path: str, expensive: list[str]) -> tuple[str, RouteClass]:
+def classify(method: str, path: str, expensive: list[str]) -> tuple[KeyScope, RouteClass]:
     """The scope a route needs and the class its rate limit counts in."""
+    needed: KeyScope
     if _under(path, ADMIN_ROUTES):
         needed = "admin"
     elif method in READ_METHODS or _under(path, READ_ONLY_POSTS):
         needed = "read"
     else:
         needed = "write"
-    route_class: RouteClass = "expensive" if _under(path, expensive) else needed  # type: ignore[assignment]
-    return needed, route_class
+    return needed, "expensive" if _under(path, expensive) else needed
 
 
 def presented_key(headers: Headers) -> str | None:
