@@ -88,7 +88,9 @@ def test_scopes_are_enforced(engine: Engine) -> None:
         refused = http.post("/keys", json={"tenant": "a"}, headers=write)
         assert refused.status_code == 403
         assert refused.json()["error"]["message"].startswith("this key's scope 'write'")
+        assert http.get("/audit", headers=write).status_code == 403
         assert http.get("/keys", headers=admin).status_code == 200
+        assert http.get("/audit", headers=admin).status_code == 200
         assert http.post("/model/train", headers=admin).status_code == 409  # no events yet
 
 
