@@ -42,6 +42,8 @@ def test_jsonl_events_import_twice_same_counts(engine: Engine, tmp_path: Path) -
         "items": 0,
         "items_by_kind": {},
         "events": 1200,
+        "unindexed_items": 0,
+        "unindexed_chunks": 0,
     }
 
 
