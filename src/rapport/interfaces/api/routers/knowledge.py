@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from rapport.core.models import Strict
+from rapport.core.requests import MAX_OFFSET
 from rapport.engine.schemas import (
     Answer,
     Deleted,
@@ -35,7 +36,7 @@ def list_documents(
     engine: EngineDep,
     tenant: TenantDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Page[DocumentSummary]:
     return engine.kb.list(tenant=tenant, limit=limit, offset=offset)
 
