@@ -48,6 +48,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             401: {"model": ErrorResponse},
             404: {"model": ErrorResponse},
             422: {"model": ErrorResponse},
+            500: {"model": ErrorResponse, "description": "A bug: logged, never plain text"},
+            503: {"model": ErrorResponse, "description": "Unavailable: no LLM, files missing"},
         },
     )
     if engine is not None:
