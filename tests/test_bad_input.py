@@ -5,6 +5,7 @@ re-sent ids."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from rapport.core.logging import configure_logging
 from rapport.engine import Engine
 from rapport.interfaces.api.app import create_app
 from rapport.interfaces.api.server import serving
@@ -338,7 +340,10 @@ def test_duplicate_events_in_a_batch_first_one_wins_like_a_resend(api: httpx.Cli
     assert [(e["id"], e["value"]) for e in stored] == [("e1", 1.0)]
 
 
-def test_an_unexpected_error_answers_the_json_error_schema(sqlite_engine: Engine) -> None:
+def test_an_unexpected_error_answers_the_json_error_schema_and_is_logged(
+    sqlite_engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging("info")  # as `rapport serve` does; stderr is not a terminal here
     app = create_app(sqlite_engine)
 
     @app.get("/explode")
@@ -352,6 +357,9 @@ def test_an_unexpected_error_answers_the_json_error_schema(sqlite_engine: Engine
     assert response.json() == {
         "error": {"code": "internal_error", "message": "internal server error", "details": []}
     }
+    [line] = [json.loads(x) for x in capsys.readouterr().err.splitlines() if "/explode" in x]
+    assert (line["event"], line["level"], line["path"]) == ("unexpected error", "error", "/explode")
+    assert "RuntimeError: boom [a_b]" in line["exception"]
 
 
 # -- files and the CLI --------------------------------------------------------------------
