@@ -267,6 +267,31 @@ REJECTED: list[tuple[str, str, str, dict[str, Any], Any, int, str, str]] = [
         "record 0",
         "metadata",
     ),
+    ("path id with NUL", "GET", "/items/a%00b", {}, None, 422, "path", "item_id"),
+    ("path id with NUL, delete", "DELETE", "/users/a%00b", {}, None, 422, "path", "user_id"),
+    ("path id with a tab", "GET", "/kb/documents/a%09b", {}, None, 422, "path", "document_id"),
+    ("query with NUL", "GET", "/kb/search", {"q": "a\u0000b"}, None, 422, "query", "q"),
+    (
+        "search user with NUL",
+        "GET",
+        "/search",
+        {"q": "x", "user_id": "a\u0000"},
+        None,
+        422,
+        "query",
+        "user_id",
+    ),
+    (
+        "group member with NUL",
+        "POST",
+        "/recommendations/group",
+        {},
+        {"user_ids": ["a\u0000"]},
+        422,
+        "body",
+        "user_ids.0",
+    ),
+    ("question with NUL", "POST", "/ask", {}, {"question": "a\u0000b"}, 422, "body", "question"),
 ]
 
 

@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 
 from rapport import __version__
 from rapport.engine import Engine
-from rapport.interfaces.api.deps import require_api_key
+from rapport.interfaces.api.deps import reject_control_characters, require_api_key
 from rapport.interfaces.api.errors import ErrorResponse, install_error_handlers
 from rapport.interfaces.api.routers import (
     events,
@@ -43,6 +43,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         version=__version__,
         description="Self-hosted personalization engine: know, match, answer, act, nudge.",
         lifespan=lifespan,
+        dependencies=[Depends(reject_control_characters)],
         responses={
             400: {"model": ErrorResponse},
             401: {"model": ErrorResponse},

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from rapport.core.models import Strict
+from rapport.core.models import Id, Strict, Text
 from rapport.core.requests import MAX_OFFSET
 from rapport.engine.schemas import (
     Answer,
@@ -69,9 +69,9 @@ def search(
 
 
 class AskRequest(Strict):
-    question: str = Field(min_length=1, max_length=2000)
+    question: Text = Field(min_length=1, max_length=2000)
     """What the user asks, in their words."""
-    user_id: str | None = None
+    user_id: Id | None = None
     """The asking user: their AI opt-out is respected."""
 
 
