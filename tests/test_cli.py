@@ -111,7 +111,7 @@ def test_errors_are_messages_not_tracebacks(cli: Cli) -> None:
     bad_tenant = cli("--tenant", "bad tenant!", "stats")
     assert bad_tenant.returncode != 0 and "tenant" in bad_tenant.stderr
     half_place = cli("recommend", "ana", "--lat", "38.7")
-    assert half_place.returncode == 1 and "lat and lon must be given together" in half_place.stderr
+    assert half_place.returncode == 2 and "lat and lon must be given together" in half_place.stderr
     no_model = cli("model", "show")
     assert no_model.returncode == 1 and "rapport model train" in no_model.stderr
     # Brackets in a message are text, never markup that would eat them.

@@ -21,6 +21,11 @@ class FieldError(BaseModel):
         return f"{self.record}: field '{self.field}': {self.message}"
 
 
+def clean_message(message: str) -> str:
+    """A validation message without pydantic's "Value error, " prefix."""
+    return message.removeprefix("Value error, ")
+
+
 class RapportError(Exception):
     """Base class of the engine's errors."""
 

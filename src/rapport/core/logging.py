@@ -27,15 +27,22 @@ class _CurrentStderr:
 
 
 def configure_logging(level: str = "info") -> None:
-    """Logs go to stderr so `--json` output on stdout stays machine-readable."""
+    """Logs go to stderr so `--json` output on stdout stays machine-readable. Tracebacks
+    are plain text: rich ones print local variables (request data, keys) and take seconds."""
+    if sys.stderr.isatty():
+        renderer: list[structlog.typing.Processor] = [
+            structlog.dev.ConsoleRenderer(
+                colors=False, exception_formatter=structlog.dev.plain_traceback
+            )
+        ]
+    else:  # the traceback becomes a field of the JSON line
+        renderer = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.dev.ConsoleRenderer(colors=False)
-            if sys.stderr.isatty()
-            else structlog.processors.JSONRenderer(),
+            *renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
         logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]

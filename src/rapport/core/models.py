@@ -3,34 +3,133 @@
 from __future__ import annotations
 
 import hashlib
+import math
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 T = TypeVar("T")
-Id = Annotated[str, Field(min_length=1, max_length=256)]
+
+# Ids and labels are keys, file names and log fields: no control characters (NUL also
+# breaks PostgreSQL text). Free text may hold tabs and newlines but never NUL.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def to_utc(value: Any) -> Any:
-    """Accept ISO 8601 strings, epoch seconds and datetimes; naive times are UTC."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(float(value), tz=UTC)
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return datetime.fromtimestamp(float(text), tz=UTC)
-        except ValueError:
-            pass
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+def no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
     return value
 
 
+def no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Id = Annotated[
+    str,
+    Field(min_length=1, max_length=256, json_schema_extra={"pattern": r"^[^\x00-\x1f\x7f]+$"}),
+    AfterValidator(no_control),
+]
+Label = Annotated[str, AfterValidator(no_control)]
+"""A tag, category, kind or other short label."""
+Text = Annotated[str, AfterValidator(no_nul)]
+"""Free text."""
+
+
+def json_safe(value: Any, path: str = "") -> Any:
+    """Reject what JSON and the stores cannot hold faithfully: NaN and infinite numbers
+    (they would be stored as null) and NUL characters, anywhere in nested data."""
+    where = f" at '{path}'" if path else ""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{value} is not a finite number{where}")
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"NUL character{where}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            json_safe(str(key), path)
+            json_safe(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        for position, item in enumerate(value):
+            json_safe(item, f"{path}[{position}]")
+    return value
+
+
+JsonObject = Annotated[dict[str, Any], AfterValidator(json_safe)]
+"""Free-form JSON data: finite numbers and text without NUL characters."""
+
+# Times the store and the date arithmetic of search and recommendations handle everywhere:
+# from the Unix epoch to a year before datetime's limit (room for "next week" and offsets).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+_TIME_RANGE = "must be between 1970-01-01 and 9999-01-01 (UTC)"
+
+
+def to_utc(value: Any) -> Any:
+    """Accept ISO 8601 strings, epoch seconds and datetimes; naive times are UTC. Times
+    outside 1970..9998 (after applying their offset) are rejected."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _from_epoch(float(value))
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            seconds = float(text)
+        except ValueError:
+            value = _from_iso(text)
+        else:
+            return _from_epoch(seconds)
+    if isinstance(value, datetime):
+        try:
+            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValueError(_TIME_RANGE) from exc
+        if not EARLIEST <= value < LATEST:
+            raise ValueError(_TIME_RANGE)
+    return value
+
+
+def _from_epoch(seconds: float) -> datetime:
+    if not math.isfinite(seconds) or not EARLIEST.timestamp() <= seconds < LATEST.timestamp():
+        raise ValueError(f"epoch seconds {_TIME_RANGE}")
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def _from_iso(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"not an ISO 8601 time or epoch seconds: {exc}") from exc
+
+
 Timestamp = Annotated[datetime, BeforeValidator(to_utc)]
+
+
+def time_zone(name: str) -> str:
+    """An IANA time zone name that this machine's zone database knows."""
+    try:
+        ZoneInfo(no_control(name))
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        message = f"unknown time zone {name!r}: use an IANA name like Europe/Lisbon"
+        raise ValueError(message) from exc
+    return name
+
+
+TimeZone = Annotated[str, AfterValidator(time_zone)]
 
 
 def utcnow() -> datetime:
@@ -41,7 +140,10 @@ class Strict(BaseModel):
     """Base for input models: unknown fields are errors, so typos never pass silently."""
 
     model_config = ConfigDict(
-        extra="forbid", str_strip_whitespace=True, use_attribute_docstrings=True
+        extra="forbid",
+        str_strip_whitespace=True,
+        use_attribute_docstrings=True,
+        allow_inf_nan=False,  # NaN and infinity would be stored as null
     )
 
 
@@ -60,7 +162,7 @@ class Location(Strict):
 
 
 class Skill(Strict):
-    name: str = Field(min_length=1)
+    name: Text = Field(min_length=1)
     """What the skill is about ("python", "guitar")."""
     level: Literal["beginner", "intermediate", "advanced", "expert"] = "beginner"
     """beginner, intermediate, advanced or expert."""
@@ -69,19 +171,19 @@ class Skill(Strict):
 class Profile(BaseModel):
     """What the engine knows about a person; extra keys are kept for the platform."""
 
-    model_config = ConfigDict(extra="allow", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="allow", use_attribute_docstrings=True, allow_inf_nan=False)
 
-    interests: list[str] = Field(default_factory=list)
+    interests: list[Text] = Field(default_factory=list)
     """Passions and interests, free text labels."""
     skills: list[Skill] = Field(default_factory=list)
     """Skills with their levels."""
-    goals: list[str] = Field(default_factory=list)
+    goals: list[Text] = Field(default_factory=list)
     """What the person wants to reach, free text."""
     hours_per_week: float | None = Field(default=None, ge=0, le=168)
     """Time commitment."""
-    learning_style: str | None = None
+    learning_style: Text | None = None
     """How they prefer to learn: visual, reading, hands_on, auditory, social..."""
-    communication_style: str | None = None
+    communication_style: Text | None = None
     """How they like to be spoken to (brief, warm, formal...)."""
 
     @model_validator(mode="before")
@@ -93,13 +195,18 @@ class Profile(BaseModel):
             data["interests"] = data.pop("passions")
         return data
 
+    @model_validator(mode="after")
+    def _extras_are_json(self) -> Profile:
+        json_safe(self.model_extra or {})
+        return self
+
 
 class User(Strict):
     id: Id
     """Unique per tenant."""
     profile: Profile = Field(default_factory=Profile)
     """What the engine knows about the person."""
-    timezone: str = "UTC"
+    timezone: TimeZone = "UTC"
     """IANA time zone name, for times shown and quiet hours."""
     location: Location | None = None
     """Where the user usually is."""
@@ -116,17 +223,17 @@ class User(Strict):
 class Item(Strict):
     id: Id
     """Unique per tenant."""
-    kind: str = Field(default="item", min_length=1, max_length=64)
+    kind: Label = Field(default="item", min_length=1, max_length=64)
     """Free label: opportunity, mentor, course, movie, event, offer, service, post..."""
-    title: str = ""
+    title: Text = ""
     """Shown in lists and embedded with the text."""
-    text: str = ""
+    text: Text = ""
     """Description, embedded for similarity and search."""
-    tags: list[str] = Field(default_factory=list)
+    tags: list[Label] = Field(default_factory=list)
     """Free labels; in CSV `a|b|c`."""
-    categories: list[str] = Field(default_factory=list)
+    categories: list[Label] = Field(default_factory=list)
     """Broader labels used for filters, diversity and insights."""
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    attributes: JsonObject = Field(default_factory=dict)
     """Anything else: director, cast, year, difficulty, hourly rate..."""
     location: Location | None = None
     """Where it takes place or is offered."""
@@ -188,7 +295,7 @@ class Event(Strict):
     """A rating, an amount, a dwell time."""
     timestamp: Timestamp = Field(default_factory=utcnow)
     """When: ISO 8601 (naive means UTC) or epoch seconds; default now."""
-    context: dict[str, Any] = Field(default_factory=dict)
+    context: JsonObject = Field(default_factory=dict)
     """Place, device, session, source list and position..."""
 
     @model_validator(mode="after")
@@ -211,13 +318,13 @@ class Event(Strict):
 class Document(Strict):
     id: Id
     """Unique per tenant: the file path for files, the given id for records."""
-    title: str = ""
+    title: Text = ""
     """Shown in citations and embedded with each chunk."""
-    text: str
+    text: Text
     """The whole text; chunked for retrieval."""
-    source: str = ""
+    source: Text = ""
     """Where it came from (file path, URL)."""
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: JsonObject = Field(default_factory=dict)
     """Anything else; kept with the document and its chunks."""
 
 

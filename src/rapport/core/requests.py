@@ -6,21 +6,27 @@ recommendations and search all accept, under the same names everywhere."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from rapport.core.models import Location, Strict, Timestamp, utcnow
+from rapport.core.errors import FieldError, InvalidInput
+from rapport.core.models import Id, Label, Location, Strict, Text, Timestamp, utcnow
+
+MAX_OFFSET = 1_000_000_000
+"""Deeper pages are refused: the databases cannot skip 2**63 rows, and no one pages that far."""
+Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
+"""How many records a page skips, for every listing."""
 
 
 class ItemFilter(Strict):
     """Which items may be returned. Every field is optional; list fields match any value."""
 
-    kind: str | None = None
+    kind: Label | None = None
     """Only items of this kind (course, event, offer, movie...)."""
-    categories: list[str] = Field(default_factory=list)
+    categories: list[Label] = Field(default_factory=list)
     """Only items with at least one of these categories."""
-    tags: list[str] = Field(default_factory=list)
+    tags: list[Label] = Field(default_factory=list)
     """Only items with at least one of these tags."""
     min_price: float | None = Field(default=None, ge=0)
     """Only items costing at least this."""
@@ -64,7 +70,7 @@ class ItemListRequest(ItemFilter):
 
     limit: int = Field(default=50, ge=1, le=500)
     """Items per page."""
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
     """Items to skip."""
 
 
@@ -92,9 +98,31 @@ class RecommendRequest(ItemFilter):
 class SearchRequest(ItemFilter):
     """A plain-language query; the filter fields apply on top of what the query says."""
 
-    q: str = Field(min_length=1, max_length=500)
+    q: Text = Field(min_length=1, max_length=500)
     """What the user typed: "vegan food offers near me tonight under 20"."""
     k: int = Field(default=10, ge=1, le=100)
     """How many items."""
-    user_id: str | None = None
+    user_id: Id | None = None
     """Personalise with this user's tastes, timezone and (without `lat`/`lon`) place."""
+
+
+class PageRequest(Strict):
+    """One page of a listing (users, documents); items use `ItemListRequest`."""
+
+    limit: int = Field(default=50, ge=1, le=500)
+    """Records per page."""
+    offset: Offset = 0
+    """Records to skip."""
+
+
+def page(limit: int, offset: int) -> PageRequest:
+    """Checked paging for library calls: bad values raise `InvalidInput` naming the field."""
+    try:
+        return PageRequest(limit=limit, offset=offset)
+    except ValidationError as exc:
+        raise InvalidInput(
+            [
+                FieldError(record="request", field=str(e["loc"][0]), message=e["msg"])
+                for e in exc.errors()
+            ]
+        ) from exc

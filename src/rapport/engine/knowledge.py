@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rapport.core.models import Deleted, Document, Page
+from rapport.core.requests import page
 from rapport.core.store.documents import DocumentSummary
 from rapport.engine.services import Services
 from rapport.services.knowledge.answer import Answer
@@ -56,7 +57,8 @@ class KnowledgeArea:
     def list(
         self, *, tenant: str | None = None, limit: int = 50, offset: int = 0
     ) -> Page[DocumentSummary]:
-        return self._s.knowledge.list(self._s.tenant(tenant), limit, offset)
+        checked = page(limit, offset)
+        return self._s.knowledge.list(self._s.tenant(tenant), checked.limit, checked.offset)
 
     def get(self, document_id: str, *, tenant: str | None = None) -> Document:
         return self._s.knowledge.get(self._s.tenant(tenant), document_id)

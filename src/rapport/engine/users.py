@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rapport.core.models import Deleted, Page, User
+from rapport.core.requests import page
 from rapport.core.store.personal_data import UserExport
 from rapport.engine.records import IdentifiedArea
 from rapport.services.insights import Insights, InsightsConfig, build_insights
@@ -16,7 +17,10 @@ class Users(IdentifiedArea[User]):
         return self._s.store.get_user(self._s.tenant(tenant), user_id)
 
     def list(self, *, tenant: str | None = None, limit: int = 50, offset: int = 0) -> Page[User]:
-        return self._s.store.list_users(self._s.tenant(tenant), limit=limit, offset=offset)
+        checked = page(limit, offset)
+        return self._s.store.list_users(
+            self._s.tenant(tenant), limit=checked.limit, offset=checked.offset
+        )
 
     def delete(self, user_id: str, *, tenant: str | None = None) -> Deleted:
         """Erase a user and everything stored about them (delete-my-data): events, vectors,

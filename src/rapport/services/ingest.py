@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -12,7 +13,7 @@ from typing import Any, Literal, TypeVar
 import orjson
 from pydantic import BaseModel, Field, ValidationError
 
-from rapport.core.errors import FieldError, InvalidInput
+from rapport.core.errors import FieldError, InvalidInput, clean_message
 from rapport.core.models import Event, Item, Schema, User
 from rapport.core.store.repository import Store
 from rapport.services.catalog import Catalog
@@ -22,6 +23,8 @@ M = TypeVar("M", bound=BaseModel)
 # Record label, raw fields (or None with a parse problem).
 RawRecord = tuple[str, dict[str, Any] | FieldError]
 
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
 
 RecordKind = Literal["items", "users", "events"]
 Progress = Callable[[int], None]
@@ -35,7 +38,10 @@ class ImportReport(Schema):
     written: int = 0
     """Records stored: new or changed items and users, new events."""
     duplicates: int = 0
-    """Events whose id was already stored (or repeated in the batch): left untouched."""
+    """Records whose id repeats. Events: id already stored or earlier in the batch; the first
+    one is kept, later ones are left out (re-sending an event is harmless). Items and users:
+    id earlier in the batch; the last one is stored, as a later upsert replaces an earlier
+    one."""
     invalid: list[FieldError] = Field(default_factory=list)
     """Records rejected under `skip_invalid`."""
 
@@ -63,17 +69,29 @@ class Ingestor:
         report = ImportReport(received=len(raw))
         if kind == "items":
             items, report.invalid = validate(Item, raw, skip_invalid=skip_invalid)
+            items = last_per_id(items)
+            report.duplicates = len(raw) - len(report.invalid) - len(items)
             report.written = self.store.upsert_items(tenant, items, progress)
             if index and items:
                 self.catalog.index_items(tenant, items, progress=progress)
         elif kind == "users":
             users, report.invalid = validate(User, raw, skip_invalid=skip_invalid)
+            users = last_per_id(users)
+            report.duplicates = len(raw) - len(report.invalid) - len(users)
             report.written = self.store.upsert_users(tenant, users, progress)
         else:
             events, report.invalid = validate(Event, raw, skip_invalid=skip_invalid)
             report.written = self.store.add_events(tenant, events, progress)
             report.duplicates = len(events) - report.written
         return report
+
+
+R = TypeVar("R", Item, User)
+
+
+def last_per_id(records: list[R]) -> list[R]:
+    """One record per id, the last one given, in first-seen order."""
+    return list({record.id: record for record in records}.values())
 
 
 def validate(
@@ -100,7 +118,7 @@ def _field_errors(label: str, exc: ValidationError) -> list[FieldError]:
     result = []
     for error in exc.errors():
         where = ".".join(str(part) for part in error["loc"]) or "(record)"
-        result.append(FieldError(record=label, field=where, message=error["msg"]))
+        result.append(FieldError(record=label, field=where, message=clean_message(error["msg"])))
     return result
 
 
@@ -153,19 +171,36 @@ def _jsonl_records(path: Path) -> Iterator[RawRecord]:
 
 
 def _csv_records(path: Path, delimiter: str) -> Iterator[RawRecord]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
+    # Bytes that are not UTF-8 become lone surrogates, so the row holding them can be named.
+    with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
         reader = csv.DictReader(handle, delimiter=delimiter)
-        for row in reader:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # a cell over csv.field_size_limit(), a stray quote...
+                # The reader counts only the lines it finished: the bad one is the next.
+                label = f"{path.name}:line {reader.line_num + 1}"
+                message = f"unreadable CSV: {exc}; the rest of the file was not read"
+                yield label, FieldError(record=label, field="(line)", message=message)
+                return
             label = f"{path.name}:line {reader.line_num}"
-            if None in row:
-                yield (
-                    label,
-                    FieldError(
-                        record=label, field="(line)", message="more values than header columns"
-                    ),
-                )
-                continue
-            yield label, unflatten(row)
+            problem = _row_problem(label, row)
+            yield label, problem or unflatten(row)
+
+
+def _row_problem(label: str, row: dict[str | None, Any]) -> FieldError | None:
+    if None in row:
+        return FieldError(record=label, field="(line)", message="more values than header columns")
+    for key, cell in row.items():
+        for part, text in (("header", key), ("value", cell)):
+            bad = _SURROGATE.search(text) if isinstance(text, str) else None
+            if bad:
+                byte = bad.group().encode("utf-8", "surrogateescape").hex()
+                message = f"{part} is not valid UTF-8 (byte 0x{byte}): save the file as UTF-8"
+                return FieldError(record=label, field=str(key), message=message)
+    return None
 
 
 def unflatten(row: dict[str, str]) -> dict[str, Any]:

@@ -147,6 +147,7 @@ class Store:
         self, tenant: str, records: Sequence[Item], progress: Progress | None = None
     ) -> int:
         now = utcnow()
+        records = list({item.id: item for item in records}.values())  # last one per id wins
         rows = [_item_row(tenant, item, now) for item in records]
         labels = [
             {"tenant_id": tenant, "item_id": item.id, "field": field, "value": value}
@@ -312,6 +313,7 @@ class Store:
         self, tenant: str, records: Sequence[User], progress: Progress | None = None
     ) -> int:
         now = utcnow()
+        records = list({user.id: user for user in records}.values())  # last one per id wins
         rows = [_user_row(tenant, user, now) for user in records]
         with self.engine.begin() as conn:
             self._ensure_tenant(conn, tenant)
@@ -352,11 +354,15 @@ class Store:
     def add_events(
         self, tenant: str, records: Sequence[Event], progress: Progress | None = None
     ) -> int:
-        """Store new events; ids already stored (or repeated in the batch) are skipped.
+        """Store new events; ids already stored (or repeated in the batch) are skipped: the
+        first event with an id is the one kept, in the batch as in the store.
 
         Returns how many were new.
         """
-        unique = list({event.id: event for event in records}.values())
+        first: dict[str | None, Event] = {}
+        for record in records:
+            first.setdefault(record.id, record)
+        unique = list(first.values())
         now = utcnow()
         written = 0
         with self.engine.begin() as conn:

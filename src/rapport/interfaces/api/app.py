@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from rapport import __version__
 from rapport.engine import Engine
 from rapport.interfaces.api.auth import AccessMiddleware
-from rapport.interfaces.api.deps import require_api_key
+from rapport.interfaces.api.deps import reject_control_characters, require_api_key
 from rapport.interfaces.api.errors import ErrorResponse, install_error_handlers
 from rapport.interfaces.api.routers import (
     audit,
@@ -46,6 +46,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         version=__version__,
         description="Self-hosted personalization engine: know, match, answer, act, nudge.",
         lifespan=lifespan,
+        dependencies=[Depends(reject_control_characters)],
         responses={
             400: {"model": ErrorResponse},
             401: {"model": ErrorResponse},
@@ -54,6 +55,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             422: {"model": ErrorResponse},
             413: {"model": ErrorResponse},
             429: {"model": ErrorResponse},
+            500: {"model": ErrorResponse, "description": "A bug: logged, never plain text"},
+            503: {"model": ErrorResponse, "description": "Unavailable: no LLM, files missing"},
         },
     )
     if engine is not None:

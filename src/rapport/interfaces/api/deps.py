@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import Body, Depends, Header, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from rapport.core.errors import FieldError, InvalidInput
 from rapport.engine import Engine
 from rapport.engine.schemas import Principal
 
@@ -81,3 +82,23 @@ JsonRecords = Annotated[list[dict[str, Any]], Depends(_batch)]
 so errors can name them."""
 
 TenantDep = Annotated[str, Depends(get_tenant)]
+
+
+_CONTROL = {chr(c) for c in range(32)} | {"\x7f"}
+
+
+def reject_control_characters(request: Request) -> None:
+    """Path parameters are ids and names: no control characters. Query values are text: no
+    NUL. Checked once for every route, including routers added later (PostgreSQL cannot
+    even compare a NUL, so a lookup would fail instead of finding nothing)."""
+    errors = [
+        FieldError(record="path", field=name, message="must not contain control characters")
+        for name, value in request.path_params.items()
+        if isinstance(value, str) and not _CONTROL.isdisjoint(value)
+    ] + [
+        FieldError(record="query", field=name, message="must not contain NUL characters")
+        for name, value in request.query_params.multi_items()
+        if "\x00" in value or "\x00" in name
+    ]
+    if errors:
+        raise InvalidInput(errors)

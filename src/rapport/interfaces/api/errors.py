@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field, ValidationError
 from starlette.exceptions import HTTPException
 
-from rapport.core.errors import FieldError, InvalidInput, RapportError
+from rapport.core.errors import FieldError, InvalidInput, RapportError, clean_message
 from rapport.core.models import Schema
 
 log = structlog.get_logger(__name__)
@@ -58,7 +58,9 @@ def _request_details(errors: list[Any]) -> list[FieldError]:
             where, rest = f"record {rest[0]}", rest[1:]
         details.append(
             FieldError(
-                record=where, field=".".join(rest) or "(value)", message=error.get("msg", "")
+                record=where,
+                field=".".join(rest) or "(value)",
+                message=clean_message(error.get("msg", "")),
             )
         )
     return details

@@ -18,16 +18,16 @@ from typing import (
 )
 
 import typer
-from pydantic import BaseModel
-from rich.markup import escape
+from pydantic import BaseModel, ValidationError
 
-from rapport.core.errors import InvalidInput, RapportError
-from rapport.interfaces.cli.output import errors, print_json
+from rapport.core.errors import InvalidInput, RapportError, clean_message
+from rapport.interfaces.cli.output import errors, print_json, report_error
 
 if TYPE_CHECKING:
     from rapport.engine import Engine
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
@@ -61,8 +61,7 @@ state = State()
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    # Messages quote user data: brackets in it must not be read as rich markup.
-    errors.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+    report_error("error", message)
     return typer.Exit(code)
 
 
@@ -73,9 +72,9 @@ def run(action: Callable[[], T]) -> T:
         return action()
     except InvalidInput as exc:
         for error in exc.errors[:20]:
-            errors.print(f"[red]invalid:[/red] {escape(str(error))}", highlight=False)
+            report_error("invalid", str(error))
         if len(exc.errors) > 20:
-            errors.print(f"... and {len(exc.errors) - 20} more")
+            errors.print(f"... and {len(exc.errors) - 20} more", markup=False)
         raise fail(f"{len(exc.errors)} invalid record(s); nothing was written", 2) from exc
     except (RapportError, FileNotFoundError, ValueError) as exc:
         raise fail(str(exc)) from exc
@@ -130,7 +129,7 @@ def model_options(model: type[BaseModel], *, arguments: Collection[str] = ()) ->
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             values = {n: kwargs.pop(n) for n in fields}
             given = {n: v for n, v in values.items() if v is not None and v != []}
-            request = run(lambda: model.model_validate(given))
+            request = _validate_options(model, given)
             return command(*args, request=request, **kwargs)
 
         # Arguments first, in the order given; then the command's own, then the options.
@@ -140,6 +139,18 @@ def model_options(model: type[BaseModel], *, arguments: Collection[str] = ()) ->
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def _validate_options(model: type[M], given: dict[str, Any]) -> M:
+    """The request from the options; bad values exit 2 naming the option."""
+    try:
+        return model.model_validate(given)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = error["loc"]
+            where = "--" + str(loc[0]).replace("_", "-") if loc else "options"
+            report_error("invalid", f"{where}: {clean_message(error['msg'])}")
+        raise fail("invalid options; nothing was done", 2) from exc
 
 
 def _option_type(annotation: Any) -> Any:

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from rapport.core.requests import MAX_OFFSET
 from rapport.interfaces.cli.common import JsonFlag, emit, fail, run, state
 from rapport.interfaces.cli.output import console, counts, progress_bar, stream_jsonl
 
@@ -89,7 +90,7 @@ def kb_stats(json_out: JsonFlag = False) -> None:
 @kb_app.command("list")
 def kb_list(
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
+    offset: Annotated[int, typer.Option(min=0, max=MAX_OFFSET)] = 0,
     json_out: JsonFlag = False,
 ) -> None:
     """Documents in the knowledge base, by id."""

@@ -18,11 +18,18 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 console = Console()
 errors = Console(stderr=True)
 
 _ANY: TypeAdapter[Any] = TypeAdapter(Any)
+
+
+def report_error(label: str, message: str, style: str = "red") -> None:
+    """`label: message` on stderr. The message is plain text, never markup: it quotes user
+    data and validation patterns such as `[a-z_]`, which rich would otherwise swallow."""
+    errors.print(Text.assemble((f"{label}:", style), " ", message), highlight=False)
 
 
 def as_json(value: Any) -> Any:

@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.table import Table
 
-from rapport.core.requests import ItemListRequest, SimilarRequest
+from rapport.core.requests import MAX_OFFSET, ItemListRequest, SimilarRequest
 from rapport.interfaces.cli.common import JsonFlag, emit, fail, model_options, run, state
-from rapport.interfaces.cli.output import console, counts, errors, progress_bar
+from rapport.interfaces.cli.output import console, counts, progress_bar, report_error
 
 items_app = typer.Typer(help="The catalogue: items of any kind.", no_args_is_help=True)
 users_app = typer.Typer(help="Users, their profiles and history.", no_args_is_help=True)
@@ -49,7 +49,7 @@ def _import(
         ),
     )
     for error in report.invalid[:20]:
-        errors.print(f"[yellow]skipped:[/yellow] {error}", highlight=False, markup=False)
+        report_error("skipped", str(error), style="yellow")
 
 
 def _item_table(found: list[Any], score: bool = False) -> Table:
@@ -127,7 +127,7 @@ def users_import(
 @users_app.command("list")
 def users_list(
     limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
+    offset: Annotated[int, typer.Option(min=0, max=MAX_OFFSET)] = 0,
     json_out: JsonFlag = False,
 ) -> None:
     """A page of users, ordered by id."""

@@ -116,10 +116,12 @@ def load_paths(paths: Sequence[Path | str]) -> list[Labelled]:
                 )
             )
             continue
+        # Text layers of PDFs and office files can hold NUL bytes: noise, and refused by
+        # the models (PostgreSQL cannot store them).
         raw = {
             "id": source.document_id,
-            "title": title or source.path.stem,
-            "text": text,
+            "title": (title or source.path.stem).replace("\x00", ""),
+            "text": text.replace("\x00", ""),
             "source": str(source.path.resolve()),
             "metadata": {"format": source.format, "path": source.document_id, **extra},
         }

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from rapport.core.models import Strict
+from rapport.core.models import Id, Strict, Text
+from rapport.core.requests import MAX_OFFSET
 from rapport.engine.schemas import (
     Answer,
     Deleted,
@@ -35,7 +36,7 @@ def list_documents(
     engine: EngineDep,
     tenant: TenantDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Page[DocumentSummary]:
     return engine.kb.list(tenant=tenant, limit=limit, offset=offset)
 
@@ -68,9 +69,9 @@ def search(
 
 
 class AskRequest(Strict):
-    question: str = Field(min_length=1, max_length=2000)
+    question: Text = Field(min_length=1, max_length=2000)
     """What the user asks, in their words."""
-    user_id: str | None = None
+    user_id: Id | None = None
     """The asking user: their AI opt-out is respected."""
 
 

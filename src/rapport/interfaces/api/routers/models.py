@@ -6,6 +6,7 @@ from fastapi import APIRouter, BackgroundTasks
 
 from rapport.engine.schemas import ModelManifest
 from rapport.interfaces.api.deps import EngineDep, TenantDep
+from rapport.interfaces.api.errors import ErrorResponse
 
 router = APIRouter(prefix="/model", tags=["model"])
 
@@ -27,7 +28,11 @@ def show_version(engine: EngineDep, tenant: TenantDep, version: str) -> ModelMan
     return engine.models.show(version, tenant=tenant)
 
 
-@router.post("/train", status_code=202)
+@router.post(
+    "/train",
+    status_code=202,
+    responses={409: {"model": ErrorResponse, "description": "The tenant has no item events"}},
+)
 def train(engine: EngineDep, tenant: TenantDep, background: BackgroundTasks) -> dict[str, str]:
     """Retrain in the background; `GET /model` shows the new version when it is done. 409
     when the tenant has no item events to learn from."""

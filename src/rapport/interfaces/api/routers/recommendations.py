@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from rapport.core.models import Strict
+from rapport.core.models import Id, Strict
 from rapport.engine.schemas import GroupRecommendations, Recommendations, RecommendRequest
 from rapport.interfaces.api.deps import EngineDep, TenantDep
 
@@ -27,7 +27,7 @@ def for_user(
 
 
 class GroupRequest(Strict):
-    user_ids: list[str] = Field(min_length=1, max_length=50)
+    user_ids: list[Id] = Field(min_length=1, max_length=50)
     """The members of the group."""
     request: RecommendRequest = Field(default_factory=RecommendRequest)
     """Filters, place, moment and size of the list, as for one user."""

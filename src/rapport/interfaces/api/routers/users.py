@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from rapport.core.requests import MAX_OFFSET
 from rapport.engine.schemas import Deleted, Event, ImportReport, Insights, Page, User, UserExport
 from rapport.interfaces.api.deps import EngineDep, JsonRecords, TenantDep
 
@@ -17,7 +18,7 @@ def list_users(
     engine: EngineDep,
     tenant: TenantDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Page[User]:
     return engine.users.list(tenant=tenant, limit=limit, offset=offset)
 
