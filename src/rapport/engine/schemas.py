@@ -26,6 +26,8 @@ from rapport.core.store.documents import DocumentSummary
 from rapport.engine.root import Readiness
 from rapport.evaluation.peers import Comparison, ModelRun
 from rapport.evaluation.protocol import RecommendationMetrics
+from rapport.services.assistant.onboarding.extract import Understood
+from rapport.services.assistant.onboarding.interview import NextStep, OnboardingState
 from rapport.services.catalog import SimilarItem
 from rapport.services.ingest import ImportReport
 from rapport.services.insights import Insights
@@ -69,7 +71,9 @@ __all__ = [
     "Location",
     "ModelManifest",
     "ModelRun",
+    "NextStep",
     "NotFound",
+    "OnboardingState",
     "Page",
     "ParsedQuery",
     "Profile",
@@ -89,5 +93,6 @@ __all__ = [
     "TrainingConfig",
     "TunedSettings",
     "Unavailable",
+    "Understood",
     "User",
 ]

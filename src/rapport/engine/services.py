@@ -16,6 +16,7 @@ from rapport.core.vectors.embedder import Embedder
 if TYPE_CHECKING:
     from rapport.core.llm import LLMGateway
     from rapport.core.vectors.index import VectorIndex
+    from rapport.services.assistant.onboarding.interview import Onboarding
     from rapport.services.catalog import Catalog
     from rapport.services.ingest import Ingestor
     from rapport.services.knowledge.answer import AnswerConfig, Answerer
@@ -177,6 +178,20 @@ class Services:
         from rapport.services.knowledge.answer import Answerer
 
         return Answerer(self.knowledge_search, self.embedder, self.gateway, self.answer_config)
+
+    @cached_property
+    def onboarding(self) -> Onboarding:
+        from rapport.core.store.onboarding import OnboardingStore
+        from rapport.services.assistant.onboarding.interview import Onboarding
+
+        return Onboarding(
+            self.store,
+            OnboardingStore(self.store),
+            self.frames,
+            self.recommender,
+            self.gateway,
+            embed=self.embedder.embed,
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from rapport.core.logging import configure_logging
 from rapport.interfaces.cli import bench, evaluate, knowledge, models, recommend, records, search
+from rapport.interfaces.cli import onboarding as onboarding_cli
 from rapport.interfaces.cli.common import JsonFlag, emit, fail, run, state
 from rapport.interfaces.cli.output import console, progress_bar
 
@@ -29,6 +30,7 @@ recommend.register(app)
 search.register(app)
 knowledge.register(app)
 models.register(app)
+onboarding_cli.register(app)
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(bench.app, name="bench")
 
