@@ -98,7 +98,7 @@ def test_scripted_interviews_field_accuracy(sqlite_engine: Engine) -> None:
     engine = sqlite_engine
     engine.items.add([json.loads(line) for line in (DATA / "catalogue.jsonl").open()])
     interviews = [json.loads(line) for line in (DATA / "interviews.jsonl").open()]
-    assert len(interviews) >= 30
+    assert len(interviews) >= 30 and sum(i["split"] == "held_out" for i in interviews) >= 15
     right: dict[str, list[bool]] = {"dev": [], "held_out": []}
     per_field: dict[str, list[bool]] = {f: [] for f in FIELDS}
     for interview in interviews:
@@ -118,4 +118,4 @@ def test_scripted_interviews_field_accuracy(sqlite_engine: Engine) -> None:
         {k: round(sum(v) / len(v), 3) for k, v in per_field.items()},
     )
     assert sum(every) / len(every) >= 0.9
-    assert accuracy["held_out"] >= 0.8  # never tuned on: a floor, not a target
+    assert accuracy["held_out"] >= 0.85  # never tuned on: a floor, not a target

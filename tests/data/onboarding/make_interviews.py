@@ -368,6 +368,55 @@ DEV = [
     ),
 ]
 
+
+DEV += [
+    iv("plain-2", "dev", "plain",
+       ["Drawing and illustration, and I want to build a portfolio.",
+        "Drawing I'm intermediate, illustration I'm a beginner.",
+        "Four hours a week.", "Watching artists draw on video."],
+       ["drawing", "illustration"], [("drawing", M), ("illustration", B)], ["build a portfolio"], 4, "visual"),
+    iv("terse-3", "dev", "terse",
+       ["excel, marketing", "advanced / beginner", "2h per week", "books"],
+       ["excel", "marketing"], [("excel", A), ("marketing", B)], [], 2, "reading"),
+    iv("ramble-3", "dev", "rambling",
+       ["Hmm, good question. I suppose what I really care about is the outdoors, I go climbing at the local wall most weeks and I've started cycling to work, which I love.",
+        "Climbing I've been at for about two years so somewhere in the middle, cycling I'm just a commuter, nothing serious.",
+        "Probably three or four hours, spread over the week.",
+        "I'm a learn-by-doing person, I'd rather just get on the wall and try."],
+       ["climbing", "cycling"], [("climbing", M), ("cycling", B)], [], 3.5, "hands_on"),
+    iv("typos-3", "dev", "typos",
+       ["gardning and yogaa", "begginer", "an hour a day mayb", "i like lisening to podcats"],
+       ["gardening", "yoga"], [("gardening", B), ("yoga", B)], [], 7, "auditory"),
+    iv("nonnative-2", "dev", "non-native",
+       ["I am passionate of cooking and of the french language. I want to open restaurant.",
+        "Cooking I am very good, I work as cook. French I am beginner.",
+        "Maybe five or six hours in a week.", "For me the best is learn with teacher in class."],
+       ["cooking", "french"], [("cooking", A), ("french", B)], ["open restaurant"], 5.5, "social"),
+    iv("british-2", "dev", "British",
+       ["I'm mad about chess, and I've taken up running this year.",
+        "Chess I'm reasonably strong, club level; running I'm still a novice.",
+        "Three or four hours a week, give or take.",
+        "Reading annotated games and books, mostly."],
+       ["chess", "running"], [("chess", A), ("running", B)], [], 3.5, "reading"),
+    iv("american-2", "dev", "American",
+       ["I'm a huge fan of piano and I wanna get into music production too.",
+        "Piano I've played since I was a kid, I'm like advanced. Production I'm a total noob.",
+        "Around 10 hours weekly.", "Honestly YouTube videos, I'm super visual."],
+       ["piano", "music production"], [("piano", A), ("music production", B)], ["get into music production"], 10, "visual"),
+    iv("career-2", "dev", "career change",
+       ["I'm an accountant and I'd like to switch to data science, I find machine learning fascinating.",
+        "I know Excel inside out, I'm an expert. Python and machine learning I'm beginner.",
+        "Fifteen hours a week, I'm serious about this.", "Courses with projects I can build."],
+       ["data science", "machine learning"], [("excel", E), ("python", B), ("machine learning", B)], ["switch to data science"], 15, "hands_on"),
+    iv("plain-3", "dev", "plain",
+       ["Knitting and pottery.", "Both intermediate.", "6 hours a week.", "In a group with other crafters."],
+       ["knitting", "pottery"], [("knitting", M), ("pottery", M)], [], 6, "social"),
+    iv("words-2", "dev", "numbers in words",
+       ["Japanese and writing.", "Japanese: I've studied for eight months. Writing: I'm quite good.",
+        "Forty-five minutes a day.", "Flashcards and reading manga, reading mostly."],
+       ["japanese", "writing"], [("japanese", B), ("writing", A)], [], 5.25, "reading"),
+]
+
 HELD_OUT = [
     iv(
         "h-plain-1",
@@ -535,6 +584,31 @@ HELD_OUT = [
         2.33,
         "auditory",
     ),
+]
+
+
+HELD_OUT += [
+    iv("h-terse-2", "held_out", "terse",
+       ["baking; gardening", "expert baker, gardening so-so", "8", "hands on"],
+       ["baking", "gardening"], [("baking", E), ("gardening", M)], [], 8, "hands_on"),
+    iv("h-typos-2", "held_out", "typos",
+       ["javascrpit and web develpment", "intermediat", "10 hrs a weeek", "bulding stuff"],
+       ["javascript", "web development"], [("javascript", M), ("web development", M)], [], 10, "hands_on"),
+    iv("h-nonnative-2", "held_out", "non-native",
+       ["I like too much the hiking and the photography of nature.",
+        "Hiking I am advanced, I do mountains since many years. Photography I start now.",
+        "Every weekend maybe 5 hours.", "I learn better when somebody show me with video."],
+       ["hiking", "photography"], [("hiking", A), ("photography", B)], [], 5, "visual"),
+    iv("h-american-2", "held_out", "American",
+       ["Yoga and meditation are my thing, I want to become a certified yoga teacher.",
+        "Yoga I'm pretty advanced, meditation I'm intermediate.",
+        "Like an hour a day.", "In-person classes with a teacher who gives feedback."],
+       ["yoga", "meditation"], [("yoga", A), ("meditation", M)], ["become a certified yoga teacher"], 7, "social"),
+    iv("h-british-2", "held_out", "British",
+       ["Creative writing, mostly poetry, and I fancy having a go at public speaking.",
+        "Writing I'm decent; public speaking terrifies me, complete beginner.",
+        "A couple of evenings a week, an hour or so each.", "Listening to audiobooks and radio plays."],
+       ["creative writing", "public speaking"], [("creative writing", M), ("public speaking", B)], [], 2, "auditory"),
 ]
 
 with open("interviews.jsonl", "w") as f:

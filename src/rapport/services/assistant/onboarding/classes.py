@@ -54,7 +54,8 @@ _LEVEL_RULES: list[tuple[Level, re.Pattern[str]]] = [
                      r"barely", r"first steps", r"bad at", r"terrible", r"clueless",
                      r"complete newcomer", r"newcomer", r"tried it", r"only tried",
                      r"haven'?t", r"don'?t know", r"learning the ropes", r"total beginner",
-                     r"from scratch", r"green", r"amateur", r"not great")),
+                     r"from scratch", r"green", r"amateur", r"not great", r"nothing serious",
+                     r"not serious")),
 ]  # fmt: skip
 
 _YEARS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:\+\s*)?(years?|yrs?|months?|weeks?)")

@@ -8,9 +8,9 @@ import re
 from dataclasses import dataclass
 from typing import cast
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from rapport.core.models import Skill
+from rapport.core.models import Schema, Skill
 from rapport.services.assistant.onboarding.classes import (
     LEVEL_PROTOTYPES,
     STYLE_PROTOTYPES,
@@ -31,7 +31,7 @@ from rapport.services.assistant.onboarding.text import (
 )
 
 
-class Understood(BaseModel):
+class Understood(Schema):
     """What the interview established so far; the profile fields onboarding writes."""
 
     passions: list[str] = Field(default_factory=list)
@@ -140,6 +140,9 @@ class RuleExtractor:
     def _free_phrases(self, text: str) -> list[str]:
         low = text.lower().replace("\u2019", "'")
         phrases: list[str] = []
+        # Clauses without a trigger are read as a list ("photography, hiking") only when
+        # the answer is a list; in sentences they are asides ("hmm, good question").
+        listing = not any(_PRONOUN.search(c) for c in clauses(low))
         for clause in clauses(low):
             if _GOAL.search(clause + " ") or re.search(r"\b(?:not|n't|never|no)\b", clause):
                 continue
@@ -149,8 +152,8 @@ class RuleExtractor:
                 continue
             if trigger is not None:
                 body = clause[trigger.end() :]
-            elif _PRONOUN.search(clause):
-                continue  # a sentence about something else, not a list of passions
+            elif not listing:
+                continue
             else:
                 body = clause
             cut = _CUT.search(body)
@@ -210,6 +213,9 @@ class RuleExtractor:
                 if level:
                     result.setdefault(name, level)
         if not result:
+            if len(floating) > 1 and len(floating) == len(passions):
+                # "advanced / beginner": one level per passion, in the order they were named.
+                return [Skill(name=n, level=lv) for n, lv in zip(passions, floating, strict=True)]
             level = floating[0] if floating else self.level(text)
             if level:
                 result = dict.fromkeys(passions, level)

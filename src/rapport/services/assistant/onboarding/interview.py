@@ -83,7 +83,7 @@ class Onboarding:
     recommender: Recommender
     gateway: LLMGateway
     embed: Embed | None = None
-    _labels: dict[str, tuple[Any, Labels]] = field(default_factory=dict)
+    _extractors: dict[str, tuple[Any, RuleExtractor]] = field(default_factory=dict)
 
     # -- public ----------------------------------------------------------------------------
 
@@ -122,8 +122,9 @@ class Onboarding:
         use_llm = self.gateway.available and not user.ai_opt_out
         session.turns[-1].answer = text
         session.step += 1
-        labels = self.labels(tenant)
-        understood = self._rules(labels, session.turns)
+        extractor = self.extractor(tenant)
+        labels = extractor.labels
+        understood = self._rules(extractor, session.turns[-1], _understood(session.profile))
         if session.step < len(TOPICS):
             topic = TOPICS[session.step]
             transcript = [t.model_dump() for t in session.turns]
@@ -146,14 +147,21 @@ class Onboarding:
 
     # -- pieces ----------------------------------------------------------------------------
 
+    def extractor(self, tenant: str) -> RuleExtractor:
+        """The rules over the tenant's labels, kept until its catalogue changes (the labels'
+        and prototypes' embeddings are computed once)."""
+        frame = self.frames.get(tenant)
+        version = (id(frame), frame.generation, len(frame))
+        cached = self._extractors.get(tenant)
+        if cached is None or cached[0] != version:
+            cached = (version, RuleExtractor(self.labels(tenant), self.embed))
+            self._extractors[tenant] = cached
+        return cached[1]
+
     def labels(self, tenant: str) -> Labels:
         """The tenant's item categories and tags, without the ones so broad they say
         nothing (on more than 30 % of a catalogue of 10 items or more)."""
         frame = self.frames.get(tenant)
-        version = (id(frame), frame.generation, len(frame))
-        cached = self._labels.get(tenant)
-        if cached is not None and cached[0] == version:
-            return cached[1]
         index = frame.label_index
         live = max(len(frame), 1)
         counts: Counter[str] = Counter()
@@ -167,27 +175,24 @@ class Onboarding:
                 tags = narrower.setdefault(clean_label(value), set())
                 for row in rows:
                     tags.update(clean_label(t) for t in frame.tags[row])
-        labels = Labels([label for label, _ in counts.most_common(5000)], self.embed, narrower)
-        self._labels[tenant] = (version, labels)
-        return labels
+        return Labels([label for label, _ in counts.most_common(5000)], self.embed, narrower)
 
-    def _rules(self, labels: Labels, turns: list[Turn]) -> Understood:
-        answers = {t.topic: t.answer or "" for t in turns if t.answer}
-        extractor = RuleExtractor(labels, self.embed)
-        passions = extractor.passions(answers.get("passions", ""))
-        goals = [
-            *extractor.goals(answers.get("passions", "")),
-            *extractor.goals(answers.get("skills", "")),
-        ]
-        return Understood(
-            passions=passions,
-            goals=list(dict.fromkeys(goals)),
-            skills=extractor.skills(answers["skills"], passions) if "skills" in answers else [],
-            hours_per_week=extractor.hours(answers["time"]) if "time" in answers else None,
-            learning_style=(
-                extractor.style(answers["learning_style"]) if "learning_style" in answers else None
-            ),
-        )
+    @staticmethod
+    def _rules(extractor: RuleExtractor, turn: Turn, before: Understood) -> Understood:
+        """`before` updated with what the answer to `turn` says (each answer is read once)."""
+        text = turn.answer or ""
+        found = before.model_copy(deep=True)
+        if turn.topic == "passions":
+            found.passions = extractor.passions(text)
+            found.goals = extractor.goals(text)
+        elif turn.topic == "skills":
+            found.skills = extractor.skills(text, found.passions)
+            found.goals = list(dict.fromkeys([*found.goals, *extractor.goals(text)]))
+        elif turn.topic == "time":
+            found.hours_per_week = extractor.hours(text)
+        else:
+            found.learning_style = extractor.style(text)
+        return found
 
     def _user(self, tenant: str, user_id: str) -> User:
         try:

@@ -82,7 +82,11 @@ def normalise(text: str) -> str:
     text = " " + text.lower().replace("\u2019", "'") + " "
     text = re.sub(r"(\d),(\d)", r"\1.\2", text)  # "1,5 hours" (decimal comma)
     text = re.sub(r"[^\w\s.,;:/+½\u2013-]", " ", text)
-    text = re.sub(r"-", " - ", text)  # "3-4", "two-three"
+    # "forty-five" is one number; other hyphens separate ("3-4", "two-three").
+    text = re.sub(
+        r"\b(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-(?=[a-z])", r"\1 ", text
+    )
+    text = re.sub(r"-", " - ", text)
     with contextlib.suppress(Exception):  # text2num refuses some inputs; idioms still apply
         text = alpha2digit(text, "en", threshold=0)
     for pattern, replacement in _IDIOMS:

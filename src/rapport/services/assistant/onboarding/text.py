@@ -9,7 +9,7 @@ import Stemmer
 
 _WORD = re.compile(r"[a-z0-9+#]+(?:'[a-z]+)?")
 _CLAUSE_BREAK = re.compile(
-    r"[.;!?\n]+|,|\s[-\u2013—]\s|\(|\)|\bbut\b|\bwhereas\b|\bwhile\b|\bthough\b|\balthough\b"
+    r"[.;!?\n/]+|,|\s[-\u2013—]\s|\(|\)|\bbut\b|\bwhereas\b|\bwhile\b|\bthough\b|\balthough\b"
     r"|\bhowever\b|\bexcept\b"
 )
 NEGATION = re.compile(
