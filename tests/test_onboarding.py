@@ -73,6 +73,9 @@ def test_interview_writes_profile_and_returns_first_matches(engine: Engine) -> N
     for step in state.next_steps:
         assert step.item_ids and set(step.item_ids) <= set(ids)
 
+    # The dry run reads the same from the same answers.
+    assert engine.onboarding.extract(ANSWERS) == state.understood
+
     done = engine.onboarding.get(first.session_id)
     assert done.done and done.profile == profile
     with pytest.raises(Conflict):

@@ -85,16 +85,9 @@ def test_labels_match_typos_stems_and_doers_but_not_other_words() -> None:
     assert labels.phrases("I don't like painting") == []
 
 
-def _run(engine: Engine, answers: list[str], user_id: str) -> dict[str, object]:
-    state = engine.onboarding.start(user_id)
-    for text in answers:
-        state = engine.onboarding.answer(state.session_id, text)
-    assert state.done and state.profile is not None
-    found = state.understood.model_dump(mode="json")
-    return found
-
-
 def test_scripted_interviews_field_accuracy(sqlite_engine: Engine) -> None:
+    # The rules as the interview applies them, on the tenant's labels; the whole interview
+    # (store, profile, first matches) is tested in test_onboarding.py.
     engine = sqlite_engine
     engine.items.add([json.loads(line) for line in (DATA / "catalogue.jsonl").open()])
     interviews = [json.loads(line) for line in (DATA / "interviews.jsonl").open()]
@@ -102,7 +95,7 @@ def test_scripted_interviews_field_accuracy(sqlite_engine: Engine) -> None:
     right: dict[str, list[bool]] = {"dev": [], "held_out": []}
     per_field: dict[str, list[bool]] = {f: [] for f in FIELDS}
     for interview in interviews:
-        found = _run(engine, interview["answers"], interview["id"])
+        found = engine.onboarding.extract(interview["answers"]).model_dump(mode="json")
         marks = score(found, interview["expected"])
         right[interview["split"]].extend(marks.values())
         for name, ok in marks.items():

@@ -4,6 +4,7 @@ way of learning) that writes the user's profile and returns their first matches.
 from __future__ import annotations
 
 from rapport.engine.services import Services
+from rapport.services.assistant.onboarding.extract import Understood
 from rapport.services.assistant.onboarding.interview import OnboardingState
 
 
@@ -23,3 +24,8 @@ class OnboardingArea:
     def get(self, session_id: str, *, tenant: str | None = None) -> OnboardingState:
         """Where an interview stands, to resume it: its current question, or its result."""
         return self._s.onboarding.get(self._s.tenant(tenant), session_id)
+
+    def extract(self, answers: list[str], *, tenant: str | None = None) -> Understood:
+        """What the rules read from answers given in topic order (passions, skills, time,
+        learning style), without an LLM and without saving anything."""
+        return self._s.onboarding.extract(self._s.tenant(tenant), list(answers))

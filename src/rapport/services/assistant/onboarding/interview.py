@@ -145,6 +145,25 @@ class Onboarding:
         self.sessions.save(tenant, session)
         return self._finished(tenant, session, mode)
 
+    def extract(self, tenant: str, answers: list[str]) -> Understood:
+        """What the rules read from answers given in topic order, without an LLM and
+        without saving anything (a dry run of the interview's extraction)."""
+        if not 1 <= len(answers) <= len(TOPICS):
+            raise InvalidInput(
+                [
+                    FieldError(
+                        record="request",
+                        field="answers",
+                        message=f"give 1 to {len(TOPICS)} answers, in topic order",
+                    )
+                ]
+            )
+        extractor = self.extractor(tenant)
+        found = Understood()
+        for topic, text in zip(TOPICS, answers, strict=False):
+            found = self._rules(extractor, Turn(topic=topic, question="", answer=text), found)
+        return found
+
     # -- pieces ----------------------------------------------------------------------------
 
     def extractor(self, tenant: str) -> RuleExtractor:
