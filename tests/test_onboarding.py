@@ -70,6 +70,9 @@ def test_interview_writes_profile_and_returns_first_matches(engine: Engine) -> N
     assert len(ids) == 5 and {"photo-1", "hike-1"} <= set(ids)
     assert all(r.reasons for r in state.recommendations)
     assert state.next_steps and {s.category for s in state.next_steps} & {"arts", "outdoors"}
+    # Categories holding a passion come first, and say so.
+    assert state.next_steps[0].category in {"arts", "outdoors"}
+    assert "passion for" in state.next_steps[0].reason
     for step in state.next_steps:
         assert step.item_ids and set(step.item_ids) <= set(ids)
 

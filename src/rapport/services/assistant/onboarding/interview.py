@@ -280,27 +280,36 @@ class Onboarding:
 
 
 def next_steps(found: list[Recommendation], passions: list[str]) -> list[NextStep]:
-    """The categories of the first matches, weighted by rank (a category naming a passion
-    first), each with its matches."""
+    """The categories of the first matches, weighted by rank; categories holding a passion
+    (as the category itself or as a tag of its matched items) come first."""
     weight: dict[str, float] = {}
     members: dict[str, list[str]] = {}
+    named: dict[str, list[str]] = {}  # category -> passions found in it
+    wanted = {clean_label(p): p for p in passions}
     for rank, recommendation in enumerate(found):
-        for category in recommendation.item.categories:
+        item = recommendation.item
+        labels = {clean_label(label) for label in [*item.categories, *item.tags]}
+        for category in item.categories:
             weight[category] = weight.get(category, 0.0) + 1.0 / (rank + 1)
             members.setdefault(category, []).append(recommendation.item_id)
-    wanted = {p.lower() for p in passions}
-    ordered = sorted(weight, key=lambda c: (c.lower() not in wanted, -weight[c], c))
+            for key, passion in wanted.items():
+                if key in labels and passion not in named.setdefault(category, []):
+                    named[category].append(passion)
+    ordered = sorted(weight, key=lambda c: (not named.get(c), -weight[c], c))
     steps = []
     for category in ordered[:NEXT_STEPS]:
         count = len(members[category])
-        reason = (
-            f"you are passionate about {category}"
-            if category.lower() in wanted
-            else f"{count} of your first {len(found)} matches {'is' if count == 1 else 'are'} "
-            f"in {category}"
-        )
+        if named.get(category):
+            reason = f"matches your passion for {_listed(named[category])}"
+        else:
+            verb = "is" if count == 1 else "are"
+            reason = f"{count} of your first {len(found)} matches {verb} in {category}"
         steps.append(NextStep(category=category, reason=reason, item_ids=members[category]))
     return steps
+
+
+def _listed(values: list[str]) -> str:
+    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]
 
 
 def _understood(stored: dict[str, Any]) -> Understood:
