@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import Field, ValidationError
 
 from rapport.core.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -30,6 +31,8 @@ FIRST_MATCHES = 5
 NEXT_STEPS = 3
 BROAD_SHARE = 0.3  # labels on more than this share of a catalogue are too broad to be passions
 MAX_ANSWER = 4000
+MAX_LABELS = 5000  # the most used labels of a catalogue are matched
+VECTOR_CACHE = 50_000  # texts whose vectors are kept (labels, prototypes, phrases)
 
 
 class NextStep(Schema):
@@ -84,6 +87,7 @@ class Onboarding:
     gateway: LLMGateway
     embed: Embed | None = None
     _extractors: dict[str, tuple[Any, RuleExtractor]] = field(default_factory=dict)
+    _vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
     # -- public ----------------------------------------------------------------------------
 
@@ -173,7 +177,8 @@ class Onboarding:
         version = (id(frame), frame.generation, len(frame))
         cached = self._extractors.get(tenant)
         if cached is None or cached[0] != version:
-            cached = (version, RuleExtractor(self.labels(tenant), self.embed))
+            embed = self._embed_cached if self.embed is not None else None
+            cached = (version, RuleExtractor(self.labels(tenant), embed))
             self._extractors[tenant] = cached
         return cached[1]
 
@@ -194,7 +199,19 @@ class Onboarding:
                 tags = narrower.setdefault(clean_label(value), set())
                 for row in rows:
                     tags.update(clean_label(t) for t in frame.tags[row])
-        return Labels([label for label, _ in counts.most_common(5000)], self.embed, narrower)
+        top = [label for label, _ in counts.most_common(MAX_LABELS)]
+        return Labels(top, self._embed_cached if self.embed is not None else None, narrower)
+
+    def _embed_cached(self, texts: list[str]) -> np.ndarray:
+        """The embedder, remembering vectors by text: a catalogue change rebuilds the labels,
+        and only labels never seen before are embedded again."""
+        assert self.embed is not None
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            if len(self._vectors) + len(missing) > VECTOR_CACHE:
+                self._vectors.clear()
+            self._vectors.update(zip(missing, self.embed(missing), strict=True))
+        return np.vstack([self._vectors[t] for t in texts])
 
     @staticmethod
     def _rules(extractor: RuleExtractor, turn: Turn, before: Understood) -> Understood:
