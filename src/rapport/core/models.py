@@ -174,7 +174,10 @@ class Profile(BaseModel):
     model_config = ConfigDict(extra="allow", use_attribute_docstrings=True, allow_inf_nan=False)
 
     interests: list[Text] = Field(default_factory=list)
-    """Passions and interests, free text labels."""
+    """Everything the recommender treats as stated interests, free text labels (passions
+    included)."""
+    passions: list[Text] = Field(default_factory=list)
+    """What the person said they are passionate about (onboarding); also in `interests`."""
     skills: list[Skill] = Field(default_factory=list)
     """Skills with their levels."""
     goals: list[Text] = Field(default_factory=list)
@@ -189,16 +192,35 @@ class Profile(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _accept_passions(cls, data: Any) -> Any:
-        # Seed 000 calls interests "passions"; accept both names.
+        # Seed 000 calls interests "passions": given alone, they are the interests too.
         if isinstance(data, dict) and "passions" in data and "interests" not in data:
             data = dict(data)
-            data["interests"] = data.pop("passions")
+            data["interests"] = list(data["passions"] or [])
         return data
 
     @model_validator(mode="after")
     def _extras_are_json(self) -> Profile:
         json_safe(self.model_extra or {})
         return self
+
+    def embedding_text(self) -> str:
+        """The text that represents the whole profile in vector space: passions and
+        interests, skills with levels, goals and learning style."""
+        interests = list(dict.fromkeys([*self.passions, *self.interests]))
+        parts = []
+        if interests:
+            parts.append("Passions and interests: " + ", ".join(interests))
+        if self.skills:
+            parts.append("Skills: " + ", ".join(f"{s.name} ({s.level})" for s in self.skills))
+        if self.goals:
+            parts.append("Goals: " + "; ".join(self.goals))
+        if self.learning_style:
+            parts.append("Learns best: " + self.learning_style.replace("_", "-"))
+        return ". ".join(parts)
+
+    def says_more_than_interests(self) -> bool:
+        """Whether skills, goals or a learning style add to the stated interests."""
+        return bool(self.skills or self.goals or self.learning_style)
 
 
 class User(Strict):

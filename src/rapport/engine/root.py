@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from rapport.engine.keys import KeysArea
     from rapport.engine.knowledge import KnowledgeArea
     from rapport.engine.models import ModelsArea
+    from rapport.engine.onboarding import OnboardingArea
     from rapport.engine.recommendations import RecommendationsArea
     from rapport.engine.search import SearchArea
     from rapport.engine.users import Users
@@ -111,6 +112,13 @@ class Engine:
         from rapport.engine.keys import KeysArea
 
         return KeysArea(self._services)
+
+    @cached_property
+    def onboarding(self) -> OnboardingArea:
+        """Onboarding interviews: start, answer, get (resume)."""
+        from rapport.engine.onboarding import OnboardingArea
+
+        return OnboardingArea(self._services)
 
     def close(self) -> None:
         self._services.close()

@@ -30,6 +30,8 @@ from rapport.engine.root import Readiness
 from rapport.evaluation.peers import Comparison, ModelRun
 from rapport.evaluation.protocol import RecommendationMetrics
 from rapport.services.access.keys import CreatedKey, KeyRequest, Principal, Scope
+from rapport.services.assistant.onboarding.extract import Understood
+from rapport.services.assistant.onboarding.interview import NextStep, OnboardingState
 from rapport.services.catalog import SimilarItem
 from rapport.services.ingest import ImportReport
 from rapport.services.insights import Insights
@@ -77,7 +79,9 @@ __all__ = [
     "Location",
     "ModelManifest",
     "ModelRun",
+    "NextStep",
     "NotFound",
+    "OnboardingState",
     "Page",
     "ParsedQuery",
     "Principal",
@@ -99,6 +103,7 @@ __all__ = [
     "TrainingConfig",
     "TunedSettings",
     "Unavailable",
+    "Understood",
     "User",
     "UserExport",
 ]

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rapport.core.store.personal_data import PersonalData
     from rapport.core.vectors.index import VectorIndex
     from rapport.services.access.keys import KeyService
+    from rapport.services.assistant.onboarding.interview import Onboarding
     from rapport.services.catalog import Catalog
     from rapport.services.ingest import Ingestor
     from rapport.services.knowledge.answer import AnswerConfig, Answerer
@@ -199,6 +200,20 @@ class Services:
         from rapport.services.access.keys import KeyService
 
         return KeyService(KeyStore(self.store))
+
+    @cached_property
+    def onboarding(self) -> Onboarding:
+        from rapport.core.store.onboarding import OnboardingStore
+        from rapport.services.assistant.onboarding.interview import Onboarding
+
+        return Onboarding(
+            self.store,
+            OnboardingStore(self.store),
+            self.frames,
+            self.recommender,
+            self.gateway,
+            embed=self.embedder.embed,
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from rapport.interfaces.api.routers import (
     keys,
     knowledge,
     models,
+    onboarding,
     recommendations,
     search,
     stats,
@@ -78,4 +79,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     ):
         app.include_router(module.router, dependencies=protected)
     app.include_router(keys.router, dependencies=protected)
+    app.include_router(onboarding.router, dependencies=protected)
     return app

@@ -24,6 +24,7 @@ from rapport.interfaces.cli import (
     records,
     search,
 )
+from rapport.interfaces.cli import onboarding as onboarding_cli
 from rapport.interfaces.cli.common import JsonFlag, emit, fail, run, state
 from rapport.interfaces.cli.output import console, progress_bar
 
@@ -39,6 +40,7 @@ recommend.register(app)
 search.register(app)
 knowledge.register(app)
 models.register(app)
+onboarding_cli.register(app)
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(bench.app, name="bench")
 keys.register(app)

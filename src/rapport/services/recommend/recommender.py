@@ -10,6 +10,7 @@ million.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import partial, reduce
 
@@ -18,7 +19,7 @@ from pydantic import Field
 
 from rapport.core.components import ComponentConfig
 from rapport.core.histories import Histories
-from rapport.core.models import Item, Schema
+from rapport.core.models import Item, Schema, User, content_hash
 from rapport.core.requests import RecommendRequest
 from rapport.core.signals import SignalWeights
 from rapport.core.store.repository import Store
@@ -47,6 +48,8 @@ from rapport.services.recommend.standardise import standardise
 from rapport.services.recommend.user_state import UserState
 
 INTEREST_SPACE = "interest"
+USER_SPACE = "user"  # one vector per user: their whole profile
+PROFILE_CACHE = 10_000  # profile vectors kept in memory, most recently used
 
 
 class RecommenderConfig(ComponentConfig):
@@ -183,6 +186,7 @@ class Recommender:
         larger ones ask the vector index (None: always the product)."""
         self.popularity = PopularityCache(store, self.config.signals)
         self._interests: dict[tuple[str, str], np.ndarray] = {}
+        self._profiles: OrderedDict[tuple[str, str, str], np.ndarray] = OrderedDict()
         self._mappings: dict[str, _ModelMapping] = {}
         self._anchor_lists: dict[str, AnchorNeighbours] = {}
 
@@ -239,6 +243,7 @@ class Recommender:
         signals = self.store.item_signals(tenant, user_id=user_id, limit=self.config.history_limit)
         state = UserState.build(user, signals, frame, self.config.signals)
         state.interests = self.interest_vectors(tenant, user.profile.interests)
+        state.profile = self.profile_vector(tenant, user)
         return state
 
     def _personal_scores(
@@ -365,10 +370,11 @@ class Recommender:
         the vector towards them and disliked ones pushing it away (recomputed per request,
         so it reflects feedback the moment it is recorded)."""
         total = np.zeros(frame.vectors.shape[1], dtype=np.float64)
-        interests = state.interests
-        for vector in interests.values():
+        # The stated part: each interest and the whole-profile embedding share the weight.
+        stated = [*state.interests.values(), *([] if state.profile is None else [state.profile])]
+        for vector in stated:
             if len(vector) == len(total):
-                total += self.config.interest_weight / max(len(interests), 1) * vector
+                total += self.config.interest_weight / len(stated) * vector
         if len(state.rows):
             has = frame.has_vector[state.rows]
             steps = np.arange(len(state.rows))[::-1]
@@ -378,6 +384,28 @@ class Recommender:
         norm = np.linalg.norm(total)
         # float32 keeps the product with the float32 item matrix from copying it to float64.
         return (total / norm).astype(np.float32) if norm > 0 else None
+
+    def profile_vector(self, tenant: str, user: User) -> np.ndarray | None:
+        """The embedding of the user's whole profile, stored as the user's vector (so
+        delete-my-data removes it) and kept in memory by text."""
+        profile = user.profile
+        if not profile.says_more_than_interests():
+            return None
+        text = profile.embedding_text()
+        key = (tenant, user.id, content_hash(text))
+        vector = self._profiles.pop(key, None)
+        if vector is None:
+            refresh_vectors(self.store, self.embedder, tenant, USER_SPACE, [(user.id, text)])
+            rows = self.store.load_vectors(
+                tenant, USER_SPACE, self.embedder.name, ref_ids=[user.id]
+            )
+            if not rows:
+                return None
+            vector = rows[0].vector
+        self._profiles[key] = vector  # most recently used last; the oldest leave first
+        while len(self._profiles) > PROFILE_CACHE:
+            self._profiles.popitem(last=False)
+        return vector
 
     def interest_vectors(self, tenant: str, stated: list[str]) -> dict[str, np.ndarray]:
         """Embeddings of stated interests, stored by text and kept in memory: a text's

@@ -35,6 +35,9 @@ class UserState:
     averse_categories: set[str] = field(default_factory=set)
     interests: dict[str, np.ndarray] = field(default_factory=dict)
     """Stated interests and their embeddings."""
+    profile: np.ndarray | None = None
+    """The embedding of the whole profile (interests, skills, goals, learning style), when
+    it says more than the interests."""
 
     @property
     def interactions(self) -> int:
