@@ -11,6 +11,7 @@ from rapport.core.vectors.embedder import Embedder
 from rapport.engine.services import Services
 
 if TYPE_CHECKING:
+    from rapport.engine.assistant import AssistantArea, PersonaArea
     from rapport.engine.events import Events
     from rapport.engine.items import Items
     from rapport.engine.knowledge import KnowledgeArea
@@ -95,6 +96,20 @@ class Engine:
         from rapport.engine.models import ModelsArea
 
         return ModelsArea(self._services)
+
+    @cached_property
+    def assistant(self) -> AssistantArea:
+        """The assistant: chat, intent, conversation."""
+        from rapport.engine.assistant import AssistantArea
+
+        return AssistantArea(self._services)
+
+    @cached_property
+    def persona(self) -> PersonaArea:
+        """The tenant's assistant persona: get, set."""
+        from rapport.engine.assistant import PersonaArea
+
+        return PersonaArea(self._services)
 
     def close(self) -> None:
         self._services.close()

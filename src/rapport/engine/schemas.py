@@ -22,10 +22,15 @@ from rapport.core.requests import (
     SearchRequest,
     SimilarRequest,
 )
+from rapport.core.store.conversations import Conversation, ConversationMessage
 from rapport.core.store.documents import DocumentSummary
 from rapport.engine.root import Readiness
 from rapport.evaluation.peers import Comparison, ModelRun
 from rapport.evaluation.protocol import RecommendationMetrics
+from rapport.services.assistant.chat.assistant import ChatReply, ChatRequest, Screening
+from rapport.services.assistant.chat.intents import Intent
+from rapport.services.assistant.chat.persona import Persona
+from rapport.services.assistant.chat.tools import Action
 from rapport.services.catalog import SimilarItem
 from rapport.services.ingest import ImportReport
 from rapport.services.insights import Insights
@@ -45,11 +50,16 @@ from rapport.services.search.query import ParsedQuery
 from rapport.services.search.retriever import TunedSettings
 
 __all__ = [
+    "Action",
     "Answer",
     "CandidateScore",
+    "ChatReply",
+    "ChatRequest",
     "Citation",
     "Comparison",
     "Conflict",
+    "Conversation",
+    "ConversationMessage",
     "Deleted",
     "Document",
     "DocumentHit",
@@ -60,6 +70,7 @@ __all__ = [
     "GroupRecommendations",
     "ImportReport",
     "Insights",
+    "Intent",
     "InvalidInput",
     "Item",
     "ItemFilter",
@@ -72,6 +83,7 @@ __all__ = [
     "NotFound",
     "Page",
     "ParsedQuery",
+    "Persona",
     "Profile",
     "Readiness",
     "RecommendRequest",
@@ -79,6 +91,7 @@ __all__ = [
     "RecommendationMetrics",
     "Recommendations",
     "RetrievalChoice",
+    "Screening",
     "SearchHit",
     "SearchRequest",
     "SearchResult",

@@ -12,11 +12,13 @@ from rapport.engine import Engine
 from rapport.interfaces.api.deps import require_api_key
 from rapport.interfaces.api.errors import ErrorResponse, install_error_handlers
 from rapport.interfaces.api.routers import (
+    assistant,
     events,
     health,
     items,
     knowledge,
     models,
+    openai_compat,
     recommendations,
     search,
     stats,
@@ -56,5 +58,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(health.router)
     protected = [Depends(require_api_key)]
     for module in (items, users, events, recommendations, search, knowledge, models, stats):
+        app.include_router(module.router, dependencies=protected)
+    for module in (assistant, openai_compat):
         app.include_router(module.router, dependencies=protected)
     return app
