@@ -150,6 +150,10 @@ TEMPERATURE = 0.05  # softmax over similarities: a 0.1 lead is already a clear d
 _AMBIGUOUS_DATES = {"we", "sat", "sun", "mar", "may", "now", "second", "sec", "min", "a", "i"}
 _DURATION = re.compile(r"\b(\d+(?:\.\d+)?)\s*(minutes?|mins?|hours?|hrs?|h)\b")
 # A name after "with": a word, then any capitalised words ("with my coach", "with Ana Lee").
+# "a 45 minute call" is a length, not a time ("in 2 hours" is a time: kept).
+_LENGTH = re.compile(
+    r"(?<!in )\b(?:an? )?\d+(?:\.\d+)?\s*-?\s*(?:minutes?|mins?|hours?|hrs?)\b", re.IGNORECASE
+)
 _WITH = re.compile(r"\b(?i:with)\s+(?i:(?:my|the|a|an)\s+)?([A-Za-z][\w'-]*(?:\s+[A-Z][\w'-]*)*)")
 _RECIPIENT = re.compile(
     r"\b(?:message|text|email|tell|notify|ping|write to|send (?:a )?(?:message|note|text) to"
@@ -275,10 +279,13 @@ class IntentDetector:
             else:
                 best, confidence, method = guess.intent, guess.confidence, "llm"
                 llm_parameters = guess.parameters
-        parameters = {
-            **{k: v for k, v in llm_parameters.items() if v not in (None, "", [])},
-            **parameters_for(best, text, now or utcnow(), timezone),
-        }
+        # The model's parameters first, the rules fill what it left out; times are the
+        # rules' (dateparser resolves them against the user's clock and time zone).
+        read = parameters_for(best, text, now or utcnow(), timezone)
+        parameters = {**read, **{k: v for k, v in llm_parameters.items() if v not in (None, "")}}
+        for key in ("when", "when_text"):
+            if key in read:
+                parameters[key] = read[key]
         return Intent(
             text=text,
             intent=best,
@@ -327,7 +334,7 @@ def when(text: str, now: datetime, timezone: str = "UTC") -> dict[str, Any]:
         "TIMEZONE": timezone,
         "RETURN_AS_TIMEZONE_AWARE": True,
     }
-    found = search_dates(text, languages=["en"], settings=settings) or []
+    found = search_dates(_LENGTH.sub(" ", text), languages=["en"], settings=settings) or []
     for phrase, moment in found:
         if phrase.strip().lower() in _AMBIGUOUS_DATES or len(phrase.strip()) < 3:
             continue
