@@ -24,9 +24,11 @@ def plain(
     data = tmp_path_factory.mktemp("openai-plain")
     with Engine(data=data, embedder=minilm, api_key="secret") as engine:
         populate(engine)
-        with LiveServer(engine) as live:
-            with openai.OpenAI(base_url=f"{live.url}/v1", api_key="secret") as client:
-                yield client
+        with (
+            LiveServer(engine) as live,
+            openai.OpenAI(base_url=f"{live.url}/v1", api_key="secret") as client,
+        ):
+            yield client
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +54,11 @@ def with_llm(
         llm_api_key="test-key",
     ) as engine:
         populate(engine)
-        with LiveServer(engine) as live:
-            with openai.OpenAI(base_url=f"{live.url}/v1", api_key="unused") as client:
-                yield client
+        with (
+            LiveServer(engine) as live,
+            openai.OpenAI(base_url=f"{live.url}/v1", api_key="unused") as client,
+        ):
+            yield client
 
 
 def test_models_lists_the_assistant(plain: openai.OpenAI) -> None:
@@ -107,9 +111,7 @@ def test_streaming_sends_the_reply_in_pieces(plain: openai.OpenAI) -> None:
 
 def test_errors_come_back_as_openai_errors(plain: openai.OpenAI) -> None:
     with pytest.raises(openai.UnprocessableEntityError) as missing_user:
-        plain.chat.completions.create(
-            model="rapport", messages=[{"role": "user", "content": "hi"}]
-        )
+        plain.chat.completions.create(model="rapport", messages=[{"role": "user", "content": "hi"}])
     assert "user" in str(missing_user.value)
     with pytest.raises(openai.NotFoundError):
         plain.chat.completions.create(

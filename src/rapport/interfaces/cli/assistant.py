@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from rapport.engine.schemas import ChatReply, Persona
-from rapport.interfaces.cli.common import JsonFlag, emit, fail, model_options, run, state
+from rapport.interfaces.cli.common import JsonFlag, emit, fail, run, state
 from rapport.interfaces.cli.output import console, print_json
 
 assistant_app = typer.Typer(help="The assistant: intents and conversations.", no_args_is_help=True)
@@ -124,10 +124,24 @@ def persona_show(json_out: JsonFlag = False) -> None:
     emit(persona, json_out, lambda: _show_persona(persona))
 
 
+def _option(help_text: str) -> Any:
+    return typer.Option(help=help_text)
+
+
 @persona_app.command("set")
-@model_options(Persona)
 def persona_set(
-    request: Persona,
+    name: Annotated[str | None, _option("The name the assistant uses for itself.")] = None,
+    expertise: Annotated[str | None, _option("What the persona is an expert in.")] = None,
+    methodology: Annotated[str | None, _option("How the persona works with people.")] = None,
+    tone: Annotated[
+        str | None, _option("warm, friendly, professional, direct, playful or calm.")
+    ] = None,
+    language: Annotated[str | None, _option("Language code to reply in (en, fr...).")] = None,
+    sample_text: Annotated[
+        list[str] | None, _option("A text in the persona's voice (repeat for several).")
+    ] = None,
+    greeting: Annotated[str | None, _option("Opening line; {name} is the user.")] = None,
+    sign_off: Annotated[str | None, _option("Closing line of template replies.")] = None,
     file: Annotated[
         Path | None, typer.Option("--file", help="A JSON file with the whole persona.")
     ] = None,
@@ -143,9 +157,21 @@ def persona_set(
             raise fail(f"{file}: {exc}", 2) from exc
         persona = run(lambda: engine.persona.set(raw))
     else:
+        given = {
+            "name": name,
+            "expertise": expertise,
+            "methodology": methodology,
+            "tone": tone,
+            "language": language,
+            "sample_texts": sample_text,
+            "greeting": greeting,
+            "sign_off": sign_off,
+        }
         current = run(engine.persona.get)
-        given = {name: getattr(request, name) for name in request.model_fields_set}
-        merged = {**current.model_dump(), **given}
+        merged = {
+            **current.model_dump(),
+            **{key: value for key, value in given.items() if value is not None},
+        }
         persona = run(lambda: engine.persona.set(merged))
     if json_out:
         print_json(persona)
