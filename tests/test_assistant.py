@@ -147,3 +147,13 @@ def test_memory_keeps_ten_exchanges_and_summarises_older_ones(engine: Engine) ->
     assert "note number 2" not in stored.summary
     assert stored.messages[1].data["mode"] == "rules"
     assert stored.messages[1].data["intent"]["intent"] == "send_message"
+
+
+def test_delete_my_data_removes_conversations(world: Engine) -> None:
+    reply = world.assistant.chat("brief", "suggest something")
+    kept = world.assistant.chat("maya", "suggest something")
+    removed = world.users.delete("brief")
+    assert removed.deleted["conversations"] == 1 and removed.deleted["users"] == 1
+    with pytest.raises(NotFound):
+        world.assistant.conversation(reply.conversation_id)
+    assert world.assistant.conversation(kept.conversation_id).total_messages == 2

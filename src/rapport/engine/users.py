@@ -18,8 +18,13 @@ class Users(IdentifiedArea[User]):
         return self._s.store.list_users(self._s.tenant(tenant), limit=limit, offset=offset)
 
     def delete(self, user_id: str, *, tenant: str | None = None) -> Deleted:
-        """Delete a user with their events and vectors (delete-my-data)."""
-        return Deleted(deleted=self._s.store.delete_user(self._s.tenant(tenant), user_id))
+        """Delete a user with their events, vectors and conversations (delete-my-data)."""
+        tenant = self._s.tenant(tenant)
+        removed = self._s.store.delete_user(tenant, user_id)
+        # Counted only when there were any, so the shape stays as before for other users.
+        if conversations := self._s.conversations.delete_for_user(tenant, user_id):
+            removed["conversations"] = conversations
+        return Deleted(deleted=removed)
 
     def insights(
         self, user_id: str, *, tenant: str | None = None, config: InsightsConfig | None = None

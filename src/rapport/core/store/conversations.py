@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from rapport.core.errors import NotFound
 from rapport.core.models import Schema, utcnow
@@ -185,6 +185,21 @@ class ConversationStore:
                 )
                 for r in rows
             ]
+
+    def delete_for_user(self, tenant: str, user_id: str) -> int:
+        """Delete a user's conversations with their messages (delete-my-data)."""
+        c, m = conversations.c, conversation_messages.c
+        with self.engine.begin() as conn:
+            ids = select(c.id).where(c.tenant_id == tenant, c.user_id == user_id)
+            # Messages explicitly: SQLite enforces the cascade only with foreign keys on.
+            conn.execute(
+                delete(conversation_messages).where(
+                    m.tenant_id == tenant, m.conversation_id.in_(ids)
+                )
+            )
+            return conn.execute(
+                delete(conversations).where(c.tenant_id == tenant, c.user_id == user_id)
+            ).rowcount
 
     # -- personas --------------------------------------------------------------------------
 
