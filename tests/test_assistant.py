@@ -52,7 +52,7 @@ def test_profile_updates_are_stored_and_explanations_use_real_reasons(world: Eng
     again = world.assistant.chat("maya", "I'm now interested in yoga and running")
     assert world.users.get("maya").profile.interests == ["python", "yoga", "running"]
     assert again.actions[0].result["changed"]["interests"] == ["python", "yoga", "running"]
-    why = world.assistant.chat("maya", "Why did you recommend Python for Beginners?")
+    why = world.assistant.chat("maya", "why did you show me python for beginners")
     assert why.actions[0].tool == "explain_recommendation"
     assert why.actions[0].result["item_id"] == "py101"
     assert "matches your interest in python" in why.reply
@@ -157,3 +157,12 @@ def test_delete_my_data_removes_conversations(world: Engine) -> None:
     with pytest.raises(NotFound):
         world.assistant.conversation(reply.conversation_id)
     assert world.assistant.conversation(kept.conversation_id).total_messages == 2
+
+
+def test_a_rules_reply_streams_in_words_and_is_stored(world: Engine) -> None:
+    stream = world.assistant.stream("brief", "find a running course")
+    assert stream.reply is not None and stream.reply.mode == "rules"
+    text = "".join(stream.pieces)
+    assert text == stream.reply.reply and "Couch to 10k" in text
+    stored = world.assistant.conversation(stream.conversation_id)
+    assert stored.messages[-1].content == text

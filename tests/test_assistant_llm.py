@@ -127,3 +127,27 @@ def test_intents_and_summaries_from_the_model(world: Engine, llm: LLMStub) -> No
     )
     summary_request = llm.requests[-1]["messages"][-1]["content"]
     assert "user: note 0" in summary_request and "note 1" not in summary_request
+
+
+def test_after_a_tool_round_the_answer_is_streamed_as_generated(
+    world: Engine, llm: LLMStub
+) -> None:
+    llm.replies = [
+        [StubToolCall("search_items", {"query": "running course"})],
+        "Couch to 10k is a gentle start.",
+    ]
+    stream = world.assistant.stream("maya", "anything for running?")
+    assert stream.reply is None  # stored once the pieces are read
+    pieces = list(stream.pieces)
+    assert pieces == ["Couch ", "to ", "10k ", "is ", "a ", "gentle ", "start."]
+    assert llm.requests[-1]["stream"] is True and llm.requests[-1]["messages"][-1]["role"] == (
+        "tool"
+    )
+    assert "tools" not in llm.requests[-1]  # the answer round: no more tools
+    assert stream.reply is not None and stream.reply.mode == "llm"
+    assert stream.reply.actions[0].result["items"][0]["item_id"] == "run"
+    stored = world.assistant.conversation(stream.conversation_id).messages
+    assert [m.content for m in stored] == [
+        "anything for running?",
+        "Couch to 10k is a gentle start.",
+    ]

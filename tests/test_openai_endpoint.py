@@ -137,7 +137,10 @@ def test_with_a_model_a_tool_round_and_a_stream(with_llm: openai.OpenAI, stub: L
     assert rapport["actions"][0]["tool"] == "recommend"
     assert rapport["actions"][0]["result"]["items"][0]["item_id"] == "py101"
     assert stub.requests[-1]["messages"][-1]["role"] == "tool"
-    stub.replies = ["Evening yoga would suit you well."]
+    stub.replies = [
+        [StubToolCall("search_items", {"query": "yoga"})],
+        "Evening yoga would suit you well.",
+    ]
     stream = with_llm.chat.completions.create(
         model="rapport",
         messages=[{"role": "user", "content": "and something calmer?"}],
@@ -145,9 +148,13 @@ def test_with_a_model_a_tool_round_and_a_stream(with_llm: openai.OpenAI, stub: L
         stream=True,
         extra_headers={"X-Conversation-Id": (completion.model_extra or {})["conversation_id"]},
     )
-    text = "".join(c.choices[0].delta.content or "" for c in stream)
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
     assert text == "Evening yoga would suit you well."
-    remembered = [m["content"] for m in stub.requests[-1]["messages"][1:-1]]
+    assert stub.requests[-1]["stream"] is True  # the answer after the tool round, streamed
+    final = (chunks[-1].model_extra or {})["rapport"]
+    assert final["actions"][0]["tool"] == "search_items" and final["mode"] == "llm"
+    remembered = [m["content"] for m in stub.requests[-1]["messages"][1:3]]
     assert remembered == [
         "what next?",
         "Try Python for Beginners: it matches your interest in python.",

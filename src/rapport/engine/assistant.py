@@ -8,7 +8,7 @@ from typing import Any
 
 from rapport.core.store.conversations import Conversation
 from rapport.engine.services import Services
-from rapport.services.assistant.chat.assistant import ChatReply, ChatRequest
+from rapport.services.assistant.chat.assistant import ChatReply, ChatRequest, ReplyStream
 from rapport.services.assistant.chat.intents import Intent
 from rapport.services.assistant.chat.persona import Persona
 
@@ -36,6 +36,27 @@ class AssistantArea:
                 message=message, conversation_id=conversation_id, context=context or {}
             )
         return self._s.assistant.chat(self._s.tenant(tenant), user_id, request, now=now)
+
+    def stream(
+        self,
+        user_id: str,
+        message: str | ChatRequest,
+        *,
+        conversation_id: str | None = None,
+        context: dict[str, Any] | None = None,
+        tenant: str | None = None,
+        now: datetime | None = None,
+    ) -> ReplyStream:
+        """Like `chat`, with the reply as text pieces (`.pieces`); the model's answer after
+        tool calls arrives as it is generated. `.reply` holds the `ChatReply` once the
+        pieces are exhausted."""
+        if isinstance(message, ChatRequest):
+            request = message
+        else:
+            request = ChatRequest(
+                message=message, conversation_id=conversation_id, context=context or {}
+            )
+        return self._s.assistant.stream(self._s.tenant(tenant), user_id, request, now=now)
 
     def intent(
         self,

@@ -27,7 +27,12 @@ from rapport.core.store.documents import DocumentSummary
 from rapport.engine.root import Readiness
 from rapport.evaluation.peers import Comparison, ModelRun
 from rapport.evaluation.protocol import RecommendationMetrics
-from rapport.services.assistant.chat.assistant import ChatReply, ChatRequest, Screening
+from rapport.services.assistant.chat.assistant import (
+    ChatReply,
+    ChatRequest,
+    ReplyStream,
+    Screening,
+)
 from rapport.services.assistant.chat.intents import Intent
 from rapport.services.assistant.chat.persona import Persona
 from rapport.services.assistant.chat.tools import Action
@@ -90,6 +95,7 @@ __all__ = [
     "Recommendation",
     "RecommendationMetrics",
     "Recommendations",
+    "ReplyStream",
     "RetrievalChoice",
     "Screening",
     "SearchHit",

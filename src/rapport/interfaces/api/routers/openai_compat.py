@@ -12,7 +12,6 @@ in the extra field `rapport`."""
 from __future__ import annotations
 
 import json
-import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from rapport.engine.schemas import ChatReply, ChatRequest, FieldError, InvalidInput
+from rapport.engine.schemas import ChatRequest, FieldError, InvalidInput, ReplyStream
 from rapport.interfaces.api.deps import EngineDep, TenantDep
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
@@ -94,20 +93,18 @@ def chat_completions(
         )
     message = _last_user_message(body.messages)
     conversation_id = x_conversation_id or (body.metadata or {}).get("conversation_id") or None
-    reply = engine.assistant.chat(
-        user_id,
-        ChatRequest(message=message, conversation_id=conversation_id),
-        tenant=tenant,
-    )
-    headers = {"X-Conversation-Id": reply.conversation_id}
+    request = ChatRequest(message=message, conversation_id=conversation_id)
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
     if body.stream:
+        stream = engine.assistant.stream(user_id, request, tenant=tenant)
         return StreamingResponse(
-            _events(completion_id, created, body.model, reply),
+            _events(completion_id, created, body.model, stream),
             media_type="text/event-stream",
-            headers=headers,
+            headers={"X-Conversation-Id": stream.conversation_id},
         )
+    reply = engine.assistant.chat(user_id, request, tenant=tenant)
+    headers = {"X-Conversation-Id": reply.conversation_id}
     prompt_tokens, completion_tokens = len(message.split()), len(reply.reply.split())
     return JSONResponse(
         {
@@ -158,14 +155,15 @@ def _last_user_message(messages: list[CompletionMessage]) -> str:
     )
 
 
-def _events(completion_id: str, created: int, model: str, reply: ChatReply) -> Iterator[str]:
-    """OpenAI's chunk format: a role chunk, one chunk per word, a finish chunk, `[DONE]`."""
+def _events(completion_id: str, created: int, model: str, stream: ReplyStream) -> Iterator[str]:
+    """OpenAI's chunk format: a role chunk, one chunk per piece, a finish chunk carrying the
+    whole reply in `rapport`, then `[DONE]`."""
     base = {
         "id": completion_id,
         "object": "chat.completion.chunk",
         "created": created,
         "model": model,
-        "conversation_id": reply.conversation_id,
+        "conversation_id": stream.conversation_id,
     }
 
     def event(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
@@ -173,7 +171,8 @@ def _events(completion_id: str, created: int, model: str, reply: ChatReply) -> I
         return f"data: {json.dumps({**base, 'choices': [choice], **extra})}\n\n"
 
     yield event({"role": "assistant", "content": ""})
-    for piece in re.findall(r"\s*\S+", reply.reply):
+    for piece in stream.pieces:
         yield event({"content": piece})
-    yield event({}, "stop", rapport=reply.model_dump(mode="json"))
+    reply = stream.reply.model_dump(mode="json") if stream.reply is not None else None
+    yield event({}, "stop", rapport=reply)
     yield "data: [DONE]\n\n"

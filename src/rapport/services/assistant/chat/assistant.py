@@ -14,7 +14,8 @@ Order of a turn (`Assistant.chat`):
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -22,9 +23,14 @@ from typing import Any, Literal
 from pydantic import Field
 
 from rapport.core.errors import NotFound
-from rapport.core.llm import LLMGateway, LLMOutputInvalid, LLMUnavailable, Message
+from rapport.core.llm import ChatResult, LLMGateway, LLMOutputInvalid, LLMUnavailable, Message
 from rapport.core.models import Schema, Strict, User, utcnow
-from rapport.core.store.conversations import Conversation, ConversationStore, NewMessage
+from rapport.core.store.conversations import (
+    Conversation,
+    ConversationMessage,
+    ConversationStore,
+    NewMessage,
+)
 from rapport.core.store.repository import Store
 from rapport.services.assistant.chat import memory, replies
 from rapport.services.assistant.chat.intents import Intent, IntentDetector
@@ -32,6 +38,7 @@ from rapport.services.assistant.chat.persona import Persona
 from rapport.services.assistant.chat.tools import Action, ToolContext, ToolOutcome, ToolRegistry
 from rapport.services.knowledge.answer import Citation
 
+_NO_ANSWER = "I'm sorry, I have no answer to that right now."
 MAX_TOOL_ROUNDS = 3
 """Model turns that may call tools before it must answer."""
 
@@ -86,6 +93,36 @@ class ChatReply(Schema):
 
 
 @dataclass
+class _Prepared:
+    """A turn before its reply: who, what was said, the memory, what the screen found."""
+
+    tenant: str
+    user: User
+    request: ChatRequest
+    now: datetime
+    window: list[ConversationMessage]
+    summary: str
+    screening: Screening | None
+    intent: Intent
+    conversation_id: str | None
+
+
+@dataclass
+class ReplyStream:
+    """A reply as text pieces (`Assistant.stream`); `reply` is set once they are exhausted."""
+
+    conversation_id: str
+    pieces: Iterator[str]
+    reply: ChatReply | None = None
+
+    @classmethod
+    def complete(cls, reply: ChatReply) -> ReplyStream:
+        """A finished reply, cut into words (each with the space before it)."""
+        words = iter(re.findall(r"\s*\S+", reply.reply))
+        return cls(reply.conversation_id, words, reply)
+
+
+@dataclass
 class _Turn:
     reply: str
     mode: Literal["llm", "rules"]
@@ -129,9 +166,63 @@ class Assistant:
     def chat(
         self, tenant: str, user_id: str, request: ChatRequest, *, now: datetime | None = None
     ) -> ChatReply:
+        turn = self._prepare(tenant, user_id, request, now)
+        if turn.screening is not None and turn.screening.reply is not None:
+            made = _Turn(turn.screening.reply, "rules", [], [], turn.user)
+        else:
+            made = self._reply(turn)
+        return self._store(turn, made)
+
+    def stream(
+        self, tenant: str, user_id: str, request: ChatRequest, *, now: datetime | None = None
+    ) -> ReplyStream:
+        """Like `chat`, with the reply as text pieces. When the model used tools, its answer
+        after them is streamed as it is generated (one tool round, then the answer); other
+        replies are complete at once and cut into words. The exchange is stored when the
+        pieces are exhausted (or the stream is closed): `ReplyStream.reply` is set then."""
+        turn = self._prepare(tenant, user_id, request, now)
+        if turn.screening is not None and turn.screening.reply is not None:
+            made = _Turn(turn.screening.reply, "rules", [], [], turn.user)
+            return ReplyStream.complete(self._store(turn, made))
+        if not self._uses_llm(turn.user):
+            return ReplyStream.complete(self._store(turn, self._reply(turn)))
+        persona = self.persona(tenant)
+        context = ToolContext(tenant=tenant, user=turn.user, now=turn.now)
+        try:
+            first = self._llm_round(persona, context, turn)
+            if isinstance(first, _Turn):
+                return ReplyStream.complete(self._store(turn, first))
+            messages, actions, citations, context = first
+            pieces = self.gateway.stream(messages)
+        except (LLMUnavailable, LLMOutputInvalid):
+            return ReplyStream.complete(self._store(turn, self._rules_turn(persona, turn)))
+        if turn.conversation_id is None:  # the id goes out with the first piece
+            turn.conversation_id = self.conversations.create(tenant, user_id).id
+        result = ReplyStream(turn.conversation_id, iter(()))
+
+        def relay() -> Iterator[str]:
+            said: list[str] = []
+            try:
+                for piece in pieces:
+                    said.append(piece)
+                    yield piece
+            except LLMUnavailable:
+                pass  # the stream broke off: what was said is kept
+            finally:
+                pieces.close()
+                text = "".join(said).strip() or _NO_ANSWER
+                made = _Turn(text, "llm", citations, actions, context.user)
+                result.reply = self._store(turn, made)
+
+        result.pieces = relay()
+        return result
+
+    def _prepare(
+        self, tenant: str, user_id: str, request: ChatRequest, now: datetime | None
+    ) -> _Prepared:
         now = now or utcnow()
         user = self.store.get_user(tenant, user_id)
-        window: list[Any] = []
+        window: list[ConversationMessage] = []
         summary = ""
         if request.conversation_id is not None:
             known = self.conversations.get(tenant, request.conversation_id, last=memory.WINDOW)
@@ -145,68 +236,64 @@ class Assistant:
         intent = self.intents.detect(
             request.message, allow_llm=False, now=now, timezone=user.timezone
         )
-        if screening is not None and screening.reply is not None:
-            turn = _Turn(screening.reply, "rules", [], [], user)
-        else:
-            turn = self._reply(tenant, user, request, intent, window, summary, now)
+        return _Prepared(
+            tenant, user, request, now, window, summary, screening, intent, request.conversation_id
+        )
 
-        conversation_id = request.conversation_id
+    def _store(self, turn: _Prepared, made: _Turn) -> ChatReply:
+        """Store the exchange (and the summary when an exchange left the memory window)."""
+        conversation_id = turn.conversation_id
         if conversation_id is None:
-            conversation_id = self.conversations.create(tenant, user_id).id
+            conversation_id = self.conversations.create(turn.tenant, turn.user.id).id
         new_summary = None
-        dropped = memory.leaving(window)
+        dropped = memory.leaving(turn.window)
         if dropped:
-            allow = not user.ai_opt_out
-            new_summary = memory.fold(summary, dropped, self.gateway, allow_llm=allow)
+            allow = not turn.user.ai_opt_out
+            new_summary = memory.fold(turn.summary, dropped, self.gateway, allow_llm=allow)
         data = {
-            "mode": turn.mode,
-            "intent": intent.model_dump(mode="json", exclude={"scores"}),
-            "citations": [c.model_dump(mode="json") for c in turn.citations],
-            "actions": [a.model_dump(mode="json") for a in turn.actions],
+            "mode": made.mode,
+            "intent": turn.intent.model_dump(mode="json", exclude={"scores"}),
+            "citations": [c.model_dump(mode="json") for c in made.citations],
+            "actions": [a.model_dump(mode="json") for a in made.actions],
         }
-        if screening is not None:
-            data["escalation"] = screening.escalation
+        escalation = turn.screening.escalation if turn.screening is not None else None
+        if escalation is not None:
+            data["escalation"] = escalation
         self.conversations.append(
-            tenant,
+            turn.tenant,
             conversation_id,
             [
-                NewMessage("user", request.message, {"context": request.context}),
-                NewMessage("assistant", turn.reply, data),
+                NewMessage("user", turn.request.message, {"context": turn.request.context}),
+                NewMessage("assistant", made.reply, data),
             ],
             summary=new_summary,
         )
         return ChatReply(
-            reply=turn.reply,
+            reply=made.reply,
             conversation_id=conversation_id,
-            citations=turn.citations,
-            actions=turn.actions,
-            escalation=screening.escalation if screening is not None else None,
-            mode=turn.mode,
-            intent=intent,
+            citations=made.citations,
+            actions=made.actions,
+            escalation=escalation,
+            mode=made.mode,
+            intent=turn.intent,
         )
 
-    def _reply(
-        self,
-        tenant: str,
-        user: User,
-        request: ChatRequest,
-        intent: Intent,
-        window: list[Any],
-        summary: str,
-        now: datetime,
-    ) -> _Turn:
-        persona = self.persona(tenant)
-        context = ToolContext(tenant=tenant, user=user, now=now)
-        if self.gateway.available and not user.ai_opt_out:
+    def _uses_llm(self, user: User) -> bool:
+        return self.gateway.available and not user.ai_opt_out
+
+    def _reply(self, turn: _Prepared) -> _Turn:
+        persona = self.persona(turn.tenant)
+        if self._uses_llm(turn.user):
             try:
-                return self._llm_turn(persona, context, request, window, summary)
+                return self._llm_turn(persona, turn)
             except (LLMUnavailable, LLMOutputInvalid):
                 pass  # every provider failed: the rules still answer
-        return self._rules_turn(persona, context, intent, first_turn=not window)
+        return self._rules_turn(persona, turn)
 
-    def _rules_turn(
-        self, persona: Persona, context: ToolContext, intent: Intent, *, first_turn: bool
-    ) -> _Turn:
+    def _rules_turn(self, persona: Persona, turn: _Prepared) -> _Turn:
+        intent = turn.intent
+        context = ToolContext(tenant=turn.tenant, user=turn.user, now=turn.now)
+        first_turn = not turn.window
         tool = self.tools.for_intent(intent.intent, intent.text)
         actions: list[Action] = []
         citations: list[Citation] = []
@@ -236,57 +323,73 @@ class Assistant:
             )
         return outcome.text
 
-    def _llm_turn(
-        self,
-        persona: Persona,
-        context: ToolContext,
-        request: ChatRequest,
-        window: list[Any],
-        summary: str,
-    ) -> _Turn:
-        messages: list[Message] = [
-            {
-                "role": "system",
-                "content": replies.system_prompt(persona, context.user, summary, request.context),
-            },
-            *memory.history(window),
-            {"role": "user", "content": request.message},
-        ]
+    def _llm_turn(self, persona: Persona, turn: _Prepared) -> _Turn:
+        context = ToolContext(tenant=turn.tenant, user=turn.user, now=turn.now)
+        messages = self._messages(persona, context, turn)
         actions: list[Action] = []
         citations: list[Citation] = []
-        tools = self.tools.schemas()
         for _ in range(MAX_TOOL_ROUNDS):
-            result = self.gateway.chat(messages, tools=tools, cache=False)
+            result = self.gateway.chat(messages, tools=self.tools.schemas(), cache=False)
             if not result.tool_calls:
                 break
-            messages.append(
-                {
-                    "role": "assistant",
-                    "content": result.text or None,
-                    "tool_calls": [
-                        {
-                            "id": call.id,
-                            "type": "function",
-                            "function": {
-                                "name": call.name,
-                                "arguments": json.dumps(call.arguments),
-                            },
-                        }
-                        for call in result.tool_calls
-                    ],
-                }
-            )
-            for call in result.tool_calls:
-                outcome, action = self.tools.run(call.name, call.arguments, context)
-                actions.append(action)
-                citations = _renumbered(citations, outcome.citations)
-                if outcome.user is not None:
-                    context = ToolContext(context.tenant, outcome.user, context.now)
-                messages.append({"role": "tool", "tool_call_id": call.id, "content": outcome.text})
+            context, citations = self._run_calls(result, messages, actions, citations, context)
         else:  # still calling tools: ask for the answer without them
             result = self.gateway.chat(messages, cache=False)
-        text = result.text.strip() or "I'm sorry, I have no answer to that right now."
-        return _Turn(text, "llm", citations, actions, context.user)
+        return _Turn(result.text.strip() or _NO_ANSWER, "llm", citations, actions, context.user)
+
+    def _llm_round(
+        self, persona: Persona, context: ToolContext, turn: _Prepared
+    ) -> _Turn | tuple[list[Message], list[Action], list[Citation], ToolContext]:
+        """One model call with the tools: the finished turn when it answered, or the
+        messages (tool results included) to ask for the answer with."""
+        messages = self._messages(persona, context, turn)
+        result = self.gateway.chat(messages, tools=self.tools.schemas(), cache=False)
+        if not result.tool_calls:
+            return _Turn(result.text.strip() or _NO_ANSWER, "llm", [], [], context.user)
+        actions: list[Action] = []
+        context, citations = self._run_calls(result, messages, actions, [], context)
+        return messages, actions, citations, context
+
+    @staticmethod
+    def _messages(persona: Persona, context: ToolContext, turn: _Prepared) -> list[Message]:
+        system = replies.system_prompt(persona, context.user, turn.summary, turn.request.context)
+        return [
+            {"role": "system", "content": system},
+            *memory.history(turn.window),
+            {"role": "user", "content": turn.request.message},
+        ]
+
+    def _run_calls(
+        self,
+        result: ChatResult,
+        messages: list[Message],
+        actions: list[Action],
+        citations: list[Citation],
+        context: ToolContext,
+    ) -> tuple[ToolContext, list[Citation]]:
+        """Run the tools the model called; their results join `messages` and `actions`."""
+        messages.append(
+            {
+                "role": "assistant",
+                "content": result.text or None,
+                "tool_calls": [
+                    {
+                        "id": call.id,
+                        "type": "function",
+                        "function": {"name": call.name, "arguments": json.dumps(call.arguments)},
+                    }
+                    for call in result.tool_calls
+                ],
+            }
+        )
+        for call in result.tool_calls:
+            outcome, action = self.tools.run(call.name, call.arguments, context)
+            actions.append(action)
+            citations = _renumbered(citations, outcome.citations)
+            if outcome.user is not None:
+                context = ToolContext(context.tenant, outcome.user, context.now)
+            messages.append({"role": "tool", "tool_call_id": call.id, "content": outcome.text})
+        return context, citations
 
 
 def _renumbered(kept: list[Citation], new: list[Citation]) -> list[Citation]:

@@ -72,7 +72,8 @@ class Tool:
     from_intent: Callable[[Intent], dict[str, Any]] | None = None
     """Arguments from a detected intent (rules mode)."""
     matches: Callable[[str], bool] | None = None
-    """A narrower test on the message: tools with one are tried first for their intents."""
+    """A precise test on the message: when it holds, this tool is used whatever the
+    intent (rules mode)."""
 
 
 class ToolRegistry:
@@ -100,10 +101,12 @@ class ToolRegistry:
 
     def for_intent(self, intent: str, text: str) -> Tool | None:
         """The tool that serves `intent` for this message (rules mode)."""
-        serving = [t for t in self._tools.values() if intent in t.intents]
-        for tool in serving:
+        # A precise pattern ("why did you recommend X") wins over the intent, which may
+        # have read the same words as a search or a question.
+        for tool in self._tools.values():
             if tool.matches is not None and tool.matches(text):
                 return tool
+        serving = [t for t in self._tools.values() if intent in t.intents]
         return next((t for t in serving if t.matches is None), None)
 
     def run(
