@@ -31,7 +31,7 @@ MODEL = "rapport"
 
 
 class CompletionMessage(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", use_attribute_docstrings=True)
 
     role: str
     """system, user, assistant or tool."""
@@ -43,7 +43,7 @@ class CompletionRequest(BaseModel):
     """An OpenAI chat completion request; fields rapport does not use are accepted and
     ignored (temperature, tools, ...)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", use_attribute_docstrings=True)
 
     model: str = MODEL
     """Any name: rapport serves one assistant."""
@@ -58,15 +58,25 @@ class CompletionRequest(BaseModel):
 
 
 class ModelCard(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     id: str
+    """The model name to send."""
     object: Literal["model"] = "model"
+    """Always `model`."""
     created: int = 0
+    """Unix time the model was made (0: not meaningful here)."""
     owned_by: str = "rapport"
+    """Always `rapport`."""
 
 
 class ModelList(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     object: Literal["list"] = "list"
+    """Always `list`."""
     data: list[ModelCard]
+    """The models served."""
 
 
 @router.get("/models")
