@@ -219,6 +219,9 @@ _LLM_PROMPT = (
 )
 
 
+_PROTOTYPE_VECTORS: dict[str, np.ndarray] = {}
+
+
 class IntentDetector:
     def __init__(self, embedder: Embedder, gateway: LLMGateway) -> None:
         self.embedder = embedder
@@ -229,9 +232,13 @@ class IntentDetector:
     def _prototypes(self) -> tuple[list[str], np.ndarray]:
         if self._vectors is None:
             labels = [name for name in INTENTS for _ in PROTOTYPES[name]]
-            texts = [text for name in INTENTS for text in PROTOTYPES[name]]
-            self._vectors = self.embedder.embed(texts)
-            self._labels = labels
+            # Shared by every detector on the same model (engines of several tenants or
+            # configurations in one process embed the prototypes once).
+            vectors = _PROTOTYPE_VECTORS.get(self.embedder.name)
+            if vectors is None:
+                texts = [text for name in INTENTS for text in PROTOTYPES[name]]
+                vectors = _PROTOTYPE_VECTORS[self.embedder.name] = self.embedder.embed(texts)
+            self._vectors, self._labels = vectors, labels
         return self._labels, self._vectors
 
     def scores(self, text: str) -> dict[str, float]:
