@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from rapport.core.vectors.local import SentenceTransformerEmbedder
 from rapport.engine import Engine
+from rapport.interfaces.cli.main import app
 from tests.assistant_world import DOCS, ITEMS, USERS, populate
 from tests.conftest import Cli, LiveServer
 
@@ -108,3 +111,15 @@ def test_cli_chat_persona_and_intent(tmp_path: Path) -> None:
     assert people.returncode == 0 and "Couch to 10k" in people.stdout
     stored = cli("assistant", "conversation", first["conversation_id"], "--json").json()
     assert len(stored["messages"]) == 4
+    talk = CliRunner().invoke(
+        app,
+        [*cli.options, "chat", "maya"],
+        input="suggest something\nfind a running course\nexit\n",
+        env={"COLUMNS": "200"},
+    )
+    assert talk.exit_code == 0, talk.output
+    assert "Python for Beginners" in talk.stdout and "Couch to 10k" in talk.stdout
+    said = re.search(r"conversation: ([0-9a-f]{32})", talk.stdout)
+    assert said is not None
+    conversation = said.group(1)
+    assert len(cli("assistant", "conversation", conversation, "--json").json()["messages"]) == 4
