@@ -166,3 +166,14 @@ def test_a_rules_reply_streams_in_words_and_is_stored(world: Engine) -> None:
     assert text == stream.reply.reply and "Couch to 10k" in text
     stored = world.assistant.conversation(stream.conversation_id)
     assert stored.messages[-1].content == text
+
+
+def test_greetings_and_thanks_get_small_talk_not_a_tool(world: Engine) -> None:
+    world.persona.set(name="Coach Lena", expertise="career change")
+    hello = world.assistant.chat("maya", "Hello!")
+    assert hello.actions == [] and hello.reply.startswith("Hi maya, lovely to hear from you.")
+    assert "I can suggest what to do next" in hello.reply
+    who = world.assistant.chat("maya", "who are you?", conversation_id=hello.conversation_id)
+    assert who.reply.startswith("I'm Coach Lena, here for career change.")
+    thanks = world.assistant.chat("maya", "thanks a lot", conversation_id=hello.conversation_id)
+    assert thanks.actions == [] and thanks.reply.startswith("Glad to help.")

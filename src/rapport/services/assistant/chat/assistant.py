@@ -298,7 +298,10 @@ class Assistant:
         actions: list[Action] = []
         citations: list[Citation] = []
         user = context.user
-        if tool is None:
+        chat = replies.small_talk(persona, intent.text)
+        if chat is not None:
+            body = chat
+        elif tool is None:
             body = replies.no_tool(intent.intent, intent.parameters)
         else:
             arguments = tool.from_intent(intent) if tool.from_intent else {}
