@@ -11,19 +11,19 @@ from rapport import __version__
 from rapport.engine import Engine
 from rapport.interfaces.api.deps import require_api_key
 from rapport.interfaces.api.errors import ErrorResponse, install_error_handlers
+from rapport.interfaces.api.routers import assistant as assistant_routes
 from rapport.interfaces.api.routers import (
-    assistant,
     events,
     health,
     items,
     knowledge,
     models,
-    openai_compat,
     recommendations,
     search,
     stats,
     users,
 )
+from rapport.interfaces.api.routers import openai_compat as openai_routes
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -59,6 +59,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     protected = [Depends(require_api_key)]
     for module in (items, users, events, recommendations, search, knowledge, models, stats):
         app.include_router(module.router, dependencies=protected)
-    for module in (assistant, openai_compat):
+    for module in (assistant_routes, openai_routes):
         app.include_router(module.router, dependencies=protected)
     return app

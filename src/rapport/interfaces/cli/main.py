@@ -13,16 +13,8 @@ import typer
 from rich.table import Table
 
 from rapport.core.logging import configure_logging
-from rapport.interfaces.cli import (
-    assistant,
-    bench,
-    evaluate,
-    knowledge,
-    models,
-    recommend,
-    records,
-    search,
-)
+from rapport.interfaces.cli import assistant as assistant_commands
+from rapport.interfaces.cli import bench, evaluate, knowledge, models, recommend, records, search
 from rapport.interfaces.cli.common import JsonFlag, emit, fail, run, state
 from rapport.interfaces.cli.output import console, progress_bar
 
@@ -40,7 +32,7 @@ knowledge.register(app)
 models.register(app)
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(bench.app, name="bench")
-assistant.register(app)
+assistant_commands.register(app)
 
 
 @app.callback()
