@@ -11,6 +11,7 @@ from rapport.core.vectors.embedder import Embedder
 from rapport.engine.services import Services
 
 if TYPE_CHECKING:
+    from rapport.engine.assistant import AssistantArea, PersonaArea
     from rapport.engine.audit import AuditArea
     from rapport.engine.events import Events
     from rapport.engine.items import Items
@@ -119,6 +120,20 @@ class Engine:
         from rapport.engine.onboarding import OnboardingArea
 
         return OnboardingArea(self._services)
+
+    @cached_property
+    def assistant(self) -> AssistantArea:
+        """The assistant: chat, intent, conversation."""
+        from rapport.engine.assistant import AssistantArea
+
+        return AssistantArea(self._services)
+
+    @cached_property
+    def persona(self) -> PersonaArea:
+        """The tenant's assistant persona: get, set."""
+        from rapport.engine.assistant import PersonaArea
+
+        return PersonaArea(self._services)
 
     def close(self) -> None:
         self._services.close()

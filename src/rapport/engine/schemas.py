@@ -23,6 +23,7 @@ from rapport.core.requests import (
     SimilarRequest,
 )
 from rapport.core.store.audit import AuditEntry
+from rapport.core.store.conversations import Conversation, ConversationMessage
 from rapport.core.store.documents import DocumentSummary
 from rapport.core.store.keys import KeyRecord
 from rapport.core.store.personal_data import UserExport
@@ -30,6 +31,15 @@ from rapport.engine.root import Readiness
 from rapport.evaluation.peers import Comparison, ModelRun
 from rapport.evaluation.protocol import RecommendationMetrics
 from rapport.services.access.keys import CreatedKey, KeyRequest, Principal, Scope
+from rapport.services.assistant.chat.assistant import (
+    ChatReply,
+    ChatRequest,
+    ReplyStream,
+    Screening,
+)
+from rapport.services.assistant.chat.intents import Intent
+from rapport.services.assistant.chat.persona import Persona
+from rapport.services.assistant.chat.tools import Action
 from rapport.services.assistant.onboarding.extract import Understood
 from rapport.services.assistant.onboarding.interview import NextStep, OnboardingState
 from rapport.services.catalog import SimilarItem
@@ -51,12 +61,17 @@ from rapport.services.search.query import ParsedQuery
 from rapport.services.search.retriever import TunedSettings
 
 __all__ = [
+    "Action",
     "Answer",
     "AuditEntry",
     "CandidateScore",
+    "ChatReply",
+    "ChatRequest",
     "Citation",
     "Comparison",
     "Conflict",
+    "Conversation",
+    "ConversationMessage",
     "CreatedKey",
     "Deleted",
     "Document",
@@ -68,6 +83,7 @@ __all__ = [
     "GroupRecommendations",
     "ImportReport",
     "Insights",
+    "Intent",
     "InvalidInput",
     "Item",
     "ItemFilter",
@@ -84,6 +100,7 @@ __all__ = [
     "OnboardingState",
     "Page",
     "ParsedQuery",
+    "Persona",
     "Principal",
     "Profile",
     "Readiness",
@@ -91,8 +108,10 @@ __all__ = [
     "Recommendation",
     "RecommendationMetrics",
     "Recommendations",
+    "ReplyStream",
     "RetrievalChoice",
     "Scope",
+    "Screening",
     "SearchHit",
     "SearchRequest",
     "SearchResult",

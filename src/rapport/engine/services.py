@@ -16,9 +16,13 @@ from rapport.core.vectors.embedder import Embedder
 if TYPE_CHECKING:
     from rapport.core.llm import LLMGateway
     from rapport.core.store.audit import AuditLog
+    from rapport.core.store.conversations import ConversationStore
     from rapport.core.store.personal_data import PersonalData
     from rapport.core.vectors.index import VectorIndex
     from rapport.services.access.keys import KeyService
+    from rapport.services.assistant.chat.assistant import Assistant
+    from rapport.services.assistant.chat.intents import IntentDetector
+    from rapport.services.assistant.chat.tools import ToolRegistry
     from rapport.services.assistant.onboarding.interview import Onboarding
     from rapport.services.catalog import Catalog
     from rapport.services.ingest import Ingestor
@@ -213,6 +217,36 @@ class Services:
             self.recommender,
             self.gateway,
             embed=self.embedder.embed,
+        )
+
+    @cached_property
+    def conversations(self) -> ConversationStore:
+        from rapport.core.store.conversations import ConversationStore
+
+        return ConversationStore(self.store)
+
+    @cached_property
+    def intents(self) -> IntentDetector:
+        from rapport.services.assistant.chat.intents import IntentDetector
+
+        return IntentDetector(self.embedder, self.gateway)
+
+    @cached_property
+    def assistant_tools(self) -> ToolRegistry:
+        """The assistant's tools; later features register theirs here."""
+        from rapport.services.assistant.chat.tools import Backends, default_tools
+
+        return default_tools(
+            Backends(self.store, self.recommender, self.item_search, self.answerer)
+        )
+
+    @cached_property
+    def assistant(self) -> Assistant:
+        """The assistant; the safety checks set `assistant.screen` (see docs/assistant.md)."""
+        from rapport.services.assistant.chat.assistant import Assistant
+
+        return Assistant(
+            self.store, self.conversations, self.intents, self.assistant_tools, self.gateway
         )
 
     # -- lifecycle -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from rapport.engine import Engine
 from rapport.interfaces.api.auth import AccessMiddleware
 from rapport.interfaces.api.deps import reject_control_characters, require_api_key
 from rapport.interfaces.api.errors import ErrorResponse, install_error_handlers
+from rapport.interfaces.api.routers import assistant as assistant_routes
 from rapport.interfaces.api.routers import (
     audit,
     events,
@@ -26,6 +27,7 @@ from rapport.interfaces.api.routers import (
     stats,
     users,
 )
+from rapport.interfaces.api.routers import openai_compat as openai_routes
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -80,4 +82,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         app.include_router(module.router, dependencies=protected)
     app.include_router(keys.router, dependencies=protected)
     app.include_router(onboarding.router, dependencies=protected)
+    for module in (assistant_routes, openai_routes):
+        app.include_router(module.router, dependencies=protected)
     return app

@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from rapport.core.logging import configure_logging
+from rapport.interfaces.cli import assistant as assistant_commands
 from rapport.interfaces.cli import (
     bench,
     evaluate,
@@ -44,6 +45,7 @@ onboarding_cli.register(app)
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(bench.app, name="bench")
 keys.register(app)
+assistant_commands.register(app)
 
 
 @app.callback()

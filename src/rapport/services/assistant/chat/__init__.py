@@ -1,0 +1,1 @@
+"""The assistant: conversations with memory, a tenant persona, intents and tools."""
