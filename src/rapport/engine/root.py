@@ -12,9 +12,11 @@ from rapport.engine.services import Services
 
 if TYPE_CHECKING:
     from rapport.engine.events import Events
+    from rapport.engine.generate import GenerateArea
     from rapport.engine.items import Items
     from rapport.engine.knowledge import KnowledgeArea
     from rapport.engine.models import ModelsArea
+    from rapport.engine.process import ProcessArea
     from rapport.engine.recommendations import RecommendationsArea
     from rapport.engine.search import SearchArea
     from rapport.engine.users import Users
@@ -95,6 +97,21 @@ class Engine:
         from rapport.engine.models import ModelsArea
 
         return ModelsArea(self._services)
+
+    @cached_property
+    def generate(self) -> GenerateArea:
+        """Generated content: resume, resume_pdf, post, learning_path, tags, tag_posts,
+        draft, recent."""
+        from rapport.engine.generate import GenerateArea
+
+        return GenerateArea(self._services)
+
+    @cached_property
+    def process(self) -> ProcessArea:
+        """The process assistant: operations proposed from a chat message."""
+        from rapport.engine.process import ProcessArea
+
+        return ProcessArea(self._services)
 
     def close(self) -> None:
         self._services.close()

@@ -23,9 +23,33 @@ from rapport.core.requests import (
     SimilarRequest,
 )
 from rapport.core.store.documents import DocumentSummary
+from rapport.core.store.generations import GenerationRecord
 from rapport.engine.root import Readiness
 from rapport.evaluation.peers import Comparison, ModelRun
 from rapport.evaluation.protocol import RecommendationMetrics
+from rapport.services.assistant.generate.schemas import (
+    Draft,
+    DraftRequest,
+    LearningPath,
+    PathRequest,
+    PathStep,
+    PostRequest,
+    Resume,
+    ResumeEntry,
+    ResumeRequest,
+    SocialPost,
+    TaggedPosts,
+    TagRequest,
+    Tags,
+)
+from rapport.services.assistant.process import (
+    Process,
+    ProcessOperation,
+    ProcessOperations,
+    ProcessRequest,
+    ProcessStep,
+    ProcessSubstep,
+)
 from rapport.services.catalog import SimilarItem
 from rapport.services.ingest import ImportReport
 from rapport.services.insights import Insights
@@ -90,4 +114,28 @@ __all__ = [
     "TunedSettings",
     "Unavailable",
     "User",
+]
+
+# Generated content and the process assistant.
+__all__ += [
+    "Draft",
+    "DraftRequest",
+    "GenerationRecord",
+    "LearningPath",
+    "PathRequest",
+    "PathStep",
+    "PostRequest",
+    "Process",
+    "ProcessOperation",
+    "ProcessOperations",
+    "ProcessRequest",
+    "ProcessStep",
+    "ProcessSubstep",
+    "Resume",
+    "ResumeEntry",
+    "ResumeRequest",
+    "SocialPost",
+    "TagRequest",
+    "TaggedPosts",
+    "Tags",
 ]

@@ -16,6 +16,8 @@ from rapport.core.vectors.embedder import Embedder
 if TYPE_CHECKING:
     from rapport.core.llm import LLMGateway
     from rapport.core.vectors.index import VectorIndex
+    from rapport.services.assistant.generate.service import ContentGenerator
+    from rapport.services.assistant.process import ProcessAssistant
     from rapport.services.catalog import Catalog
     from rapport.services.ingest import Ingestor
     from rapport.services.knowledge.answer import AnswerConfig, Answerer
@@ -177,6 +179,18 @@ class Services:
         from rapport.services.knowledge.answer import Answerer
 
         return Answerer(self.knowledge_search, self.embedder, self.gateway, self.answer_config)
+
+    @cached_property
+    def generator(self) -> ContentGenerator:
+        from rapport.services.assistant.generate.service import ContentGenerator
+
+        return ContentGenerator(self.store, self.embedder, self.index, self.catalog, self.gateway)
+
+    @cached_property
+    def process_assistant(self) -> ProcessAssistant:
+        from rapport.services.assistant.process import ProcessAssistant
+
+        return ProcessAssistant(self.embedder, self.gateway)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -13,10 +13,12 @@ from rapport.interfaces.api.deps import require_api_key
 from rapport.interfaces.api.errors import ErrorResponse, install_error_handlers
 from rapport.interfaces.api.routers import (
     events,
+    generate,
     health,
     items,
     knowledge,
     models,
+    process,
     recommendations,
     search,
     stats,
@@ -56,5 +58,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(health.router)
     protected = [Depends(require_api_key)]
     for module in (items, users, events, recommendations, search, knowledge, models, stats):
+        app.include_router(module.router, dependencies=protected)
+    for module in (generate, process):
         app.include_router(module.router, dependencies=protected)
     return app

@@ -32,6 +32,10 @@ models.register(app)
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(bench.app, name="bench")
 
+from rapport.interfaces.cli import generate  # noqa: E402 - appended to keep merges small
+
+generate.register(app)
+
 
 @app.callback()
 def main(

@@ -90,7 +90,7 @@ def template_body(user: User, platform: Platform, achievement: str) -> str:
     interests = ", ".join(user.profile.interests[:3])
     goal = user.profile.goals[0] if user.profile.goals else ""
     if platform == "x":
-        return f"{lead} 🎉 One step closer to {goal}." if goal else f"{lead} 🎉 On to the next one."
+        return f"{lead} 🎉 Next goal: {goal}." if goal else f"{lead} 🎉 On to the next one."
     if platform == "instagram":
         parts = [f"✨ {lead} ✨", "Small steps, every week, and they add up. 💪"]
         if interests:
@@ -100,7 +100,7 @@ def template_body(user: User, platform: Platform, achievement: str) -> str:
     if interests:
         parts.append(f"It builds on what I care about most: {interests}.")
     if goal:
-        parts.append(f"Next, I'm working towards {goal}.")
+        parts.append(f"My next goal: {goal}.")
     parts.append("Thanks to everyone who shared their time and advice along the way.")
     return "\n\n".join(parts)
 

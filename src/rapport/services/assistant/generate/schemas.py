@@ -162,8 +162,8 @@ class TagRequest(Strict):
 
 class Tags(Generated):
     tags: list[str] = Field(default_factory=list)
-    """3 to 5 labels from the tenant's vocabulary (item tags and categories); fewer only when
-    the vocabulary is smaller."""
+    """3 to 5 tags: the tenant's labels (item tags and categories) that are relevant to the
+    text, best first, filled up to 3 with key phrases when fewer labels are relevant."""
     key_phrases: list[str] = Field(default_factory=list)
     """Up to 5 phrases of the text that say what it is about."""
 
