@@ -83,8 +83,8 @@ def template(
 def build_draft(gateway: LLMGateway, request: DraftRequest) -> Draft:
     reduced = round(request.price * (1 - request.discount / 100), 2)
     start, end = window(request, utcnow())
-    if end <= start:
-        raise ValueError("ends_at must be after starts_at")
+    if end <= start:  # only an end was given, before the default start
+        start = end - DEFAULT_LENGTH[request.kind]
     title, description = template(request, reduced, start, end)
     mode, model = "template", ""
     reply, used = ask(

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from rapport.core.models import Item, Schema, Skill, Strict
+from rapport.core.models import Item, Schema, Skill, Strict, Timestamp
 from rapport.core.store.generations import GenerationMode
 
 Platform = Literal["x", "linkedin", "instagram"]
@@ -195,14 +195,20 @@ class DraftRequest(Strict):
     """Percent off the base price."""
     kind: Literal["offer", "event", "service", "informative"] = "offer"
     """promotional offer, event, service, or informative notice."""
-    starts_at: datetime | None = None
+    starts_at: Timestamp | None = None
     """Start of the time window; default: the next full hour."""
-    ends_at: datetime | None = None
+    ends_at: Timestamp | None = None
     """End of the window; default: 7 days after the start for offers, 3 hours for events."""
     currency: str = Field(default="EUR", min_length=1, max_length=8)
     """Shown with the prices."""
     details: str = Field(default="", max_length=1000)
     """Anything else to mention."""
+
+    @model_validator(mode="after")
+    def _window_is_ordered(self) -> DraftRequest:
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
 
 
 class Draft(Generated):

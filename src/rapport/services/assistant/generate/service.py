@@ -3,6 +3,7 @@ by its schema and logged in `generations`. Users who opted out of AI features ge
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 import numpy as np
@@ -48,8 +49,11 @@ PATH_CANDIDATES = 60
 """Nearest items looked at for a learning path."""
 PATH_MIN_SIMILARITY = 0.25
 """Items less similar than this to the passion never enter a path ..."""
-PATH_RELATIVE = 0.7
+PATH_RELATIVE = 0.6
 """... nor do those below this share of the best match's similarity."""
+LABEL_BONUS = 0.15
+"""Added to an item's similarity when one of its tags or categories is written in the
+passion ("learn jazz guitar" and an item tagged guitar)."""
 TAG_PAGE = 500
 
 
@@ -89,8 +93,8 @@ class ContentGenerator:
     def post(self, tenant: str, user_id: str, request: PostRequest) -> SocialPost:
         user = self.store.get_user(tenant, user_id)
         vocabulary = self.log.label_vocabulary(tenant)
-        labels = self.tagger.rank_labels(request.achievement, vocabulary, np.zeros((0, 1)))
-        phrases, _ = self.tagger.key_phrases(request.achievement, k=3)
+        phrases, _, doc = self.tagger.key_phrases(request.achievement, k=3)
+        labels = self.tagger.rank_labels(request.achievement, vocabulary, doc, np.zeros((0, 1)))
         topic = [label for label, score in labels[:3] if score >= LABEL_FLOOR] + phrases
         body, hashtags, model = write_post(
             self.gateway,
@@ -150,16 +154,20 @@ class ContentGenerator:
         hits = self.index.search(
             tenant, ITEM_SPACE, np.asarray(query), PATH_CANDIDATES, allowed=allowed, exclude=exclude
         )
-        if not hits:
+        items = {item.id: item for item in self.store.get_items(tenant, [i for i, _ in hits])}
+        wanted = passion.lower()
+        scored = sorted(
+            (
+                (items[i], s + LABEL_BONUS * _labelled(items[i], wanted))
+                for i, s in hits
+                if i in items and items[i].kind.lower() not in UNSUITABLE_KINDS
+            ),
+            key=lambda pair: -pair[1],
+        )
+        if not scored:
             return []
-        floor = max(PATH_MIN_SIMILARITY, hits[0][1] * PATH_RELATIVE)
-        kept = [(i, s) for i, s in hits if s >= floor]
-        items = {item.id: item for item in self.store.get_items(tenant, [i for i, _ in kept])}
-        return [
-            (items[i], s)
-            for i, s in kept
-            if i in items and items[i].kind.lower() not in UNSUITABLE_KINDS
-        ]
+        floor = max(PATH_MIN_SIMILARITY, scored[0][1] * PATH_RELATIVE)
+        return [(item, score) for item, score in scored if score >= floor]
 
     # -- texts -------------------------------------------------------------------------------
 
@@ -230,3 +238,10 @@ class ContentGenerator:
     @staticmethod
     def _allow(user: User) -> bool:
         return not user.ai_opt_out
+
+
+def _labelled(item: Item, wanted: str) -> bool:
+    return any(
+        re.search(rf"(?<!\w){re.escape(label.lower())}(?!\w)", wanted)
+        for label in [*item.tags, *item.categories]
+    )

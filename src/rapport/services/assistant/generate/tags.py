@@ -48,7 +48,7 @@ class _LLMTags(BaseModel):
     key_phrases: list[str] = Field(default_factory=list, max_length=8)
 
 
-def candidate_phrases(text: str, limit: int = 120) -> list[str]:
+def candidate_phrases(text: str, limit: int = 60) -> list[str]:
     """Runs of 1-3 content words, most frequent first (ties in text order)."""
     counts: Counter[str] = Counter()
     for part in BREAK.split(text):
@@ -90,15 +90,16 @@ class Tagger:
         self.gateway = gateway
         self._labels: OrderedDict[tuple[str, ...], np.ndarray] = OrderedDict()
 
-    def key_phrases(self, text: str, k: int = MAX_PHRASES) -> tuple[list[str], np.ndarray]:
-        """The `k` key phrases and their vectors (rows aligned)."""
+    def key_phrases(
+        self, text: str, k: int = MAX_PHRASES
+    ) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """The `k` key phrases, their vectors (rows aligned) and the text's vector, from one
+        call to the embedder."""
         phrases = candidate_phrases(text)
-        if not phrases:
-            return [], np.zeros((0, 1), dtype=np.float32)
         vectors = normalise(self.embedder.embed([text, *phrases]))
         doc, rows = vectors[0], vectors[1:]
-        picked = mmr(doc, rows, k)
-        return [phrases[i] for i in picked], rows[picked]
+        picked = mmr(doc, rows, k) if phrases else []
+        return [phrases[i] for i in picked], rows[picked], doc
 
     def _label_vectors(self, vocabulary: list[str]) -> np.ndarray:
         key = tuple(vocabulary)
@@ -110,13 +111,12 @@ class Tagger:
         return self._labels[key]
 
     def rank_labels(
-        self, text: str, vocabulary: list[str], phrase_vectors: np.ndarray
+        self, text: str, vocabulary: list[str], doc: np.ndarray, phrase_vectors: np.ndarray
     ) -> list[tuple[str, float]]:
-        """Every label with its score, best first."""
+        """Every label with its score, best first (`doc` is the text's vector)."""
         if not vocabulary:
             return []
         labels = self._label_vectors(vocabulary)
-        doc = normalise(self.embedder.embed([text]))[0]
         score = labels @ doc
         if len(phrase_vectors):
             score = 0.5 * score + 0.5 * (labels @ phrase_vectors.T).max(axis=1)
@@ -133,8 +133,8 @@ class Tagger:
 
     def tag(self, text: str, vocabulary: list[str]) -> tuple[list[str], list[str], str]:
         """(tags, key phrases, model): `model` is empty when no language model chose."""
-        phrases, phrase_vectors = self.key_phrases(text)
-        ranked = self.rank_labels(text, vocabulary, phrase_vectors)
+        phrases, phrase_vectors, doc = self.key_phrases(text)
+        ranked = self.rank_labels(text, vocabulary, doc, phrase_vectors)
         chosen = _by_score(ranked)
         model = ""
         shortlist = [label for label, _ in ranked[:40]]
