@@ -297,6 +297,18 @@ class ProcessAssistant:
                 return proposed
         return self.rules(request.process, request.message)
 
+    def operations_many(
+        self, requests: list[ProcessRequest], *, allow_llm: bool = True
+    ) -> list[ProcessOperations]:
+        """`operations` for each request; without a model, every text the rules may match
+        is embedded in one batch first (an evaluation set runs in one model call)."""
+        if not (allow_llm and self.gateway.available):
+            texts: list[str] = []
+            for request in requests:
+                texts += self._texts(request.process, request.message, _pieces(request.message))
+            self._embed(texts)
+        return [self.operations(request, allow_llm=allow_llm) for request in requests]
+
     # -- language model ----------------------------------------------------------------------
 
     def _from_llm(self, request: ProcessRequest) -> ProcessOperations | None:
@@ -324,24 +336,36 @@ class ProcessAssistant:
     # -- rules -------------------------------------------------------------------------------
 
     def rules(self, process: Process, message: str) -> ProcessOperations:
-        operations: list[ProcessOperation] = []
-        clauses: list[str] = []
-        for piece in SPLIT.split(_expand(message.strip())):
-            piece = piece.strip(" ,.;!?")
-            if not piece:
-                continue
-            if clauses and self._parse(process, piece) is None:
-                clauses[-1] = f"{clauses[-1]} and {piece}"  # "book the venue and catering"
+        pieces = _pieces(message)
+        self._embed(self._texts(process, message, pieces))
+        parsed: list[tuple[str, list[ProcessOperation] | None]] = []
+        for piece in pieces:
+            found = self._parse(process, piece)
+            if parsed and found is None:  # "book the venue and the catering": one clause
+                merged = f"{parsed[-1][0]} and {piece}"
+                parsed[-1] = (merged, self._parse(process, merged))
             else:
-                clauses.append(piece)
-        intent = False
-        for clause in clauses:
-            found = self._parse(process, clause)
-            if found is not None:
-                intent = True
-                operations.extend(op for op in found if op not in operations)
+                parsed.append((piece, found))
+        operations: list[ProcessOperation] = []
+        for _, found in parsed:
+            operations.extend(op for op in found or [] if op not in operations)
+        intent = any(found is not None for _, found in parsed)
         related = intent or self._about(process, message)
         return ProcessOperations(is_process_related=related, operations=operations)
+
+    def _texts(self, process: Process, message: str, pieces: list[str]) -> list[str]:
+        """Every text the clauses may be matched with, to embed in one batch."""
+        texts = [message, *(s.title for s in process.steps)]
+        texts += [sub.title for s in process.steps for sub in s.substeps]
+        for piece in pieces:
+            for _, pattern in PATTERNS:
+                match = pattern.match(piece)
+                if match is None or not match.groupdict().get("target"):
+                    continue
+                target = TRAILING.sub("", match.group("target").strip())
+                verb = match.groupdict().get("verb") or ""
+                texts += [target, f"{verb} {target}"] if verb else [target]
+        return texts
 
     def _parse(self, process: Process, clause: str) -> list[ProcessOperation] | None:
         """The operations one clause asks for; None when no pattern reads it."""
@@ -414,6 +438,11 @@ class ProcessAssistant:
             while len(self._vectors) > 4096:
                 self._vectors.popitem(last=False)
         return np.stack([self._vectors[t] for t in texts])
+
+
+def _pieces(message: str) -> list[str]:
+    pieces = [p.strip(" ,.;!?") for p in SPLIT.split(_expand(message.strip()))]
+    return [p for p in pieces if p]
 
 
 def _valid(reply: _LLMOperations, process: Process) -> bool:
