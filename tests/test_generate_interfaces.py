@@ -81,3 +81,10 @@ def test_cli_generation_commands(cli: Cli, tmp_path: Path) -> None:
     assert cli("tag").returncode == 2
     log = cli("generate", "log", "--json").json()
     assert [g["kind"] for g in log][:3] == ["tags", "draft", "draft"]
+    # Imported posts without tags are tagged by the background job (`serve`, `worker`).
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text(json.dumps({"id": "p1", "kind": "post", "text": "New jazz guitar chords!"}))
+    assert cli("items", "import", str(posts)).returncode == 0
+    worker = cli("worker", "--once")
+    assert worker.returncode == 0 and "posts tagged: 1" in worker.stdout
+    assert "guitar" in cli("items", "get", "p1", "--json").json()["tags"]
