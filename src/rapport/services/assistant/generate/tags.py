@@ -104,7 +104,7 @@ class Tagger:
     def _label_vectors(self, vocabulary: list[str]) -> np.ndarray:
         key = tuple(vocabulary)
         if key not in self._labels:
-            self._labels[key] = normalise(self.embedder.embed(list(vocabulary)))
+            self._labels[key] = normalise(self.embedder.embed([_spoken(v) for v in vocabulary]))
             while len(self._labels) > LABEL_CACHE:
                 self._labels.popitem(last=False)
         self._labels.move_to_end(key)
@@ -120,10 +120,10 @@ class Tagger:
         score = labels @ doc
         if len(phrase_vectors):
             score = 0.5 * score + 0.5 * (labels @ phrase_vectors.T).max(axis=1)
-        lowered = text.lower()
+        lowered = _spoken(text).lower()
         written = np.array(
             [
-                bool(re.search(rf"(?<!\w){re.escape(label.lower())}(?!\w)", lowered))
+                bool(re.search(rf"(?<!\w){re.escape(_spoken(label).lower())}(?!\w)", lowered))
                 for label in vocabulary
             ]
         )
@@ -166,6 +166,11 @@ class Tagger:
             if found:
                 phrases = list(dict.fromkeys([*found, *phrases]))[:MAX_PHRASES]
         return with_phrases(chosen, phrases), phrases, model
+
+
+def _spoken(label: str) -> str:
+    """Slug labels as words ("data-science" -> "data science") for embedding and matching."""
+    return re.sub(r"[-_]+", " ", label)
 
 
 def _by_score(ranked: list[tuple[str, float]]) -> list[str]:
