@@ -152,16 +152,15 @@ def describe(
     passion: str,
     steps: list[PathStep],
     items: dict[str, Item],
+    hours_per_week: float,
     *,
     allow_llm: bool,
 ) -> tuple[str, list[str], str]:
     """Summary, one reason per step, and the model (empty for the template)."""
-    weeks = sum(s.weeks for s in steps)
-    levels = [s.level for s in steps]
+    hours = sum(s.hours for s in steps)
     summary = (
-        f"{len(steps)} steps from {levels[0]} to {levels[-1]} for {passion}: about "
-        f"{sum(s.hours for s in steps):g} hours, roughly {weeks:.0f} weeks at "
-        f"{steps[0].hours / steps[0].weeks if steps[0].weeks else DEFAULT_HOURS_PER_WEEK:g} "
+        f"{len(steps)} steps from {steps[0].level} to {steps[-1].level} for {passion}: about "
+        f"{hours:g} hours, roughly {hours / hours_per_week:.0f} weeks at {hours_per_week:g} "
         f"hours a week."
         if steps
         else f"No catalogue items match {passion} yet."

@@ -127,7 +127,13 @@ class ContentGenerator:
         steps = build_steps(ordered, hours_per_week)
         by_id = {item.id: item for item, _ in matches}
         summary, reasons, model = describe(
-            self.gateway, user, request.passion, steps, by_id, allow_llm=self._allow(user)
+            self.gateway,
+            user,
+            request.passion,
+            steps,
+            by_id,
+            hours_per_week,
+            allow_llm=self._allow(user),
         )
         for step, reason in zip(steps, reasons, strict=True):
             step.why = reason
