@@ -14,11 +14,13 @@ if TYPE_CHECKING:
     from rapport.engine.assistant import AssistantArea, PersonaArea
     from rapport.engine.audit import AuditArea
     from rapport.engine.events import Events
+    from rapport.engine.generate import GenerateArea
     from rapport.engine.items import Items
     from rapport.engine.keys import KeysArea
     from rapport.engine.knowledge import KnowledgeArea
     from rapport.engine.models import ModelsArea
     from rapport.engine.onboarding import OnboardingArea
+    from rapport.engine.process import ProcessArea
     from rapport.engine.recommendations import RecommendationsArea
     from rapport.engine.search import SearchArea
     from rapport.engine.users import Users
@@ -134,6 +136,21 @@ class Engine:
         from rapport.engine.assistant import PersonaArea
 
         return PersonaArea(self._services)
+
+    @cached_property
+    def generate(self) -> GenerateArea:
+        """Generated content: resume, resume_pdf, post, learning_path, tags, tag_posts,
+        draft, recent."""
+        from rapport.engine.generate import GenerateArea
+
+        return GenerateArea(self._services)
+
+    @cached_property
+    def process(self) -> ProcessArea:
+        """The process assistant: operations proposed from a chat message."""
+        from rapport.engine.process import ProcessArea
+
+        return ProcessArea(self._services)
 
     def close(self) -> None:
         self._services.close()

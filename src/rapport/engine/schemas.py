@@ -25,6 +25,7 @@ from rapport.core.requests import (
 from rapport.core.store.audit import AuditEntry
 from rapport.core.store.conversations import Conversation, ConversationMessage
 from rapport.core.store.documents import DocumentSummary
+from rapport.core.store.generations import GenerationRecord
 from rapport.core.store.keys import KeyRecord
 from rapport.core.store.personal_data import UserExport
 from rapport.engine.root import Readiness
@@ -40,8 +41,31 @@ from rapport.services.assistant.chat.assistant import (
 from rapport.services.assistant.chat.intents import Intent
 from rapport.services.assistant.chat.persona import Persona
 from rapport.services.assistant.chat.tools import Action
+from rapport.services.assistant.generate.schemas import (
+    Draft,
+    DraftRequest,
+    LearningPath,
+    PathRequest,
+    PathStep,
+    PostRequest,
+    Resume,
+    ResumeEntry,
+    ResumeRequest,
+    SocialPost,
+    TaggedPosts,
+    TagRequest,
+    Tags,
+)
 from rapport.services.assistant.onboarding.extract import Understood
 from rapport.services.assistant.onboarding.interview import NextStep, OnboardingState
+from rapport.services.assistant.process import (
+    Process,
+    ProcessOperation,
+    ProcessOperations,
+    ProcessRequest,
+    ProcessStep,
+    ProcessSubstep,
+)
 from rapport.services.catalog import SimilarItem
 from rapport.services.ingest import ImportReport
 from rapport.services.insights import Insights
@@ -78,8 +102,11 @@ __all__ = [
     "DocumentHit",
     "DocumentSearch",
     "DocumentSummary",
+    "Draft",
+    "DraftRequest",
     "Event",
     "FieldError",
+    "GenerationRecord",
     "GroupRecommendations",
     "ImportReport",
     "Insights",
@@ -92,6 +119,7 @@ __all__ = [
     "KeyRequest",
     "KnowledgeReport",
     "KnowledgeStats",
+    "LearningPath",
     "Location",
     "ModelManifest",
     "ModelRun",
@@ -100,8 +128,17 @@ __all__ = [
     "OnboardingState",
     "Page",
     "ParsedQuery",
+    "PathRequest",
+    "PathStep",
     "Persona",
+    "PostRequest",
     "Principal",
+    "Process",
+    "ProcessOperation",
+    "ProcessOperations",
+    "ProcessRequest",
+    "ProcessStep",
+    "ProcessSubstep",
     "Profile",
     "Readiness",
     "RecommendRequest",
@@ -109,6 +146,9 @@ __all__ = [
     "RecommendationMetrics",
     "Recommendations",
     "ReplyStream",
+    "Resume",
+    "ResumeEntry",
+    "ResumeRequest",
     "RetrievalChoice",
     "Scope",
     "Screening",
@@ -118,6 +158,10 @@ __all__ = [
     "SimilarItem",
     "SimilarRequest",
     "Skill",
+    "SocialPost",
+    "TagRequest",
+    "TaggedPosts",
+    "Tags",
     "TenantStats",
     "TrainingConfig",
     "TunedSettings",

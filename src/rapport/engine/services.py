@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from rapport.services.assistant.chat.assistant import Assistant
     from rapport.services.assistant.chat.intents import IntentDetector
     from rapport.services.assistant.chat.tools import ToolRegistry
+    from rapport.services.assistant.generate.service import ContentGenerator
     from rapport.services.assistant.onboarding.interview import Onboarding
+    from rapport.services.assistant.process import ProcessAssistant
     from rapport.services.catalog import Catalog
     from rapport.services.ingest import Ingestor
     from rapport.services.knowledge.answer import AnswerConfig, Answerer
@@ -248,6 +250,18 @@ class Services:
         return Assistant(
             self.store, self.conversations, self.intents, self.assistant_tools, self.gateway
         )
+
+    @cached_property
+    def generator(self) -> ContentGenerator:
+        from rapport.services.assistant.generate.service import ContentGenerator
+
+        return ContentGenerator(self.store, self.embedder, self.index, self.catalog, self.gateway)
+
+    @cached_property
+    def process_assistant(self) -> ProcessAssistant:
+        from rapport.services.assistant.process import ProcessAssistant
+
+        return ProcessAssistant(self.embedder, self.gateway)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -16,12 +16,14 @@ from rapport.interfaces.api.routers import assistant as assistant_routes
 from rapport.interfaces.api.routers import (
     audit,
     events,
+    generate,
     health,
     items,
     keys,
     knowledge,
     models,
     onboarding,
+    process,
     recommendations,
     search,
     stats,
@@ -83,5 +85,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(keys.router, dependencies=protected)
     app.include_router(onboarding.router, dependencies=protected)
     for module in (assistant_routes, openai_routes):
+        app.include_router(module.router, dependencies=protected)
+    for module in (generate, process):
         app.include_router(module.router, dependencies=protected)
     return app

@@ -18,6 +18,7 @@ from rapport.interfaces.cli import assistant as assistant_commands
 from rapport.interfaces.cli import (
     bench,
     evaluate,
+    generate,
     keys,
     knowledge,
     models,
@@ -46,6 +47,8 @@ app.add_typer(evaluate.app, name="eval")
 app.add_typer(bench.app, name="bench")
 keys.register(app)
 assistant_commands.register(app)
+
+generate.register(app)
 
 
 @app.callback()
@@ -182,14 +185,18 @@ def serve(
     if workers == 1:
         from rapport.interfaces.api.app import create_app
         from rapport.interfaces.jobs.scheduler import RetrainJob
+        from rapport.interfaces.jobs.tagging import TagPostsJob
 
         job = RetrainJob(engine)
+        tagging = TagPostsJob(engine)
         if jobs:
             job.start()
+            tagging.start()
         try:
             uvicorn.run(create_app(engine), host=host, port=port, log_level="warning")
         finally:
             job.stop()
+            tagging.stop()
         return
     # Worker processes rebuild the engine from the environment.
     for key, value in state.options.items():
@@ -212,17 +219,24 @@ def worker(
 ) -> None:
     """Run background jobs (retraining when enough new feedback arrived) in the foreground."""
     from rapport.interfaces.jobs.scheduler import RetrainJob
+    from rapport.interfaces.jobs.tagging import TagPostsJob
 
     job = RetrainJob(state.engine(), interval=interval)
+    tagging = TagPostsJob(state.engine())
     if once:
         done = run(job.run_once)
         console.print(f"retrained: {', '.join(done) or 'nothing due'}")
+        tagged = run(tagging.run_once)
+        console.print(f"posts tagged: {sum(tagged.values())}")
         return
     console.print(f"job worker checking every {interval:g} s (Ctrl-C to stop)")
+    tagging.start()
     try:
         job.run_forever()
     except KeyboardInterrupt:
         console.print("stopped")
+    finally:
+        tagging.stop()
 
 
 @app.command()
