@@ -4,6 +4,7 @@ output and a hash of the user id, and can be read from the library, REST and the
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,3 +73,18 @@ def test_generated_answers_name_the_model(
         (entry,) = engine.audit.list().items
     assert answer.mode == "generated"
     assert entry.model == "tiny" and entry.output == answer.answer
+
+
+def test_assistant_replies_and_generated_content_are_audited(sqlite_engine: Engine) -> None:
+    sqlite_engine.users.add([{"id": "ana", "profile": {"interests": ["photography"]}}])
+    reply = sqlite_engine.assistant.chat("ana", "Hello there!")
+    post = sqlite_engine.generate.post(
+        "ana", platform="x", achievement="finished the photography course"
+    )
+    chat_entry = sqlite_engine.audit.list(action="assistant").items[0]
+    assert chat_entry.output == reply.reply and chat_entry.model == "rules"
+    assert chat_entry.prompt_hash == hashlib.sha256(b"Hello there!").hexdigest()
+    generated = sqlite_engine.audit.list(action="generation").items[0]
+    assert generated.user_hash == user_hash("default", "ana")
+    assert json.loads(generated.output)["hashtags"] == post.hashtags
+    assert generated.model == post.mode

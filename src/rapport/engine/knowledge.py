@@ -87,7 +87,7 @@ class KnowledgeArea:
             tenant,
             "answer",
             user_id=user_id,
-            model=(self._s.settings.llm_model or "llm") if generated else answer.mode,
+            model=self._s.gateway.model if generated else answer.mode,
             prompt=question,
             output=answer.answer,
         )

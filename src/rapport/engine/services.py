@@ -248,14 +248,21 @@ class Services:
         from rapport.services.assistant.chat.assistant import Assistant
 
         return Assistant(
-            self.store, self.conversations, self.intents, self.assistant_tools, self.gateway
+            self.store,
+            self.conversations,
+            self.intents,
+            self.assistant_tools,
+            self.gateway,
+            audit=self.audit,
         )
 
     @cached_property
     def generator(self) -> ContentGenerator:
         from rapport.services.assistant.generate.service import ContentGenerator
 
-        return ContentGenerator(self.store, self.embedder, self.index, self.catalog, self.gateway)
+        return ContentGenerator(
+            self.store, self.embedder, self.index, self.catalog, self.gateway, audit=self.audit
+        )
 
     @cached_property
     def process_assistant(self) -> ProcessAssistant:

@@ -224,6 +224,11 @@ class LLMGateway:
     def available(self) -> bool:
         return bool(self.config.providers)
 
+    @property
+    def model(self) -> str:
+        """The first provider's model ("" without one): what answers when nothing fails."""
+        return self.config.providers[0].model if self.config.providers else ""
+
     def close(self) -> None:
         for client in self._clients.values():
             client.close()

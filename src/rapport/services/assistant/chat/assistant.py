@@ -25,6 +25,7 @@ from pydantic import Field
 from rapport.core.errors import NotFound
 from rapport.core.llm import ChatResult, LLMGateway, LLMOutputInvalid, LLMUnavailable, Message
 from rapport.core.models import Schema, Strict, User, utcnow
+from rapport.core.store.audit import AuditLog
 from rapport.core.store.conversations import (
     Conversation,
     ConversationMessage,
@@ -140,8 +141,10 @@ class Assistant:
         tools: ToolRegistry,
         gateway: LLMGateway,
         screen: Screen = no_screen,
+        audit: AuditLog | None = None,
     ) -> None:
         self.store = store
+        self.audit = audit
         self.conversations = conversations
         self.intents = intents
         self.tools = tools
@@ -268,6 +271,15 @@ class Assistant:
             ],
             summary=new_summary,
         )
+        if self.audit is not None:
+            self.audit.record(
+                turn.tenant,
+                "assistant",
+                user_id=turn.user.id,
+                model=self.gateway.model if made.mode == "llm" else made.mode,
+                prompt=turn.request.message,
+                output=made.reply,
+            )
         return ChatReply(
             reply=made.reply,
             conversation_id=conversation_id,

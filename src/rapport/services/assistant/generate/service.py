@@ -3,6 +3,7 @@ by its schema and logged in `generations`. Users who opted out of AI features ge
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, TypeVar
 
@@ -11,6 +12,7 @@ import numpy as np
 from rapport.core.llm import LLMGateway
 from rapport.core.models import Item, User
 from rapport.core.requests import ItemFilter
+from rapport.core.store.audit import AuditLog
 from rapport.core.store.generations import GenerationRecord, GenerationStore
 from rapport.core.store.repository import Store
 from rapport.core.vectors.embedder import Embedder, normalise
@@ -65,8 +67,10 @@ class ContentGenerator:
         index: VectorIndex,
         catalog: Catalog,
         gateway: LLMGateway,
+        audit: AuditLog | None = None,
     ) -> None:
         self.store = store
+        self.audit = audit
         self.embedder = embedder
         self.index = index
         self.catalog = catalog
@@ -239,6 +243,15 @@ class ContentGenerator:
             tenant, kind, request, output, mode=result.mode, model=result.model, user_id=user_id
         )
         result.generation_id = row.id
+        if self.audit is not None:
+            self.audit.record(
+                tenant,
+                "generation",
+                user_id=user_id,
+                model=result.model or result.mode,
+                prompt=json.dumps(request, sort_keys=True, default=str),
+                output=json.dumps(output, ensure_ascii=False),
+            )
         return result
 
     @staticmethod
