@@ -124,7 +124,7 @@ def test_serve_refuses_open_non_loopback(cli: Cli) -> None:
     assert result.returncode == 2 and "RAPPORT_API_KEY" in result.stderr
 
 
-def test_demo_loads_idempotently(cli: Cli) -> None:
+def test_demo_loads_idempotently(cli: Cli, tmp_path: Path) -> None:
     first = cli("demo", "--no-serve")
     assert first.returncode == 0, first.stderr
     counts = cli("stats", "--json").json()
@@ -135,6 +135,15 @@ def test_demo_loads_idempotently(cli: Cli) -> None:
     recommended = cli("recommend", "demo-user-ana", "--k", "3", "--json").json()
     assert recommended["user_id"] == "demo-user-ana" and len(recommended["items"]) == 3
     assert "collaborative" in {s for item in recommended["items"] for s in item["sources"]}
+    # The assistant side: a persona, replayed chats (once), and a process to try.
+    assert cli("persona", "show", "--json").json()["name"] == "Marta"
+    exported = cli("users", "export", "demo-user-ana").json()
+    (chat,) = exported["conversations"]
+    assert [m["role"] for m in chat["messages"]] == ["user", "assistant"] * 3
+    process = str(tmp_path / "demo-process.json")
+    message = "I finished the design review"
+    ops = cli("process-ops", "--process", process, "--message", message, "--json").json()
+    assert [(op["op"], op["step_id"]) for op in ops["operations"]] == [("complete_step", "s4")]
 
 
 def test_eval_retrieval_on_a_beir_folder(cli: Cli, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from rapport.demo.world import DemoWorld, build_demo_world
@@ -15,8 +16,9 @@ def load_demo(
     tenant: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
-    """Write the demo items, users, events and knowledge-base documents (embedded), and
-    train the recommender on the demo history."""
+    """Write the demo items, users, events and knowledge-base documents (embedded), train
+    the recommender on the demo history, set the assistant's persona, replay a few chats
+    and save the demo process as `<data>/demo-process.json`."""
     world = world or build_demo_world()
     engine.users.add(world.users, tenant=tenant)
     engine.items.add(world.items, tenant=tenant, index=False)
@@ -24,9 +26,22 @@ def load_demo(
     report = engine.events.add(world.events, tenant=tenant)
     engine.kb.add_records(world.documents, tenant=tenant)
     engine.models.train(tenant=tenant)  # so the demo shows the collaborative source too
+    engine.persona.set(world.persona, tenant=tenant)
+    for chat in world.conversations:
+        if engine.users.export(chat["user_id"], tenant=tenant).conversations:
+            continue  # replayed by an earlier load
+        conversation = None
+        for message in chat["messages"]:
+            reply = engine.assistant.chat(
+                chat["user_id"], message, conversation_id=conversation, tenant=tenant
+            )
+            conversation = reply.conversation_id
+    process = engine.settings.data / "demo-process.json"
+    process.write_text(json.dumps(world.process, indent=2) + "\n")
     return {
         "items": len(world.items),
         "users": len(world.users),
         "events": report.written,
         "documents": len(world.documents),
+        "conversations": len(world.conversations),
     }

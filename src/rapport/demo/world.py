@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -587,6 +587,12 @@ class DemoWorld:
     users: list[Record]
     events: list[Record]
     documents: list[Record]
+    persona: Record = field(default_factory=dict)
+    """The assistant's persona for the tenant (`PUT /persona`)."""
+    process: Record = field(default_factory=dict)
+    """A process a member is working through (for `POST /assistant/process-operations`)."""
+    conversations: list[Record] = field(default_factory=list)
+    """Chats to replay: `{"user_id", "messages": [...]}`."""
 
     def as_dict(self) -> dict[str, list[Record]]:
         return asdict(self)
@@ -1037,4 +1043,59 @@ def build_demo_world(seed: int = 7, now: datetime | None = None) -> DemoWorld:
                     "context": dict(context),
                 }
             )
-    return DemoWorld(items=items, users=users, events=events, documents=_documents())
+    return DemoWorld(
+        items=items,
+        users=users,
+        events=events,
+        documents=_documents(),
+        persona=PERSONA,
+        process=PROCESS,
+        conversations=[
+            {"user_id": users[0]["id"], "messages": list(messages)} for messages in CHATS[:1]
+        ]
+        + [{"user_id": users[1]["id"], "messages": list(messages)} for messages in CHATS[1:]],
+    )
+
+
+PERSONA: Record = {
+    "name": "Marta",
+    "expertise": "Learning coach for adults changing careers into data, design and tech",
+    "methodology": (
+        "Start from what the person already loves, agree one small weekly goal, practise on "
+        "real projects, and look back every two weeks at what worked."
+    ),
+    "tone": "warm",
+    "language": "en",
+    "sample_texts": [
+        "Lovely progress! Let's pick one small thing for this week.",
+        "You don't need to know everything before you start: build, then read.",
+    ],
+}
+
+PROCESS: Record = {
+    "id": "portfolio",
+    "title": "Build a data portfolio",
+    "steps": [
+        {"id": "s1", "title": "Pick a public dataset", "status": "done", "substeps": []},
+        {
+            "id": "s2",
+            "title": "Clean and explore the data",
+            "status": "in_progress",
+            "substeps": [
+                {"id": "s2a", "title": "Handle missing values", "status": "done"},
+                {"id": "s2b", "title": "Plot the main distributions", "status": "todo"},
+            ],
+        },
+        {"id": "s3", "title": "Write up the findings", "status": "todo", "substeps": []},
+        {"id": "s4", "title": "Design review with a mentor", "status": "todo", "substeps": []},
+    ],
+}
+
+CHATS: list[tuple[str, ...]] = [
+    (
+        "Hi! Can you recommend a course for me?",
+        "How do refunds work for event tickets?",
+        "Why did you suggest that one?",
+    ),
+    ("Show me free workshops this weekend", "Thanks, that helps!"),
+]
