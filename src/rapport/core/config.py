@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(default=64, ge=1, le=4096)
     """Texts per embedding batch."""
 
+    sqlite_busy_timeout: float = Field(default=30.0, gt=0, le=3600)
+    """Seconds a write waits while another process writes to the SQLite file; after that it
+    answers 503 with Retry-After (the CLI says the database is busy)."""
     vector_index: Literal["auto", "exact", "pgvector"] = "auto"
     """Vector search back end. `auto` uses pgvector on PostgreSQL; otherwise search runs in
     process, exact while a space holds fewer than `ann_min_vectors` vectors and through an

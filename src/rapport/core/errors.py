@@ -72,3 +72,11 @@ class Unavailable(RapportError):
 
     status = 503
     code = "unavailable"
+
+
+class Busy(Unavailable):
+    """Another writer holds the database; the same request will work shortly."""
+
+    code = "busy"
+    retry_after = 5
+    """Seconds a client should wait before trying again."""

@@ -58,7 +58,7 @@ class Services:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.store = Store(settings.sqlalchemy_url)
+        self.store = Store(settings.sqlalchemy_url, settings.sqlite_busy_timeout)
         self._embedder = embedder
         # Configured sections are checked now, so a typo fails at start and not at first use.
         for name in ("recommender", "training", "retriever", "chunking", "answer"):

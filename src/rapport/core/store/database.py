@@ -10,22 +10,29 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.engine.interfaces import DBAPIConnection, ExceptionContext
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from rapport.core.errors import Busy
 
 log = structlog.get_logger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def open_database(url: str) -> Engine:
-    """Create the SQLAlchemy engine for `url`, with the back end's settings applied."""
+def open_database(url: str, busy_timeout: float = 30.0) -> Engine:
+    """Create the SQLAlchemy engine for `url`, with the back end's settings applied.
+
+    `busy_timeout`: seconds a SQLite writer waits for another before giving up (`Busy`)."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": busy_timeout}
+        )
         event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "handle_error", _busy_when_locked)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -40,8 +47,15 @@ def _tune_sqlite(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry
     cursor.execute("PRAGMA foreign_keys=ON")
     # Deleted rows are zeroed, not left readable in free pages (delete-my-data).
     cursor.execute("PRAGMA secure_delete=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _busy_when_locked(context: ExceptionContext) -> Exception | None:
+    """A writer that waited the whole busy timeout for another one gets `Busy` (503 with
+    Retry-After, a CLI message), not a driver error."""
+    if "database is locked" in str(context.original_exception):
+        return Busy("the database is busy with another write; try again shortly")
+    return None
 
 
 def _alembic_config(engine: Engine) -> Config:

@@ -79,9 +79,9 @@ def _chunks(rows: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
 class Store:
     """Domain records in a SQL database. Each public write is one transaction."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, busy_timeout: float = 30.0) -> None:
         self.url = url
-        self.engine: Engine = open_database(url)
+        self.engine: Engine = open_database(url, busy_timeout)
         migrate(self.engine)
         self.writes = 0
         """Committed write transactions made by this process: lets caches skip asking the

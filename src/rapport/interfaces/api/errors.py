@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field, ValidationError
 from starlette.exceptions import HTTPException
 
-from rapport.core.errors import FieldError, InvalidInput, RapportError, clean_message
+from rapport.core.errors import Busy, FieldError, InvalidInput, RapportError, clean_message
 from rapport.core.models import Schema
 
 log = structlog.get_logger(__name__)
@@ -81,7 +81,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RapportError)
     async def _rapport(_: Request, exc: RapportError) -> JSONResponse:
         details = exc.errors if isinstance(exc, InvalidInput) else None
-        return _respond(exc.status, exc.code, str(exc), details)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Busy) else None
+        return _respond(exc.status, exc.code, str(exc), details, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
