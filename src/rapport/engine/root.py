@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from rapport.engine.knowledge import KnowledgeArea
     from rapport.engine.models import ModelsArea
     from rapport.engine.recommendations import RecommendationsArea
+    from rapport.engine.safety import EscalationsArea, SafetyArea
     from rapport.engine.search import SearchArea
     from rapport.engine.users import Users
 
@@ -95,6 +96,20 @@ class Engine:
         from rapport.engine.models import ModelsArea
 
         return ModelsArea(self._services)
+
+    @cached_property
+    def safety(self) -> SafetyArea:
+        """The crisis screen: screen, screen_many, check (screen + escalate), reply."""
+        from rapport.engine.safety import SafetyArea
+
+        return SafetyArea(self._services)
+
+    @cached_property
+    def escalations(self) -> EscalationsArea:
+        """Crises handed to humans: list, get, ack, resolve."""
+        from rapport.engine.safety import EscalationsArea
+
+        return EscalationsArea(self._services)
 
     def close(self) -> None:
         self._services.close()

@@ -23,6 +23,8 @@ from rapport.core.requests import (
     SimilarRequest,
 )
 from rapport.core.store.documents import DocumentSummary
+from rapport.core.store.escalations import Escalation
+from rapport.core.store.escalations import Status as EscalationStatus
 from rapport.engine.root import Readiness
 from rapport.evaluation.peers import Comparison, ModelRun
 from rapport.evaluation.protocol import RecommendationMetrics
@@ -39,6 +41,8 @@ from rapport.services.recommend.recommender import (
     Recommendations,
 )
 from rapport.services.recommend.training import TrainingConfig
+from rapport.services.safety.crisis.guard import CrisisReply, SafetyCheck
+from rapport.services.safety.crisis.models import ScreenedText, Screening
 from rapport.services.search.autotune import CandidateScore, RetrievalChoice
 from rapport.services.search.items import SearchHit, SearchResult
 from rapport.services.search.query import ParsedQuery
@@ -50,11 +54,14 @@ __all__ = [
     "Citation",
     "Comparison",
     "Conflict",
+    "CrisisReply",
     "Deleted",
     "Document",
     "DocumentHit",
     "DocumentSearch",
     "DocumentSummary",
+    "Escalation",
+    "EscalationStatus",
     "Event",
     "FieldError",
     "GroupRecommendations",
@@ -79,6 +86,9 @@ __all__ = [
     "RecommendationMetrics",
     "Recommendations",
     "RetrievalChoice",
+    "SafetyCheck",
+    "ScreenedText",
+    "Screening",
     "SearchHit",
     "SearchRequest",
     "SearchResult",

@@ -15,6 +15,7 @@ from rapport.core.vectors.embedder import Embedder
 
 if TYPE_CHECKING:
     from rapport.core.llm import LLMGateway
+    from rapport.core.store.escalations import EscalationStore
     from rapport.core.vectors.index import VectorIndex
     from rapport.services.catalog import Catalog
     from rapport.services.ingest import Ingestor
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
     from rapport.services.recommend.frame import FrameCache
     from rapport.services.recommend.recommender import Recommender, RecommenderConfig
     from rapport.services.recommend.training import TrainingConfig
+    from rapport.services.safety.crisis.config import SafetyConfig
+    from rapport.services.safety.crisis.guard import CrisisGuard
+    from rapport.services.safety.crisis.screen import CrisisScreen
+    from rapport.services.safety.crisis.webhook import WebhookSender
     from rapport.services.search.items import ItemSearch
     from rapport.services.search.retriever import RetrieverConfig
 
@@ -51,7 +56,7 @@ class Services:
         self.store = Store(settings.sqlalchemy_url)
         self._embedder = embedder
         # Configured sections are checked now, so a typo fails at start and not at first use.
-        for name in ("recommender", "training", "retriever", "chunking", "answer"):
+        for name in ("recommender", "training", "retriever", "chunking", "answer", "safety"):
             if getattr(settings, name):
                 getattr(self, f"{name}_config")
 
@@ -178,6 +183,37 @@ class Services:
 
         return Answerer(self.knowledge_search, self.embedder, self.gateway, self.answer_config)
 
+    @cached_property
+    def safety_config(self) -> SafetyConfig:
+        from rapport.services.safety.crisis.config import SafetyConfig
+
+        return section(self.settings, "safety", SafetyConfig)
+
+    @cached_property
+    def crisis_screen(self) -> CrisisScreen:
+        from rapport.services.safety.crisis.screen import CrisisScreen
+
+        return CrisisScreen(self.embedder)
+
+    @cached_property
+    def escalations(self) -> EscalationStore:
+        from rapport.core.store.escalations import EscalationStore
+
+        return EscalationStore(self.store)
+
+    @cached_property
+    def webhooks(self) -> WebhookSender:
+        from rapport.services.safety.crisis.webhook import WebhookSender
+
+        config = self.safety_config
+        return WebhookSender(config.webhook_retries, config.webhook_backoff, config.webhook_timeout)
+
+    @cached_property
+    def crisis_guard(self) -> CrisisGuard:
+        from rapport.services.safety.crisis.guard import CrisisGuard
+
+        return CrisisGuard(self.crisis_screen, self.escalations, self.safety_config, self.webhooks)
+
     # -- lifecycle -------------------------------------------------------------------------
 
     def build_all(self) -> None:
@@ -197,6 +233,8 @@ class Services:
             ) from exc
 
     def close(self) -> None:
+        if "webhooks" in self.__dict__:  # built: deliveries may still be queued
+            self.webhooks.close()
         if "gateway" in self.__dict__:  # built: it holds HTTP clients
             self.gateway.close()
         if "frames" in self.__dict__:  # built: a background check may be reading the store

@@ -18,6 +18,7 @@ from rapport.interfaces.api.routers import (
     knowledge,
     models,
     recommendations,
+    safety,
     search,
     stats,
     users,
@@ -57,4 +58,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     protected = [Depends(require_api_key)]
     for module in (items, users, events, recommendations, search, knowledge, models, stats):
         app.include_router(module.router, dependencies=protected)
+    app.include_router(safety.router, dependencies=protected)
     return app

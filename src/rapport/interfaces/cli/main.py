@@ -13,7 +13,16 @@ import typer
 from rich.table import Table
 
 from rapport.core.logging import configure_logging
-from rapport.interfaces.cli import bench, evaluate, knowledge, models, recommend, records, search
+from rapport.interfaces.cli import (
+    bench,
+    evaluate,
+    knowledge,
+    models,
+    recommend,
+    records,
+    safety,
+    search,
+)
 from rapport.interfaces.cli.common import JsonFlag, emit, fail, run, state
 from rapport.interfaces.cli.output import console, progress_bar
 
@@ -29,6 +38,7 @@ recommend.register(app)
 search.register(app)
 knowledge.register(app)
 models.register(app)
+safety.register(app)
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(bench.app, name="bench")
 
