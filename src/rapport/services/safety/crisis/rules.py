@@ -182,6 +182,8 @@ _MENTAL_ACUTE = re.compile(
 class Reading:
     """What the rules found in one text."""
 
+    text: str
+    """The text as given."""
     kept: str
     """The text with quotes, others' words and negated or past crisis clauses removed:
     what the classifier scores."""
@@ -234,7 +236,7 @@ def read(text: str) -> Reading:
     """Apply the rules to one text."""
     raw = normalise(text)
     lowered = raw.lower()
-    reading = Reading(kept="")
+    reading = Reading(text=text, kept="")
     reading.domestic_violence = bool(_DOMESTIC_VIOLENCE.search(lowered))
     reading.substance_acute = bool(_SUBSTANCE_ACUTE.search(lowered))
     reading.eating_acute = bool(_EATING_ACUTE.search(lowered))

@@ -27,6 +27,8 @@ to die anymore"), where only strong evidence elsewhere should count; `high`: fro
 is high severity without explicit words; `topic`: probability of another category from
 which it is named (severity low)."""
 BATCH = 64
+SHORT_WORDS = 60
+"""Texts up to this many words use the `negated` threshold when they negate a crisis."""
 
 
 class CrisisScreen:
@@ -98,7 +100,10 @@ def decide(
             severity="high",
             score=round(max(risk, EXPLICIT), 4),
         )
-    needed = thresholds["negated"] if reading.negated and not reading.explicit else None
+    # In a short text the negated (or someone else's) statement is the message; in a long
+    # post it is one clause among many, already cut out.
+    short = len(reading.text.split()) <= SHORT_WORDS
+    needed = thresholds["negated"] if reading.negated and short and not reading.explicit else None
     if risk >= (needed or thresholds["crisis"]):
         category: Category = "suicide_self_harm"
         if proba is not None and not reading.explicit:
