@@ -180,3 +180,17 @@ def test_ask_never_generates_for_a_crisis(sqlite_engine: Engine) -> None:
     assert normal.mode == "extractive" and normal.citations
     assert normal.safety is None
     assert sqlite_engine.escalations.list().total == 1
+
+
+def test_statement_pairs_are_varied_and_partly_held_out() -> None:
+    from rapport.bench.safety import STATEMENTS, KeywordPeer
+    from rapport.services.safety.crisis.train import load_pairs
+
+    pairs = load_pairs(STATEMENTS)
+    assert len(pairs) >= 60
+    assert len({p.id for p in pairs}) == len(pairs)
+    held = [p for p in pairs if p.held_out]
+    assert 20 <= len(held) <= len(pairs) // 2
+    assert {p.kind for p in held} >= {"negation", "reported", "quotation", "past"}
+    flags = KeywordPeer().flags(["I want to die.", "Should I remortgage?"])
+    assert flags.tolist() == [True, False]
