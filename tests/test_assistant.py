@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from rapport.core.errors import InvalidInput, NotFound
 from rapport.engine import Engine
-from rapport.engine.schemas import Screening, User
+from rapport.engine.schemas import MessageScreening, User
 from tests.assistant_world import populate
 
 
@@ -93,10 +93,10 @@ def test_brief_users_get_no_greeting_or_sign_off(world: Engine) -> None:
 def test_the_screen_sees_the_message_first_and_can_answer_alone(world: Engine) -> None:
     seen: list[tuple[str, str, str]] = []
 
-    def screen(tenant: str, user: User, message: str) -> Screening | None:
+    def screen(tenant: str, user: User, message: str) -> MessageScreening | None:
         seen.append((tenant, user.id, message))
         if "hopeless" in message:
-            return Screening(escalation={"level": "crisis"}, reply="A person will call you.")
+            return MessageScreening(escalation={"level": "crisis"}, reply="A person will call you.")
         return None
 
     # The documented seam the safety checks use (docs/assistant.md).

@@ -20,7 +20,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_TENANT = "default"
-SECTIONS = ("recommender", "training", "retriever", "chunking", "answer")
+SECTIONS = ("recommender", "training", "retriever", "chunking", "answer", "safety")
 """Component settings sections, each a top-level table of the config file."""
 
 
@@ -115,6 +115,9 @@ class Settings(BaseSettings):
 
     answer: dict[str, Any] = Field(default_factory=dict)
     """How grounded answers are built (`AnswerConfig`)."""
+
+    safety: dict[str, Any] = Field(default_factory=dict)
+    """Crisis replies, resources per tenant and locale, escalation webhooks (`SafetyConfig`)."""
 
     api_key: str | None = None
     """Admin API key, for every tenant. When set (or once a per-tenant key exists, see

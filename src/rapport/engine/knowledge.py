@@ -75,13 +75,27 @@ class KnowledgeArea:
         return self._s.knowledge_search.search(self._s.tenant(tenant), query, k)
 
     def ask(
-        self, question: str, *, user_id: str | None = None, tenant: str | None = None
+        self,
+        question: str,
+        *,
+        user_id: str | None = None,
+        locale: str | None = None,
+        tenant: str | None = None,
     ) -> Answer:
         """A grounded answer with citations. Users who opted out of AI features, and set-ups
-        without a language model, get the extractive answer."""
+        without a language model, get the extractive answer. The question is crisis-screened
+        first: at high severity the answer is the tenant's crisis message and resources for
+        `locale` (mode `crisis`), nothing is generated and a human is alerted."""
         tenant = self._s.tenant(tenant)
         allow = user_id is None or not self._s.store.get_user(tenant, user_id).ai_opt_out
+        check = self._s.crisis_guard.check(
+            tenant, question, source="ask", user_id=user_id, locale=locale
+        )
+        if check.blocked and check.reply is not None:
+            return Answer(question=question, answer=check.reply.text, mode="crisis", safety=check)
         answer = self._s.answerer.ask(tenant, question, allow_generation=allow)
+        if check.screening.category is not None:
+            answer.safety = check
         generated = answer.mode == "generated"
         self._s.audit.record(
             tenant,

@@ -18,8 +18,17 @@ class OnboardingArea:
 
     def answer(self, session_id: str, text: str, *, tenant: str | None = None) -> OnboardingState:
         """Answer the current question: the next one, or (after the last) the saved
-        profile, first recommendations with reasons and next steps."""
-        return self._s.onboarding.answer(self._s.tenant(tenant), session_id, text)
+        profile, first recommendations with reasons and next steps. A crisis statement is
+        not recorded: the state comes back unchanged with `safety` set (the crisis message
+        and resources), and a human is alerted."""
+        tenant = self._s.tenant(tenant)
+        current = self._s.onboarding.get(tenant, session_id)
+        check = self._s.crisis_guard.check(
+            tenant, text, source="onboarding", user_id=current.user_id
+        )
+        if check.blocked:
+            return current.model_copy(update={"safety": check})
+        return self._s.onboarding.answer(tenant, session_id, text)
 
     def get(self, session_id: str, *, tenant: str | None = None) -> OnboardingState:
         """Where an interview stands, to resume it: its current question, or its result."""

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from rapport.engine.onboarding import OnboardingArea
     from rapport.engine.process import ProcessArea
     from rapport.engine.recommendations import RecommendationsArea
+    from rapport.engine.safety import EscalationsArea, SafetyArea
     from rapport.engine.search import SearchArea
     from rapport.engine.users import Users
 
@@ -151,6 +152,20 @@ class Engine:
         from rapport.engine.process import ProcessArea
 
         return ProcessArea(self._services)
+
+    @cached_property
+    def safety(self) -> SafetyArea:
+        """The crisis screen: screen, screen_many, check (screen + escalate), reply."""
+        from rapport.engine.safety import SafetyArea
+
+        return SafetyArea(self._services)
+
+    @cached_property
+    def escalations(self) -> EscalationsArea:
+        """Crises handed to humans: list, get, ack, resolve."""
+        from rapport.engine.safety import EscalationsArea
+
+        return EscalationsArea(self._services)
 
     def close(self) -> None:
         self._services.close()

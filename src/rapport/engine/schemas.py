@@ -25,6 +25,8 @@ from rapport.core.requests import (
 from rapport.core.store.audit import AuditEntry
 from rapport.core.store.conversations import Conversation, ConversationMessage
 from rapport.core.store.documents import DocumentSummary
+from rapport.core.store.escalations import Escalation
+from rapport.core.store.escalations import Status as EscalationStatus
 from rapport.core.store.generations import GenerationRecord
 from rapport.core.store.keys import KeyRecord
 from rapport.core.store.personal_data import UserExport
@@ -35,8 +37,8 @@ from rapport.services.access.keys import CreatedKey, KeyRequest, Principal, Scop
 from rapport.services.assistant.chat.assistant import (
     ChatReply,
     ChatRequest,
+    MessageScreening,
     ReplyStream,
-    Screening,
 )
 from rapport.services.assistant.chat.intents import Intent
 from rapport.services.assistant.chat.persona import Persona
@@ -79,6 +81,8 @@ from rapport.services.recommend.recommender import (
     Recommendations,
 )
 from rapport.services.recommend.training import TrainingConfig
+from rapport.services.safety.crisis.guard import CrisisReply, SafetyCheck
+from rapport.services.safety.crisis.models import ScreenedText, Screening
 from rapport.services.search.autotune import CandidateScore, RetrievalChoice
 from rapport.services.search.items import SearchHit, SearchResult
 from rapport.services.search.query import ParsedQuery
@@ -97,6 +101,7 @@ __all__ = [
     "Conversation",
     "ConversationMessage",
     "CreatedKey",
+    "CrisisReply",
     "Deleted",
     "Document",
     "DocumentHit",
@@ -104,6 +109,8 @@ __all__ = [
     "DocumentSummary",
     "Draft",
     "DraftRequest",
+    "Escalation",
+    "EscalationStatus",
     "Event",
     "FieldError",
     "GenerationRecord",
@@ -121,6 +128,7 @@ __all__ = [
     "KnowledgeStats",
     "LearningPath",
     "Location",
+    "MessageScreening",
     "ModelManifest",
     "ModelRun",
     "NextStep",
@@ -150,7 +158,9 @@ __all__ = [
     "ResumeEntry",
     "ResumeRequest",
     "RetrievalChoice",
+    "SafetyCheck",
     "Scope",
+    "ScreenedText",
     "Screening",
     "SearchHit",
     "SearchRequest",

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from rapport.core.llm import LLMGateway
     from rapport.core.store.audit import AuditLog
     from rapport.core.store.conversations import ConversationStore
+    from rapport.core.store.escalations import EscalationStore
     from rapport.core.store.personal_data import PersonalData
     from rapport.core.vectors.index import VectorIndex
     from rapport.services.access.keys import KeyService
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
     from rapport.services.recommend.frame import FrameCache
     from rapport.services.recommend.recommender import Recommender, RecommenderConfig
     from rapport.services.recommend.training import TrainingConfig
+    from rapport.services.safety.crisis.config import SafetyConfig
+    from rapport.services.safety.crisis.guard import CrisisGuard
+    from rapport.services.safety.crisis.screen import CrisisScreen
+    from rapport.services.safety.crisis.webhook import WebhookSender
     from rapport.services.search.items import ItemSearch
     from rapport.services.search.retriever import RetrieverConfig
 
@@ -61,7 +66,7 @@ class Services:
         self.store = Store(settings.sqlalchemy_url, settings.sqlite_busy_timeout)
         self._embedder = embedder
         # Configured sections are checked now, so a typo fails at start and not at first use.
-        for name in ("recommender", "training", "retriever", "chunking", "answer"):
+        for name in ("recommender", "training", "retriever", "chunking", "answer", "safety"):
             if getattr(settings, name):
                 getattr(self, f"{name}_config")
 
@@ -244,8 +249,9 @@ class Services:
 
     @cached_property
     def assistant(self) -> Assistant:
-        """The assistant; the safety checks set `assistant.screen` (see docs/assistant.md)."""
+        """The assistant, with the crisis screen in front of every message."""
         from rapport.services.assistant.chat.assistant import Assistant
+        from rapport.services.assistant.chat.screening import crisis_screen
 
         return Assistant(
             self.store,
@@ -253,6 +259,7 @@ class Services:
             self.intents,
             self.assistant_tools,
             self.gateway,
+            screen=crisis_screen(self.crisis_guard),
             audit=self.audit,
         )
 
@@ -270,11 +277,48 @@ class Services:
 
         return ProcessAssistant(self.embedder, self.gateway)
 
+    @cached_property
+    def safety_config(self) -> SafetyConfig:
+        from rapport.services.safety.crisis.config import SafetyConfig
+
+        return section(self.settings, "safety", SafetyConfig)
+
+    @cached_property
+    def crisis_screen(self) -> CrisisScreen:
+        from rapport.services.safety.crisis.screen import CrisisScreen
+
+        return CrisisScreen(self.embedder)
+
+    @cached_property
+    def escalations(self) -> EscalationStore:
+        from rapport.core.store.escalations import EscalationStore
+
+        return EscalationStore(self.store)
+
+    @cached_property
+    def webhooks(self) -> WebhookSender:
+        from rapport.services.safety.crisis.webhook import WebhookSender
+
+        config = self.safety_config
+        return WebhookSender(config.webhook_retries, config.webhook_backoff, config.webhook_timeout)
+
+    @cached_property
+    def crisis_guard(self) -> CrisisGuard:
+        from rapport.services.safety.crisis.guard import CrisisGuard
+
+        return CrisisGuard(
+            self.crisis_screen,
+            self.escalations,
+            self.safety_config,
+            self.webhooks,
+            audit=self.audit,
+        )
+
     # -- lifecycle -------------------------------------------------------------------------
 
     def build_all(self) -> None:
         """Build every service now (a server does this before taking requests)."""
-        for name in ("ingestor", "recommender", "item_search", "answerer"):
+        for name in ("ingestor", "recommender", "item_search", "answerer", "crisis_guard"):
             getattr(self, name)
 
     def tenant(self, tenant: str | None = None) -> str:
@@ -289,6 +333,8 @@ class Services:
             ) from exc
 
     def close(self) -> None:
+        if "webhooks" in self.__dict__:  # built: deliveries may still be queued
+            self.webhooks.close()
         if "gateway" in self.__dict__:  # built: it holds HTTP clients
             self.gateway.close()
         if "frames" in self.__dict__:  # built: a background check may be reading the store

@@ -25,6 +25,7 @@ from rapport.interfaces.api.routers import (
     onboarding,
     process,
     recommendations,
+    safety,
     search,
     stats,
     users,
@@ -88,4 +89,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         app.include_router(module.router, dependencies=protected)
     for module in (generate, process):
         app.include_router(module.router, dependencies=protected)
+    app.include_router(safety.router, dependencies=protected)
     return app

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from rapport.interfaces.cli.common import JsonFlag, emit, fail, run
+from rapport.interfaces.cli.common import JsonFlag, emit, fail, run, state
 from rapport.interfaces.cli.output import console, progress_bar
 from rapport.interfaces.cli.tables import (
     ann_table,
@@ -357,6 +357,72 @@ def kb_add(
             f"  peer, bare embedding of the same texts: {result.embed_seconds:.1f} s "
             f"({result.add_seconds / result.embed_seconds:.2f}x)\n"
             f"  retrieval settings chosen: {result.retrieval}"
+        )
+
+    emit(result, json_out, show)
+
+
+DEFAULT_CRISIS = Path("../shared/data/crisis-dev/reddit27-dev.jsonl")
+
+
+@app.command()
+def safety(
+    forums: Annotated[
+        Path, typer.Option(help="Forum posts JSONL (id, text, subreddit): crisis-dev.")
+    ] = DEFAULT_CRISIS,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Vector cache (default <data>/cache).")
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """The crisis screen against a keyword list and MiniLM + logistic regression: recall on
+    the suicide forum and flags on unrelated forums (held out by post and by whole forum),
+    and first-person statements against negated, reported, quoted and past rewrites."""
+    from rapport.bench.safety import bench_safety
+
+    settings = state.engine().settings
+    result = run(
+        lambda: bench_safety(forums, cache_dir=cache_dir, bars=progress_bar, settings=settings)
+    )
+
+    def show() -> None:
+        table = Table(
+            "split",
+            "method",
+            "suicide-forum recall",
+            "unrelated flagged",
+            "other non-MH",
+            "support forums",
+            "recall vs best peer",
+        )
+        for row in result.forums:
+            peers = [
+                r.recall for r in result.forums if r.split == row.split and r.method != "rapport"
+            ]
+            table.add_row(
+                row.split,
+                row.method,
+                f"{row.recall:.3f}",
+                f"{row.unrelated_flagged:.3f}",
+                f"{row.other_flagged:.3f}",
+                f"{row.support_flagged:.3f}",
+                f"{row.recall / max(peers):.2f}x" if row.method == "rapport" else "",
+            )
+        console.print(table)
+        statements = Table("pairs", "method", "statement recall", "rewrites flagged", "by kind")
+        for line in result.statements:
+            kinds = ", ".join(f"{k} {v:.2f}" for k, v in line.by_kind.items())
+            statements.add_row(
+                f"{line.part} ({line.pairs})",
+                line.method,
+                f"{line.recall:.3f}",
+                f"{line.rewrites_flagged:.3f}",
+                kinds,
+            )
+        console.print(statements)
+        console.print(
+            f"{result.posts} posts, {result.pairs} statement pairs; shipped thresholds "
+            f"{result.thresholds}; {result.seconds:.0f} s"
         )
 
     emit(result, json_out, show)

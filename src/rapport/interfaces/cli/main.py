@@ -24,6 +24,7 @@ from rapport.interfaces.cli import (
     models,
     recommend,
     records,
+    safety,
     search,
 )
 from rapport.interfaces.cli import onboarding as onboarding_cli
@@ -43,6 +44,7 @@ search.register(app)
 knowledge.register(app)
 models.register(app)
 onboarding_cli.register(app)
+safety.register(app)
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(bench.app, name="bench")
 keys.register(app)

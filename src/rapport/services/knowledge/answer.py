@@ -15,6 +15,7 @@ from rapport.core.models import Chunk, Schema
 from rapport.core.vectors.embedder import Embedder
 from rapport.services.knowledge.guard import looks_like_injection
 from rapport.services.knowledge.search import KnowledgeSearch
+from rapport.services.safety.crisis.guard import SafetyCheck
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -68,13 +69,17 @@ class Answer(Schema):
     answer: str
     """The answer text, with `[n]` citations."""
     mode: str
-    """`extractive` (no language model) or `generated`."""
+    """`extractive` (no language model), `generated`, or `crisis` (the question was screened
+    as a high-severity crisis: the fixed crisis reply, nothing generated)."""
     citations: list[Citation] = Field(default_factory=list)
     """The sources cited, by number."""
     unsupported: list[str] = Field(default_factory=list)
     """Generated sentences the sources do not support (the grounding check)."""
     ignored: list[str] = Field(default_factory=list)
     """Source sentences left out because they try to instruct the assistant."""
+    safety: SafetyCheck | None = None
+    """The crisis screen's verdict on the question when it found something; mode `crisis`
+    means no answer was generated: `answer` is the tenant's crisis message and resources."""
 
 
 @dataclass(frozen=True)

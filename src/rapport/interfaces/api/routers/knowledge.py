@@ -73,9 +73,11 @@ class AskRequest(Strict):
     """What the user asks, in their words."""
     user_id: Id | None = None
     """The asking user: their AI opt-out is respected."""
+    locale: str | None = Field(default=None, max_length=35)
+    """The user's locale (`en-GB`): picks the crisis resources if the question is one."""
 
 
 @router.post("/ask")
 def ask(engine: EngineDep, tenant: TenantDep, body: AskRequest) -> Answer:
     """A grounded answer with citations (extractive without a language model)."""
-    return engine.kb.ask(body.question, user_id=body.user_id, tenant=tenant)
+    return engine.kb.ask(body.question, user_id=body.user_id, locale=body.locale, tenant=tenant)

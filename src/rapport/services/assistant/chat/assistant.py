@@ -3,7 +3,7 @@
 Order of a turn (`Assistant.chat`):
 1. the user and the conversation are looked up (nothing is written yet);
 2. **the screen** (`Assistant.screen`, the one seam for the safety checks): it sees the user
-   message before anything else runs; when it returns a `Screening` with a reply, that
+   message before anything else runs; when it returns a `MessageScreening` with a reply, that
    reply is given and nothing else (no intent, tools or model) sees the message;
 3. the reply is made with the language model and its tool calls (`mode` `llm`), or, without
    a model, for users who opted out of AI, or when every provider fails, by intent rules,
@@ -56,7 +56,7 @@ class ChatRequest(Strict):
     the model as data and kept with the message."""
 
 
-class Screening(Schema):
+class MessageScreening(Schema):
     """What the screen found in a user message (filled in by the safety checks)."""
 
     escalation: dict[str, Any]
@@ -65,11 +65,11 @@ class Screening(Schema):
     """When set, the reply to give instead of the assistant's (nothing else runs)."""
 
 
-Screen = Callable[[str, User, str], Screening | None]
+Screen = Callable[[str, User, str], MessageScreening | None]
 """`screen(tenant, user, message)`: None lets the message through unchanged."""
 
 
-def no_screen(tenant: str, user: User, message: str) -> Screening | None:
+def no_screen(tenant: str, user: User, message: str) -> MessageScreening | None:
     """The default screen: lets every message through (the safety checks replace it)."""
     return None
 
@@ -103,7 +103,7 @@ class _Prepared:
     now: datetime
     window: list[ConversationMessage]
     summary: str
-    screening: Screening | None
+    screening: MessageScreening | None
     intent: Intent
     conversation_id: str | None
 

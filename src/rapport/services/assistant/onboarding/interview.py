@@ -26,6 +26,7 @@ from rapport.services.assistant.onboarding.questions import (
 from rapport.services.assistant.onboarding.structured import llm_profile
 from rapport.services.recommend.frame import FrameCache
 from rapport.services.recommend.recommender import Recommendation, Recommender
+from rapport.services.safety.crisis.guard import SafetyCheck
 
 FIRST_MATCHES = 5
 NEXT_STEPS = 3
@@ -74,6 +75,10 @@ class OnboardingState(Schema):
     """First matches with reasons (once done)."""
     next_steps: list[NextStep] = Field(default_factory=list)
     """Categories to explore next (once done)."""
+    safety: SafetyCheck | None = None
+    """Set when the answer was a crisis statement: show `safety.reply` (the tenant's crisis
+    message and resources) instead of the question. The answer was not recorded and a
+    human was alerted; the same question stands."""
 
 
 @dataclass

@@ -1,0 +1,291 @@
+"""`rapport bench safety`: the crisis screen against a keyword list and MiniLM + logistic
+regression, on forum posts held out by post and by whole forum, and on first-person
+statements versus rewrites that are not crises (negated, reported, quoted, past).
+
+Forum numbers: recall on the suicide-support forum, and the share flagged among unrelated
+forums (finance, politics, teaching, law). Every method is trained on the same training
+part of each split; the statement pairs' held-out part is never trained on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from rapport.bench.progress import Bars, no_bars
+from rapport.bench.retrieval import cached_vectors, default_cache_dir
+from rapport.core.config import Settings
+from rapport.core.models import Schema
+from rapport.core.vectors.embedder import Embedder
+from rapport.core.vectors.registry import make_embedder
+from rapport.services.safety.crisis.classifier import WEIGHTS
+from rapport.services.safety.crisis.logistic import fit_logistic
+from rapport.services.safety.crisis.screen import CrisisScreen
+from rapport.services.safety.crisis.train import (
+    CRISIS_FORUM,
+    Pair,
+    Post,
+    folds_by_post,
+    kept_texts,
+    load_pairs,
+    load_posts,
+    train_classifier,
+)
+
+STATEMENTS = Path(__file__).with_name("data") / "crisis_statements.jsonl"
+DEFAULT_FORUMS = Path("../shared/data/crisis-dev/reddit27-dev.jsonl")
+UNRELATED = ("personalfinance", "UKPersonalFinance", "ukpolitics", "teaching", "legaladvice")
+"""Forums where nothing should be flagged (finance, politics, teaching, law)."""
+OTHER_UNRELATED = ("unitedkingdom", "guns", "conspiracy", "divorce")
+"""Other forums outside mental health, reported apart (divorce and guns touch on violence
+and death)."""
+FORUM_FOLDS = 4
+METHODS = ("rapport", "peer: keyword list", "peer: MiniLM + logistic regression")
+
+KEYWORDS = re.compile(
+    r"\b(?:suicide|suicidal|kill myself|end my life|take my life|want to die|wanna die|"
+    r"self[- ]harm|cut myself|cutting myself|overdose|hang myself|better off dead|"
+    r"end it all|no reason to live|don't want to live|dont want to live)\b",
+    re.IGNORECASE,
+)
+"""The keyword-list peer: the phrases such lists use."""
+
+
+class ForumRow(Schema):
+    method: str
+    split: str
+    """`by post` (half of each forum held out) or `by forum` (whole forums held out)."""
+    recall: float
+    """Share of the suicide forum's held-out posts flagged."""
+    unrelated_flagged: float
+    """Share of held-out posts of finance, politics, teaching and law forums flagged."""
+    other_flagged: float
+    """Share flagged on the other non-mental-health forums (unitedkingdom, guns,
+    conspiracy, divorce)."""
+    support_flagged: float
+    """Share flagged on the other mental-health support forums (hard cases)."""
+    posts: int
+    """Held-out posts scored."""
+
+
+class StatementRow(Schema):
+    method: str
+    part: str
+    """`held out` (never trained on) or `all`."""
+    recall: float
+    """Share of first-person crisis statements flagged."""
+    rewrites_flagged: float
+    """Share of rewrites flagged (negated, reported, quoted, past)."""
+    by_kind: dict[str, float]
+    """Rewrites flagged per kind."""
+    pairs: int
+
+
+class SafetyBench(Schema):
+    forums: list[ForumRow]
+    statements: list[StatementRow]
+    posts: int
+    pairs: int
+    thresholds: dict[str, float]
+    """Thresholds of the shipped weights (trained on all posts)."""
+    seconds: float
+
+
+class KeywordPeer:
+    def flags(self, texts: Sequence[str]) -> np.ndarray:
+        return np.array([bool(KEYWORDS.search(t)) for t in texts])
+
+
+class LogisticPeer:
+    """MiniLM vectors of the raw text, binary logistic regression (suicide forum against
+    every other), flagged at probability 0.5."""
+
+    def __init__(self, vectors: np.ndarray, posts: Sequence[Post]) -> None:
+        labels = np.array([p.forum == CRISIS_FORUM for p in posts], dtype=np.int64)
+        self.model = fit_logistic(vectors, labels, 2, l2=1.0)
+
+    def flags(self, vectors: np.ndarray) -> np.ndarray:
+        return self.model.proba(vectors)[:, 1] >= 0.5
+
+
+class _Vectors:
+    """Embeds each distinct text once per run; `warm` fills it from the bench's vector
+    cache on disk, so repeated runs embed nothing."""
+
+    def __init__(self, embedder: Embedder, cache_dir: Path, backend: str) -> None:
+        self.embedder = embedder
+        self.cache_dir = cache_dir
+        self.backend = backend
+        self.name = embedder.name
+        self._known: dict[str, np.ndarray] = {}
+
+    @property
+    def dim(self) -> int:
+        return self.embedder.dim
+
+    def warm(self, texts: Sequence[str]) -> None:
+        unique = list(dict.fromkeys(texts))
+        matrix = cached_vectors(self.embedder, self.backend, unique, self.cache_dir)
+        self._known.update(zip(unique, matrix, strict=True))
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._known))
+        if missing:
+            self._known.update(zip(missing, self.embedder.embed(missing), strict=True))
+        return np.vstack([self._known[t] for t in texts])
+
+
+def _forum_row(method: str, split: str, posts: Sequence[Post], flags: np.ndarray) -> ForumRow:
+    forums = np.array([p.forum for p in posts])
+
+    def share(mask: np.ndarray) -> float:
+        return round(float(flags[mask].mean()), 4) if mask.any() else float("nan")
+
+    support = ~np.isin(forums, [CRISIS_FORUM, *UNRELATED, *OTHER_UNRELATED, "mindfulness"])
+    return ForumRow(
+        method=method,
+        split=split,
+        recall=share(forums == CRISIS_FORUM),
+        unrelated_flagged=share(np.isin(forums, UNRELATED)),
+        other_flagged=share(np.isin(forums, OTHER_UNRELATED)),
+        support_flagged=share(support),
+        posts=len(posts),
+    )
+
+
+def _methods(
+    train: Sequence[Post], pairs: Sequence[Pair], vectors: _Vectors, raw: dict[str, np.ndarray]
+) -> tuple[CrisisScreen, KeywordPeer, LogisticPeer]:
+    classifier = train_classifier(train, pairs, vectors.embed, vectors.name, vectors.dim)
+    peer = LogisticPeer(np.vstack([raw[p.id] for p in train]), train)
+    return CrisisScreen(vectors, classifier), KeywordPeer(), peer
+
+
+def _flags(
+    methods: tuple[CrisisScreen, KeywordPeer, LogisticPeer],
+    texts: Sequence[str],
+    raw_vectors: np.ndarray,
+) -> list[np.ndarray]:
+    screen, keywords, logistic = methods
+    return [
+        np.array([s.crisis for s in screen.screen_many(texts)]),
+        keywords.flags(texts),
+        logistic.flags(raw_vectors),
+    ]
+
+
+def bench_safety(
+    forums_file: Path = DEFAULT_FORUMS,
+    statements_file: Path = STATEMENTS,
+    cache_dir: Path | None = None,
+    bars: Bars = no_bars,
+    settings: Settings | None = None,
+) -> SafetyBench:
+    import time
+
+    began = time.perf_counter()
+    settings = settings or Settings.load()
+    cache_dir = cache_dir or default_cache_dir()
+    vectors = _Vectors(make_embedder(settings), cache_dir, settings.embedding_provider)
+    posts = load_posts(forums_file)
+    pairs = load_pairs(statements_file)
+    with bars("embed posts (raw and rule-filtered)", 2 * len(posts)) as advance:
+        texts = [p.text for p in posts]
+        vectors.warm(texts)
+        advance(len(posts))
+        vectors.warm([k for k in kept_texts(texts)[0] if k.strip()])
+        advance(len(posts))
+    matrix = vectors.embed(texts)
+    raw = {p.id: matrix[i] for i, p in enumerate(posts)}
+    forum_rows: list[ForumRow] = []
+
+    # By post: half of each forum trains, the other half is scored.
+    halves = folds_by_post([p.forum for p in posts], 2, seed=1)
+    train = [p for p, h in zip(posts, halves, strict=True) if h == 0]
+    test = [p for p, h in zip(posts, halves, strict=True) if h == 1]
+    with bars("by post", 1) as advance:
+        methods = _methods(train, pairs, vectors, raw)
+        flags = _flags(methods, [p.text for p in test], np.vstack([raw[p.id] for p in test]))
+        forum_rows += [
+            _forum_row(m, "by post", test, f) for m, f in zip(METHODS, flags, strict=True)
+        ]
+        advance(1)
+
+    # By forum: every forum but the suicide forum is held out whole in one of four folds
+    # (the suicide forum's posts are split by post, as it is the class to find).
+    others = sorted({p.forum for p in posts} - {CRISIS_FORUM})
+    forum_fold = {forum: i % FORUM_FOLDS for i, forum in enumerate(others)}
+    crisis_fold = folds_by_post([p.forum for p in posts], FORUM_FOLDS, seed=2)
+    fold = [
+        crisis_fold[i] if p.forum == CRISIS_FORUM else forum_fold[p.forum]
+        for i, p in enumerate(posts)
+    ]
+    pooled: list[list[np.ndarray]] = [[] for _ in METHODS]
+    order: list[Post] = []
+    with bars("by forum", FORUM_FOLDS) as advance:
+        for k in range(FORUM_FOLDS):
+            train = [p for p, f in zip(posts, fold, strict=True) if f != k]
+            test = [p for p, f in zip(posts, fold, strict=True) if f == k]
+            methods = _methods(train, pairs, vectors, raw)
+            flags = _flags(methods, [p.text for p in test], np.vstack([raw[p.id] for p in test]))
+            for i, f in enumerate(flags):
+                pooled[i].append(f)
+            order += test
+            advance(1)
+    forum_rows += [
+        _forum_row(m, "by forum", order, np.concatenate(pooled[i])) for i, m in enumerate(METHODS)
+    ]
+
+    # Statements: the methods trained on all posts (and the training pairs).
+    with bars("statements", 1) as advance:
+        methods = _methods(posts, pairs, vectors, raw)
+        statement_rows = []
+        for part, chosen in (("held out", [p for p in pairs if p.held_out]), ("all", pairs)):
+            texts = [p.statement for p in chosen] + [p.rewrite for p in chosen]
+            flags = _flags(methods, texts, vectors.embed(texts))
+            for method, f in zip(METHODS, flags, strict=True):
+                hit, rewrite = f[: len(chosen)], f[len(chosen) :]
+                statement_rows.append(
+                    StatementRow(
+                        method=method,
+                        part=part,
+                        recall=round(float(hit.mean()), 4),
+                        rewrites_flagged=round(float(rewrite.mean()), 4),
+                        by_kind=_by_kind(chosen, rewrite),
+                        pairs=len(chosen),
+                    )
+                )
+        advance(1)
+    return SafetyBench(
+        forums=forum_rows,
+        statements=statement_rows,
+        posts=len(posts),
+        pairs=len(pairs),
+        thresholds=methods[0].thresholds,
+        seconds=round(time.perf_counter() - began, 1),
+    )
+
+
+def _by_kind(pairs: Sequence[Pair], flags: np.ndarray) -> dict[str, float]:
+    kinds = sorted({p.kind for p in pairs})
+    return {
+        kind: round(
+            float(np.mean([f for p, f in zip(pairs, flags, strict=True) if p.kind == kind])), 4
+        )
+        for kind in kinds
+    }
+
+
+def train_weights(settings: Settings, forums_file: Path, output: Path | None = None) -> Path:
+    """Train on every post and the training pairs with the configured embedder; write the
+    weights (by default into the package, where the screen loads them)."""
+    embedder = make_embedder(settings)
+    classifier = train_classifier(
+        load_posts(forums_file), load_pairs(STATEMENTS), embedder.embed, embedder.name, embedder.dim
+    )
+    target = output or WEIGHTS
+    classifier.save(target)
+    return target

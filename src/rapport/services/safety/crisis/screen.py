@@ -1,0 +1,138 @@
+"""`CrisisScreen`: the one crisis screen every text goes through (chat, onboarding, `/ask`,
+event and item text).
+
+Each text is read by the rules first (quotes, other people's words, negated or past crisis
+statements are cut out; explicit first-person statements and plan cues are found), then
+what is left is embedded and scored by the trained classifier. Without usable weights (an
+embedder of another model) the rules alone decide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from rapport.core.vectors.embedder import Embedder
+from rapport.services.safety.crisis import rules
+from rapport.services.safety.crisis.classifier import CLASSES, WEIGHTS, CrisisClassifier
+from rapport.services.safety.crisis.models import Category, Screening
+
+EXPLICIT = 0.9
+"""Score of an explicit first-person crisis statement the classifier scored lower."""
+DEFAULT_THRESHOLDS = {"crisis": 0.5, "negated": 0.7, "high": 0.9, "topic": 0.8}
+"""`crisis`: suicide/self-harm score from which a text is a crisis (chosen in training);
+`negated`: the same for a text whose writer negated a crisis statement in it ("I don't want
+to die anymore"), where only strong evidence elsewhere should count; `high`: from which it
+is high severity without explicit words; `topic`: probability of another category from
+which it is named (severity low)."""
+BATCH = 64
+SHORT_WORDS = 60
+"""Texts up to this many words use the `negated` threshold when they negate a crisis."""
+
+
+class CrisisScreen:
+    """Screens texts for crises. Thread-safe: it holds no per-call state."""
+
+    def __init__(self, embedder: Embedder, classifier: CrisisClassifier | None = None) -> None:
+        self.embedder = embedder
+        if classifier is None and WEIGHTS.exists():
+            classifier = CrisisClassifier.load()
+        self.classifier = classifier
+        self._usable: bool | None = None
+
+    @property
+    def uses_classifier(self) -> bool:
+        """Whether the classifier scores texts (the embedder matches its weights)."""
+        if self._usable is None:
+            self._usable = self.classifier is not None and self.classifier.fits(
+                self.embedder.name, self.embedder.dim
+            )
+        return self._usable
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return {**DEFAULT_THRESHOLDS, **(self.classifier.thresholds if self.classifier else {})}
+
+    def screen(self, text: str) -> Screening:
+        return self.screen_many([text])[0]
+
+    def screen_many(self, texts: Sequence[str]) -> list[Screening]:
+        readings = [rules.read(text) for text in texts]
+        probabilities = self.probabilities([r.kept for r in readings])
+        return [decide(r, p, self.thresholds) for r, p in zip(readings, probabilities, strict=True)]
+
+    def probabilities(self, kept: Sequence[str]) -> list[np.ndarray | None]:
+        """Class probabilities of each rule-filtered text; None for empty texts or when the
+        classifier is not usable."""
+        out: list[np.ndarray | None] = [None] * len(kept)
+        if not self.uses_classifier or self.classifier is None:
+            return out
+        todo = [i for i, text in enumerate(kept) if text.strip()]
+        for start in range(0, len(todo), BATCH):
+            part = todo[start : start + BATCH]
+            vectors = self.embedder.embed([kept[i] for i in part])
+            for i, row in zip(part, self.classifier.proba(vectors), strict=True):
+                out[i] = row
+        return out
+
+
+def risk_score(proba: np.ndarray) -> np.ndarray:
+    """Crisis risk from class probabilities (rows): suicide/self-harm plus half of the other
+    kinds of distress. On held-out forum posts this separates the suicide forum from
+    unrelated forums better than the suicide probability alone (docs/safety.md)."""
+    p = np.atleast_2d(proba)
+    return np.minimum(1.0, p[:, 1] + 0.5 * p[:, 2:].sum(axis=1))
+
+
+def decide(
+    reading: rules.Reading, proba: np.ndarray | None, thresholds: dict[str, float]
+) -> Screening:
+    """The verdict from what the rules found and the classifier's probabilities."""
+    risk = float(risk_score(proba)[0]) if proba is not None else 0.0
+    if reading.explicit:
+        risk = max(risk, EXPLICIT)
+    if reading.domestic_violence and not reading.explicit:
+        # Violence against the writer comes first: the classifier has no forum for it.
+        return Screening(
+            crisis=True,
+            category="domestic_violence",
+            severity="high",
+            score=round(max(risk, EXPLICIT), 4),
+        )
+    # In a short text the negated (or someone else's) statement is the message; in a long
+    # post it is one clause among many, already cut out.
+    short = len(reading.text.split()) <= SHORT_WORDS
+    needed = thresholds["negated"] if reading.negated and short and not reading.explicit else None
+    if risk >= (needed or thresholds["crisis"]):
+        category: Category = "suicide_self_harm"
+        if proba is not None and not reading.explicit:
+            category = CLASSES[int(np.argmax(proba[1:])) + 1]  # type: ignore[assignment]
+        high = (
+            reading.explicit
+            or reading.plan
+            or (category == "suicide_self_harm" and risk >= thresholds["high"])
+            or rules.means_and_time(reading.kept)
+        )
+        return Screening(
+            crisis=True,
+            category=category,
+            severity="high" if high else "medium",
+            score=round(risk, 4),
+        )
+    acute: list[tuple[bool, Category]] = [
+        (reading.substance_acute, "substance_abuse"),
+        (reading.eating_acute, "eating_disorder"),
+        (reading.mental_acute, "mental_health_crisis"),
+    ]
+    for found, category in acute:
+        if found:
+            return Screening(crisis=True, category=category, severity="medium", score=EXPLICIT)
+    if proba is not None:
+        best = int(np.argmax(proba[1:])) + 1
+        if proba[best] >= thresholds["topic"]:
+            topic: Category = CLASSES[best]  # type: ignore[assignment]
+            return Screening(
+                crisis=False, category=topic, severity="low", score=round(float(proba[best]), 4)
+            )
+    return Screening(crisis=False, score=round(risk, 4))

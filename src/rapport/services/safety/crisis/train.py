@@ -1,0 +1,199 @@
+"""Training the crisis classifier on forum posts labelled by forum, plus short first-person
+statements and their negated rewrites; thresholds are chosen on out-of-fold scores.
+
+Deterministic: folds come from a seeded permutation, the fit has no random start.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rapport.services.safety.crisis import rules
+from rapport.services.safety.crisis.classifier import CrisisClassifier
+from rapport.services.safety.crisis.logistic import fit_logistic
+from rapport.services.safety.crisis.screen import DEFAULT_THRESHOLDS, EXPLICIT, risk_score
+
+FORUM_CLASSES = {
+    "suicidewatch": 1,
+    "EDAnonymous": 2,
+    "addiction": 3,
+    "alcoholism": 3,
+    **dict.fromkeys(
+        (
+            "depression",
+            "bpd",
+            "bipolarreddit",
+            "schizophrenia",
+            "ptsd",
+            "anxiety",
+            "mentalhealth",
+            "lonely",
+            "ForeverAlone",
+            "healthanxiety",
+            "socialanxiety",
+        ),
+        4,
+    ),
+}
+"""Forum -> class index (see `classifier.CLASSES`); every other forum is class 0 (none)."""
+CRISIS_FORUM = "suicidewatch"
+
+Embed = Callable[[list[str]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Post:
+    id: str
+    text: str
+    forum: str
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A first-person crisis statement and a rewrite that is not one (negated, reported,
+    quoted or past)."""
+
+    id: str
+    kind: str
+    statement: str
+    rewrite: str
+    held_out: bool
+
+
+def load_posts(path: Path) -> list[Post]:
+    """`{"id", "text", "subreddit"}` lines."""
+    with path.open() as handle:
+        rows = [json.loads(line) for line in handle if line.strip()]
+    return [Post(str(r["id"]), str(r["text"]), str(r["subreddit"])) for r in rows]
+
+
+def load_pairs(path: Path) -> list[Pair]:
+    """`{"id", "kind", "statement", "rewrite", "split"}` lines."""
+    with path.open() as handle:
+        rows = [json.loads(line) for line in handle if line.strip()]
+    return [
+        Pair(r["id"], r["kind"], r["statement"], r["rewrite"], r["split"] == "held_out")
+        for r in rows
+    ]
+
+
+def folds_by_post(forums: Sequence[str], folds: int, seed: int = 0) -> np.ndarray:
+    """A fold number per post, stratified by forum."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros(len(forums), dtype=np.int64)
+    names = np.array(forums)
+    for forum in sorted(set(forums)):
+        index = np.flatnonzero(names == forum)
+        out[index[rng.permutation(len(index))]] = np.arange(len(index)) % folds
+    return out
+
+
+def kept_texts(texts: Sequence[str]) -> tuple[list[str], list[bool]]:
+    """What the rules keep of each text, and whether it holds an explicit statement."""
+    readings = [rules.read(text) for text in texts]
+    return [r.kept for r in readings], [r.explicit for r in readings]
+
+
+def embed_kept(embed: Embed, kept: Sequence[str], dim: int) -> np.ndarray:
+    """Vectors of the kept texts (zeros for empty ones, which are never scored)."""
+    out = np.zeros((len(kept), dim), dtype=np.float32)
+    todo = [i for i, text in enumerate(kept) if text.strip()]
+    if todo:
+        out[todo] = embed([kept[i] for i in todo])
+    return out
+
+
+@dataclass
+class TrainingSet:
+    vectors: np.ndarray
+    labels: np.ndarray
+    weights: np.ndarray
+    explicit: np.ndarray
+    empty: np.ndarray
+    forum: list[str]
+    """Forum of each row; `statement` / `rewrite` for the pairs."""
+
+
+def training_set(
+    posts: Sequence[Post], pairs: Sequence[Pair], embed: Embed, dim: int, pair_weight: float
+) -> TrainingSet:
+    """Forum posts labelled by forum, and the training pairs: statements as crisis,
+    rewrites as none. Each part is weighted so its classes count alike."""
+    texts = [p.text for p in posts]
+    labels = [FORUM_CLASSES.get(p.forum, 0) for p in posts]
+    forum = [p.forum for p in posts]
+    for pair in pairs:
+        if not pair.held_out:
+            texts += [pair.statement, pair.rewrite]
+            labels += [1, 0]
+            forum += ["statement", "rewrite"]
+    kept, explicit = kept_texts(texts)
+    y = np.array(labels)
+    is_pair = np.isin(forum, ["statement", "rewrite"])
+    counts = np.bincount(y[~is_pair], minlength=5).astype(np.float64)
+    weights = np.where(is_pair, 0.0, len(y[~is_pair]) / (5 * np.maximum(counts[y], 1)))
+    weights[is_pair] = pair_weight
+    return TrainingSet(
+        embed_kept(embed, kept, dim),
+        y,
+        weights,
+        np.array(explicit),
+        np.array([not k.strip() for k in kept]),
+        forum,
+    )
+
+
+def risk_scores(
+    classifier_proba: np.ndarray, explicit: np.ndarray, empty: np.ndarray
+) -> np.ndarray:
+    """The screen's risk score: zero for empty kept text,
+    raised to `EXPLICIT` by explicit statements."""
+    risk = np.where(empty, 0.0, risk_score(classifier_proba))
+    return np.where(explicit, np.maximum(risk, EXPLICIT), risk)
+
+
+def train_classifier(
+    posts: Sequence[Post],
+    pairs: Sequence[Pair],
+    embed: Embed,
+    embedder_name: str,
+    dim: int,
+    *,
+    l2: float = 10.0,
+    pair_weight: float = 3.0,
+    recall: float = 0.97,
+    folds: int = 5,
+) -> CrisisClassifier:
+    """Fit on everything given; choose the crisis threshold so that `recall` of the crisis
+    forum's posts are flagged out of fold."""
+    data = training_set(posts, pairs, embed, dim, pair_weight)
+    fold = np.concatenate(
+        [folds_by_post([p.forum for p in posts], folds), np.full(len(data.labels) - len(posts), -1)]
+    )
+    oof = np.zeros((len(posts), 5))
+    for k in range(folds):
+        train = fold != k
+        model = fit_logistic(
+            data.vectors[train], data.labels[train], 5, l2=l2, sample_weight=data.weights[train]
+        )
+        test = np.flatnonzero(fold == k)
+        oof[test] = model.proba(data.vectors[test])
+    risk = risk_scores(oof, data.explicit[: len(posts)], data.empty[: len(posts)])
+    crisis_rows = np.array([p.forum == CRISIS_FORUM for p in posts])
+    threshold = float(np.quantile(risk[crisis_rows], 1.0 - recall))
+    model = fit_logistic(data.vectors, data.labels, 5, l2=l2, sample_weight=data.weights)
+    thresholds = {**DEFAULT_THRESHOLDS, "crisis": round(min(threshold, 0.5), 4)}
+    info = {
+        "posts": len(posts),
+        "pairs": sum(not p.held_out for p in pairs),
+        "l2": l2,
+        "pair_weight": pair_weight,
+        "recall_target": recall,
+        "folds": folds,
+    }
+    return CrisisClassifier(model, embedder_name, thresholds, info)

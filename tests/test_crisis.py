@@ -1,0 +1,196 @@
+"""The crisis screen: rules, the shipped classifier on the real MiniLM model, the library,
+REST and CLI batch screens, and `/ask` never generating for a high-severity question."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from rapport.engine import Engine
+from rapport.services.safety.crisis import rules
+from rapport.services.safety.crisis.classifier import CrisisClassifier
+from rapport.services.safety.crisis.logistic import fit_logistic
+from tests.conftest import Cli, LiveServer
+
+# Short first-person crisis statements (none of them in the training pairs).
+CRISES = [
+    "I want to kill myself.",
+    "I have a plan to end my life tomorrow night.",
+    "honestly i just want to die, nothing matters",
+    "I don't want to live anymore.",
+    "I've been cutting myself again and I can't stop.",
+    "Tonight I'm going to take all my pills.",
+]
+# The same topics, not the writer's crisis: negated, past, reported, quoted.
+NOT_CRISES = [
+    "I don't want to kill myself, I'm doing much better now.",
+    "I used to want to die, but therapy really helped.",
+    "My friend told me she wants to kill herself; how do I support her?",
+    'The book opens with the line "I want to die" and we discussed it in class.',
+    "I'm not suicidal, just stressed about exams.",
+]
+# Everyday text from unrelated topics.
+UNRELATED = [
+    "How do I file my self-assessment tax return before the deadline?",
+    "What's the best way to teach fractions to ten-year-olds?",
+    "My landlord is keeping my deposit without a reason. What are my rights?",
+    "Should I pay off my credit card or invest in an index fund?",
+    "The debate about the new housing bill went on all night in parliament.",
+]
+
+
+def test_rules_drop_what_does_not_speak_for_the_writer() -> None:
+    quoted = rules.read('She sang "I want to die" at the concert.')
+    assert "want to die" not in quoted.kept and not quoted.explicit
+
+    reported = rules.read("My brother said he wants to end his life, but I feel fine.")
+    assert "end his life" not in reported.kept
+    assert "I feel fine" in reported.kept
+
+    negated = rules.read("I don't want to die anymore, things are better.")
+    assert negated.negated == 1 and not negated.explicit
+    assert negated.kept == "things are better."
+
+    past = rules.read("Three years ago I wanted to end my life.")
+    assert past.negated == 1 and past.kept == ""
+
+
+def test_rules_find_explicit_statements_and_plans() -> None:
+    plain = rules.read("I want to kill myself.")
+    assert plain.explicit and not plain.plan
+    planned = rules.read("I'm going to kill myself tonight, I bought a rope.")
+    assert planned.explicit and planned.plan
+    # A negated will to live is a crisis statement; "can't stop" is not a negation.
+    assert rules.read("I don't want to live anymore.").explicit
+    assert rules.read("I can't stop thinking about suicide.").explicit
+    # A negation does not reach over "and".
+    assert rules.read("I never asked to be born and I want to end it all.").explicit
+
+
+def test_logistic_fit_is_deterministic_and_separates() -> None:
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(-1, 1, (40, 5)), rng.normal(1, 1, (40, 5))])
+    y = np.array([0] * 40 + [1] * 40)
+    first, second = fit_logistic(x, y, 2), fit_logistic(x, y, 2)
+    assert np.array_equal(first.weights, second.weights)
+    accuracy = float((first.proba(x).argmax(axis=1) == y).mean())
+    assert accuracy > 0.9
+
+
+def test_shipped_weights_load_and_round_trip(tmp_path: Path) -> None:
+    classifier = CrisisClassifier.load()
+    assert classifier.fits("all-MiniLM-L6-v2", 384)
+    assert classifier.fits("all-MiniLM-L6-v2+onnx-int8-v2", 384)
+    assert not classifier.fits("nomic-embed-text", 768)
+    assert 0.0 < classifier.thresholds["crisis"] < 1.0
+    classifier.save(tmp_path / "w.json")
+    again = CrisisClassifier.load(tmp_path / "w.json")
+    assert np.allclose(again.model.weights, classifier.model.weights, atol=1e-6)
+    assert again.thresholds == classifier.thresholds
+
+
+def test_screen_on_real_minilm(sqlite_engine: Engine) -> None:
+    records = [
+        {"id": f"{kind}-{i}", "text": text}
+        for kind, texts in (("crisis", CRISES), ("not", NOT_CRISES), ("unrelated", UNRELATED))
+        for i, text in enumerate(texts)
+    ]
+    results = {r.id: r for r in sqlite_engine.safety.screen_many(records)}
+    for i, text in enumerate(CRISES):
+        result = results[f"crisis-{i}"]
+        assert result.crisis, text
+        assert result.category == "suicide_self_harm" and result.severity == "high", text
+    for i, text in enumerate(NOT_CRISES):
+        assert not results[f"not-{i}"].crisis, text
+    for i, text in enumerate(UNRELATED):
+        assert not results[f"unrelated-{i}"].crisis, text
+    planned = results["crisis-1"]
+    assert planned.score >= 0.9
+
+
+def test_domestic_violence_and_topics(sqlite_engine: Engine) -> None:
+    violence = sqlite_engine.safety.screen("My husband hits me when he drinks and I'm scared.")
+    assert violence.crisis and violence.category == "domestic_violence"
+    assert violence.severity == "high"
+    empty = sqlite_engine.safety.screen("")
+    assert not empty.crisis and empty.category is None and empty.score == 0.0
+
+
+def test_batch_rejects_bad_records(sqlite_engine: Engine) -> None:
+    from rapport.engine.schemas import InvalidInput
+
+    with pytest.raises(InvalidInput) as caught:
+        sqlite_engine.safety.screen_many([{"id": "a", "text": "fine"}, {"id": "b"}])
+    assert caught.value.errors[0].record == "record 2"
+    assert caught.value.errors[0].field == "text"
+
+
+def test_rest_screen_matches_library(sqlite_engine: Engine) -> None:
+    records = [{"id": "a", "text": CRISES[0]}, {"id": "b", "text": UNRELATED[0]}]
+    with LiveServer(sqlite_engine) as server, httpx.Client(base_url=server.url, timeout=60) as http:
+        response = http.post("/safety/screen", json=records)
+        assert response.status_code == 200
+        body = response.json()
+        bad = http.post("/safety/screen", json=[{"id": "x", "text": 3}])
+        assert bad.status_code == 422
+    library = [r.model_dump(mode="json") for r in sqlite_engine.safety.screen_many(records)]
+    assert body == library
+    assert body[0]["crisis"] is True and body[1]["crisis"] is False
+
+
+def test_cli_batch_screen_jsonl(cli: Cli, tmp_path: Path) -> None:
+    source = tmp_path / "texts.jsonl"
+    source.write_text(
+        "\n".join(
+            json.dumps({"id": f"t{i}", "text": t}) for i, t in enumerate(CRISES[:2] + UNRELATED[:2])
+        )
+        + "\n"
+    )
+    ran = cli("safety", "screen", str(source), "--jsonl")
+    assert ran.returncode == 0, ran.stderr
+    lines = [json.loads(line) for line in ran.stdout.splitlines()]
+    assert [line["id"] for line in lines] == ["t0", "t1", "t2", "t3"]
+    assert set(lines[0]) == {"id", "crisis", "category", "severity", "score"}
+    assert [line["crisis"] for line in lines] == [True, True, False, False]
+
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"id": "a", "text": "x"}\nnot json\n')
+    failed = cli("safety", "screen", str(broken), "--jsonl")
+    assert failed.returncode == 2
+    assert "broken.jsonl:line 2" in failed.stderr and failed.stdout == ""
+
+
+def test_ask_never_generates_for_a_crisis(sqlite_engine: Engine) -> None:
+    sqlite_engine.kb.add_records(
+        [{"id": "faq", "title": "Refunds", "text": "Refunds are paid within 14 days of a return."}]
+    )
+    answer = sqlite_engine.kb.ask("I want to end my life tonight", locale="en-US")
+    assert answer.mode == "crisis"
+    assert "988" in answer.answer and not answer.citations
+    assert answer.safety is not None and answer.safety.escalation_id
+    escalations = sqlite_engine.escalations.list()
+    assert escalations.total == 1
+    assert escalations.items[0].source == "ask"
+
+    normal = sqlite_engine.kb.ask("How long do refunds take?")
+    assert normal.mode == "extractive" and normal.citations
+    assert normal.safety is None
+    assert sqlite_engine.escalations.list().total == 1
+
+
+def test_statement_pairs_are_varied_and_partly_held_out() -> None:
+    from rapport.bench.safety import STATEMENTS, KeywordPeer
+    from rapport.services.safety.crisis.train import load_pairs
+
+    pairs = load_pairs(STATEMENTS)
+    assert len(pairs) >= 60
+    assert len({p.id for p in pairs}) == len(pairs)
+    held = [p for p in pairs if p.held_out]
+    assert 20 <= len(held) <= len(pairs) // 2
+    assert {p.kind for p in held} >= {"negation", "reported", "quotation", "past"}
+    flags = KeywordPeer().flags(["I want to die.", "Should I remortgage?"])
+    assert flags.tolist() == [True, False]

@@ -1,0 +1,59 @@
+"""The crisis screen sits in front of every user message: chat and onboarding answers at
+high severity get the tenant's fixed crisis reply (never a generated one), a human is
+alerted, and the action is audited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rapport.engine import Engine
+from tests.conftest import CountingEmbedder
+from tests.llm_stub import LLMStub
+
+CRISIS = "I want to end my life tonight"
+
+
+@pytest.fixture
+def llm() -> Iterator[LLMStub]:
+    stub = LLMStub(name="local").start()
+    yield stub
+    stub.stop()
+
+
+def test_chat_never_generates_for_a_crisis(
+    tmp_path: Path, embedder: CountingEmbedder, llm: LLMStub
+) -> None:
+    with Engine(
+        data=tmp_path,
+        embedder=embedder,
+        llm_provider="openai",
+        llm_base_url=llm.url,
+        llm_model="tiny",
+        llm_api_key="test-key",
+    ) as engine:
+        engine.users.add([{"id": "ana"}])
+        reply = engine.assistant.chat("ana", CRISIS)
+        assert llm.requests == []  # the model never saw the message
+        assert reply.reply == engine.safety.reply().text
+        assert reply.escalation is not None and reply.escalation["severity"] == "high"
+        (escalation,) = engine.escalations.list().items
+        assert escalation.source == "chat" and escalation.id == reply.escalation["id"]
+        (audited,) = engine.audit.list(action="escalation").items
+        assert audited.output == reply.reply
+        llm.replies = ["Here is a course you may like."]
+        calm = engine.assistant.chat("ana", "Can you suggest a course?")
+        assert calm.escalation is None and len(llm.requests) >= 1
+
+
+def test_a_crisis_answer_in_onboarding_is_not_recorded(sqlite_engine: Engine) -> None:
+    started = sqlite_engine.onboarding.start("newcomer")
+    held = sqlite_engine.onboarding.answer(started.session_id, CRISIS)
+    assert held.safety is not None and held.safety.blocked
+    assert held.step == started.step and held.question == started.question
+    assert sqlite_engine.escalations.list().items[0].source == "onboarding"
+    moved = sqlite_engine.onboarding.answer(started.session_id, "I love photography")
+    assert moved.safety is None and moved.step == started.step + 1
+    assert moved.understood.passions == ["photography"]
