@@ -7,6 +7,8 @@ import sys
 
 import structlog
 
+from rapport.core.pii import redact_log_event
+
 _LEVELS = {
     "debug": logging.DEBUG,
     "info": logging.INFO,
@@ -33,6 +35,7 @@ def configure_logging(level: str = "info") -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            redact_log_event,  # no emails, phones, cards, IBANs or addresses in logs
             structlog.dev.ConsoleRenderer(colors=False)
             if sys.stderr.isatty()
             else structlog.processors.JSONRenderer(),

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from rapport.services.recommend.frame import FrameCache
     from rapport.services.recommend.recommender import Recommender, RecommenderConfig
     from rapport.services.recommend.training import TrainingConfig
+    from rapport.services.safety.injection import InjectionDetector
     from rapport.services.search.items import ItemSearch
     from rapport.services.search.retriever import RetrieverConfig
 
@@ -176,7 +177,20 @@ class Services:
     def answerer(self) -> Answerer:
         from rapport.services.knowledge.answer import Answerer
 
-        return Answerer(self.knowledge_search, self.embedder, self.gateway, self.answer_config)
+        return Answerer(
+            self.knowledge_search,
+            self.embedder,
+            self.gateway,
+            self.answer_config,
+            self.injection_detector,
+        )
+
+    @cached_property
+    def injection_detector(self) -> InjectionDetector:
+        """Screens untrusted text (documents, chat messages) for prompt injection."""
+        from rapport.services.safety.injection import InjectionDetector
+
+        return InjectionDetector(self.embedder)
 
     # -- lifecycle -------------------------------------------------------------------------
 
