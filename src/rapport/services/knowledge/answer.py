@@ -196,7 +196,7 @@ class Answerer:
                         start=chunk.metadata.get("start"),
                     )
                 )
-        unsupported = self._unsupported(text, sentences)
+        unsupported = self._unsupported(text, sentences, ignored)
         return Answer(
             question=question,
             answer=text,
@@ -206,22 +206,29 @@ class Answerer:
             ignored=ignored,
         )
 
-    def _unsupported(self, text: str, sentences: list[_Sentence]) -> list[str]:
+    def _unsupported(self, text: str, sentences: list[_Sentence], ignored: list[str]) -> list[str]:
         """Answer sentences that no source sentence supports. Only sentences that passed the
-        injection screen count as support, and a claim that itself instructs is never
-        supported."""
+        injection screen count as support: a claim that itself instructs, or that is closer
+        to a left-out injected sentence than to any clean one (it repeats the injection),
+        is unsupported."""
         claims = [c.strip() for c in _SENTENCE.findall(_CITATION.sub("", text)) if c.strip()]
         claims = [c for c in claims if len(_WORD.findall(c.lower())) >= 3]
         if not claims:
             return []
         instructing = self.detector.flag_sentences(claims)
-        vectors = self.embedder.embed(claims + [s.text for s in sentences])
+        sources = [s.text for s in sentences]
+        vectors = self.embedder.embed(claims + sources + ignored)
         similarity = vectors[: len(claims)] @ vectors[len(claims) :].T
+        clean, injected = similarity[:, : len(sources)], similarity[:, len(sources) :]
         result = []
         for i, claim in enumerate(claims):
-            words = max(_overlap(s.text, claim) for s in sentences)
-            weak = similarity[i].max() < self.config.grounding_threshold and words < 0.6
-            if weak or instructing[i]:
+            words = max(_overlap(s, claim) for s in sources)
+            weak = clean[i].max() < self.config.grounding_threshold and words < 0.6
+            echoes = bool(ignored) and (
+                injected[i].max() > clean[i].max()
+                or max(_overlap(s, claim) for s in ignored) > words
+            )
+            if weak or echoes or instructing[i]:
                 result.append(claim)
         return result
 
@@ -232,10 +239,10 @@ def _sentences(
     """Quotable sentences of the chunks, and the ones left out as injections. Each chunk is
     screened as a whole sequence, so an instruction cut into fragments is seen."""
     found, ignored = [], []
-    for chunk in chunks:
+    cut = [[m for m in _SENTENCE.finditer(chunk.text) if m.group().strip()] for chunk in chunks]
+    flags = detector.flag_groups([[m.group().strip() for m in matches] for matches in cut])
+    for chunk, matches, verdicts in zip(chunks, cut, flags, strict=True):
         base = chunk.metadata.get("start")
-        matches = [m for m in _SENTENCE.finditer(chunk.text) if m.group().strip()]
-        verdicts = detector.flag_sentences([m.group().strip() for m in matches])
         for match, reasons in zip(matches, verdicts, strict=True):
             raw = match.group()
             text = raw.strip()
