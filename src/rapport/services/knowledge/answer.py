@@ -17,7 +17,8 @@ from rapport.core.vectors.embedder import Embedder
 from rapport.services.knowledge.search import KnowledgeSearch
 from rapport.services.safety.injection import InjectionDetector
 
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
+# A full stop inside a word (an email, a version, "e.g.x") does not end a sentence.
+_SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?](?=[^\s.!?]))+(?:[.!?]+|$|(?=\n))")
 _WORD = re.compile(r"[a-z0-9]+")
 _CITATION = re.compile(r"\[(\d+)\]")
 

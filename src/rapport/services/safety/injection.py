@@ -35,7 +35,8 @@ from unidecode import unidecode
 from rapport.core.components import ComponentConfig
 from rapport.core.models import Schema
 
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
+# A full stop inside a word (an email, a version, "e.g.x") does not end a sentence.
+_SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?](?=[^\s.!?]))+(?:[.!?]+|$|(?=\n))")
 
 
 class _Embedder(Protocol):
