@@ -20,7 +20,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_TENANT = "default"
-SECTIONS = ("recommender", "training", "retriever", "chunking", "answer")
+SECTIONS = ("recommender", "training", "retriever", "chunking", "answer", "moderation")
 """Component settings sections, each a top-level table of the config file."""
 
 
@@ -112,6 +112,9 @@ class Settings(BaseSettings):
 
     answer: dict[str, Any] = Field(default_factory=dict)
     """How grounded answers are built (`AnswerConfig`)."""
+
+    moderation: dict[str, Any] = Field(default_factory=dict)
+    """Text moderation of imported items (`ModerationConfig`), e.g. `{"enabled": true}`."""
 
     api_key: str | None = None
     """Admin API key. When set, every API request must send it as `X-API-Key` or

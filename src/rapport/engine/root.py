@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from rapport.engine.items import Items
     from rapport.engine.knowledge import KnowledgeArea
     from rapport.engine.models import ModelsArea
+    from rapport.engine.moderation import ModerationArea
     from rapport.engine.recommendations import RecommendationsArea
     from rapport.engine.search import SearchArea
     from rapport.engine.users import Users
@@ -95,6 +96,13 @@ class Engine:
         from rapport.engine.models import ModelsArea
 
         return ModelsArea(self._services)
+
+    @cached_property
+    def moderation(self) -> ModerationArea:
+        """Safety: check text, injection screen, the review queue (list, approve, reject)."""
+        from rapport.engine.moderation import ModerationArea
+
+        return ModerationArea(self._services)
 
     def close(self) -> None:
         self._services.close()

@@ -23,6 +23,7 @@ from rapport.core.requests import (
     SimilarRequest,
 )
 from rapport.core.store.documents import DocumentSummary
+from rapport.core.store.moderation import ModerationEntry
 from rapport.engine.root import Readiness
 from rapport.evaluation.peers import Comparison, ModelRun
 from rapport.evaluation.protocol import RecommendationMetrics
@@ -39,6 +40,8 @@ from rapport.services.recommend.recommender import (
     Recommendations,
 )
 from rapport.services.recommend.training import TrainingConfig
+from rapport.services.safety.injection import InjectionVerdict
+from rapport.services.safety.moderation import ModerationResult
 from rapport.services.search.autotune import CandidateScore, RetrievalChoice
 from rapport.services.search.items import SearchHit, SearchResult
 from rapport.services.search.query import ParsedQuery
@@ -59,6 +62,7 @@ __all__ = [
     "FieldError",
     "GroupRecommendations",
     "ImportReport",
+    "InjectionVerdict",
     "Insights",
     "InvalidInput",
     "Item",
@@ -69,6 +73,8 @@ __all__ = [
     "Location",
     "ModelManifest",
     "ModelRun",
+    "ModerationEntry",
+    "ModerationResult",
     "NotFound",
     "Page",
     "ParsedQuery",

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from rapport.services.recommend.recommender import Recommender, RecommenderConfig
     from rapport.services.recommend.training import TrainingConfig
     from rapport.services.safety.injection import InjectionDetector
+    from rapport.services.safety.moderation import ModerationConfig, ModerationQueue
     from rapport.services.search.items import ItemSearch
     from rapport.services.search.retriever import RetrieverConfig
 
@@ -52,7 +53,7 @@ class Services:
         self.store = Store(settings.sqlalchemy_url)
         self._embedder = embedder
         # Configured sections are checked now, so a typo fails at start and not at first use.
-        for name in ("recommender", "training", "retriever", "chunking", "answer"):
+        for name in ("recommender", "training", "retriever", "chunking", "answer", "moderation"):
             if getattr(settings, name):
                 getattr(self, f"{name}_config")
 
@@ -88,6 +89,12 @@ class Services:
 
         return section(self.settings, "answer", AnswerConfig)
 
+    @cached_property
+    def moderation_config(self) -> ModerationConfig:
+        from rapport.services.safety.moderation import ModerationConfig
+
+        return section(self.settings, "moderation", ModerationConfig)
+
     # -- services --------------------------------------------------------------------------
 
     @cached_property
@@ -118,7 +125,8 @@ class Services:
     def ingestor(self) -> Ingestor:
         from rapport.services.ingest import Ingestor
 
-        return Ingestor(self.store, self.catalog)
+        screen = self.moderation.screen_items if self.moderation_config.enabled else None
+        return Ingestor(self.store, self.catalog, screen)
 
     @cached_property
     def models(self) -> ModelStore:
@@ -183,6 +191,17 @@ class Services:
             self.gateway,
             self.answer_config,
             self.injection_detector,
+        )
+
+    @cached_property
+    def moderation(self) -> ModerationQueue:
+        """Text moderation and the review queue (also screens imports when enabled)."""
+        from rapport.core.store.moderation import ModerationStore
+        from rapport.services.safety.moderation import ModerationQueue, TextModerator
+
+        moderator = TextModerator(self.embedder, self.moderation_config)
+        return ModerationQueue(
+            self.store, ModerationStore(self.store), moderator, self.moderation_config
         )
 
     @cached_property

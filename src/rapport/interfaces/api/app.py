@@ -17,6 +17,7 @@ from rapport.interfaces.api.routers import (
     items,
     knowledge,
     models,
+    moderation,
     recommendations,
     search,
     stats,
@@ -57,4 +58,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     protected = [Depends(require_api_key)]
     for module in (items, users, events, recommendations, search, knowledge, models, stats):
         app.include_router(module.router, dependencies=protected)
+    app.include_router(moderation.router, dependencies=protected)
     return app

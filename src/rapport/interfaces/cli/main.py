@@ -13,7 +13,16 @@ import typer
 from rich.table import Table
 
 from rapport.core.logging import configure_logging
-from rapport.interfaces.cli import bench, evaluate, knowledge, models, recommend, records, search
+from rapport.interfaces.cli import (
+    bench,
+    evaluate,
+    knowledge,
+    models,
+    moderation,
+    recommend,
+    records,
+    search,
+)
 from rapport.interfaces.cli.common import JsonFlag, emit, fail, run, state
 from rapport.interfaces.cli.output import console, progress_bar
 
@@ -31,6 +40,7 @@ knowledge.register(app)
 models.register(app)
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(bench.app, name="bench")
+app.add_typer(moderation.app, name="moderation")
 
 
 @app.callback()
