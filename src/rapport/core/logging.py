@@ -34,8 +34,8 @@ def configure_logging(level: str = "info") -> None:
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
             redact_log_event,  # no emails, phones, cards, IBANs or addresses in logs
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.dev.ConsoleRenderer(colors=False)
             if sys.stderr.isatty()
             else structlog.processors.JSONRenderer(),

@@ -88,6 +88,21 @@ def redact_value(value: Any) -> Any:
     return value
 
 
+def redact_message_content(content: Any) -> Any:
+    """A chat message's `content`: a string, or a list of parts whose `text` parts are
+    redacted (images and other parts pass untouched)."""
+    if isinstance(content, str):
+        return redact(content)
+    if isinstance(content, list):
+        return [
+            {**part, "text": redact(part["text"])}
+            if isinstance(part, dict) and isinstance(part.get("text"), str)
+            else part
+            for part in content
+        ]
+    return content
+
+
 def redact_log_event(_: Any, __: str, event: MutableMapping[str, Any]) -> dict[str, Any]:
     """structlog processor: no personal data in any logged field."""
     return {key: redact_value(value) for key, value in event.items()}

@@ -30,7 +30,7 @@ from rapport.core.llm.structured import (
     schema_instruction,
     validate_reply,
 )
-from rapport.core.pii import redact_value
+from rapport.core.pii import redact_message_content
 
 if TYPE_CHECKING:  # the SDK is imported when a provider is configured, not before
     from openai import OpenAI, OpenAIError, Stream
@@ -530,7 +530,8 @@ def _params(
 ) -> dict[str, Any]:
     if redact:  # the one place every request passes: no personal data leaves
         messages = [
-            {**m, "content": redact_value(m["content"])} if "content" in m else m for m in messages
+            {**m, "content": redact_message_content(m["content"])} if "content" in m else m
+            for m in messages
         ]
     params: dict[str, Any] = {
         "model": provider.model,
