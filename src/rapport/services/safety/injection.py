@@ -293,6 +293,9 @@ def prototypes() -> tuple[list[str], list[str]]:
     )
 
 
+_PROTOTYPE_VECTORS: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+
 # -- the detector ----------------------------------------------------------------------------
 
 
@@ -307,11 +310,13 @@ class InjectionDetector:
     @cached_property
     def _prototypes(self) -> tuple[np.ndarray, np.ndarray]:
         assert self.embedder is not None
-        injection, benign = prototypes()
-        return (
-            np.asarray(self.embedder.embed([normalise(t) for t in injection])),
-            np.asarray(self.embedder.embed([normalise(t) for t in benign])),
-        )
+        # Shared by every detector on the same model: engines in one process embed once.
+        key = str(getattr(self.embedder, "name", id(self.embedder)))
+        if key not in _PROTOTYPE_VECTORS:
+            injection, benign = prototypes()
+            vectors = np.asarray(self.embedder.embed([normalise(t) for t in injection + benign]))
+            _PROTOTYPE_VECTORS[key] = (vectors[: len(injection)], vectors[len(injection) :])
+        return _PROTOTYPE_VECTORS[key]
 
     def lean(self, texts: list[str]) -> np.ndarray:
         """Per text: similarity to the closest injection prototypes minus that to the

@@ -42,6 +42,9 @@ _RULES = {
 }
 
 
+_EXAMPLE_VECTORS: dict[str, dict[str, np.ndarray]] = {}
+
+
 class _Embedder(Protocol):
     def embed(self, texts: list[str]) -> np.ndarray: ...
 
@@ -86,8 +89,13 @@ class TextModerator:
         path = resources.files("rapport.services.safety").joinpath(
             "data/moderation_prototypes.json"
         )
-        data: dict[str, list[str]] = json.loads(path.read_text("utf-8"))
-        return {name: np.asarray(self.embedder.embed(texts)) for name, texts in data.items()}
+        key = str(getattr(self.embedder, "name", id(self.embedder)))
+        if key not in _EXAMPLE_VECTORS:  # shared by every moderator on the same model
+            data: dict[str, list[str]] = json.loads(path.read_text("utf-8"))
+            _EXAMPLE_VECTORS[key] = {
+                name: np.asarray(self.embedder.embed(texts)) for name, texts in data.items()
+            }
+        return _EXAMPLE_VECTORS[key]
 
     def check(self, text: str) -> ModerationResult:
         return self.check_many([text])[0]
