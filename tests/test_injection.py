@@ -50,6 +50,9 @@ def test_held_out_precision_recall_and_kept_help_sentences(detector: InjectionDe
     ]
     recall = caught / len(injections)
     precision = caught / (caught + len(dropped))
+    # Shown with `pytest -s`: the numbers of docs/safety-guards.md.
+    shown = f"caught {caught}/{len(injections)}, dropped {len(dropped)}/{len(ordinary)}"
+    print(f"injection held out: {shown}")
     assert recall >= 0.9, recall  # measured 53/55
     assert precision >= 0.97, dropped
     assert len(dropped) / len(ordinary) <= 0.01, dropped

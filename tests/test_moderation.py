@@ -33,6 +33,8 @@ def test_held_out_precision_and_recall(minilm: SentenceTransformerEmbedder) -> N
     harmful = [bool(r["labels"]) for r in HELD_OUT]
     caught = sum(h and v.flagged for h, v in zip(harmful, results, strict=True))
     false = sum(not h and v.flagged for h, v in zip(harmful, results, strict=True))
+    # Shown with `pytest -s`: the numbers of docs/safety-guards.md.
+    print(f"moderation held out: caught {caught}/{sum(harmful)}, false flags {false}")
     assert caught / sum(harmful) >= 0.9  # measured 16/17
     assert caught / (caught + false) >= 0.8  # measured 16/19
     # The category is right too, when a harmful text is caught.
