@@ -20,7 +20,15 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_TENANT = "default"
-SECTIONS = ("recommender", "training", "retriever", "chunking", "answer", "safety")
+SECTIONS = (
+    "recommender",
+    "training",
+    "retriever",
+    "chunking",
+    "answer",
+    "safety",
+    "moderation",
+)
 """Component settings sections, each a top-level table of the config file."""
 
 
@@ -118,6 +126,8 @@ class Settings(BaseSettings):
 
     safety: dict[str, Any] = Field(default_factory=dict)
     """Crisis replies, resources per tenant and locale, escalation webhooks (`SafetyConfig`)."""
+    moderation: dict[str, Any] = Field(default_factory=dict)
+    """Text moderation of imported items (`ModerationConfig`), e.g. `{"enabled": true}`."""
 
     api_key: str | None = None
     """Admin API key, for every tenant. When set (or once a per-tenant key exists, see

@@ -7,6 +7,8 @@ import sys
 
 import structlog
 
+from rapport.core.pii import redact_log_event
+
 _LEVELS = {
     "debug": logging.DEBUG,
     "info": logging.INFO,
@@ -41,6 +43,7 @@ def configure_logging(level: str = "info") -> None:
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
+            redact_log_event,  # no emails, phones, cards, IBANs or addresses in logs
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             *renderer,
         ],

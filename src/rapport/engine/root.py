@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rapport.engine.keys import KeysArea
     from rapport.engine.knowledge import KnowledgeArea
     from rapport.engine.models import ModelsArea
+    from rapport.engine.moderation import ModerationArea
     from rapport.engine.onboarding import OnboardingArea
     from rapport.engine.process import ProcessArea
     from rapport.engine.recommendations import RecommendationsArea
@@ -166,6 +167,13 @@ class Engine:
         from rapport.engine.safety import EscalationsArea
 
         return EscalationsArea(self._services)
+
+    @cached_property
+    def moderation(self) -> ModerationArea:
+        """Safety: check text, injection screen, the review queue (list, approve, reject)."""
+        from rapport.engine.moderation import ModerationArea
+
+        return ModerationArea(self._services)
 
     def close(self) -> None:
         self._services.close()

@@ -29,6 +29,7 @@ from rapport.core.store.escalations import Escalation
 from rapport.core.store.escalations import Status as EscalationStatus
 from rapport.core.store.generations import GenerationRecord
 from rapport.core.store.keys import KeyRecord
+from rapport.core.store.moderation import ModerationEntry
 from rapport.core.store.personal_data import UserExport
 from rapport.engine.root import Readiness
 from rapport.evaluation.peers import Comparison, ModelRun
@@ -83,6 +84,8 @@ from rapport.services.recommend.recommender import (
 from rapport.services.recommend.training import TrainingConfig
 from rapport.services.safety.crisis.guard import CrisisReply, SafetyCheck
 from rapport.services.safety.crisis.models import ScreenedText, Screening
+from rapport.services.safety.injection import InjectionVerdict
+from rapport.services.safety.moderation import ModerationResult
 from rapport.services.search.autotune import CandidateScore, RetrievalChoice
 from rapport.services.search.items import SearchHit, SearchResult
 from rapport.services.search.query import ParsedQuery
@@ -116,6 +119,7 @@ __all__ = [
     "GenerationRecord",
     "GroupRecommendations",
     "ImportReport",
+    "InjectionVerdict",
     "Insights",
     "Intent",
     "InvalidInput",
@@ -131,6 +135,8 @@ __all__ = [
     "MessageScreening",
     "ModelManifest",
     "ModelRun",
+    "ModerationEntry",
+    "ModerationResult",
     "NextStep",
     "NotFound",
     "OnboardingState",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from rapport.core.config import Settings, check_tenant
+from rapport.core.config import SECTIONS, Settings, check_tenant
 from rapport.core.errors import FieldError, InvalidInput
 from rapport.core.store.repository import Store
 from rapport.core.vectors.embedder import Embedder
@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from rapport.services.safety.crisis.guard import CrisisGuard
     from rapport.services.safety.crisis.screen import CrisisScreen
     from rapport.services.safety.crisis.webhook import WebhookSender
+    from rapport.services.safety.injection import InjectionDetector
+    from rapport.services.safety.moderation import ModerationConfig, ModerationQueue
     from rapport.services.search.items import ItemSearch
     from rapport.services.search.retriever import RetrieverConfig
 
@@ -66,7 +68,7 @@ class Services:
         self.store = Store(settings.sqlalchemy_url, settings.sqlite_busy_timeout)
         self._embedder = embedder
         # Configured sections are checked now, so a typo fails at start and not at first use.
-        for name in ("recommender", "training", "retriever", "chunking", "answer", "safety"):
+        for name in SECTIONS:
             if getattr(settings, name):
                 getattr(self, f"{name}_config")
 
@@ -102,6 +104,12 @@ class Services:
 
         return section(self.settings, "answer", AnswerConfig)
 
+    @cached_property
+    def moderation_config(self) -> ModerationConfig:
+        from rapport.services.safety.moderation import ModerationConfig
+
+        return section(self.settings, "moderation", ModerationConfig)
+
     # -- services --------------------------------------------------------------------------
 
     @cached_property
@@ -132,7 +140,8 @@ class Services:
     def ingestor(self) -> Ingestor:
         from rapport.services.ingest import Ingestor
 
-        return Ingestor(self.store, self.catalog)
+        screen = self.moderation.screen_items if self.moderation_config.enabled else None
+        return Ingestor(self.store, self.catalog, screen)
 
     @cached_property
     def audit(self) -> AuditLog:
@@ -203,7 +212,31 @@ class Services:
     def answerer(self) -> Answerer:
         from rapport.services.knowledge.answer import Answerer
 
-        return Answerer(self.knowledge_search, self.embedder, self.gateway, self.answer_config)
+        return Answerer(
+            self.knowledge_search,
+            self.embedder,
+            self.gateway,
+            self.answer_config,
+            self.injection_detector,
+        )
+
+    @cached_property
+    def moderation(self) -> ModerationQueue:
+        """Text moderation and the review queue (also screens imports when enabled)."""
+        from rapport.core.store.moderation import ModerationStore
+        from rapport.services.safety.moderation import ModerationQueue, TextModerator
+
+        moderator = TextModerator(self.embedder, self.moderation_config)
+        return ModerationQueue(
+            self.store, ModerationStore(self.store), moderator, self.moderation_config
+        )
+
+    @cached_property
+    def injection_detector(self) -> InjectionDetector:
+        """Screens untrusted text (documents, chat messages) for prompt injection."""
+        from rapport.services.safety.injection import InjectionDetector
+
+        return InjectionDetector(self.embedder)
 
     @cached_property
     def access(self) -> KeyService:
@@ -249,9 +282,9 @@ class Services:
 
     @cached_property
     def assistant(self) -> Assistant:
-        """The assistant, with the crisis screen in front of every message."""
+        """The assistant, with the crisis and injection screens in front of every message."""
         from rapport.services.assistant.chat.assistant import Assistant
-        from rapport.services.assistant.chat.screening import crisis_screen
+        from rapport.services.assistant.chat.screening import message_screen
 
         return Assistant(
             self.store,
@@ -259,7 +292,7 @@ class Services:
             self.intents,
             self.assistant_tools,
             self.gateway,
-            screen=crisis_screen(self.crisis_guard),
+            screen=message_screen(self.crisis_guard, self.injection_detector),
             audit=self.audit,
         )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -28,6 +28,8 @@ _SURROGATE = re.compile("[\udc80-\udcff]")
 
 RecordKind = Literal["items", "users", "events"]
 Progress = Callable[[int], None]
+# Moderation's hook: the items to store, flagged ones made inactive (and queued).
+Screen = Callable[[str, Sequence[Item]], list[Item]]
 
 
 class ImportReport(Schema):
@@ -49,9 +51,10 @@ class ImportReport(Schema):
 class Ingestor:
     """Writes validated batches; items are embedded right after they are stored."""
 
-    def __init__(self, store: Store, catalog: Catalog) -> None:
+    def __init__(self, store: Store, catalog: Catalog, screen: Screen | None = None) -> None:
         self.store = store
         self.catalog = catalog
+        self.screen = screen
 
     def ingest(
         self,
@@ -71,6 +74,8 @@ class Ingestor:
             items, report.invalid = validate(Item, raw, skip_invalid=skip_invalid)
             items = last_per_id(items)
             report.duplicates = len(raw) - len(report.invalid) - len(items)
+            if self.screen is not None:
+                items = self.screen(tenant, items)
             report.written = self.store.upsert_items(tenant, items, progress)
             if index and items:
                 self.catalog.index_items(tenant, items, progress=progress)

@@ -30,6 +30,7 @@ from rapport.core.llm.structured import (
     schema_instruction,
     validate_reply,
 )
+from rapport.core.pii import redact_message_content
 
 if TYPE_CHECKING:  # the SDK is imported when a provider is configured, not before
     from openai import OpenAI, OpenAIError, Stream
@@ -117,6 +118,10 @@ class GatewayConfig(BaseModel):
 
     metrics_max_records: int = Field(default=10_000, ge=1)
     """Per-request records kept in memory."""
+
+    redact_pii: bool = True
+    """Replace emails, phone numbers, card numbers, IBANs and street addresses in every
+    message by placeholders before it leaves for a provider (`rapport.core.pii`)."""
 
     @field_validator("providers")
     @classmethod
@@ -326,7 +331,7 @@ class LLMGateway:
 
         def open_stream(client: OpenAI, provider: ProviderConfig) -> _OpenStream:
             stream = client.chat.completions.create(
-                **_params(provider, messages, temperature, max_tokens),
+                **_params(provider, messages, temperature, max_tokens, self.config.redact_pii),
                 stream=True,
                 stream_options={"include_usage": True},
             )
@@ -376,7 +381,7 @@ class LLMGateway:
         """One uncached completion through the chain."""
 
         def send(client: OpenAI, provider: ProviderConfig) -> Any:
-            params = _params(provider, messages, temperature, max_tokens)
+            params = _params(provider, messages, temperature, max_tokens, self.config.redact_pii)
             if tools:
                 params["tools"] = tools
             if schema is not None:
@@ -526,7 +531,13 @@ def _params(
     messages: list[Message],
     temperature: float,
     max_tokens: int | None,
+    redact: bool,
 ) -> dict[str, Any]:
+    if redact:  # the one place every request passes: no personal data leaves
+        messages = [
+            {**m, "content": redact_message_content(m["content"])} if "content" in m else m
+            for m in messages
+        ]
     params: dict[str, Any] = {
         "model": provider.model,
         "messages": messages,

@@ -19,6 +19,7 @@ from sqlalchemy import (
     cast,
     delete,
     event,
+    exists,
     func,
     or_,
     select,
@@ -458,7 +459,13 @@ class Store:
 
     def item_event_columns(self, tenant: str, batch: int = 100_000) -> Iterator[EventColumns]:
         """Every item event of the tenant as column batches, in event-id order: the training
-        input, streamed without building one record per event."""
+        input, streamed without building one record per event. Events of users who did not
+        consent (`consent = false`) are left out: only consented data trains models."""
+        refused = exists().where(
+            users.c.tenant_id == events.c.tenant_id,
+            users.c.id == events.c.user_id,
+            users.c.consent.is_(False),
+        )
         statement = (
             select(
                 events.c.user_id,
@@ -467,7 +474,7 @@ class Store:
                 events.c.value,
                 cast(events.c.timestamp, String),  # parsed below, a batch at a time
             )
-            .where(events.c.tenant_id == tenant, events.c.item_id.is_not(None))
+            .where(events.c.tenant_id == tenant, events.c.item_id.is_not(None), ~refused)
             .order_by(events.c.tenant_id, events.c.id)  # key order: a scan, no sort
         )
         with self.engine.connect() as conn:

@@ -22,6 +22,7 @@ from rapport.interfaces.api.routers import (
     keys,
     knowledge,
     models,
+    moderation,
     onboarding,
     process,
     recommendations,
@@ -90,4 +91,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     for module in (generate, process):
         app.include_router(module.router, dependencies=protected)
     app.include_router(safety.router, dependencies=protected)
+    app.include_router(moderation.router, dependencies=protected)
     return app

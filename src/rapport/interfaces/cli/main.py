@@ -22,6 +22,7 @@ from rapport.interfaces.cli import (
     keys,
     knowledge,
     models,
+    moderation,
     recommend,
     records,
     safety,
@@ -51,6 +52,7 @@ keys.register(app)
 assistant_commands.register(app)
 
 generate.register(app)
+app.add_typer(moderation.app, name="moderation")
 
 
 @app.callback()

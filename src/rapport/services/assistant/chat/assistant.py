@@ -59,8 +59,8 @@ class ChatRequest(Strict):
 class MessageScreening(Schema):
     """What the screen found in a user message (filled in by the safety checks)."""
 
-    escalation: dict[str, Any]
-    """Returned as `ChatReply.escalation`."""
+    escalation: dict[str, Any] | None = None
+    """Returned as `ChatReply.escalation` (a crisis handed to a human)."""
     reply: str | None = None
     """When set, the reply to give instead of the assistant's (nothing else runs)."""
 

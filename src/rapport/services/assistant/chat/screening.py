@@ -1,14 +1,22 @@
-"""The assistant's screen backed by the crisis guard: a high-severity message gets the
-tenant's fixed crisis reply and an escalation, and nothing else runs."""
+"""The assistant's screen: the crisis guard, then the injection detector. A high-severity
+crisis gets the tenant's fixed crisis reply and an escalation; a message that tries to
+instruct the assistant gets a fixed refusal. Either way nothing else runs (no tool, no
+model)."""
 
 from __future__ import annotations
 
 from rapport.core.models import User
 from rapport.services.assistant.chat.assistant import MessageScreening, Screen
 from rapport.services.safety.crisis.guard import CrisisGuard
+from rapport.services.safety.injection import InjectionDetector
+
+REFUSAL = (
+    "I can't change how I work or what I was told to do, but I'm glad to help with your "
+    "learning, recommendations or questions about the platform."
+)
 
 
-def crisis_screen(guard: CrisisGuard) -> Screen:
+def message_screen(guard: CrisisGuard, injections: InjectionDetector) -> Screen:
     def screen(tenant: str, user: User, message: str) -> MessageScreening | None:
         locale = user.profile.model_extra.get("locale") if user.profile.model_extra else None
         check = guard.check(
@@ -18,14 +26,16 @@ def crisis_screen(guard: CrisisGuard) -> Screen:
             user_id=user.id,
             locale=locale if isinstance(locale, str) else None,
         )
-        if not check.blocked or check.reply is None:
-            return None
-        escalation = {
-            "id": check.escalation_id,
-            "category": check.screening.category,
-            "severity": check.screening.severity,
-            "resources": [r.model_dump(mode="json") for r in check.reply.resources],
-        }
-        return MessageScreening(escalation=escalation, reply=check.reply.text)
+        if check.blocked and check.reply is not None:
+            escalation = {
+                "id": check.escalation_id,
+                "category": check.screening.category,
+                "severity": check.screening.severity,
+                "resources": [r.model_dump(mode="json") for r in check.reply.resources],
+            }
+            return MessageScreening(escalation=escalation, reply=check.reply.text)
+        if injections.check(message).injection:
+            return MessageScreening(reply=REFUSAL)
+        return None
 
     return screen
