@@ -88,3 +88,11 @@ def test_assistant_replies_and_generated_content_are_audited(sqlite_engine: Engi
     assert generated.user_hash == user_hash("default", "ana")
     assert json.loads(generated.output)["hashtags"] == post.hashtags
     assert generated.model == post.mode
+    # The audit log keeps no personal data, even when the output carried some.
+    mailed = sqlite_engine.generate.post(
+        "ana", platform="x", achievement="finished the course, ask me at ana.silva@example.com"
+    )
+    assert "ana.silva@example.com" in mailed.text
+    assert (
+        "ana.silva@example.com" not in sqlite_engine.audit.list(action="generation").items[0].output
+    )

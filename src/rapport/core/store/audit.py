@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 
 from rapport.core.errors import FieldError, InvalidInput
 from rapport.core.models import Page, Schema, utcnow
+from rapport.core.pii import redact
 from rapport.core.store.repository import Store
 from rapport.core.store.schema import audit_log
 
@@ -40,7 +41,7 @@ class AuditEntry(Schema):
     prompt_hash: str
     """SHA-256 of the prompt or input the output was made from."""
     output: str
-    """What was produced and shown or sent."""
+    """What was produced and shown or sent, with personal data redacted."""
     created_at: datetime
     """When (UTC)."""
 
@@ -67,7 +68,7 @@ class AuditLog:
             user_hash=user_hash(tenant, user_id),
             model=model,
             prompt_hash=hashlib.sha256(prompt.encode()).hexdigest(),
-            output=output,
+            output=redact(output),  # a log: no emails, phone or card numbers, IBANs, addresses
             created_at=utcnow(),
         )
         with self.store.engine.begin() as conn:
