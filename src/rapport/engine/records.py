@@ -57,8 +57,19 @@ class RecordArea:
         skip_invalid: bool = False,
         progress: Progress | None = None,
     ) -> ImportReport:
-        """Import a JSONL file, or a CSV/TSV file with a header row."""
-        return self._ingest(tenant, file_records(Path(path)), skip_invalid, progress=progress)
+        """Import a JSONL file, or a CSV/TSV file with a header row, of any size: every
+        record is checked before anything is written, then records are written in batches
+        (memory stays flat; other writers wait for one batch at most)."""
+        file = Path(path)
+        if not file.is_file():
+            raise FileNotFoundError(f"no such file: {file}")
+        return self._s.ingestor.ingest_file(
+            self._s.tenant(tenant),
+            self.kind,
+            lambda: file_records(file),
+            skip_invalid=skip_invalid,
+            progress=progress,
+        )
 
 
 class IdentifiedArea(RecordArea, Generic[R]):

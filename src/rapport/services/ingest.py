@@ -31,6 +31,14 @@ Progress = Callable[[int], None]
 # Moderation's hook: the items to store, flagged ones made inactive (and queued).
 Screen = Callable[[str, Sequence[Item]], list[Item]]
 
+FILE_BATCH = 5_000  # records per write transaction when importing a file
+MAX_ERRORS = 1_000  # errors named one by one; the rest are counted
+MODELS: dict[RecordKind, type[Item] | type[User] | type[Event]] = {
+    "items": Item,
+    "users": User,
+    "events": Event,
+}
+
 
 class ImportReport(Schema):
     """What one ingestion call did."""
@@ -89,6 +97,108 @@ class Ingestor:
             report.written = self.store.add_events(tenant, events, progress)
             report.duplicates = len(events) - report.written
         return report
+
+    def ingest_file(
+        self,
+        tenant: str,
+        kind: RecordKind,
+        read: Callable[[], Iterable[RawRecord]],
+        *,
+        skip_invalid: bool = False,
+        index: bool = True,
+        progress: Progress | None = None,
+        batch: int | None = None,
+    ) -> ImportReport:
+        """Import a file of any size with flat memory and short write locks.
+
+        `read` opens the file anew on each call. A first pass validates every record and
+        keeps only the errors: without `skip_invalid`, one bad record raises `InvalidInput`
+        and nothing is written. A second pass writes `batch` (default `FILE_BATCH`) records
+        per transaction, so other writers wait for one batch, never the whole file. Batches
+        are idempotent
+        (events by id, items and users by upsert): if the import is stopped midway, running
+        it again completes it.
+        """
+        model: type[Item] | type[User] | type[Event] = MODELS[kind]
+        batch = batch or FILE_BATCH
+        report = ImportReport()
+        errors: list[FieldError] = []
+        unnamed = 0  # invalid records beyond the first MAX_ERRORS errors, only counted
+        for label, raw in read():
+            report.received += 1
+            problems = _problems(model, label, raw)
+            if len(errors) < MAX_ERRORS:
+                errors.extend(problems)
+            else:
+                unnamed += bool(problems)
+        if unnamed:
+            message = f"and {unnamed} more invalid records"
+            errors.append(FieldError(record="(file)", field="(records)", message=message))
+        if errors and not skip_invalid:
+            raise InvalidInput(errors)
+        report.invalid = errors
+        valid = 0
+        seen: set[str] = set()  # ids of items and users given so far (events: the store knows)
+        pending: list[Any] = []
+        for _, raw in read():
+            record = _valid(model, raw)
+            if record is None:
+                continue
+            valid += 1
+            if isinstance(record, Item | User):
+                report.duplicates += record.id in seen
+                seen.add(record.id)
+            pending.append(record)
+            if len(pending) >= batch:
+                report.written += self._write(tenant, kind, pending, index, progress)
+                pending = []
+        if pending:
+            report.written += self._write(tenant, kind, pending, index, progress)
+        if kind == "events":
+            report.duplicates = valid - report.written
+        return report
+
+    def _write(
+        self,
+        tenant: str,
+        kind: RecordKind,
+        records: list[Any],
+        index: bool,
+        progress: Progress | None,
+    ) -> int:
+        """One batch of valid records, in one transaction per kind."""
+        if kind == "events":
+            return self.store.add_events(tenant, records, progress)
+        if kind == "users":
+            return self.store.upsert_users(tenant, last_per_id(records), progress)
+        items = last_per_id(records)
+        if self.screen is not None:
+            items = self.screen(tenant, items)
+        written = self.store.upsert_items(tenant, items, progress)
+        if index and items:
+            self.catalog.index_items(tenant, items, progress=progress)
+        return written
+
+
+def _problems(
+    model: type[BaseModel], label: str, raw: dict[str, Any] | FieldError
+) -> list[FieldError]:
+    if isinstance(raw, FieldError):
+        return [raw]
+    try:
+        model.model_validate(raw)
+    except ValidationError as exc:
+        return _field_errors(label, exc)
+    return []
+
+
+def _valid(model: type[M], raw: dict[str, Any] | FieldError) -> M | None:
+    if isinstance(raw, FieldError):
+        return None
+    try:
+        return model.model_validate(raw)
+    except ValidationError:
+        return None
 
 
 R = TypeVar("R", Item, User)
