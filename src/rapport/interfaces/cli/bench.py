@@ -54,6 +54,10 @@ def ingest(
             table.add_row(name, str(result.events), f"{seconds:.2f}", rate, str(stored or ""))
         console.print(table)
         console.print(f"rapport / bare sqlite3 time ratio: {result.ratio_to_baseline:.2f}x")
+        console.print(
+            "longest wait of another writer during the first import: "
+            f"{result.longest_writer_wait_seconds:.2f} s"
+        )
 
     emit(result, json_out, show)
 
