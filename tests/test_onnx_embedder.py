@@ -88,3 +88,19 @@ def test_second_construction_loads_from_cache(cache: Path, int8: OnnxEmbedder) -
     assert {f: f.stat().st_mtime_ns for f in files} == before
     assert sorted(cache.rglob("*.onnx")) == files
     assert np.allclose(vectors, int8.embed(SENTENCES[:2]), atol=1e-6)
+
+
+def test_export_tools_leave_the_root_logger_alone() -> None:
+    """onnxruntime's tools call `logging.warning`, which installs a stderr handler on the
+    root logger for the whole process (then bm25s's debug lines printed)."""
+    import logging
+
+    from rapport.core.vectors.onnx_export import root_logging_kept
+
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    with root_logging_kept():
+        # What `logging.basicConfig` (called by `logging.warning` on a bare root) does.
+        root.addHandler(logging.StreamHandler())
+        root.setLevel(logging.DEBUG)
+    assert root.handlers == before and root.level == level

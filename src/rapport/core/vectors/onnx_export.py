@@ -10,6 +10,7 @@ is downloaded.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -104,6 +105,20 @@ def export_onnx(model_dir: Path, target: Path, opset: int = 17) -> None:
         raw.unlink(missing_ok=True)
 
 
+@contextmanager
+def root_logging_kept() -> Iterator[None]:
+    """onnxruntime's tools log through the root logger with `logging.warning`, which installs
+    a stderr handler for the whole process; other libraries' debug lines (bm25s) then print.
+    Put the root logger back as it was."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
 def _fuse(source: Path, target: Path, num_heads: int, hidden_size: int) -> None:
     """Fused Attention, EmbedLayerNormalization, SkipLayerNormalization and BiasGelu nodes:
     fewer, faster kernels, and an Attention node that int8 quantisation turns into QAttention.
@@ -112,14 +127,15 @@ def _fuse(source: Path, target: Path, num_heads: int, hidden_size: int) -> None:
 
     # opt_level=1 keeps the saved graph free of hardware-specific rewrites; the session
     # applies the rest (ORT_ENABLE_ALL) at load time.
-    fused = optimize_model(
-        str(source),
-        model_type="bert",
-        num_heads=num_heads,
-        hidden_size=hidden_size,
-        opt_level=1,
-    )
-    fused.save_model_to_file(str(target))
+    with root_logging_kept():
+        fused = optimize_model(
+            str(source),
+            model_type="bert",
+            num_heads=num_heads,
+            hidden_size=hidden_size,
+            opt_level=1,
+        )
+        fused.save_model_to_file(str(target))
 
 
 def quantize_int8(source: Path, target: Path) -> None:
@@ -131,11 +147,12 @@ def quantize_int8(source: Path, target: Path) -> None:
     # costs 2.8% nDCG@10. MatMulConstBOnly leaves activation x activation products fp32;
     # fused Attention nodes become QAttention. Shape inference cannot type the outputs of
     # the fused (com.microsoft) nodes, hence DefaultTensorType.
-    quantize_dynamic(
-        str(source),
-        str(target),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        op_types_to_quantize=["MatMul", "Attention", "Gemm"],
-        extra_options={"MatMulConstBOnly": True, "DefaultTensorType": TensorProto.FLOAT},
-    )
+    with root_logging_kept():
+        quantize_dynamic(
+            str(source),
+            str(target),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul", "Attention", "Gemm"],
+            extra_options={"MatMulConstBOnly": True, "DefaultTensorType": TensorProto.FLOAT},
+        )
