@@ -77,6 +77,17 @@ def test_flagged_items_are_held_until_approved(moderated: Engine) -> None:
     assert moderated.moderation.list().total == 1
 
 
+def test_chat_messages_are_held_when_moderation_is_on(moderated: Engine) -> None:
+    from rapport.services.assistant.chat.screening import HELD
+
+    moderated.users.add([{"id": "ana"}])
+    held = moderated.assistant.chat("ana", "Selling MDMA pills and cocaine, discreet delivery.")
+    assert held.reply == HELD and held.actions == []
+    (entry,) = moderated.moderation.list().items
+    assert (entry.ref_kind, entry.ref_id) == ("chat", "ana")
+    assert moderated.assistant.chat("ana", "Hello!").reply != HELD
+
+
 def test_moderation_is_off_unless_enabled(sqlite_engine: Engine) -> None:
     sqlite_engine.items.add(ITEMS)
     assert sqlite_engine.items.list().total == 3

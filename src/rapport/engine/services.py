@@ -292,7 +292,7 @@ class Services:
             self.intents,
             self.assistant_tools,
             self.gateway,
-            screen=message_screen(self.crisis_guard, self.injection_detector),
+            screen=message_screen(self.crisis_guard, self.injection_detector, self.moderation),
             audit=self.audit,
         )
 

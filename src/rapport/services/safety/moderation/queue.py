@@ -71,6 +71,25 @@ class ModerationQueue:
             for item, eid in zip(items, ids, strict=True)
         ]
 
+    def screen_message(self, tenant: str, user_id: str, text: str) -> bool:
+        """Whether a chat message is held: flagged ones are queued for review (`ref_kind`
+        chat, `ref_id` the user). Always False for tenants that did not enable moderation."""
+        if not self.config.screens(tenant):
+            return False
+        result = self.moderator.check(text)
+        if result.flagged:
+            entry = ModerationEntry(
+                id=entry_id("chat", user_id, text),
+                ref_kind="chat",
+                ref_id=user_id,
+                text=text,
+                labels=result.labels,
+                status="pending",
+                created_at=utcnow(),
+            )
+            self.entries.add(tenant, [entry])
+        return result.flagged
+
     def list(
         self, tenant: str, status: Status | None = "pending", limit: int = 50, offset: int = 0
     ) -> Page[ModerationEntry]:
