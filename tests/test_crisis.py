@@ -14,6 +14,7 @@ from rapport.engine import Engine
 from rapport.services.safety.crisis import rules
 from rapport.services.safety.crisis.classifier import CrisisClassifier
 from rapport.services.safety.crisis.logistic import fit_logistic
+from rapport.services.safety.crisis.train import folds_by_forum
 from tests.conftest import Cli, LiveServer
 
 # Short first-person crisis statements (none of them in the training pairs).
@@ -69,6 +70,38 @@ def test_rules_find_explicit_statements_and_plans() -> None:
     assert rules.read("I can't stop thinking about suicide.").explicit
     # A negation does not reach over "and".
     assert rules.read("I never asked to be born and I want to end it all.").explicit
+
+
+def test_rules_negation_scope() -> None:
+    # Negated after the predicate, in the same clause.
+    for text in (
+        "Thoughts of ending my life don't come anymore.",
+        "Ending it all is off the table for me.",
+        "The thought of hurting myself hasn't crossed my mind in months.",
+        "I have zero plans to end my life.",
+        "I have no desire to die.",
+        "I'm past wanting to die.",
+    ):
+        reading = rules.read(text)
+        assert not reading.explicit and reading.negated == 1, text
+    # A new statement after "and"/"so" is not a negation of the crisis before it.
+    assert rules.read("I want to die and it is not fair.").explicit
+    assert rules.read("I want to die so it doesn't matter anymore").explicit
+    assert rules.read("For the past week I've wanted to die.").explicit
+    # A negated dark state is recovery; a negation further away is not.
+    assert rules.read("I'm not hopeless anymore.").kept == ""
+    assert rules.read("I don't know why I'm so depressed.").negated == 0
+    assert rules.read("I can't stop feeling empty").kept == "I can't stop feeling empty"
+
+
+def test_forum_folds_hold_forums_out_whole() -> None:
+    forums = ["suicidewatch"] * 8 + ["teaching"] * 5 + ["depression"] * 5 + ["guns"] * 3
+    fold = folds_by_forum(forums, 2)
+    for forum in ("teaching", "depression", "guns"):
+        assert len({int(f) for f, name in zip(fold, forums, strict=True) if name == forum}) == 1
+    crisis = [int(f) for f, name in zip(fold, forums, strict=True) if name == "suicidewatch"]
+    assert sorted(crisis) == [0, 0, 0, 0, 1, 1, 1, 1]
+    assert np.array_equal(fold, folds_by_forum(forums, 2))
 
 
 def test_logistic_fit_is_deterministic_and_separates() -> None:

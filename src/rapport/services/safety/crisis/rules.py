@@ -81,7 +81,8 @@ _DEATH = re.compile(
     r"|suicid\w*"
     r"|overdos\w*"
     r"|(?:want|wants|wanna|wanted|wanting|wish|wished|ready|going|plan|planning|planned|"
-    r"decided|need|deserve|like|try|tried|trying|urge|urges)\s+(?:to\s+)?(?:just\s+)?"
+    r"decided|need|deserve|like|try|tried|trying|urge|urges|desire|longing)\s+(?:to\s+)?"
+    r"(?:just\s+)?"
     r"(?:die|be dead|not wake up|"
     r"disappear(?:\s+forever|\s+for good)?|stop existing|not exist|cease to exist|sleep forever|"
     r"never wake up)"
@@ -115,11 +116,19 @@ _LIFE = re.compile(
     r")"
 )
 
+# Dark states whose negation is recovery ("I'm not hopeless anymore"); affirmed they are
+# left to the classifier.
+_DARK = re.compile(
+    r"\b(?:(?:hopeless|worthless|empty|numb|depressed)"
+    r"|in\s+(?:a|such a|that)\s+(?:dark|bad)\s+place|struggling)\b"
+)
+
 _NEGATION = re.compile(
     r"\b(?:not|no|never|none|nothing|neither|nor|without|n't|dont|doesnt|didnt|cant|cannot|"
     r"wont|wouldnt|couldnt|shouldnt|isnt|arent|wasnt|werent|havent|hasnt|hadnt|aint|"
     r"no longer|no more|stopped|stop|quit|quitting|gave up|given up|free of|past the|rarely|"
-    r"seldom|hardly|barely)\b|n't\b"
+    r"seldom|hardly|barely|zero|done with|free from|recovered from|over the|"
+    r"(?:i'm|im|i am|am|got|get|getting|moved|move) past|nowhere near)\b|n't\b"
 )
 # Negations that do not negate: "can't stop thinking about it", "couldn't help".
 _NOT_NEGATION = re.compile(
@@ -129,8 +138,17 @@ _NOT_NEGATION = re.compile(
     r"\bnot\s+(?:sure|even|just|only)\b"
 )
 # After the predicate, in the same clause: "... isn't an option", "... have gone away".
+# The words in between may not start a new statement ("... and it is not fair").
 _NEGATED_AFTER = re.compile(
-    r"^\W*(?:\w+\s+){0,3}?(?:is not|isn't|isnt|are not|aren't|arent|was not|wasn't|is no longer|"
+    r"^\W*(?:(?!(?:and|so|because|cause|then|or)\b)\w+\s+){0,3}?"
+    r"(?:(?:don't|dont|doesn't|doesnt|do not|does not|never|no longer)\s+(?:\w+\s+){0,3}?"
+    r"(?:anymore|any more|these days)"
+    r"|(?:is|are|was|feels?)\s+(?:off the table|out of the question|a thing of the past|"
+    r"in the past|in my past|not an option)"
+    r"|(?:hasn't|hasnt|haven't|havent|has not|have not|hadn't|doesn't|doesnt|don't|dont|"
+    r"does not|do not|never|rarely)\s+(?:\w+\s+)?(?:crossed|cross|come|comes|came|"
+    r"happened|happen|bothered|bother|occurred|occur)"
+    r"|is not|isn't|isnt|are not|aren't|arent|was not|wasn't|is no longer|"
     r"are no longer|have gone|has gone|are gone|is gone|went away|gone away|faded|have faded|"
     r"have passed|has passed|passed|stopped|are over|is over|behind me)\b"
 )
@@ -227,6 +245,15 @@ def _negated(clause: str, match: re.Match[str]) -> bool:
     return bool(_NEGATED_AFTER.search(clause[match.end() :]))
 
 
+def _recovered(clause: str, match: re.Match[str]) -> bool:
+    """A dark state negated right before it ("not hopeless", "no longer feel numb"): a
+    wider scope would take "I don't know why I'm so depressed" for recovery."""
+    window = " ".join(_NOT_NEGATION.sub(" ", clause[: match.start()]).split()[-3:])
+    return bool(
+        re.search(r"\b(?:not|no longer|never|n't)\s+(?:\w+\s+)?$|n't\s+(?:\w+\s+)?$", window + " ")
+    )
+
+
 def _speaks_for_writer(clause: str) -> bool:
     """First person, or no stated subject ("want to die."): not about someone else."""
     if _FIRST_PERSON.search(clause):
@@ -282,6 +309,10 @@ def _clause(clause: str, reading: Reading) -> bool:
     deaths = list(_DEATH.finditer(lower))
     lives = list(_LIFE.finditer(lower))
     if not deaths and not lives:
+        darks = list(_DARK.finditer(lower))
+        if darks and _speaks_for_writer(lower) and all(_recovered(lower, m) for m in darks):
+            reading.negated += 1
+            return False
         return True
     writer = _speaks_for_writer(lower)
     past = bool(_PAST.search(lower))

@@ -20,12 +20,13 @@ from rapport.services.safety.crisis.models import Category, Screening
 
 EXPLICIT = 0.9
 """Score of an explicit first-person crisis statement the classifier scored lower."""
-DEFAULT_THRESHOLDS = {"crisis": 0.5, "negated": 0.7, "high": 0.9, "topic": 0.8}
+DEFAULT_THRESHOLDS = {"crisis": 0.5, "negated": 0.7, "high": 0.9, "topic": 0.8, "distress": 0.5}
 """`crisis`: suicide/self-harm score from which a text is a crisis (chosen in training);
 `negated`: the same for a text whose writer negated a crisis statement in it ("I don't want
 to die anymore"), where only strong evidence elsewhere should count; `high`: from which it
 is high severity without explicit words; `topic`: probability of another category from
-which it is named (severity low)."""
+which it is named (severity low); `distress`: weight of the other kinds of distress in the
+risk score (chosen in training, see `risk_score`)."""
 BATCH = 64
 SHORT_WORDS = 60
 """Texts up to this many words use the `negated` threshold when they negate a crisis."""
@@ -77,19 +78,21 @@ class CrisisScreen:
         return out
 
 
-def risk_score(proba: np.ndarray) -> np.ndarray:
-    """Crisis risk from class probabilities (rows): suicide/self-harm plus half of the other
-    kinds of distress. On held-out forum posts this separates the suicide forum from
-    unrelated forums better than the suicide probability alone (docs/safety.md)."""
+def risk_score(proba: np.ndarray, distress: float = 0.5) -> np.ndarray:
+    """Crisis risk from class probabilities (rows): suicide/self-harm plus `distress` times
+    the other kinds of distress. On held-out forum posts this separates the suicide forum
+    from unrelated forums better than the suicide probability alone (docs/safety.md); the
+    weight is chosen in training on forums held out whole."""
     p = np.atleast_2d(proba)
-    return np.minimum(1.0, p[:, 1] + 0.5 * p[:, 2:].sum(axis=1))
+    return np.minimum(1.0, p[:, 1] + distress * p[:, 2:].sum(axis=1))
 
 
 def decide(
     reading: rules.Reading, proba: np.ndarray | None, thresholds: dict[str, float]
 ) -> Screening:
     """The verdict from what the rules found and the classifier's probabilities."""
-    risk = float(risk_score(proba)[0]) if proba is not None else 0.0
+    distress = thresholds.get("distress", DEFAULT_THRESHOLDS["distress"])
+    risk = float(risk_score(proba, distress)[0]) if proba is not None else 0.0
     if reading.explicit:
         risk = max(risk, EXPLICIT)
     if reading.domestic_violence and not reading.explicit:

@@ -93,6 +93,19 @@ def folds_by_post(forums: Sequence[str], folds: int, seed: int = 0) -> np.ndarra
     return out
 
 
+def folds_by_forum(forums: Sequence[str], folds: int, seed: int = 0) -> np.ndarray:
+    """A fold number per post: every forum but the crisis forum falls whole into one fold
+    (so a fold's scores are those of forums never trained on), the crisis forum's posts
+    are spread over the folds."""
+    by_post = folds_by_post(forums, folds, seed)
+    others = sorted(set(forums) - {CRISIS_FORUM})
+    order = np.random.default_rng(seed).permutation(len(others))
+    forum_fold = {others[j]: i % folds for i, j in enumerate(order)}
+    return np.array(
+        [by_post[i] if f == CRISIS_FORUM else forum_fold[f] for i, f in enumerate(forums)]
+    )
+
+
 def kept_texts(texts: Sequence[str]) -> tuple[list[str], list[bool]]:
     """What the rules keep of each text, and whether it holds an explicit statement."""
     readings = [rules.read(text) for text in texts]
@@ -149,12 +162,59 @@ def training_set(
 
 
 def risk_scores(
-    classifier_proba: np.ndarray, explicit: np.ndarray, empty: np.ndarray
+    classifier_proba: np.ndarray, explicit: np.ndarray, empty: np.ndarray, distress: float = 0.5
 ) -> np.ndarray:
     """The screen's risk score: zero for empty kept text,
     raised to `EXPLICIT` by explicit statements."""
-    risk = np.where(empty, 0.0, risk_score(classifier_proba))
+    risk = np.where(empty, 0.0, risk_score(classifier_proba, distress))
     return np.where(explicit, np.maximum(risk, EXPLICIT), risk)
+
+
+def out_of_fold(data: TrainingSet, fold: np.ndarray, folds: int, l2: float) -> np.ndarray:
+    """Class probabilities of the rows with a fold number, each from a model fitted on the
+    other folds (rows with fold -1, the pairs, always train)."""
+    rows = np.flatnonzero(fold >= 0)
+    oof = np.zeros((len(rows), 5))
+    for k in range(folds):
+        train = fold != k
+        model = fit_logistic(
+            data.vectors[train], data.labels[train], 5, l2=l2, sample_weight=data.weights[train]
+        )
+        test = fold[rows] == k
+        oof[test] = model.proba(data.vectors[rows[test]])
+    return oof
+
+
+@dataclass(frozen=True)
+class Choice:
+    l2: float
+    distress: float
+    threshold: float
+    """Risk at which `recall` of the crisis forum's out-of-fold posts are flagged."""
+    flagged: float
+    """Share of out-of-fold posts of class-none forums flagged at that threshold."""
+
+
+def choose(
+    oof: np.ndarray,
+    data: TrainingSet,
+    posts: Sequence[Post],
+    l2: float,
+    distress_grid: Sequence[float],
+    recall: float,
+) -> list[Choice]:
+    """For each distress weight: the threshold reaching `recall` on the crisis forum and the
+    share of none-class forum posts it flags."""
+    n = len(posts)
+    crisis_rows = np.array([p.forum == CRISIS_FORUM for p in posts])
+    none_rows = data.labels[:n] == 0
+    out = []
+    for distress in distress_grid:
+        risk = risk_scores(oof, data.explicit[:n], data.empty[:n], distress)
+        threshold = float(np.quantile(risk[crisis_rows], 1.0 - recall))
+        flagged = float((risk[none_rows] >= threshold).mean())
+        out.append(Choice(l2, distress, threshold, flagged))
+    return out
 
 
 def train_classifier(
@@ -164,36 +224,42 @@ def train_classifier(
     embedder_name: str,
     dim: int,
     *,
-    l2: float = 10.0,
+    l2_grid: Sequence[float] = (3.0, 10.0, 30.0),
+    distress_grid: Sequence[float] = (0.0, 0.25, 0.5, 0.75),
     pair_weight: float = 3.0,
     recall: float = 0.97,
-    folds: int = 5,
+    folds: int = 4,
 ) -> CrisisClassifier:
-    """Fit on everything given; choose the crisis threshold so that `recall` of the crisis
-    forum's posts are flagged out of fold."""
+    """Fit on everything given. The regularisation, the weight of other distress in the risk
+    and the crisis threshold are chosen on out-of-fold scores with whole forums held out
+    (`folds_by_forum`): the threshold flags `recall` of the crisis forum's posts, and the
+    setting that flags the fewest posts of forums never trained on wins (first on ties)."""
     data = training_set(posts, pairs, embed, dim, pair_weight)
     fold = np.concatenate(
-        [folds_by_post([p.forum for p in posts], folds), np.full(len(data.labels) - len(posts), -1)]
+        [
+            folds_by_forum([p.forum for p in posts], folds),
+            np.full(len(data.labels) - len(posts), -1),
+        ]
     )
-    oof = np.zeros((len(posts), 5))
-    for k in range(folds):
-        train = fold != k
-        model = fit_logistic(
-            data.vectors[train], data.labels[train], 5, l2=l2, sample_weight=data.weights[train]
-        )
-        test = np.flatnonzero(fold == k)
-        oof[test] = model.proba(data.vectors[test])
-    risk = risk_scores(oof, data.explicit[: len(posts)], data.empty[: len(posts)])
-    crisis_rows = np.array([p.forum == CRISIS_FORUM for p in posts])
-    threshold = float(np.quantile(risk[crisis_rows], 1.0 - recall))
-    model = fit_logistic(data.vectors, data.labels, 5, l2=l2, sample_weight=data.weights)
-    thresholds = {**DEFAULT_THRESHOLDS, "crisis": round(min(threshold, 0.5), 4)}
+    choices: list[Choice] = []
+    for l2 in l2_grid:
+        oof = out_of_fold(data, fold, folds, l2)
+        choices += choose(oof, data, posts, l2, distress_grid, recall)
+    best = min(choices, key=lambda c: c.flagged)
+    model = fit_logistic(data.vectors, data.labels, 5, l2=best.l2, sample_weight=data.weights)
+    thresholds = {
+        **DEFAULT_THRESHOLDS,
+        "crisis": round(min(best.threshold, 0.5), 4),
+        "distress": best.distress,
+    }
     info = {
         "posts": len(posts),
         "pairs": sum(not p.held_out for p in pairs),
-        "l2": l2,
+        "l2": best.l2,
         "pair_weight": pair_weight,
         "recall_target": recall,
         "folds": folds,
+        "folds_by": "forum",
+        "none_forums_flagged_out_of_fold": round(best.flagged, 4),
     }
     return CrisisClassifier(model, embedder_name, thresholds, info)
