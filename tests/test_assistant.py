@@ -35,6 +35,14 @@ def test_rules_reply_recommends_with_reasons_and_greets_once(world: Engine) -> N
     assert second.actions[0].result["items"][0]["item_id"] == "run"
 
 
+def test_a_kind_named_in_the_message_narrows_the_recommendations(world: Engine) -> None:
+    asked = world.assistant.chat("maya", "Suggest a mentor for me")
+    assert [a.tool for a in asked.actions] == ["recommend"]
+    assert [i["item_id"] for i in asked.actions[0].result["items"]] == ["ana"]  # the mentor
+    courses = world.assistant.chat("maya", "Recommend me some courses please")
+    assert {i["item_id"] for i in courses.actions[0].result["items"]} <= {"py101", "run"}
+
+
 def test_questions_are_answered_from_the_knowledge_base_with_citations(world: Engine) -> None:
     reply = world.assistant.chat("maya", "How do refunds for event tickets work?")
     assert reply.actions[0].tool == "knowledge_answer"

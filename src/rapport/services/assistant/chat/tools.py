@@ -147,6 +147,9 @@ class RecommendArgs(BaseModel):
     """Only items of this kind (course, mentor, event...)."""
     categories: list[str] = Field(default_factory=list)
     """Only items in these categories."""
+    request: str | None = None
+    """What the user asked for in their words; a kind of item named there ("a course",
+    "mentors") narrows the list when `kind` is not given."""
 
 
 class SearchArgs(BaseModel):
@@ -211,13 +214,28 @@ class Backends:
     answerer: Answerer
 
 
+def named_kind(text: str | None, kinds: list[str]) -> str | None:
+    """The tenant's item kind a text names, singular or plural ("courses", "a learning
+    path" for `learning_path`); the longest name wins."""
+    if not text:
+        return None
+    lowered = text.lower()
+    for kind in sorted(kinds, key=len, reverse=True):
+        name = re.escape(kind.lower().replace("_", " ")).replace(r"\ ", r"[\s_-]")
+        if re.search(rf"\b{name}(?:s|es)?\b", lowered):
+            return kind
+    return None
+
+
 def default_tools(backends: Backends) -> ToolRegistry:
     """recommend, search_items, knowledge_answer, explain_recommendation, update_profile."""
     registry = ToolRegistry()
     b = backends
 
     def recommend(ctx: ToolContext, args: RecommendArgs) -> ToolOutcome:
-        request = RecommendRequest(k=args.k, kind=args.kind, categories=args.categories)
+        kinds = list(b.store.stats(ctx.tenant).items_by_kind)
+        kind = named_kind(args.kind, kinds) or named_kind(args.request, kinds)
+        request = RecommendRequest(k=args.k, kind=kind, categories=args.categories)
         found = b.recommender.recommend(ctx.tenant, ctx.user.id, request)
         lines = [
             f"{r.item.title or r.item_id}" + (f" ({'; '.join(r.reasons[:2])})" if r.reasons else "")
@@ -319,7 +337,7 @@ def default_tools(backends: Backends) -> ToolRegistry:
             RecommendArgs,
             recommend,
             intents=("recommend",),
-            from_intent=lambda i: {},
+            from_intent=lambda i: {"request": i.text},
         )
     )
     registry.register(
