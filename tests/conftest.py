@@ -22,6 +22,7 @@ from rapport.core.vectors.local import SentenceTransformerEmbedder
 from rapport.engine import Engine
 from rapport.interfaces.api.server import serving
 from rapport.interfaces.cli.main import app
+from tests.llm_stub import LLMStub
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -98,6 +99,15 @@ def engine(database_url: str, tmp_path: Path, embedder: CountingEmbedder) -> Ite
 def sqlite_engine(tmp_path: Path, embedder: CountingEmbedder) -> Iterator[Engine]:
     with Engine(data=tmp_path, embedder=embedder) as built:
         yield built
+
+
+@pytest.fixture
+def llm() -> Iterator[LLMStub]:
+    """A local OpenAI-compatible server standing in for the language model (`llm_settings`
+    points an engine at it)."""
+    stub = LLMStub(name="local").start()
+    yield stub
+    stub.stop()
 
 
 class LiveServer:

@@ -183,3 +183,13 @@ def _sse(model: str, text: str, usage: dict[str, int] | None) -> Iterator[str]:
     if usage is not None:
         yield event([], usage=usage)
     yield "data: [DONE]\n\n"
+
+
+def llm_settings(stub: LLMStub) -> dict[str, str]:
+    """Engine settings that point the LLM gateway at `stub`."""
+    return {
+        "llm_provider": "openai",
+        "llm_base_url": stub.url,
+        "llm_model": "tiny",
+        "llm_api_key": "test-key",
+    }

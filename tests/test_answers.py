@@ -12,7 +12,7 @@ import pytest
 
 from rapport.engine import Engine
 from tests.conftest import Cli, CountingEmbedder, LiveServer
-from tests.llm_stub import LLMStub
+from tests.llm_stub import LLMStub, llm_settings
 
 DOCS = [
     {
@@ -81,21 +81,11 @@ def test_no_answer_when_nothing_matches(helpdesk: Engine) -> None:
 
 
 @pytest.fixture
-def llm() -> Iterator[LLMStub]:
-    stub = LLMStub(name="local").start()
-    yield stub
-    stub.stop()
-
-
-@pytest.fixture
 def llm_engine(tmp_path: Path, embedder: CountingEmbedder, llm: LLMStub) -> Iterator[Engine]:
     with Engine(
         data=tmp_path,
         embedder=embedder,
-        llm_provider="openai",
-        llm_base_url=llm.url,
-        llm_model="tiny",
-        llm_api_key="test-key",
+        **llm_settings(llm),
     ) as built:
         built.kb.add_records([*DOCS, INJECTED])
         yield built

@@ -12,14 +12,7 @@ import pytest
 from rapport.engine import Engine
 from tests.assistant_world import populate
 from tests.conftest import CountingEmbedder
-from tests.llm_stub import LLMStub, StubToolCall
-
-
-@pytest.fixture
-def llm() -> Iterator[LLMStub]:
-    stub = LLMStub(name="local").start()
-    yield stub
-    stub.stop()
+from tests.llm_stub import LLMStub, StubToolCall, llm_settings
 
 
 @pytest.fixture
@@ -27,10 +20,7 @@ def world(tmp_path: Path, embedder: CountingEmbedder, llm: LLMStub) -> Iterator[
     with Engine(
         data=tmp_path,
         embedder=embedder,
-        llm_provider="openai",
-        llm_base_url=llm.url,
-        llm_model="tiny",
-        llm_api_key="test-key",
+        **llm_settings(llm),
     ) as built:
         yield populate(built)
 

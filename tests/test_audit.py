@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -15,7 +14,7 @@ from rapport.core.errors import InvalidInput
 from rapport.core.store.audit import user_hash
 from rapport.engine import Engine
 from tests.conftest import Cli, CountingEmbedder, LiveServer
-from tests.llm_stub import LLMStub
+from tests.llm_stub import LLMStub, llm_settings
 from tests.test_answers import DOCS
 
 QUESTION = "Can I get a refund for my event ticket?"
@@ -49,13 +48,6 @@ def test_answers_are_audited_without_naming_the_user(sqlite_engine: Engine) -> N
     assert cli("audit", "--action", "launch").returncode == 2
 
 
-@pytest.fixture
-def llm() -> Iterator[LLMStub]:
-    stub = LLMStub(name="local").start()
-    yield stub
-    stub.stop()
-
-
 def test_generated_answers_name_the_model(
     tmp_path: Path, embedder: CountingEmbedder, llm: LLMStub
 ) -> None:
@@ -63,10 +55,7 @@ def test_generated_answers_name_the_model(
     with Engine(
         data=tmp_path,
         embedder=embedder,
-        llm_provider="openai",
-        llm_base_url=llm.url,
-        llm_model="tiny",
-        llm_api_key="test-key",
+        **llm_settings(llm),
     ) as engine:
         engine.kb.add_records(DOCS)
         answer = engine.kb.ask(QUESTION)

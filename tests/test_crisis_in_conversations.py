@@ -5,24 +5,14 @@ refusal."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from rapport.engine import Engine
 from rapport.services.assistant.chat.screening import REFUSAL
 from tests.conftest import CountingEmbedder
-from tests.llm_stub import LLMStub
+from tests.llm_stub import LLMStub, llm_settings
 
 CRISIS = "I want to end my life tonight"
-
-
-@pytest.fixture
-def llm() -> Iterator[LLMStub]:
-    stub = LLMStub(name="local").start()
-    yield stub
-    stub.stop()
 
 
 def test_chat_never_generates_for_a_crisis(
@@ -31,10 +21,7 @@ def test_chat_never_generates_for_a_crisis(
     with Engine(
         data=tmp_path,
         embedder=embedder,
-        llm_provider="openai",
-        llm_base_url=llm.url,
-        llm_model="tiny",
-        llm_api_key="test-key",
+        **llm_settings(llm),
     ) as engine:
         engine.users.add([{"id": "ana"}])
         reply = engine.assistant.chat("ana", CRISIS)

@@ -13,7 +13,7 @@ import pytest
 from rapport.core.vectors.local import SentenceTransformerEmbedder
 from rapport.engine import Engine
 from tests.generate_data import load
-from tests.llm_stub import LLMStub
+from tests.llm_stub import LLMStub, llm_settings
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +31,7 @@ def engine_llm(
     with Engine(
         data=data,
         embedder=minilm,
-        llm_provider="openai",
-        llm_base_url=llm.url,
-        llm_model="tiny",
-        llm_api_key="test-key",
+        **llm_settings(llm),
     ) as built:
         load(built)
         yield built

@@ -19,7 +19,7 @@ from rapport.services.safety.injection import (
     prototypes,
 )
 from tests.conftest import CountingEmbedder
-from tests.llm_stub import LLMStub
+from tests.llm_stub import LLMStub, llm_settings
 
 DATA = Path(__file__).parent / "data" / "injection"
 
@@ -159,21 +159,11 @@ def test_ordinary_help_sentences_are_kept(sqlite_engine: Engine) -> None:
 
 
 @pytest.fixture
-def llm() -> Iterator[LLMStub]:
-    stub = LLMStub(name="local").start()
-    yield stub
-    stub.stop()
-
-
-@pytest.fixture
 def llm_engine(tmp_path: Path, embedder: CountingEmbedder, llm: LLMStub) -> Iterator[Engine]:
     with Engine(
         data=tmp_path,
         embedder=embedder,
-        llm_provider="openai",
-        llm_base_url=llm.url,
-        llm_model="tiny",
-        llm_api_key="test-key",
+        **llm_settings(llm),
     ) as built:
         yield built
 

@@ -14,7 +14,7 @@ import pytest
 from rapport.engine import Engine
 from rapport.engine.schemas import Conflict, InvalidInput, NotFound
 from tests.conftest import Cli, CountingEmbedder, LiveServer
-from tests.llm_stub import LLMStub
+from tests.llm_stub import LLMStub, llm_settings
 
 DATA = Path(__file__).parent / "data" / "onboarding"
 CATALOGUE = [json.loads(line) for line in (DATA / "catalogue.jsonl").read_text().splitlines()]
@@ -165,21 +165,11 @@ def test_cli_answers_file(cli: Cli, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def llm() -> Iterator[LLMStub]:
-    stub = LLMStub(name="local").start()
-    yield stub
-    stub.stop()
-
-
-@pytest.fixture
 def llm_engine(tmp_path: Path, embedder: CountingEmbedder, llm: LLMStub) -> Iterator[Engine]:
     with Engine(
         data=tmp_path,
         embedder=embedder,
-        llm_provider="openai",
-        llm_base_url=llm.url,
-        llm_model="tiny",
-        llm_api_key="test-key",
+        **llm_settings(llm),
     ) as built:
         built.items.add(CATALOGUE)
         yield built

@@ -13,7 +13,7 @@ from rapport.core.vectors.local import SentenceTransformerEmbedder
 from rapport.engine import Engine
 from tests.assistant_world import populate
 from tests.conftest import LiveServer
-from tests.llm_stub import LLMStub, StubToolCall
+from tests.llm_stub import LLMStub, StubToolCall, llm_settings
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +48,7 @@ def with_llm(
     with Engine(
         data=data,
         embedder=minilm,
-        llm_provider="openai",
-        llm_base_url=stub.url,
-        llm_model="tiny",
-        llm_api_key="test-key",
+        **llm_settings(stub),
     ) as engine:
         populate(engine)
         with (

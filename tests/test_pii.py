@@ -4,7 +4,6 @@ users without consent kept out of training data."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from rapport.core.logging import configure_logging
 from rapport.core.pii import find_pii, redact
 from rapport.engine import Engine
 from tests.conftest import CountingEmbedder
-from tests.llm_stub import LLMStub
+from tests.llm_stub import LLMStub, llm_settings
 
 PERSONAL = {
     "email": "jane.doe+events@example.co.uk",
@@ -61,13 +60,6 @@ def test_other_formats_are_found() -> None:
     assert redact(text) == "Call [PHONE], pay [IBAN], visit [ADDRESS] or [ADDRESS]."
 
 
-@pytest.fixture
-def llm() -> Iterator[LLMStub]:
-    stub = LLMStub(name="local").start()
-    yield stub
-    stub.stop()
-
-
 def test_the_gateway_sends_no_personal_data(llm: LLMStub) -> None:
     provider = ProviderConfig(name="p", base_url=llm.url, model="tiny", api_key="test-key")
     with LLMGateway(GatewayConfig(providers=[provider])) as gateway:
@@ -86,10 +78,7 @@ def test_answers_send_no_personal_data_from_documents(
     with Engine(
         data=tmp_path,
         embedder=embedder,
-        llm_provider="openai",
-        llm_base_url=llm.url,
-        llm_model="tiny",
-        llm_api_key="test-key",
+        **llm_settings(llm),
     ) as engine:
         engine.kb.add_records(
             [

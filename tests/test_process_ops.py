@@ -16,7 +16,7 @@ from rapport.core.vectors.local import SentenceTransformerEmbedder
 from rapport.engine import Engine
 from rapport.engine.schemas import Process, ProcessOperations, ProcessRequest
 from tests.conftest import Cli, LiveServer
-from tests.llm_stub import LLMStub
+from tests.llm_stub import LLMStub, llm_settings
 
 LABELLED = Path(__file__).parent / "data" / "process_ops.json"
 # Exact-match accuracy each split must keep (measured: 1.0 on every split after the fixes;
@@ -112,10 +112,7 @@ def test_model_operations_are_checked_against_the_process(
     with Engine(
         data=tmp_path,
         embedder=minilm,
-        llm_provider="openai",
-        llm_base_url=stub.url,
-        llm_model="tiny",
-        llm_api_key="test-key",
+        **llm_settings(stub),
     ) as engine:
         good = {
             "is_process_related": True,
