@@ -13,6 +13,14 @@ from rapport.services.assistant.chat.intents import Intent
 from rapport.services.assistant.chat.persona import Persona
 
 
+def _request(
+    message: str | ChatRequest, conversation_id: str | None, context: dict[str, Any] | None
+) -> ChatRequest:
+    if isinstance(message, ChatRequest):
+        return message
+    return ChatRequest(message=message, conversation_id=conversation_id, context=context or {})
+
+
 class AssistantArea:
     def __init__(self, services: Services) -> None:
         self._s = services
@@ -29,12 +37,7 @@ class AssistantArea:
     ) -> ChatReply:
         """One turn: the reply (with citations, actions and how it was made) and the
         conversation id to continue with. Users who opted out of AI get rule-based replies."""
-        if isinstance(message, ChatRequest):
-            request = message
-        else:
-            request = ChatRequest(
-                message=message, conversation_id=conversation_id, context=context or {}
-            )
+        request = _request(message, conversation_id, context)
         return self._s.assistant.chat(self._s.tenant(tenant), user_id, request, now=now)
 
     def stream(
@@ -50,12 +53,7 @@ class AssistantArea:
         """Like `chat`, with the reply as text pieces (`.pieces`); the model's answer after
         tool calls arrives as it is generated. `.reply` holds the `ChatReply` once the
         pieces are exhausted."""
-        if isinstance(message, ChatRequest):
-            request = message
-        else:
-            request = ChatRequest(
-                message=message, conversation_id=conversation_id, context=context or {}
-            )
+        request = _request(message, conversation_id, context)
         return self._s.assistant.stream(self._s.tenant(tenant), user_id, request, now=now)
 
     def intent(

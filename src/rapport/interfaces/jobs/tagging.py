@@ -3,10 +3,11 @@ background, so imports stay as fast as before and the ingest path is unchanged."
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
 import structlog
+
+from rapport.interfaces.jobs.periodic import PeriodicJob
 
 if TYPE_CHECKING:
     from rapport.engine import Engine
@@ -14,15 +15,15 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 
-class TagPostsJob:
+class TagPostsJob(PeriodicJob):
     """Every `interval` seconds, tag up to `batch` untagged posts of each tenant."""
 
+    name = "tag-posts"
+
     def __init__(self, engine: Engine, interval: float = 60.0, batch: int = 1000) -> None:
+        super().__init__(interval)
         self.engine = engine
-        self.interval = interval
         self.batch = batch
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="rapport-tag-posts", daemon=True)
 
     def run_once(self) -> dict[str, int]:
         """Tag each tenant's pending posts; returns how many were tagged per tenant."""
@@ -34,18 +35,3 @@ class TagPostsJob:
         if done:
             log.info("posts tagged", tenants=done)
         return done
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.run_once()
-            except Exception:  # a failed pass must not end the job
-                log.exception("post tagging failed")
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
