@@ -233,7 +233,7 @@ def default_tools(backends: Backends) -> ToolRegistry:
     b = backends
 
     def recommend(ctx: ToolContext, args: RecommendArgs) -> ToolOutcome:
-        kinds = list(b.store.stats(ctx.tenant).items_by_kind)
+        kinds = list(b.recommender.frames.get(ctx.tenant).kind_codes)  # cached, not a query
         kind = named_kind(args.kind, kinds) or named_kind(args.request, kinds)
         request = RecommendRequest(k=args.k, kind=kind, categories=args.categories)
         found = b.recommender.recommend(ctx.tenant, ctx.user.id, request)
