@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import sqlite3
 import tempfile
 import threading
@@ -10,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from rapport.bench.datasets import movielens_events, write_jsonl
 from rapport.core.models import Schema
@@ -28,13 +30,17 @@ class IngestBench(Schema):
     longest_writer_wait_seconds: float
     """During the first import, the longest another process's small write waited for the
     database: how long the import held the write lock at once."""
+    peak_rss_mb: float
+    """The bench process's peak resident memory through rapport's two imports (before the
+    peer runs)."""
 
 
-def bench_ingest(movielens: Path, limit: int = 100_000) -> IngestBench:
+def bench_ingest(movielens: Path, limit: int = 100_000, copies: int = 1) -> IngestBench:
+    """`copies` > 1 repeats the ratings as new users (ids suffixed), for a larger file."""
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         path = folder / "events.jsonl"
-        total = write_jsonl(movielens_events(movielens, limit), path)
+        total = write_jsonl(_copies(movielens, limit, copies), path)
         with Engine(data=folder / "rapport") as engine:
             engine.events.add([{"user_id": "u", "type": "search"}], tenant="warm-up")  # the file
             with _other_writer(folder / "rapport" / "rapport.db") as waits:
@@ -46,6 +52,8 @@ def bench_ingest(movielens: Path, limit: int = 100_000) -> IngestBench:
             engine.events.import_file(path)
             repeat = time.perf_counter() - start
             recounted = engine.stats().events
+        # Before the peer, which holds the whole file in memory.
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         baseline = _bare_sqlite_import(path, folder / "bare.db")
     return IngestBench(
         events=total,
@@ -56,7 +64,17 @@ def bench_ingest(movielens: Path, limit: int = 100_000) -> IngestBench:
         counts_after_repeat=recounted,
         ratio_to_baseline=first / baseline,
         longest_writer_wait_seconds=max(waits, default=0.0),
+        peak_rss_mb=rss,
     )
+
+
+def _copies(movielens: Path, limit: int, copies: int) -> Iterator[dict[str, Any]]:
+    for copy in range(copies):
+        for event in movielens_events(movielens, limit):
+            if copy:
+                event["id"] = f"{event['id']}-{copy}"
+                event["user_id"] = f"{event['user_id']}-{copy}"
+            yield event
 
 
 @contextmanager

@@ -31,13 +31,16 @@ MovieLens = Annotated[Path, typer.Option(help="MovieLens folder (ratings.csv, mo
 def ingest(
     movielens: MovieLens = DEFAULT_MOVIELENS,
     limit: Annotated[int, typer.Option(help="How many ratings to import.")] = 100_000,
+    copies: Annotated[
+        int, typer.Option(min=1, help="Repeat the ratings as new users, for a larger file.")
+    ] = 1,
     json_out: JsonFlag = False,
 ) -> None:
     """Import MovieLens ratings as a JSONL event file twice into a fresh embedded store,
     against a bare sqlite3 script."""
     from rapport.bench.ingest import bench_ingest
 
-    result = run(lambda: bench_ingest(movielens, limit))
+    result = run(lambda: bench_ingest(movielens, limit, copies))
 
     def show() -> None:
         table = Table("run", "events", "seconds", "events/s", "stored after")
@@ -56,7 +59,7 @@ def ingest(
         console.print(f"rapport / bare sqlite3 time ratio: {result.ratio_to_baseline:.2f}x")
         console.print(
             "longest wait of another writer during the first import: "
-            f"{result.longest_writer_wait_seconds:.2f} s"
+            f"{result.longest_writer_wait_seconds:.2f} s; peak RSS {result.peak_rss_mb:.0f} MB"
         )
 
     emit(result, json_out, show)
