@@ -72,6 +72,34 @@ def _seed(engine: Engine) -> None:
                   category="suicide_self_harm", severity="high", score=0.9, excerpt=MARK,
                   status="open", note="", created_at=now, updated_at=now)],
         )  # fmt: skip
+        later = now.replace(year=now.year + 1)
+        for table, row in {
+            schema.user_contexts: dict(context={"place": MARK}, updated_at=now),
+            schema.outbox: dict(
+                id="o1",
+                kind="nudge",
+                trigger="inactivity",
+                period="p",
+                channel="email",
+                body=MARK,
+                payload={},
+                status="pending",
+                send_at=now,
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+            ),
+            schema.schedule_preferences: dict(config={"note": MARK}, updated_at=now),
+            schema.busy_times: dict(id="b1", starts_at=now, ends_at=later, summary=MARK),
+            schema.scheduled_sessions: dict(
+                id="ss1", title=MARK, starts_at=now, ends_at=later, status="booked", created_at=now
+            ),
+            schema.plans: dict(
+                id="p1", week_of="2026-11-23", request={}, events=[], summary=MARK, created_at=now
+            ),
+            schema.impressions: dict(id="i1", list_id=MARK, item_id="x", rank=1, created_at=now),
+        }.items():
+            conn.execute(insert(table), [dict(tenant_id="default", user_id="ana", **row)])
 
 
 def test_export_holds_everything_about_the_user(engine: Engine) -> None:
@@ -84,6 +112,9 @@ def test_export_holds_everything_about_the_user(engine: Engine) -> None:
     assert [m["role"] for m in thread["messages"]] == ["user", "assistant"]
     assert [g["output"] for g in exported.generations] == [{"text": MARK}]
     assert [x["severity"] for x in exported.escalations] == ["high"]
+    assert [p["summary"] for p in exported.plans] == [MARK]
+    assert [o["body"] for o in exported.outbox] == [MARK]
+    assert [i["list_id"] for i in exported.impressions] == [MARK]
     assert MARK not in engine.users.export("bo").model_dump_json()
     with pytest.raises(NotFound):
         engine.users.export("nobody")
@@ -97,6 +128,13 @@ def test_erasure_removes_every_row_and_keeps_escalations_anonymous(engine: Engin
         "onboarding_sessions": 1,
         "conversations": 1,
         "generations": 1,
+        "user_contexts": 1,
+        "outbox": 1,
+        "schedule_preferences": 1,
+        "busy_times": 1,
+        "scheduled_sessions": 1,
+        "plans": 1,
+        "impressions": 1,
         "vectors": 0,
         "escalations_anonymised": 1,
         "users": 1,

@@ -11,23 +11,37 @@ from rapport.core.errors import NotFound
 from rapport.core.models import Event, Schema, User, utcnow
 from rapport.core.store.repository import Store
 from rapport.core.store.schema import (
+    busy_times,
     conversation_messages,
     conversations,
     escalations,
     events,
     generations,
+    impressions,
     onboarding_sessions,
+    outbox,
+    plans,
+    schedule_preferences,
+    scheduled_sessions,
+    user_contexts,
     users,
     vectors,
 )
 
-# Rows that belong to the user and go with them. Messages go with their conversation.
-_OWNED: dict[str, Table] = {
-    "events": events,
+# Rows exported as they are, one list per table.
+_PLAIN: dict[str, Table] = {
     "onboarding_sessions": onboarding_sessions,
-    "conversations": conversations,
     "generations": generations,
+    "user_contexts": user_contexts,
+    "outbox": outbox,
+    "schedule_preferences": schedule_preferences,
+    "busy_times": busy_times,
+    "scheduled_sessions": scheduled_sessions,
+    "plans": plans,
+    "impressions": impressions,
 }
+# Rows that belong to the user and go with them. Messages go with their conversation.
+_OWNED: dict[str, Table] = {"events": events, "conversations": conversations, **_PLAIN}
 
 
 class UserExport(Schema):
@@ -47,6 +61,20 @@ class UserExport(Schema):
     """Generated résumés, posts, learning paths about the user."""
     escalations: list[dict[str, Any]]
     """Crisis escalations raised from the user's messages."""
+    user_contexts: list[dict[str, Any]]
+    """The last location and context the platform sent."""
+    outbox: list[dict[str, Any]]
+    """Nudges and reminders queued or sent to the user."""
+    schedule_preferences: list[dict[str, Any]]
+    """Preferred times of day, weekdays and session length."""
+    busy_times: list[dict[str, Any]]
+    """Busy periods imported from the user's calendars."""
+    scheduled_sessions: list[dict[str, Any]]
+    """Sessions booked for the user."""
+    plans: list[dict[str, Any]]
+    """Weekly plans made for the user."""
+    impressions: list[dict[str, Any]]
+    """Items shown to the user in served lists."""
     exported_at: str
     """When this export was made (UTC, ISO 8601)."""
 
@@ -77,10 +105,9 @@ class PersonalData:
                 tenant=tenant,
                 user=user,
                 events=self.store.list_events(tenant, user_id=user_id),
-                onboarding_sessions=_rows(conn, onboarding_sessions, tenant, user_id),
                 conversations=threads,
-                generations=_rows(conn, generations, tenant, user_id),
                 escalations=_rows(conn, escalations, tenant, user_id),
+                **{name: _rows(conn, table, tenant, user_id) for name, table in _PLAIN.items()},
                 exported_at=utcnow().isoformat(),
             )
         return exported

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from rapport.core.store.types import Embedding, Json, UTCDateTime
@@ -280,4 +281,157 @@ api_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
     Index("ix_api_keys_tenant", "tenant_id"),
+)
+
+# --- Engage and plan (migration 0005): context, outbox, calendars, sessions, weekly plans.
+
+user_contexts = Table(
+    "user_contexts",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("user_id", String(ID), primary_key=True),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("context", Json, nullable=False),  # anything else the platform sends
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(ID), nullable=False),
+    Column("kind", String(16), nullable=False),  # nudge, reminder
+    Column("trigger", String(32), nullable=False),
+    Column("period", String(64), nullable=False),  # one message per user, trigger and period
+    Column("channel", String(16), nullable=False),  # webhook, email, discord
+    Column("priority", Integer, nullable=False, default=0),
+    Column("subject", Text, nullable=False, default=""),
+    Column("body", Text, nullable=False, default=""),
+    Column("payload", Json, nullable=False),
+    Column("status", String(16), nullable=False),  # pending, sent, failed, cancelled
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("send_at", UTCDateTime, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("tenant_id", "user_id", "trigger", "period", name="uq_outbox_once"),
+    Index("ix_outbox_due", "tenant_id", "status", "next_attempt_at"),
+)
+
+schedule_preferences = Table(
+    "schedule_preferences",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("user_id", String(ID), primary_key=True),
+    Column("config", Json, nullable=False),  # time of day, weekdays, session length
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+busy_times = Table(
+    "busy_times",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("id", String(128), primary_key=True),
+    Column("user_id", String(ID), nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("summary", Text, nullable=False, default=""),
+    Column("source", String(256), nullable=False, default=""),  # the calendar it came from
+    Index("ix_busy_times_user", "tenant_id", "user_id", "starts_at"),
+)
+
+availability = Table(
+    "availability",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("id", String(128), primary_key=True),
+    Column("item_id", String(ID), nullable=False),  # the mentor or other provider
+    Column("weekday", Integer),  # 0 = Monday for weekly windows; None for one-off windows
+    Column("start_time", String(5)),  # "HH:MM" local, weekly windows
+    Column("end_time", String(5)),
+    Column("timezone", String(64), nullable=False, default="UTC"),
+    Column("starts_at", UTCDateTime),  # one-off windows
+    Column("ends_at", UTCDateTime),
+    Index("ix_availability_item", "tenant_id", "item_id"),
+)
+
+scheduled_sessions = Table(
+    "scheduled_sessions",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(ID), nullable=False),
+    Column("item_id", String(ID)),
+    Column("title", Text, nullable=False, default=""),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),  # booked, cancelled
+    Column("ai_scheduled", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_sessions_user", "tenant_id", "user_id", "starts_at"),
+    Index("ix_sessions_item", "tenant_id", "item_id", "starts_at"),
+)
+
+plans = Table(
+    "plans",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(ID), nullable=False),
+    Column("week_of", String(10), nullable=False),  # ISO date of the week's Monday
+    Column("request", Json, nullable=False),
+    Column("events", Json, nullable=False),
+    Column("summary", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_plans_user", "tenant_id", "user_id", "week_of"),
+)
+
+# --- Insights and experiments (migration 0006): impressions, A/B tests, the model gate.
+
+impressions = Table(
+    "impressions",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("list_id", String(64), nullable=False),  # one served list
+    Column("user_id", String(ID), nullable=False),
+    Column("item_id", String(ID), nullable=False),
+    Column("rank", Integer, nullable=False),
+    Column("source", String(32), nullable=False, default=""),
+    Column("model_version", String(64), nullable=False, default=""),
+    Column("experiment", String(64)),
+    Column("variant", String(32)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_impressions_user_item", "tenant_id", "user_id", "item_id", "created_at"),
+    Index("ix_impressions_time", "tenant_id", "created_at"),
+)
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("variants", Json, nullable=False),  # name -> {share, settings}
+    Column("config", Json, nullable=False),  # guard metric, stopping rule
+    Column("status", String(16), nullable=False),  # running, stopped
+    Column("stop_reason", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("stopped_at", UTCDateTime),
+)
+
+model_decisions = Table(
+    "model_decisions",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("version", String(64), nullable=False),
+    Column("decision", String(16), nullable=False),  # serve, candidate, rollback, forward
+    Column("reason", Text, nullable=False, default=""),
+    Column("metrics", Json, nullable=False),  # validation NDCG of candidate and serving
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_model_decisions_time", "tenant_id", "created_at"),
 )
