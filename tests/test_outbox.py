@@ -454,3 +454,52 @@ def test_job_delivers_every_tenant(tmp_path: Path, embedder: CountingEmbedder) -
         assert len(receiver.received) == 2
         tenants = sorted(json.loads(body)["tenant"] for _, body in receiver.received)
         assert tenants == ["clinic", "default"]
+
+
+def test_concurrent_deliveries_send_each_message_once(
+    tmp_path: Path, database_url: str, embedder: CountingEmbedder
+) -> None:
+    with (
+        Receiver() as receiver,
+        make(tmp_path, database_url, embedder, webhook_url=receiver.url) as engine,
+    ):
+        users = [{"id": f"p{n}"} for n in range(12)]
+        engine.users.add(users)
+        engine.outbox.enqueue([message(u["id"]) for u in users], at=T0)
+        reports: list[int] = []
+        start = threading.Barrier(3)
+
+        def deliver() -> None:
+            start.wait()
+            reports.append(engine.outbox.deliver(at=T0).sent)
+
+        threads = [threading.Thread(target=deliver) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sum(reports) == 12
+        ids = sorted(json.loads(body)["id"] for _, body in receiver.received)
+        assert len(ids) == 12 and len(set(ids)) == 12
+        assert engine.outbox.list(status="sent", limit=100).total == 12
+
+
+def test_a_claim_left_by_a_dead_sender_comes_back_after_the_lease(
+    tmp_path: Path, embedder: CountingEmbedder
+) -> None:
+    with (
+        Receiver() as receiver,
+        make(
+            tmp_path, f"sqlite:///{tmp_path / 'r.db'}", embedder, webhook_url=receiver.url
+        ) as engine,
+    ):
+        [entry] = engine.outbox.enqueue([message()], at=T0)
+        store = engine._services.outbox.store
+        lease = timedelta(seconds=300)
+        [claimed] = store.claim_due("default", T0, 10, lease)  # then the sender "dies"
+        assert claimed.attempts == 1 and claimed.next_attempt_at == T0 + lease
+        assert store.claim_due("default", T0, 10, lease) == []  # nobody else takes it
+        assert engine.outbox.deliver(at=T0 + timedelta(seconds=299)).claimed == 0
+        report = engine.outbox.deliver(at=T0 + lease)
+        assert report.sent == 1 and report.entries[0].attempts == 2
+        assert [json.loads(b)["id"] for _, b in receiver.received] == [entry.id]
