@@ -28,6 +28,7 @@ from rapport.core.store.schema import user_contexts
 from rapport.engine import Engine
 from rapport.engine.schemas import Conflict, InvalidInput, NotFound
 from rapport.interfaces.jobs.outbox import DeliverOutboxJob
+from rapport.services.engage.outbox import ChannelError, Delivery
 from tests.conftest import Cli, CountingEmbedder, LiveServer
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -503,3 +504,46 @@ def test_a_claim_left_by_a_dead_sender_comes_back_after_the_lease(
         report = engine.outbox.deliver(at=T0 + lease)
         assert report.sent == 1 and report.entries[0].attempts == 2
         assert [json.loads(b)["id"] for _, b in receiver.received] == [entry.id]
+
+
+class Pigeon:
+    """A channel plugged in by name, the way a Discord DM channel would be."""
+
+    name = "pigeon"
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.carried: list[str] = []
+
+    def send(self, delivery: Delivery, timeout: float) -> None:
+        trigger = delivery.entry.trigger
+        if trigger == "cancelled_midway":
+            self.engine.outbox.cancel(delivery.entry.id)
+            raise ChannelError("pigeon lost")
+        if trigger == "bug":
+            raise RuntimeError("a bug in the channel")
+        self.carried.append(delivery.entry.id)
+
+
+def test_a_registered_channel_and_outcomes_that_race_a_cancel(
+    tmp_path: Path, embedder: CountingEmbedder
+) -> None:
+    with make(tmp_path, f"sqlite:///{tmp_path / 'r.db'}", embedder) as engine:
+        pigeon = Pigeon(engine)
+        engine._services.outbox_channels.register(pigeon)
+        fine, midway, bug = engine.outbox.enqueue(
+            [
+                message(channel="pigeon"),
+                message(channel="pigeon", trigger="cancelled_midway"),
+                message(channel="pigeon", trigger="bug"),
+            ],
+            at=T0,
+        )
+        report = engine.outbox.deliver(at=T0)
+        assert (report.sent, report.retrying, report.failed) == (1, 1, 0)
+        assert pigeon.carried == [fine.id]
+        # Cancelled while being attempted: the failure does not bring it back.
+        assert engine.outbox.get(midway.id).status == "cancelled"
+        # A channel's own bug fails the attempt (retried), never the delivery pass.
+        broken = engine.outbox.get(bug.id)
+        assert (broken.status, broken.last_error) == ("pending", "a bug in the channel")

@@ -257,19 +257,19 @@ class OutboxStore:
         next_attempt_at: datetime | None = None,
     ) -> OutboxEntry:
         """The outcome of a claimed attempt: `sent`, `failed` for good, or `pending` again
-        with the time of the next attempt."""
+        with the time of the next attempt. A failure does not overwrite a message cancelled
+        while it was being attempted (a success does: it was delivered)."""
         values: dict[str, Any] = {"status": status, "last_error": error[:ERROR_CHARS]}
         values["updated_at"] = at
+        where = [outbox.c.tenant_id == tenant, outbox.c.id == message_id]
         if status == "sent":
             values["sent_at"] = at
+        else:
+            where.append(outbox.c.status == "pending")
         if next_attempt_at is not None:
             values["next_attempt_at"] = next_attempt_at
         with self.engine.begin() as conn:
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.tenant_id == tenant, outbox.c.id == message_id)
-                .values(**values)
-            )
+            conn.execute(update(outbox).where(*where).values(**values))
         return self.get(tenant, message_id)
 
     def cancel(self, tenant: str, message_id: str, at: datetime) -> OutboxEntry:

@@ -147,19 +147,22 @@ class Outbox:
                 link=self.link(tenant, entry),
                 contact=self.store.contact(tenant, entry.user_id),
             )
-            done = self._attempt(delivery, at)
+            try:
+                done = self._attempt(delivery, at)
+            except NotFound:  # erased meanwhile (delete-my-data): nothing to record
+                continue
             entries.append(done)
             if done.status in ("sent", "failed"):
                 events.append(_feedback(done, SENT if done.status == "sent" else FAILED, at))
         if events:
             self.record_events(tenant, events)
-        count = {status: sum(e.status == status for e in entries) for status in ("sent", "failed")}
+        count = {s: sum(e.status == s for e in entries) for s in ("sent", "failed", "pending")}
         report = DeliveryReport(
             tenant=tenant,
             at=at,
             claimed=len(entries),
             sent=count["sent"],
-            retrying=len(entries) - count["sent"] - count["failed"],
+            retrying=count["pending"],
             failed=count["failed"],
             entries=entries,
         )
