@@ -143,6 +143,9 @@ def test_enqueue_once_per_user_trigger_and_period(
         assert len({e.id for e in other} | {entry.id}) == 3
         assert engine.outbox.list().total == 3
         assert engine.outbox.list(user_id="u2").total == 1
+        found = engine._services.outbox.find("default", "u1", "inactivity", "2026-11-23")
+        assert found is not None and found.id == entry.id
+        assert engine._services.outbox.find("default", "u1", "inactivity", "2030") is None
 
         bad = [
             message(payload={"url": "javascript:alert(1)"}),

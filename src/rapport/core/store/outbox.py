@@ -185,6 +185,23 @@ class OutboxStore:
             raise NotFound("outbox message", message_id)
         return _entry(dict(row))
 
+    def find(self, tenant: str, user_id: str, trigger: str, period: str) -> OutboxEntry | None:
+        """The message of this user, trigger and period, if one was enqueued."""
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(
+                    select(outbox).where(
+                        outbox.c.tenant_id == tenant,
+                        outbox.c.user_id == user_id,
+                        outbox.c.trigger == trigger,
+                        outbox.c.period == period,
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return None if row is None else _entry(dict(row))
+
     def list(
         self,
         tenant: str,

@@ -138,7 +138,6 @@ class Outbox:
         lease = timedelta(seconds=self.config.lease_seconds)
         claimed = self.store.claim_due(tenant, at, self.config.batch, lease)
         entries: builtins.list[OutboxEntry] = []
-        events: builtins.list[Event] = []
         for entry in claimed:
             delivery = Delivery(
                 tenant=tenant,
@@ -152,10 +151,10 @@ class Outbox:
             except NotFound:  # erased meanwhile (delete-my-data): nothing to record
                 continue
             entries.append(done)
-            if done.status in ("sent", "failed"):
-                events.append(_feedback(done, SENT if done.status == "sent" else FAILED, at))
-        if events:
-            self.record_events(tenant, events)
+            if done.status in ("sent", "failed"):  # recorded at once: a crash loses none
+                self.record_events(
+                    tenant, [_feedback(done, SENT if done.status == "sent" else FAILED, at)]
+                )
         count = {s: sum(e.status == s for e in entries) for s in ("sent", "failed", "pending")}
         report = DeliveryReport(
             tenant=tenant,
@@ -228,6 +227,11 @@ class Outbox:
 
     def get(self, tenant: str, message_id: str) -> OutboxEntry:
         return self.store.get(tenant, message_id)
+
+    def find(self, tenant: str, user_id: str, trigger: str, period: str) -> OutboxEntry | None:
+        """The message of this user, trigger and period, if one was enqueued (a session's
+        reminder, to cancel it when the session moves)."""
+        return self.store.find(tenant, user_id, trigger, period)
 
     def cancel(self, tenant: str, message_id: str, at: datetime | None = None) -> OutboxEntry:
         """A pending message is not delivered (Conflict once sent or failed)."""
