@@ -550,3 +550,18 @@ def test_a_registered_channel_and_outcomes_that_race_a_cancel(
         # A channel's own bug fails the attempt (retried), never the delivery pass.
         broken = engine.outbox.get(bug.id)
         assert (broken.status, broken.last_error) == ("pending", "a bug in the channel")
+
+
+def test_email_never_falls_back_to_plain_text(
+    tmp_path: Path, embedder: CountingEmbedder, smtp: tuple[Mailbox, int]
+) -> None:
+    mailbox, port = smtp  # this server offers no STARTTLS
+    settings = {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_from": "n@school.example"}
+    with make(tmp_path, f"sqlite:///{tmp_path / 'r.db'}", embedder, **settings) as engine:
+        [entry] = engine.outbox.enqueue(
+            [message(channel="email", payload={"to": "ada@school.example"})], at=T0
+        )
+        assert engine.outbox.deliver(at=T0).failed == 1
+        failed = engine.outbox.get(entry.id)
+        assert "STARTTLS" in failed.last_error and "@" not in failed.last_error
+        assert mailbox.mails == []

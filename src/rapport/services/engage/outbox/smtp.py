@@ -75,6 +75,9 @@ class EmailChannel:
                 if settings.smtp_user:
                     client.login(settings.smtp_user, settings.smtp_password or "")
                 client.send_message(message)
+        except smtplib.SMTPNotSupportedError as exc:
+            # No STARTTLS (or login) offered: never fall back to sending in the clear.
+            raise ChannelError(f"email: server does not support it: {exc}", permanent=True) from exc
         except smtplib.SMTPRecipientsRefused as exc:
             raise ChannelError("email: recipient refused", permanent=True) from exc
         except smtplib.SMTPAuthenticationError as exc:
