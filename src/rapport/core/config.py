@@ -28,6 +28,7 @@ SECTIONS = (
     "answer",
     "safety",
     "moderation",
+    "outbox",
 )
 """Component settings sections, each a top-level table of the config file."""
 
@@ -128,6 +129,8 @@ class Settings(BaseSettings):
     """Crisis replies, resources per tenant and locale, escalation webhooks (`SafetyConfig`)."""
     moderation: dict[str, Any] = Field(default_factory=dict)
     """Text moderation of imported items (`ModerationConfig`), e.g. `{"enabled": true}`."""
+    outbox: dict[str, Any] = Field(default_factory=dict)
+    """Delivery of nudges and reminders (`OutboxConfig`): webhook, SMTP, retries, per tenant."""
 
     api_key: str | None = None
     """Admin API key, for every tenant. When set (or once a per-tenant key exists, see

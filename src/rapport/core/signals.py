@@ -20,7 +20,16 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "view": 0.05,
     "dismiss": -0.5,
     "dislike": -1.0,
+    # What the delivery outbox did and the clicks on its links (they name no item, and are
+    # listed at 0 so they stay no preference signal even with an item).
+    "nudge_sent": 0.0,
+    "nudge_failed": 0.0,
+    "nudge_click": 0.0,
 }
+
+OUTBOX_EVENTS = frozenset({"nudge_sent", "nudge_failed", "nudge_click"})
+"""Events the delivery outbox records: `nudge_sent` and `nudge_failed` are rapport's own
+actions, not the user's (activity and engagement scores should leave them out)."""
 
 
 class SignalWeights(BaseModel):

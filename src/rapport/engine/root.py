@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rapport.engine.models import ModelsArea
     from rapport.engine.moderation import ModerationArea
     from rapport.engine.onboarding import OnboardingArea
+    from rapport.engine.outbox import OutboxArea
     from rapport.engine.process import ProcessArea
     from rapport.engine.recommendations import RecommendationsArea
     from rapport.engine.safety import EscalationsArea, SafetyArea
@@ -174,6 +175,14 @@ class Engine:
         from rapport.engine.moderation import ModerationArea
 
         return ModerationArea(self._services)
+
+    @cached_property
+    def outbox(self) -> OutboxArea:
+        """Delivery of nudges and reminders: enqueue, deliver, list, get, cancel, retry,
+        click."""
+        from rapport.engine.outbox import OutboxArea
+
+        return OutboxArea(self._services)
 
     def close(self) -> None:
         self._services.close()

@@ -30,6 +30,7 @@ from rapport.core.store.escalations import Status as EscalationStatus
 from rapport.core.store.generations import GenerationRecord
 from rapport.core.store.keys import KeyRecord
 from rapport.core.store.moderation import ModerationEntry
+from rapport.core.store.outbox import OutboxEntry, OutboxMessage, OutboxStatus
 from rapport.core.store.personal_data import UserExport
 from rapport.engine.root import Readiness
 from rapport.evaluation.peers import Comparison, ModelRun
@@ -70,6 +71,7 @@ from rapport.services.assistant.process import (
     ProcessSubstep,
 )
 from rapport.services.catalog import SimilarItem
+from rapport.services.engage.outbox.service import Click, DeliveryReport
 from rapport.services.ingest import ImportReport
 from rapport.services.insights import Insights
 from rapport.services.knowledge.answer import Answer, Citation
@@ -99,6 +101,7 @@ __all__ = [
     "ChatReply",
     "ChatRequest",
     "Citation",
+    "Click",
     "Comparison",
     "Conflict",
     "Conversation",
@@ -106,6 +109,7 @@ __all__ = [
     "CreatedKey",
     "CrisisReply",
     "Deleted",
+    "DeliveryReport",
     "Document",
     "DocumentHit",
     "DocumentSearch",
@@ -140,6 +144,9 @@ __all__ = [
     "NextStep",
     "NotFound",
     "OnboardingState",
+    "OutboxEntry",
+    "OutboxMessage",
+    "OutboxStatus",
     "Page",
     "ParsedQuery",
     "PathRequest",

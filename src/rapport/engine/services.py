@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from rapport.services.assistant.onboarding.interview import Onboarding
     from rapport.services.assistant.process import ProcessAssistant
     from rapport.services.catalog import Catalog
+    from rapport.services.engage.outbox import ChannelRegistry, Outbox, OutboxConfig
     from rapport.services.ingest import Ingestor
     from rapport.services.knowledge.answer import AnswerConfig, Answerer
     from rapport.services.knowledge.base import KnowledgeBase
@@ -345,6 +346,30 @@ class Services:
             self.safety_config,
             self.webhooks,
             audit=self.audit,
+        )
+
+    @cached_property
+    def outbox_config(self) -> OutboxConfig:
+        from rapport.services.engage.outbox import OutboxConfig
+
+        return section(self.settings, "outbox", OutboxConfig)
+
+    @cached_property
+    def outbox_channels(self) -> ChannelRegistry:
+        """Delivery channels by name; a Discord DM channel registers itself here."""
+        from rapport.services.engage.outbox.builtin import default_channels
+
+        return default_channels()
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        """The delivery outbox: enqueue, deliver_due, list, get, cancel, retry, click."""
+        from rapport.core.store.outbox import OutboxStore
+        from rapport.services.engage.outbox import Outbox
+
+        # Feedback events take the event ingest's write path (idempotent by id).
+        return Outbox(
+            OutboxStore(self.store), self.outbox_config, self.outbox_channels, self.store.add_events
         )
 
     # -- lifecycle -------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from rapport.interfaces.api.routers import (
     models,
     moderation,
     onboarding,
+    outbox,
     process,
     recommendations,
     safety,
@@ -92,4 +93,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         app.include_router(module.router, dependencies=protected)
     app.include_router(safety.router, dependencies=protected)
     app.include_router(moderation.router, dependencies=protected)
+    app.include_router(outbox.router, dependencies=protected)
+    app.include_router(outbox.public_router)
     return app

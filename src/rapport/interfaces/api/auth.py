@@ -9,6 +9,8 @@ runs with a body reader that stops at the limit (413 for chunked bodies too).
 
 from __future__ import annotations
 
+import re
+
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,6 +31,9 @@ from rapport.interfaces.api.limits import (
 
 OPEN_PATHS = ("/healthz", "/readyz", "/docs", "/redoc", "/openapi.json")
 """Probes and documentation: no key needed."""
+OPEN_ROUTES = (re.compile(r"/outbox/[^/]+/click"),)
+"""GET routes users reach from a delivered message, without a key: the outbox's click link
+(the unguessable message id is its credential)."""
 ADMIN_ROUTES = ("/keys", "/model/train", "/audit")
 """Path prefixes that need the admin scope (keys, training, the audit log, tenant
 administration)."""
@@ -93,7 +98,9 @@ class AccessMiddleware:
         engine: Engine = scope["app"].state.engine
         settings = engine.settings
         path: str = scope["path"]
-        if _under(path, OPEN_PATHS):
+        if _under(path, OPEN_PATHS) or (
+            scope["method"] in READ_METHODS and any(p.fullmatch(path) for p in OPEN_ROUTES)
+        ):
             await self._run(scope, receive, send, settings.max_body_bytes)
             return
         rates, gate = self.limits(settings)

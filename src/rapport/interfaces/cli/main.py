@@ -23,6 +23,7 @@ from rapport.interfaces.cli import (
     knowledge,
     models,
     moderation,
+    outbox,
     recommend,
     records,
     safety,
@@ -53,6 +54,7 @@ assistant_commands.register(app)
 
 generate.register(app)
 app.add_typer(moderation.app, name="moderation")
+app.add_typer(outbox.app, name="outbox")
 
 
 @app.callback()
@@ -188,19 +190,23 @@ def serve(
     signal.signal(signal.SIGTERM, _exit_normally)
     if workers == 1:
         from rapport.interfaces.api.app import create_app
+        from rapport.interfaces.jobs.outbox import DeliverOutboxJob
         from rapport.interfaces.jobs.scheduler import RetrainJob
         from rapport.interfaces.jobs.tagging import TagPostsJob
 
         job = RetrainJob(engine)
         tagging = TagPostsJob(engine)
+        delivery = DeliverOutboxJob(engine)
         if jobs:
             job.start()
             tagging.start()
+            delivery.start()
         try:
             uvicorn.run(create_app(engine), host=host, port=port, log_level="warning")
         finally:
             job.stop()
             tagging.stop()
+            delivery.stop()
         return
     # Worker processes rebuild the engine from the environment.
     for key, value in state.options.items():
@@ -222,25 +228,31 @@ def worker(
     once: Annotated[bool, typer.Option(help="Run the due jobs once and exit.")] = False,
 ) -> None:
     """Run background jobs (retraining when enough new feedback arrived) in the foreground."""
+    from rapport.interfaces.jobs.outbox import DeliverOutboxJob
     from rapport.interfaces.jobs.scheduler import RetrainJob
     from rapport.interfaces.jobs.tagging import TagPostsJob
 
     job = RetrainJob(state.engine(), interval=interval)
     tagging = TagPostsJob(state.engine())
+    delivery = DeliverOutboxJob(state.engine())
     if once:
         done = run(job.run_once)
         console.print(f"retrained: {', '.join(done) or 'nothing due'}")
         tagged = run(tagging.run_once)
         console.print(f"posts tagged: {sum(tagged.values())}")
+        delivered = run(delivery.run_once)
+        console.print(f"outbox messages sent: {sum(delivered.values())}")
         return
     console.print(f"job worker checking every {interval:g} s (Ctrl-C to stop)")
     tagging.start()
+    delivery.start()
     try:
         job.run_forever()
     except KeyboardInterrupt:
         console.print("stopped")
     finally:
         tagging.stop()
+        delivery.stop()
 
 
 @app.command()

@@ -1,13 +1,11 @@
 """Signed webhook delivery of escalations, in the background with retries.
 
-The body is JSON; `X-Rapport-Signature: sha256=<hex>` is the HMAC-SHA256 of the exact body
-bytes with the tenant's secret, so the receiver can check it came from here unchanged.
+The body is JSON, signed as `core/signing.py` describes (`X-Rapport-Signature: sha256=<hex>`,
+the HMAC-SHA256 of the exact body bytes with the tenant's secret).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import queue
 import threading
 import time
@@ -19,14 +17,11 @@ import httpx
 import orjson
 import structlog
 
+from rapport.core.signing import SIGNATURE_HEADER, sign
+
 log = structlog.get_logger(__name__)
 
-SIGNATURE_HEADER = "X-Rapport-Signature"
-
-
-def sign(body: bytes, secret: str) -> str:
-    """The signature header value of `body`."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+__all__ = ["SIGNATURE_HEADER", "Delivery", "WebhookSender", "sign"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Engagement: scores, triggers, proactive messages and their delivery outbox."""
