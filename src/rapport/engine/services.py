@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from rapport.services.assistant.process import ProcessAssistant
     from rapport.services.catalog import Catalog
     from rapport.services.ingest import Ingestor
+    from rapport.services.insights.audience import AudienceFinder
+    from rapport.services.insights.config import BusinessInsightsConfig
     from rapport.services.knowledge.answer import AnswerConfig, Answerer
     from rapport.services.knowledge.base import KnowledgeBase
     from rapport.services.knowledge.chunking import ChunkingConfig
@@ -109,6 +111,12 @@ class Services:
         from rapport.services.safety.moderation import ModerationConfig
 
         return section(self.settings, "moderation", ModerationConfig)
+
+    @cached_property
+    def insights_config(self) -> BusinessInsightsConfig:
+        from rapport.services.insights.config import BusinessInsightsConfig
+
+        return section(self.settings, "insights", BusinessInsightsConfig)
 
     # -- services --------------------------------------------------------------------------
 
@@ -346,6 +354,13 @@ class Services:
             self.webhooks,
             audit=self.audit,
         )
+
+    @cached_property
+    def audience(self) -> AudienceFinder:
+        """Audience targeting: the users most likely to engage with an item."""
+        from rapport.services.insights.audience import AudienceFinder
+
+        return AudienceFinder(self.store, self.models, self.recommender, self.embedder.name)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -18,12 +18,18 @@ benchmark that calls it at an origin tests it on data it has not seen. `seasonal
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from itertools import product
 
 import numpy as np
 
 from rapport.core.components import ComponentConfig
+from rapport.core.models import Schema
+from rapport.services.insights.data import Window
+from rapport.services.insights.demand import demand_events, selected
+from rapport.services.insights.requests import ForecastRequest
 
 PERIOD = 7
 """Days of the weekly season."""
@@ -209,3 +215,83 @@ def best_moving_average_window(
         for w in windows
     ]
     return windows[int(np.argmin(errors))]
+
+
+# -- the forecast of a tenant's demand -------------------------------------------------------
+
+
+class ForecastDay(Schema):
+    day: date
+    """Local day."""
+    demand: float
+    """Expected weighted demand."""
+
+
+class ForecastSeries(Schema):
+    category: str
+    area: str
+    total: float
+    """Demand over the history read."""
+    recent: list[float]
+    """Demand of the last 28 days, oldest first (for a chart)."""
+    forecast: list[ForecastDay]
+
+
+class DemandForecast(Schema):
+    """Daily demand per category x area for the days from `at` on."""
+
+    at: datetime
+    timezone: str
+    history_days: int
+    horizon: int
+    setting: str
+    """What the forecaster chose on the history (pooled over all series)."""
+    validation_wape: float | None
+    """Its WAPE on the last rolling origins of the history (None without enough history)."""
+    series: list[ForecastSeries]
+
+
+def forecast_demand(window: Window, request: ForecastRequest, timezone: str) -> DemandForecast:
+    """Forecast every category x area series of the window; the setting is chosen once
+    over all series, and the weekday profile of sparse series leans on the pooled one."""
+    items = selected(window, request)
+    first = window.since.astimezone(window.zone).date()
+    today = window.at.astimezone(window.zone).date()
+    days = max((today - first).days, 1)
+    series: defaultdict[tuple[str, str], np.ndarray] = defaultdict(lambda: np.zeros(days))
+    for event, weight in demand_events(window, items):
+        index = (window.local(event).date() - first).days
+        if not 0 <= index < days:
+            continue  # today's events are incomplete: the forecast starts with today
+        item = items[event.item_id or ""]
+        for category in item.categories or ["(none)"]:
+            series[(category, window.area(item))][index] += weight
+    keys = sorted(series, key=lambda k: (-float(series[k].sum()), k))
+    forecaster = Forecaster(ForecastConfig(horizon=request.horizon))
+    if keys:
+        matrix = np.vstack([series[k] for k in keys])
+        predicted, fitted = forecaster.forecast(matrix, first.weekday(), request.horizon)
+    else:
+        predicted, fitted = np.zeros((0, request.horizon)), None
+    error = fitted.validation_wape if fitted is not None else float("nan")
+    return DemandForecast(
+        at=window.at,
+        timezone=timezone,
+        history_days=days,
+        horizon=request.horizon,
+        setting=fitted.setting.describe() if fitted is not None else "no demand in the window",
+        validation_wape=None if np.isnan(error) else round(error, 4),
+        series=[
+            ForecastSeries(
+                category=category,
+                area=area,
+                total=round(float(series[(category, area)].sum()), 4),
+                recent=[round(float(v), 4) for v in series[(category, area)][-28:]],
+                forecast=[
+                    ForecastDay(day=today + timedelta(days=d), demand=round(float(v), 4))
+                    for d, v in enumerate(predicted[row])
+                ],
+            )
+            for row, (category, area) in enumerate(keys[: request.top])
+        ],
+    )
