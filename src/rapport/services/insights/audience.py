@@ -7,7 +7,9 @@ Two scores, each turned into a percentile among the candidates so they share one
   scored in batches by the trained model, as the request path scores one user);
 - the cosine between the item's vector and the user's taste vector: the items they engaged
   with (weighted by signal) plus their stated interests (embedded), so users the model does
-  not know (new, or only a profile) are ranked too.
+  not know (new, or only a profile) are ranked too. It is shrunk by the evidence behind
+  the vector (summed signal strength, one per stated interest), so two idle views do not
+  make a fan.
 
 A user's score is the mean of the percentiles they have. Users who already interacted with
 the item, who did not consent, or who opted out of AI are left out.
@@ -33,6 +35,8 @@ from rapport.services.recommend.recommender import Recommender
 BATCH = 1024
 """Users scored by the model at once."""
 USERS_PAGE = 1000
+EVIDENCE = 1.0
+"""Signal strength at which a taste vector's cosine counts half."""
 
 
 class AudienceMember(Schema):
@@ -197,13 +201,17 @@ class AudienceFinder:
             for other, weight in taste.get(member.id, {}).items():
                 if other in vectors:
                     total += weight * vectors[other]
+            evidence = sum(abs(w) for w in taste.get(member.id, {}).values())
             interests = self.recommender.interest_vectors(tenant, member.profile.interests)
             if interests:
                 # Stated interests weigh like one liked item each, so a profile alone counts.
                 total += sum(interests.values(), np.zeros_like(item_vector))
+                evidence += len(interests)
             norm = np.linalg.norm(total)
             if norm > 0:
-                found[n] = float(total @ item_vector / norm)
+                # A cosine from one glance is not a taste: shrink it by how much evidence
+                # the vector rests on (half at one liked item, near whole at several).
+                found[n] = float(total @ item_vector / norm) * evidence / (evidence + EVIDENCE)
         return found
 
 
