@@ -262,7 +262,8 @@ def test_cli_shapes(tmp_path: Path, embedder: CountingEmbedder) -> None:
     )
     assert peaks.json() == expected.model_dump(mode="json")
     demand = cli("insights", "demand", "--by", "category", "--at", at, "--days", "60", "--json")
-    assert demand.json()["rows"][0]["key"] == "food"
+    values = [row["demand"] for row in demand.json()["rows"]]
+    assert demand.json()["rows"][0]["key"] == "wine" and values == sorted(values, reverse=True)
     prices = cli("insights", "prices", "--item-ids", "brunch", "--at", at, "--json").json()
     assert prices["suggestions"][0]["rule"] == "conversion"
     forecast = cli("insights", "forecast", "--at", at, "--horizon", "2", "--json").json()

@@ -5,14 +5,16 @@ Two scores, each turned into a percentile among the candidates so they share one
 
 - the serving recommender's score of the item for every user it knows (their histories
   scored in batches by the trained model, as the request path scores one user);
+- how many items in the item's categories they liked, plus stated interests naming it;
 - the cosine between the item's vector and the user's taste vector: the items they engaged
   with (weighted by signal) plus their stated interests (embedded), so users the model does
   not know (new, or only a profile) are ranked too. It is shrunk by the evidence behind
   the vector (summed signal strength, one per stated interest), so two idle views do not
   make a fan.
 
-A user's score is the mean of the percentiles they have. Users who already interacted with
-the item, who did not consent, or who opted out of AI are left out.
+A user's score is the mean of the parts they have (the category count as n / (n + 2)).
+Users who already interacted with the item, who did not consent, or who opted out of AI
+are left out.
 """
 
 from __future__ import annotations
@@ -97,8 +99,14 @@ class AudienceFinder:
         ids = [user.id for user in users]
         model_scores, version = self._model_scores(tenant, item_id, columns, ids, at)
         similarity = self._similarity(tenant, item_id, columns, users)
-        percentiles = [_percentiles(model_scores), _percentiles(similarity)]
-        stacked = np.vstack(percentiles) if ids else np.zeros((2, 0))
+        history = _liked_categories(columns, self.signals, self._categories(tenant, columns))
+        affinity = np.array([_affinity(u, item, history.get(u.id, Counter())) for u in users])
+        percentiles = [
+            _percentiles(model_scores),
+            _percentiles(similarity),
+            affinity / (affinity + 2),  # on a fixed scale: 0 for none, 0.6 for three items
+        ]
+        stacked = np.vstack(percentiles) if ids else np.zeros((3, 0))
         known = ~np.isnan(stacked)
         score = np.where(
             known.any(axis=0), np.nansum(stacked, axis=0) / np.maximum(known.sum(0), 1), -1
@@ -106,7 +114,6 @@ class AudienceFinder:
         order = sorted(
             (i for i in range(len(ids)) if score[i] >= 0), key=lambda i: (-score[i], ids[i])
         )[: request.k]
-        history = _liked_categories(columns, self.signals, self._categories(tenant, columns))
         return Audience(
             item_id=item_id,
             at=at,
@@ -261,6 +268,14 @@ def _liked_categories(
     for user, items in seen.items():
         found[user] = Counter(c for item in items for c in categories.get(item, []))
     return found
+
+
+def _affinity(user: User, item: Item, liked: Counter[str]) -> float:
+    """Items liked in the item's categories, plus one per stated interest naming it: what
+    ranks users when there are neither a model nor vectors."""
+    labels = [label.lower() for label in [*item.categories, *item.tags]]
+    stated = sum(1 for i in user.profile.interests if any(i.lower() in x for x in labels))
+    return float(sum(liked.get(c, 0) for c in item.categories) + stated)
 
 
 def _rounded(value: float) -> float | None:
