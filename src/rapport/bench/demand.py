@@ -64,6 +64,8 @@ class DemandBench(Schema):
     plot_days: list[str]
     plot_actual: list[float]
     plot_forecast: list[float]
+    plot_peer: list[float]
+    """The best peer's forecast at the same origin."""
 
 
 def _read(folder: Path, aggregation: str) -> tuple[dict[str, list[str]], list[tuple[str, int]]]:
@@ -137,7 +139,7 @@ def bench_demand(
     errors = {part: dict.fromkeys(methods, 0.0) for part in ("validation", "test")}
     totals = {"validation": 0.0, "test": 0.0}
     chosen: Counter[str] = Counter()
-    last: tuple[int, np.ndarray] | None = None
+    last: tuple[int, np.ndarray, dict[str, np.ndarray]] | None = None
     for origin in origins:
         part = "test" if origin >= cut else "validation"
         past, actual = matrix[:, :origin], matrix[:, origin : origin + horizon]
@@ -156,7 +158,7 @@ def bench_demand(
         totals[part] += float(actual.sum())
         if part == "test":
             chosen[fitted.setting.describe()] += 1
-            last = (origin, ours)
+            last = (origin, ours, forecasts)
     scores = {
         name: MethodScore(
             wape=round(errors["test"][name] / totals["test"], 4),
@@ -168,7 +170,8 @@ def bench_demand(
     best = min(peers, key=lambda name: scores[name].wape)
     # The plot: the busiest series over the test part, with the last origin's forecast.
     busiest = int(np.argmax(matrix[:, cut:].sum(axis=1)))
-    origin, ours = last if last is not None else (cut, np.zeros((len(names), 0)))
+    origin, ours, peers_at = last if last is not None else (cut, np.zeros((len(names), 0)), {})
+    peer = peers_at.get(best, np.zeros_like(ours))
     shown = range(max(cut, origin - 8 * horizon), min(periods, origin + horizon))
     return DemandBench(
         aggregation=aggregation,
@@ -186,6 +189,9 @@ def bench_demand(
         plot_series=names[busiest],
         plot_days=[(first + timedelta(days=i * step_days)).isoformat() for i in shown],
         plot_actual=[float(matrix[busiest, i]) for i in shown],
+        plot_peer=[
+            float(peer[busiest, i - origin]) if i >= origin else float("nan") for i in shown
+        ],
         plot_forecast=[
             float(ours[busiest, i - origin]) if i >= origin else float("nan") for i in shown
         ],

@@ -90,9 +90,14 @@ def phase_seconds(result: Any) -> dict[str, float]:
 
 
 def demand_chart(
-    days: list[str], actual: list[float], forecast: list[float], title: str, path: Path
+    days: list[str],
+    actual: list[float],
+    forecast: list[float],
+    title: str,
+    path: Path,
+    peer: tuple[str, list[float]] | None = None,
 ) -> None:
-    """A demand curve and the forecast made at its last origin."""
+    """A demand curve, the forecast made at its last origin and a peer's."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -101,6 +106,8 @@ def demand_chart(
     figure, axis = plt.subplots(figsize=(9, 3.5))
     axis.plot(days, actual, color="#7570b3", label="demand")
     axis.plot(days, forecast, color="#d95f02", linewidth=2, label="rapport forecast")
+    if peer is not None:
+        axis.plot(days, peer[1], color="#1b9e77", linestyle="--", label=f"{peer[0]} (peer)")
     axis.set_title(title)
     axis.set_xticks(days[:: max(1, len(days) // 8)])
     axis.tick_params(axis="x", labelrotation=30, labelsize=8)

@@ -472,4 +472,5 @@ def demand(
         from rapport.bench.plots import demand_chart
 
         title = f"MovieLens ratings per {result.frequency}: {result.plot_series}"
-        demand_chart(result.plot_days, result.plot_actual, result.plot_forecast, title, plot)
+        peer = (result.best_peer, result.plot_peer)
+        demand_chart(result.plot_days, result.plot_actual, result.plot_forecast, title, plot, peer)
