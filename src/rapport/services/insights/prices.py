@@ -8,7 +8,8 @@ Rules, from the strongest evidence to the weakest:
    smoothed conversion) wins when it beats the current band by 10% or more.
 2. `demand_trend`: demand in the second half of the window against the first half
    (+-5% when it moved by more than 25%).
-3. `competition`: the median price of items of the same category within `competition_km`
+3. `competition`: the median price of items of the same kind with mostly the same categories
+   (Jaccard overlap at least 0.5) within `competition_km`
    (+-5% when the item is 25% above or below it).
 4. `discount_response`: conversion of discounted against full-price items of the category
    (a discount that does not lift conversion is cut back).
@@ -63,7 +64,7 @@ class PriceSuggestions(Schema):
     at: datetime
     since: datetime
     suggestions: list[PriceSuggestion]
-    """Largest change first."""
+    """Those backed by data first (the fallback rule's last), larger changes first."""
 
 
 @dataclass
@@ -197,7 +198,8 @@ def _competition_rule(item: Item, window: Window, radius: float) -> tuple[float,
         if other.id != item.id
         and other.price
         and other.location is not None
-        and set(other.categories) & set(item.categories)
+        and other.kind == item.kind
+        and _overlap(other.categories, item.categories) >= 0.5
         and distance_km(place.lat, place.lon, other.location.lat, other.location.lon) <= radius
     ]
     if not rivals:
@@ -209,6 +211,13 @@ def _competition_rule(item: Item, window: Window, radius: float) -> tuple[float,
     if price < 0.75 * middle:
         return 1.05, f"{1 - price / middle:.0%} below {where}"
     return None
+
+
+def _overlap(a: list[str], b: list[str]) -> float:
+    """Jaccard overlap of two category lists: a pastry is not a restaurant's competitor
+    because both are food."""
+    union = set(a) | set(b)
+    return len(set(a) & set(b)) / len(union) if union else 0.0
 
 
 def _discount_rule(
@@ -266,7 +275,8 @@ def suggest_prices(window: Window, request: PricesRequest) -> PriceSuggestions:
                 fired.append((name, outcome))
         views, sold = own.totals()
         found.append(_suggestion(item, fired, views, sold, window, request))
-    found.sort(key=lambda s: (-abs(s.change), s.item_id))
+    # Suggestions backed by data first, the fallback rule's last; larger changes first.
+    found.sort(key=lambda s: (s.rule == "fallback_sales_rule", -abs(s.change), s.item_id))
     return PriceSuggestions(at=window.at, since=window.since, suggestions=found[: request.top])
 
 
