@@ -273,3 +273,10 @@ def test_cli_shapes(tmp_path: Path, embedder: CountingEmbedder) -> None:
     bad = cli("insights", "demand", "--by", "colour")
     assert bad.returncode == 2 and "by" in bad.stderr + bad.stdout
     assert "peak hours" in cli("insights", "peaks", "--at", at, "--days", "60").stdout
+
+
+def test_bad_tenant_override_fails_at_start(tmp_path: Path, embedder: CountingEmbedder) -> None:
+    with pytest.raises(ValueError, match="insights"):
+        Engine(
+            data=tmp_path, embedder=embedder, insights={"tenants": {"shop": {"price_floor": -1}}}
+        )

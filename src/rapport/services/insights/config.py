@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from rapport.core.components import ComponentConfig
 
@@ -53,10 +53,19 @@ class BusinessInsightsConfig(ComponentConfig):
     tenants: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per-tenant overrides of the fields above."""
 
+    @model_validator(mode="after")
+    def _overrides_are_valid(self) -> BusinessInsightsConfig:
+        # Checked when the settings load, not on the first request of that tenant.
+        for tenant in self.tenants:
+            self.for_tenant(tenant)
+        return self
+
     def for_tenant(self, tenant: str) -> BusinessInsightsConfig:
         override = self.tenants.get(tenant)
         if not override:
             return self
+        if "tenants" in override:
+            raise ValueError(f"tenants.{tenant}: overrides cannot nest tenants")
         merged = {**self.model_dump(exclude={"tenants"}), **override}
         return BusinessInsightsConfig.model_validate(merged)
 
