@@ -43,6 +43,7 @@ EVIDENCE = 1.0
 
 class AudienceMember(Schema):
     user_id: str
+    """The user."""
     score: float
     """Mean of the percentiles below (0-1)."""
     model_percentile: float | None
@@ -51,13 +52,16 @@ class AudienceMember(Schema):
     similarity: float | None
     """Cosine between the item and the user's tastes and interests."""
     reasons: list[str]
+    """Why this user: what they liked, their interests, the model."""
 
 
 class Audience(Schema):
     """Users to show an item to, most likely to engage first."""
 
     item_id: str
+    """The item the audience is for."""
     at: datetime
+    """The moment scored (events before it count)."""
     model_version: str | None
     """The serving model that scored, if any."""
     candidates: int
@@ -65,6 +69,7 @@ class Audience(Schema):
     excluded_engaged: int
     """Users left out because they already interacted with the item."""
     users: list[AudienceMember]
+    """Most likely to engage first."""
 
 
 class AudienceFinder:

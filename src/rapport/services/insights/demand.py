@@ -40,14 +40,19 @@ class Demand(Schema):
     """Demand grouped one way over a window."""
 
     by: str
+    """What demand is grouped by."""
     at: datetime
+    """End of the window (exclusive)."""
     since: datetime
+    """Start of the window."""
     timezone: str
+    """Time zone of hours and weekdays."""
     total: float
     """Demand of everything selected."""
     weights: dict[str, float]
     """Demand per event type used."""
     rows: list[DemandRow]
+    """Busiest first (hours and weekdays in their order)."""
 
 
 def selected(window: Window, request: InsightRequest) -> dict[str, Item]:

@@ -229,26 +229,34 @@ class ForecastDay(Schema):
 
 class ForecastSeries(Schema):
     category: str
+    """The category."""
     area: str
+    """The area (named, `cell:LAT,LON` or `online`)."""
     total: float
     """Demand over the history read."""
     recent: list[float]
     """Demand of the last 28 days, oldest first (for a chart)."""
     forecast: list[ForecastDay]
+    """One value per day from the local day of `at`."""
 
 
 class DemandForecast(Schema):
     """Daily demand per category x area for the days from `at` on."""
 
     at: datetime
+    """The moment the forecast is made at."""
     timezone: str
+    """Time zone of the days."""
     history_days: int
+    """Days of history learned from."""
     horizon: int
+    """Days forecast."""
     setting: str
     """What the forecaster chose on the history (pooled over all series)."""
     validation_wape: float | None
     """Its WAPE on the last rolling origins of the history (None without enough history)."""
     series: list[ForecastSeries]
+    """The busiest category x area series first."""
 
 
 def forecast_demand(window: Window, request: ForecastRequest, timezone: str) -> DemandForecast:

@@ -19,6 +19,7 @@ class HourDemand(Schema):
     hour: int
     """Local hour of day (0-23)."""
     demand: float
+    """Weighted demand in that hour over the window."""
 
 
 class Slot(Schema):
@@ -33,19 +34,24 @@ class Slot(Schema):
     share: float
     """Its share of the week's demand."""
     reason: str
+    """Why this slot, in words."""
 
 
 class Peaks(Schema):
     """When the people interested in the selected items are active."""
 
     at: datetime
+    """End of the window (exclusive)."""
     since: datetime
+    """Start of the window."""
     timezone: str
+    """Time zone of hours and weekdays."""
     items: int
     """Items selected (by place, area, category, kind)."""
     events: int
     """Demand events about them in the window."""
     total: float
+    """Weighted demand of the selected items in the window."""
     by_hour: list[float]
     """Demand per local hour of day, 0 to 23."""
     by_weekday: dict[str, float]

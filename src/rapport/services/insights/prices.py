@@ -41,9 +41,13 @@ BANDS = 4
 
 class PriceSuggestion(Schema):
     item_id: str
+    """The item."""
     title: str
+    """Its title."""
     current_price: float
+    """Its price now."""
     suggested_price: float
+    """The price suggested (never below `floor`)."""
     change: float
     """Relative change (0.1 = +10%)."""
     rule: str
@@ -52,17 +56,22 @@ class PriceSuggestion(Schema):
     rules: list[str]
     """Every rule that had something to say."""
     reasons: list[str]
+    """What each rule saw, in words."""
     floor: float
     """The lowest price allowed."""
     floored: bool
     """The suggestion was raised to the floor."""
     views: int
+    """Views of the item in the window."""
     purchases: int
+    """Purchases of the item in the window."""
 
 
 class PriceSuggestions(Schema):
     at: datetime
+    """End of the window (exclusive)."""
     since: datetime
+    """Start of the window."""
     suggestions: list[PriceSuggestion]
     """Those backed by data first (the fallback rule's last), larger changes first."""
 
