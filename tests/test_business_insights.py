@@ -280,3 +280,25 @@ def test_bad_tenant_override_fails_at_start(tmp_path: Path, embedder: CountingEm
         Engine(
             data=tmp_path, embedder=embedder, insights={"tenants": {"shop": {"price_floor": -1}}}
         )
+
+
+def test_engine_forecast_replays_a_weekly_log(tmp_path: Path, embedder: CountingEmbedder) -> None:
+    """Saturdays (Lisbon time) sell five times a weekday; the forecast must say so."""
+    start = AT - timedelta(days=84)
+    events = []
+    for day in range(84):
+        moment = start + timedelta(days=day, hours=12)
+        for n in range(5 if moment.weekday() == 5 else 1):
+            events.append(_event(f"yogi-{day}-{n}", "yoga", "purchase", moment, value=12.0))
+    with Engine(data=tmp_path, embedder=embedder) as engine:
+        yoga = {"id": "yoga", "categories": ["yoga"], "price": 12.0, "location": PLACE}
+        engine.items.add([{**yoga, "attributes": {"neighbourhood": "Baixa"}}], index=False)
+        engine.events.add(events)
+        found = engine.insights.forecast(at=AT, days=84, horizon=14, timezone="Europe/Lisbon")
+    (series,) = found.series
+    assert (series.category, series.area) == ("yoga", "Baixa")
+    saturdays = [d.demand for d in series.forecast if d.day.weekday() == 5]
+    others = [d.demand for d in series.forecast if d.day.weekday() != 5]
+    assert len(saturdays) == 2 and min(saturdays) > 3 * max(others)
+    assert abs(sum(d.demand for d in series.forecast) - 22) < 3  # two weeks: 2 x (5 + 6)
+    assert found.validation_wape is not None and found.validation_wape < 0.2
