@@ -87,3 +87,32 @@ def phase_seconds(result: Any) -> dict[str, float]:
     from rapport.bench.scale import SKIPPED
 
     return {p.name: p.seconds for p in result.phases if p.note != SKIPPED}
+
+
+def demand_chart(
+    days: list[str],
+    actual: list[float],
+    forecast: list[float],
+    title: str,
+    path: Path,
+    peer: tuple[str, list[float]] | None = None,
+) -> None:
+    """A demand curve, the forecast made at its last origin and a peer's."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(9, 3.5))
+    axis.plot(days, actual, color="#7570b3", label="demand")
+    axis.plot(days, forecast, color="#d95f02", linewidth=2, label="rapport forecast")
+    if peer is not None:
+        axis.plot(days, peer[1], color="#1b9e77", linestyle="--", label=f"{peer[0]} (peer)")
+    axis.set_title(title)
+    axis.set_xticks(days[:: max(1, len(days) // 8)])
+    axis.tick_params(axis="x", labelrotation=30, labelsize=8)
+    axis.legend(frameon=False)
+    axis.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

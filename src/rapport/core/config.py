@@ -29,6 +29,7 @@ SECTIONS = (
     "safety",
     "moderation",
     "outbox",
+    "insights",
 )
 """Component settings sections, each a top-level table of the config file."""
 
@@ -131,6 +132,9 @@ class Settings(BaseSettings):
     """Text moderation of imported items (`ModerationConfig`), e.g. `{"enabled": true}`."""
     outbox: dict[str, Any] = Field(default_factory=dict)
     """Delivery of nudges and reminders (`OutboxConfig`): webhook, SMTP, retries, per tenant."""
+    insights: dict[str, Any] = Field(default_factory=dict)
+    """Demand, forecasts, prices, peaks and audiences (`BusinessInsightsConfig`), e.g.
+    `{"timezone": "Europe/Lisbon", "price_floor": 5, "tenants": {"shop": {"price_floor": 8}}}`."""
 
     api_key: str | None = None
     """Admin API key, for every tenant. When set (or once a per-tenant key exists, see

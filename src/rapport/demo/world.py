@@ -18,6 +18,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 COLD_START_USER_ID = "demo-user-carla"
 SPARSE_USER_ID = "demo-user-david"
@@ -970,8 +971,28 @@ def _personas() -> list[dict[str, Any]]:
     return personas
 
 
+LISBON = ZoneInfo("Europe/Lisbon")
+AWAKE_HOURS = [0.3, 0.1, 0, 0, 0, 0, 0.1, 0.4, 0.8, 0.8, 0.7, 0.8, 1.6, 1.5, 0.7, 0.6, 0.6, 0.8,
+               1.1, 1.8, 2.2, 2.0, 1.4, 0.7]  # fmt: skip
+"""How active people are per local hour: lunch and evening peaks, quiet nights (so
+`rapport insights peaks` has a day to find)."""
+
+
+def _awake(clock: random.Random, moment: datetime, start: datetime, latest: datetime) -> datetime:
+    """`moment` moved to a local hour people are active at, on the same local day (kept as
+    it was when that would leave the allowed window)."""
+    local = moment.astimezone(LISBON)
+    hour = clock.choices(range(24), AWAKE_HOURS)[0]
+    moved = local.replace(hour=hour, minute=clock.randrange(60)).astimezone(UTC)
+    return moved if start <= moved <= latest else moment
+
+
 def _history(
-    rng: random.Random, now: datetime, persona: dict[str, Any], items: list[Record]
+    rng: random.Random,
+    now: datetime,
+    persona: dict[str, Any],
+    items: list[Record],
+    seed: int = 7,
 ) -> list[tuple[datetime, str, str, Any, Record]]:
     """Interactions over the last 60 days: mostly on-interest items, about 15% noise."""
     latest = now - timedelta(minutes=5)
@@ -983,6 +1004,8 @@ def _history(
     matching = [it for it, w in zip(items, weights, strict=True) if w]
     match_weights = [w for w in weights if w]
     device = persona["device"]
+    # Times of day come from their own generator, so every other draw stays as it was.
+    clock = random.Random(f"{seed}-{persona['slug']}")
     out: list[tuple[datetime, str, str, Any, Record]] = []
     seen: set[str] = set()
     while len(out) < persona["n_events"]:
@@ -993,7 +1016,7 @@ def _history(
         seen.add(item["id"])
         # Nobody can interact with an item before it was published.
         start = max(window_start, datetime.fromisoformat(item["created_at"]))
-        t0 = start + (latest - start) * rng.random()
+        t0 = _awake(clock, start + (latest - start) * rng.random(), start, latest)
         source = rng.choices(["feed", "search", "email"], [0.6, 0.25, 0.15])[0]
         context = {
             "device": device if rng.random() < 0.8 else rng.choice(["mobile", "desktop"]),
@@ -1031,7 +1054,7 @@ def build_demo_world(seed: int = 7, now: datetime | None = None) -> DemoWorld:
     events: list[Record] = []
     for persona in _personas():
         users.append(_user(rng, now, persona))
-        for ts, etype, item_id, value, context in _history(rng, now, persona, usable):
+        for ts, etype, item_id, value, context in _history(rng, now, persona, usable, seed):
             events.append(
                 {
                     "id": f"demo-e-{len(events) + 1:06d}",

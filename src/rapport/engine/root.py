@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from rapport.engine.audit import AuditArea
     from rapport.engine.events import Events
     from rapport.engine.generate import GenerateArea
+    from rapport.engine.insights import InsightsArea
     from rapport.engine.items import Items
     from rapport.engine.keys import KeysArea
     from rapport.engine.knowledge import KnowledgeArea
@@ -183,6 +184,13 @@ class Engine:
         from rapport.engine.outbox import OutboxArea
 
         return OutboxArea(self._services)
+
+    @cached_property
+    def insights(self) -> InsightsArea:
+        """For businesses: demand, forecast, prices, peaks, audience."""
+        from rapport.engine.insights import InsightsArea
+
+        return InsightsArea(self._services)
 
     def close(self) -> None:
         self._services.close()

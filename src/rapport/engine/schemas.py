@@ -193,3 +193,41 @@ __all__ = [
     "User",
     "UserExport",
 ]
+
+# Business insights (engine.insights): demand, forecast, prices, peaks, audience.
+from rapport.services.insights.audience import Audience, AudienceMember
+from rapport.services.insights.demand import Demand, DemandRow
+from rapport.services.insights.forecast import (
+    DemandForecast,
+    ForecastDay,
+    ForecastSeries,
+)
+from rapport.services.insights.peaks import HourDemand, Peaks, Slot
+from rapport.services.insights.prices import PriceSuggestion, PriceSuggestions
+from rapport.services.insights.requests import (
+    AudienceRequest,
+    DemandRequest,
+    ForecastRequest,
+    PeaksRequest,
+    PricesRequest,
+)
+
+__all__ += [
+    "Audience",
+    "AudienceMember",
+    "AudienceRequest",
+    "Demand",
+    "DemandForecast",
+    "DemandRequest",
+    "DemandRow",
+    "ForecastDay",
+    "ForecastRequest",
+    "ForecastSeries",
+    "HourDemand",
+    "Peaks",
+    "PeaksRequest",
+    "PriceSuggestion",
+    "PriceSuggestions",
+    "PricesRequest",
+    "Slot",
+]

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from rapport.services.catalog import Catalog
     from rapport.services.engage.outbox import ChannelRegistry, Outbox, OutboxConfig
     from rapport.services.ingest import Ingestor
+    from rapport.services.insights.audience import AudienceFinder
+    from rapport.services.insights.config import BusinessInsightsConfig
     from rapport.services.knowledge.answer import AnswerConfig, Answerer
     from rapport.services.knowledge.base import KnowledgeBase
     from rapport.services.knowledge.chunking import ChunkingConfig
@@ -110,6 +112,12 @@ class Services:
         from rapport.services.safety.moderation import ModerationConfig
 
         return section(self.settings, "moderation", ModerationConfig)
+
+    @cached_property
+    def insights_config(self) -> BusinessInsightsConfig:
+        from rapport.services.insights.config import BusinessInsightsConfig
+
+        return section(self.settings, "insights", BusinessInsightsConfig)
 
     # -- services --------------------------------------------------------------------------
 
@@ -371,6 +379,13 @@ class Services:
         return Outbox(
             OutboxStore(self.store), self.outbox_config, self.outbox_channels, self.store.add_events
         )
+
+    @cached_property
+    def audience(self) -> AudienceFinder:
+        """Audience targeting: the users most likely to engage with an item."""
+        from rapport.services.insights.audience import AudienceFinder
+
+        return AudienceFinder(self.store, self.models, self.recommender, self.embedder.name)
 
     # -- lifecycle -------------------------------------------------------------------------
 

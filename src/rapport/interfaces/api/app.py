@@ -32,6 +32,7 @@ from rapport.interfaces.api.routers import (
     stats,
     users,
 )
+from rapport.interfaces.api.routers import insights as insights_routes
 from rapport.interfaces.api.routers import openai_compat as openai_routes
 
 
@@ -95,4 +96,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(moderation.router, dependencies=protected)
     app.include_router(outbox.router, dependencies=protected)
     app.include_router(outbox.public_router)
+    app.include_router(insights_routes.router, dependencies=protected)
     return app

@@ -433,3 +433,44 @@ def safety(
         )
 
     emit(result, json_out, show)
+
+
+@app.command()
+def demand(
+    movielens: MovieLens = DEFAULT_MOVIELENS,
+    aggregation: Annotated[
+        str, typer.Option(help="Series per `genre` or per release `decade`.")
+    ] = "genre",
+    frequency: Annotated[str, typer.Option(help="Demand per `day` or per `week`.")] = "day",
+    split: Annotated[str, typer.Option(help="First day of the test part (ISO date).")] = (
+        "2017-01-01"
+    ),
+    plot: Annotated[Path | None, typer.Option(help="Write the demand curve (PNG) here.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """MovieLens ratings per genre per day as demand: rapport's forecaster against a
+    seasonal-naive and a moving-average peer over rolling origins after `split`; WAPE of
+    each and the ratio to the best peer."""
+    from rapport.bench.demand import bench_demand
+
+    result = run(lambda: bench_demand(movielens, aggregation, frequency, split))
+
+    def show() -> None:
+        table = Table("method", "test WAPE", "validation WAPE")
+        for name, score in result.scores.items():
+            table.add_row(name, f"{score.wape:.4f}", f"{score.validation_wape:.4f}")
+        console.print(table)
+        console.print(
+            f"{result.series} series x {result.periods} {result.frequency}s, horizon "
+            f"{result.horizon}, {result.test_origins} test origins from {result.split}; "
+            f"rapport / {result.best_peer}: {result.ratio_to_best_peer:.3f}"
+        )
+        console.print(f"rapport chose: {json.dumps(result.chosen)}")
+
+    emit(result, json_out, show)
+    if plot is not None:
+        from rapport.bench.plots import demand_chart
+
+        title = f"MovieLens ratings per {result.frequency}: {result.plot_series}"
+        peer = (result.best_peer, result.plot_peer)
+        demand_chart(result.plot_days, result.plot_actual, result.plot_forecast, title, plot, peer)

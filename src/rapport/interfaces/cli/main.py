@@ -29,6 +29,7 @@ from rapport.interfaces.cli import (
     safety,
     search,
 )
+from rapport.interfaces.cli import insights as insights_cli
 from rapport.interfaces.cli import onboarding as onboarding_cli
 from rapport.interfaces.cli.common import JsonFlag, emit, fail, run, state
 from rapport.interfaces.cli.output import console, progress_bar
@@ -55,6 +56,7 @@ assistant_commands.register(app)
 generate.register(app)
 app.add_typer(moderation.app, name="moderation")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(insights_cli.app, name="insights")
 
 
 @app.callback()
