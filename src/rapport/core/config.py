@@ -28,6 +28,7 @@ SECTIONS = (
     "answer",
     "safety",
     "moderation",
+    "experiments",
 )
 """Component settings sections, each a top-level table of the config file."""
 
@@ -128,6 +129,9 @@ class Settings(BaseSettings):
     """Crisis replies, resources per tenant and locale, escalation webhooks (`SafetyConfig`)."""
     moderation: dict[str, Any] = Field(default_factory=dict)
     """Text moderation of imported items (`ModerationConfig`), e.g. `{"enabled": true}`."""
+    experiments: dict[str, Any] = Field(default_factory=dict)
+    """Impression logging and attribution (`ExperimentsConfig`), e.g.
+    `{"log_impressions": true, "attribution_hours": 24}`."""
 
     api_key: str | None = None
     """Admin API key, for every tenant. When set (or once a per-tenant key exists, see

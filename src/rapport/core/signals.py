@@ -22,6 +22,11 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "dislike": -1.0,
 }
 
+NOT_SIGNALS = frozenset({"impression"})
+"""Event types that say nothing about what a user wants: an item being shown is not a
+preference (a click after it is). They never count, whatever the weights say, and the
+store leaves them out of histories, popularity and training."""
+
 
 class SignalWeights(BaseModel):
     """Signal strength per event type (seed 004's rewards by default). Positive means "more
@@ -63,6 +68,8 @@ class SignalWeights(BaseModel):
         return strength, rating
 
     def of(self, event_type: str, value: float | None) -> float:
+        if event_type in NOT_SIGNALS:
+            return 0.0
         if event_type == "rate":
             if value is None or math.isnan(value):
                 return 0.0

@@ -186,3 +186,40 @@ __all__ = [
     "User",
     "UserExport",
 ]
+
+# Experiments and impressions (A/B tests, online metrics).
+from rapport.core.store.experiments import (
+    Experiment,
+    ExperimentConfig,
+    ExperimentSpec,
+    GuardConfig,
+    Variant,
+    VariantSettings,
+)
+from rapport.core.store.experiments import Status as ExperimentStatus
+from rapport.services.experiments.assignment import Assignment
+from rapport.services.experiments.impressions import ImpressionList, LoggedList
+from rapport.services.experiments.metrics import OnlineMetrics, RateStats
+from rapport.services.experiments.report import (
+    ExperimentReport,
+    GuardVerdict,
+    VariantReport,
+)
+
+__all__ += [
+    "Assignment",
+    "Experiment",
+    "ExperimentConfig",
+    "ExperimentReport",
+    "ExperimentSpec",
+    "ExperimentStatus",
+    "GuardConfig",
+    "GuardVerdict",
+    "ImpressionList",
+    "LoggedList",
+    "OnlineMetrics",
+    "RateStats",
+    "Variant",
+    "VariantReport",
+    "VariantSettings",
+]
