@@ -15,7 +15,7 @@ from rapport.core.models import to_utc, utcnow
 from rapport.core.store.experiments import Experiment, ExperimentSpec, Status
 from rapport.engine.services import Services
 from rapport.services.experiments.assignment import Assignment
-from rapport.services.experiments.impressions import ImpressionList, LoggedList, ShownItem
+from rapport.services.experiments.impressions import ImpressionList, LoggedList
 from rapport.services.experiments.metrics import OnlineMetrics, online_metrics
 from rapport.services.experiments.report import ExperimentReport
 
@@ -123,30 +123,32 @@ class ImpressionsArea:
     ) -> LoggedList:
         """Log a list shown outside `recommend` (recommend logs its own with
         `log_impressions`)."""
-        if not isinstance(shown, ImpressionList):
+        return self.log_many([shown], tenant=tenant)[0]
+
+    def log_many(
+        self, lists: Iterable[ImpressionList | dict[str, Any]], *, tenant: str | None = None
+    ) -> builtins.list[LoggedList]:
+        """Log several lists in one transaction; one bad list rejects them all."""
+        checked: builtins.list[ImpressionList] = []
+        problems: builtins.list[FieldError] = []
+        for number, shown in enumerate(lists):
+            if isinstance(shown, ImpressionList):
+                checked.append(shown)
+                continue
             try:
-                shown = ImpressionList.model_validate(shown)
+                checked.append(ImpressionList.model_validate(shown))
             except ValidationError as exc:
-                raise InvalidInput(
-                    [
-                        FieldError(
-                            record="impressions",
-                            field=".".join(str(p) for p in e["loc"]) or "(record)",
-                            message=e["msg"],
-                        )
-                        for e in exc.errors()
-                    ]
-                ) from exc
-        list_id = self._s.impression_log.log(
-            self._s.tenant(tenant),
-            shown.user_id,
-            [ShownItem(item, [shown.source]) for item in shown.item_ids],
-            at=shown.at or utcnow(),
-            model_version=shown.model_version,
-            experiment=shown.experiment,
-            variant=shown.variant,
-        )
-        return LoggedList(list_id=list_id, impressions=len(shown.item_ids))
+                problems += [
+                    FieldError(
+                        record=f"list {number}",
+                        field=".".join(str(p) for p in e["loc"]) or "(record)",
+                        message=e["msg"],
+                    )
+                    for e in exc.errors()
+                ]
+        if problems:
+            raise InvalidInput(problems)
+        return self._s.impression_log.log_lists(self._s.tenant(tenant), checked)
 
     def metrics(
         self,

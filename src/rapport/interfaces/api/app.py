@@ -16,6 +16,7 @@ from rapport.interfaces.api.routers import assistant as assistant_routes
 from rapport.interfaces.api.routers import (
     audit,
     events,
+    experiments,
     generate,
     health,
     items,
@@ -92,4 +93,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         app.include_router(module.router, dependencies=protected)
     app.include_router(safety.router, dependencies=protected)
     app.include_router(moderation.router, dependencies=protected)
+    app.include_router(experiments.router, dependencies=protected)
     return app

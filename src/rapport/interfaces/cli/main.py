@@ -18,6 +18,7 @@ from rapport.interfaces.cli import assistant as assistant_commands
 from rapport.interfaces.cli import (
     bench,
     evaluate,
+    experiments,
     generate,
     keys,
     knowledge,
@@ -53,6 +54,7 @@ assistant_commands.register(app)
 
 generate.register(app)
 app.add_typer(moderation.app, name="moderation")
+experiments.register(app)
 
 
 @app.callback()

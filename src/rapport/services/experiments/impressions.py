@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from pydantic import Field
 
-from rapport.core.models import Id, Schema, Strict, Timestamp
+from rapport.core.models import Id, Schema, Strict, Timestamp, utcnow
 from rapport.core.store.impressions import ImpressionStore, Outcome, Shown
 from rapport.services.experiments.config import ExperimentsConfig
 
@@ -101,28 +101,29 @@ class ImpressionLog:
         model_version: str = "",
         experiment: str | None = None,
         variant: str | None = None,
-        list_id: str | None = None,
     ) -> str:
         """Log one served list (ranks from 1); returns its list id."""
-        list_id = list_id or "list_" + uuid.uuid4().hex[:20]
-        self.store.add(
-            tenant,
-            [
-                Shown(
-                    list_id=list_id,
-                    user_id=user_id,
-                    item_id=item.item_id,
-                    rank=rank,
-                    source=primary_source(item.sources),
-                    model_version=model_version,
-                    experiment=experiment,
-                    variant=variant,
-                    at=at,
-                )
-                for rank, item in enumerate(items, 1)
-            ],
-        )
+        list_id, rows = _rows(user_id, items, at, model_version, experiment, variant)
+        self.store.add(tenant, rows)
         return list_id
+
+    def log_lists(self, tenant: str, lists: Sequence[ImpressionList]) -> list[LoggedList]:
+        """Log several lists in one transaction (a replayed or imported log)."""
+        logged, rows = [], []
+        for shown in lists:
+            items = [ShownItem(item, [shown.source]) for item in shown.item_ids]
+            list_id, part = _rows(
+                shown.user_id,
+                items,
+                shown.at or utcnow(),
+                shown.model_version,
+                shown.experiment,
+                shown.variant,
+            )
+            logged.append(LoggedList(list_id=list_id, impressions=len(part)))
+            rows += part
+        self.store.add(tenant, rows)
+        return logged
 
     def attributed(
         self,
@@ -143,6 +144,31 @@ class ImpressionLog:
         types = {*self.config.click_types, *self.config.conversion_types, *self.config.save_types}
         outcomes = self.store.outcomes(tenant, types, since, until + window)
         return attribute(shown, outcomes, window)
+
+
+def _rows(
+    user_id: str,
+    items: Sequence[ShownItem],
+    at: datetime,
+    model_version: str,
+    experiment: str | None,
+    variant: str | None,
+) -> tuple[str, list[Shown]]:
+    list_id = "list_" + uuid.uuid4().hex[:20]
+    return list_id, [
+        Shown(
+            list_id=list_id,
+            user_id=user_id,
+            item_id=item.item_id,
+            rank=rank,
+            source=primary_source(item.sources),
+            model_version=model_version,
+            experiment=experiment,
+            variant=variant,
+            at=at,
+        )
+        for rank, item in enumerate(items, 1)
+    ]
 
 
 def attribute(

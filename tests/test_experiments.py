@@ -1,0 +1,288 @@
+"""A/B tests and online metrics on replayed logs whose true rates are known: hashing
+assignment (stable, shares kept, independent across experiments), attribution, the
+report's intervals and tests, the stop rule, and the recommendation path."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy.stats import chi2_contingency
+
+from rapport.core.errors import Conflict, InvalidInput, NotFound
+from rapport.core.signals import SignalWeights
+from rapport.core.store.experiments import Experiment, ExperimentSpec
+from rapport.core.store.impressions import Outcome, Shown
+from rapport.engine import Engine
+from rapport.services.experiments.assignment import bucket, choose
+from rapport.services.experiments.impressions import attribute
+from rapport.services.experiments.statistics import difference_interval, two_sided_p, wilson
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+USERS = [f"user-{i}" for i in range(10_000)]
+
+
+def experiment(name: str, shares: dict[str, float]) -> Experiment:
+    spec = ExperimentSpec.model_validate(
+        {"name": name, "variants": {k: {"share": v} for k, v in shares.items()}}
+    )
+    return Experiment(
+        name=spec.name,
+        variants=spec.variants,
+        config=spec.config,
+        status="running",
+        stop_reason="",
+        created_at=T0,
+        stopped_at=None,
+    )
+
+
+# -- assignment ------------------------------------------------------------------------------
+
+
+def test_shares_are_respected_within_binomial_tolerance() -> None:
+    shares = {"A": 20.0, "B": 30.0, "C": 50.0}
+    found = [choose(experiment("shares", shares), u) for u in USERS]
+    n = len(USERS)
+    for name, share in shares.items():
+        p = share / 100
+        observed = found.count(name) / n
+        assert abs(observed - p) < 4 * (p * (1 - p) / n) ** 0.5, (name, observed)
+
+
+def test_assignments_are_independent_across_experiments() -> None:
+    first = experiment("home-page", {"A": 50, "B": 50})
+    second = experiment("email-subject", {"X": 30, "Y": 70})
+    table = np.zeros((2, 2))
+    for user in USERS:
+        table[int(choose(first, user) == "B"), int(choose(second, user) == "Y")] += 1
+    assert chi2_contingency(table).pvalue > 0.01
+    # The same test does detect dependence: an experiment against itself.
+    again = np.zeros((2, 2))
+    for user in USERS:
+        again[int(choose(first, user) == "B"), int(bucket("home-page", user) < 0.5)] += 1
+    assert chi2_contingency(again).pvalue < 1e-10
+
+
+def test_assignment_is_stable_across_calls_and_processes() -> None:
+    shares = experiment("stable", {"A": 50, "B": 50})
+    here = [choose(shares, u) for u in USERS[:200]]
+    assert here == [choose(shares, u) for u in USERS[:200]]
+    script = (
+        "import json, sys\n"
+        "from tests.test_experiments import USERS, experiment\n"
+        "from rapport.services.experiments.assignment import choose\n"
+        "e = experiment('stable', {'A': 50, 'B': 50})\n"
+        "print(json.dumps([choose(e, u) for u in USERS[:200]]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(out) == here
+    assert set(here) == {"A", "B"}
+
+
+# -- statistics ------------------------------------------------------------------------------
+
+
+def test_wilson_and_newcombe_match_published_values() -> None:
+    # Newcombe (1998), Statistics in Medicine 17: 873-890, tables I and II.
+    low, high = wilson(81, 263)
+    assert (round(low, 4), round(high, 4)) == (0.2553, 0.3662)
+    low, high = wilson(0, 10)
+    assert (round(low, 4), round(high, 4)) == (0.0, 0.2775)
+    low, high = difference_interval(56, 70, 48, 80)  # 0.8 - 0.6
+    assert (round(low, 4), round(high, 4)) == (0.0524, 0.3339)
+    assert two_sided_p(50, 1000, 50, 1000) == pytest.approx(1.0)
+    assert two_sided_p(150, 1000, 100, 1000) < 0.001
+
+
+# -- attribution -----------------------------------------------------------------------------
+
+
+def shown(user: str, item: str, at: datetime, rank: int = 1) -> Shown:
+    return Shown("l", user, item, rank, "content", "v1", None, None, at)
+
+
+def test_attribution_window_and_latest_impression() -> None:
+    window = timedelta(hours=24)
+    first = shown("u", "i", T0)
+    second = shown("u", "i", T0 + timedelta(hours=30))
+    other = shown("u", "j", T0)
+    outcomes = [
+        Outcome("u", "i", "click", T0 - timedelta(minutes=1)),  # before any impression
+        Outcome("u", "i", "click", T0 + timedelta(hours=2)),  # -> first
+        Outcome("u", "i", "purchase", T0 + timedelta(hours=31)),  # -> second (latest)
+        Outcome("u", "j", "click", T0 + timedelta(hours=25)),  # outside the window
+        Outcome("v", "i", "click", T0 + timedelta(hours=1)),  # another user
+    ]
+    found = {id(a.shown): a.outcomes for a in attribute([first, second, other], outcomes, window)}
+    assert found[id(first)] == {"click"}
+    assert found[id(second)] == {"purchase"}
+    assert found[id(other)] == set()
+
+
+def test_impression_events_are_not_preference_signals(sqlite_engine: Engine) -> None:
+    assert SignalWeights(weights={"impression": 1.0}).of("impression", None) == 0.0
+    sqlite_engine.events.add(
+        [
+            {"user_id": "u", "item_id": "a", "type": "impression", "timestamp": T0.isoformat()},
+            {"user_id": "u", "item_id": "a", "type": "click", "timestamp": T0.isoformat()},
+        ]
+    )
+    store = sqlite_engine._services.store
+    assert [s[1] for s in store.item_signals("default", user_id="u")] == ["click"]
+    assert {t for batch in store.item_event_columns("default") for t in batch.types} == {"click"}
+
+
+# -- replayed logs with known rates ----------------------------------------------------------
+
+
+def replay(
+    engine: Engine,
+    name: str,
+    rates: dict[str, tuple[float, float]],
+    users: int,
+    seed: int,
+    per_list: int = 4,
+) -> dict[str, int]:
+    """Users served lists in their hashed variant; each impression clicked and converted
+    with the variant's true (ctr, conversion). Returns users per variant."""
+    rng = np.random.default_rng(seed)
+    ids = [f"{name}-user-{i}" for i in range(users)]
+    assigned = {a.user_id: a.variant for a in engine.experiments.assign_many(name, ids)}
+    lists: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for n, user in enumerate(ids):
+        variant = assigned[user]
+        at = T0 + timedelta(seconds=10 * n + 1)
+        items = [f"item-{(n + r) % 50}" for r in range(per_list)]
+        lists.append(
+            {"user_id": user, "item_ids": items, "at": at, "experiment": name, "variant": variant}
+        )
+        ctr, conversion = rates[variant]
+        for item in items:
+            if rng.random() < ctr:
+                when = at + timedelta(minutes=5)
+                events.append(
+                    {"user_id": user, "item_id": item, "type": "click", "timestamp": when}
+                )
+            if rng.random() < conversion:
+                when = at + timedelta(hours=1)
+                events.append(
+                    {"user_id": user, "item_id": item, "type": "purchase", "timestamp": when}
+                )
+    engine.impressions.log_many(lists)
+    engine.events.add(events)
+    counts: dict[str, int] = {}
+    for variant in assigned.values():
+        counts[variant] = counts.get(variant, 0) + 1
+    return counts
+
+
+def test_report_recovers_known_rates(engine: Engine) -> None:
+    guard = {"guard": {"min_impressions": 100_000}}  # never stops here
+    engine.experiments.create(
+        "differ", {"A": {"share": 50}, "B": {"share": 50}}, config=guard, at=T0
+    )
+    engine.experiments.create("same", {"A": {"share": 50}, "B": {"share": 50}}, config=guard, at=T0)
+    truth = {"A": (0.10, 0.03), "B": (0.16, 0.03)}
+    users = replay(engine, "differ", truth, 1500, seed=1)
+    replay(engine, "same", {"A": (0.10, 0.03), "B": (0.10, 0.03)}, 1500, seed=2)
+
+    found = engine.experiments.report("differ", at=T0 + timedelta(days=1))
+    for name, (ctr, conversion) in truth.items():
+        variant = found.variants[name]
+        assert variant.users == users[name]
+        assert variant.impressions == 4 * users[name]
+        assert variant.ctr_low <= ctr <= variant.ctr_high
+        assert variant.conversion_low <= conversion <= variant.conversion_high
+    b = found.variants["B"]
+    assert b.ctr_difference_low is not None and b.ctr_difference_high is not None
+    assert b.ctr_difference_low <= 0.06 <= b.ctr_difference_high
+    assert b.ctr_difference_low > 0
+    assert found.p_value is not None and found.p_value < 1e-6
+    assert found.guard.stop is False
+
+    equal = engine.experiments.report("same", at=T0 + timedelta(days=1))
+    assert equal.p_value is not None and equal.p_value > 0.05
+    # Each experiment counts only its own impressions.
+    assert sum(v.impressions for v in equal.variants.values()) == 4 * 1500
+
+
+def test_stop_rule_stops_a_clearly_worse_variant_only(engine: Engine) -> None:
+    guard = {"guard": {"metric": "conversion", "min_impressions": 1000, "alpha": 0.001}}
+    engine.experiments.create(
+        "worse", {"A": {"share": 50}, "B": {"share": 50}}, config=guard, at=T0
+    )
+    engine.experiments.create(
+        "equal", {"A": {"share": 50}, "B": {"share": 50}}, config=guard, at=T0
+    )
+    replay(engine, "worse", {"A": (0.1, 0.08), "B": (0.1, 0.02)}, 1200, seed=3)
+    replay(engine, "equal", {"A": (0.1, 0.05), "B": (0.1, 0.05)}, 1200, seed=4)
+    later = T0 + timedelta(days=1)
+
+    # Too few impressions yet: the minimum sample keeps the rule quiet.
+    early = engine.experiments.check("worse", at=T0 + timedelta(seconds=600))
+    assert early.status == "running" and early.guard.p_values == {}
+
+    stopped = engine.experiments.check("worse", at=later)
+    assert stopped.status == "stopped" and stopped.guard.worse == ["B"]
+    assert engine.experiments.get("worse").status == "stopped"
+    assert "variant 'B' is worse" in engine.experiments.get("worse").stop_reason
+    kept = engine.experiments.check("equal", at=later)
+    assert kept.status == "running" and kept.guard.stop is False
+    assert kept.guard.p_values["B"] > 0.001
+    with pytest.raises(Conflict):
+        engine.experiments.stop("worse")
+    assert engine.experiments.stop("equal", reason="done").stop_reason == "done"
+
+
+def test_imported_impression_and_click_events_count_for_the_assigned_variant(
+    sqlite_engine: Engine,
+) -> None:
+    engine = sqlite_engine
+    engine.experiments.create("imported", {"A": {"share": 50}, "B": {"share": 50}}, at=T0)
+    users = [f"imp-{i}" for i in range(40)]
+    assigned = {a.user_id: a.variant for a in engine.experiments.assign_many("imported", users)}
+    events = []
+    for n, user in enumerate(users):
+        at = T0 + timedelta(minutes=n + 1)
+        events.append({"user_id": user, "item_id": "x", "type": "impression", "timestamp": at})
+        if assigned[user] == "B":  # only B's users click
+            later = at + timedelta(minutes=1)
+            events.append({"user_id": user, "item_id": "x", "type": "click", "timestamp": later})
+    engine.events.add(events)
+    found = engine.experiments.report("imported", at=T0 + timedelta(days=1))
+    count_b = sum(1 for v in assigned.values() if v == "B")
+    assert found.variants["B"].impressions == count_b
+    assert found.variants["B"].clicks == count_b
+    assert found.variants["A"].impressions == len(users) - count_b
+    assert found.variants["A"].clicks == 0
+
+
+def test_bad_experiments_name_the_field(sqlite_engine: Engine) -> None:
+    with pytest.raises(InvalidInput) as bad:
+        sqlite_engine.experiments.create("x", {"A": {"share": 60}, "B": {"share": 30}})
+    assert bad.value.errors[0].field == "variants"
+    with pytest.raises(InvalidInput) as bad:
+        sqlite_engine.experiments.create(
+            "x", {"A": {"share": 50}, "B": {"share": 50, "settings": {"model_version": "nope"}}}
+        )
+    assert bad.value.errors[0].field == "variants.B.settings.model_version"
+    with pytest.raises(InvalidInput) as bad:
+        sqlite_engine.experiments.create(
+            "x", {"A": {"share": 50}, "B": {"share": 50}}, config={"control": "C"}
+        )
+    assert bad.value.errors[0].field == "config.control"
+    assert sqlite_engine.experiments.list() == []
+    with pytest.raises(NotFound):
+        sqlite_engine.experiments.report("missing")
+    sqlite_engine.experiments.create("x", {"A": {"share": 50}, "B": {"share": 50}})
+    with pytest.raises(Conflict):
+        sqlite_engine.experiments.create("x", {"A": {"share": 50}, "B": {"share": 50}})
