@@ -286,3 +286,174 @@ def test_bad_experiments_name_the_field(sqlite_engine: Engine) -> None:
     sqlite_engine.experiments.create("x", {"A": {"share": 50}, "B": {"share": 50}})
     with pytest.raises(Conflict):
         sqlite_engine.experiments.create("x", {"A": {"share": 50}, "B": {"share": 50}})
+
+
+# -- the recommendation path -----------------------------------------------------------------
+
+TITLES = {
+    "jazz": ["Live jazz trio", "Bebop saxophone quartet", "Jazz piano night", "Swing dance"],
+    "cooking": ["Vegan curry class", "Sourdough workshop", "Knife skills", "Pasta from scratch"],
+    "coding": ["Intro to Python", "Pandas data analysis", "FastAPI web apps", "SQL basics"],
+}
+
+
+def stocked(engine: Engine) -> dict[str, str]:
+    """A small catalogue, a popular item, and one user in each variant of `home`."""
+    engine.items.add(
+        [
+            {"id": f"{topic}-{n}", "kind": "event", "title": title, "categories": [topic]}
+            for topic, titles in TITLES.items()
+            for n, title in enumerate(titles)
+        ]
+    )
+    fans = [f"fan-{i}" for i in range(6)]
+    engine.users.add([{"id": f, "profile": {"interests": ["cooking"]}} for f in fans])
+    engine.events.add(
+        [
+            {"user_id": f, "item_id": "coding-2", "type": "purchase", "timestamp": T0.isoformat()}
+            for f in fans
+        ]
+    )
+    engine.experiments.create(
+        "home",
+        {
+            "A": {"share": 50, "settings": {"diversity": 0.0}},
+            "B": {"share": 50, "settings": {"mode": "popular"}},
+        },
+        at=T0,
+    )
+    chosen: dict[str, str] = {}
+    for assignment in engine.experiments.assign_many("home", [f"reader-{i}" for i in range(20)]):
+        chosen.setdefault(assignment.variant, assignment.user_id)
+    engine.users.add([{"id": u, "profile": {"interests": ["jazz"]}} for u in chosen.values()])
+    return chosen
+
+
+def test_recommendations_name_the_variant_and_log_impressions(engine: Engine) -> None:
+    chosen = stocked(engine)
+    at = T0 + timedelta(hours=1)
+    personal = engine.recommendations.for_user(chosen["A"], k=5, log_impressions=True, at=at)
+    popular = engine.recommendations.for_user(chosen["B"], k=5, log_impressions=True, at=at)
+    assert (personal.experiment, personal.variant) == ("home", "A")
+    assert (popular.experiment, popular.variant) == ("home", "B")
+    assert personal.list_id and popular.list_id
+    # The popular arm ranks by popularity only; the personalised one follows the interests.
+    assert popular.items[0].item_id == "coding-2"
+    assert all(set(r.sources) <= {"popularity", "trending"} for r in popular.items)
+    assert personal.items[0].item_id.startswith("jazz")
+
+    # Not logged unless asked (or configured for the tenant).
+    engine.recommendations.for_user(chosen["A"], k=5, at=at)
+    engine.events.add(
+        [
+            {
+                "user_id": chosen["A"],
+                "item_id": personal.items[1].item_id,
+                "type": "click",
+                "timestamp": (at + timedelta(minutes=2)).isoformat(),
+            }
+        ]
+    )
+    found = engine.impressions.metrics(at=at + timedelta(hours=2), k=1)
+    assert found.overall.impressions == 10 and found.overall.users == 2
+    assert found.by_variant["home/A"].impressions == 5
+    assert found.by_variant["home/A"].clicks == 1
+    assert found.by_variant["home/A"].ctr == pytest.approx(0.2)
+    assert found.by_variant["home/A"].ctr_at_k == 0.0  # the click was at rank 2
+    assert found.by_variant["home/B"].clicks == 0
+    popular_sources = sum(
+        found.by_source[s].impressions for s in ("popularity", "trending") if s in found.by_source
+    )
+    assert popular_sources == 5  # the popular arm's items, each under its main source
+    assert found.catalogue_items == 12
+    assert 0 < found.overall.coverage <= 10 / 12
+    report = engine.experiments.report("home", at=at + timedelta(hours=2))
+    assert report.variants["A"].clicks == 1 and report.variants["B"].impressions == 5
+
+
+# -- REST and CLI ----------------------------------------------------------------------------
+
+
+def test_rest_shapes_and_bad_input(live: Any) -> None:
+    import httpx
+
+    with httpx.Client(base_url=live.url, timeout=60) as http:
+        bad = http.post(
+            "/experiments", json={"name": "r", "variants": {"A": {"share": 70}, "B": {"share": 20}}}
+        )
+        assert bad.status_code == 422 and "variants" in bad.text
+        created = http.post(
+            "/experiments",
+            params={"at": T0.isoformat()},
+            json={"name": "r", "variants": {"A": {"share": 50}, "B": {"share": 50}}},
+        )
+        assert created.status_code == 200, created.text
+        assert created.json()["status"] == "running"
+        assert http.post("/experiments", json=created.json() | {"status": None}).status_code == 422
+        assert http.get("/experiments/missing/report").status_code == 404
+        one = http.get("/experiments/r/users/u-1").json()
+        many = http.post("/experiments/r/assign", json={"user_ids": ["u-1", "u-2"]}).json()
+        assert many[0] == one and set(one) == {"user_id", "variant"}
+        at = (T0 + timedelta(minutes=1)).isoformat()
+        logged = http.post(
+            "/impressions",
+            json={
+                "user_id": "u-1",
+                "item_ids": ["a", "b"],
+                "experiment": "r",
+                "variant": one["variant"],
+                "at": at,
+            },
+        )
+        assert logged.json()["impressions"] == 2
+        report = http.get(
+            "/experiments/r/report", params={"at": (T0 + timedelta(hours=1)).isoformat()}
+        )
+        body = report.json()
+        assert body["variants"][one["variant"]]["impressions"] == 2
+        assert {"users", "impressions", "clicks", "ctr", "ctr_low", "ctr_high"} <= set(
+            body["variants"]["A"]
+        )
+        assert "p_value" in body
+        metrics = http.get("/metrics/online", params={"at": (T0 + timedelta(hours=1)).isoformat()})
+        assert metrics.json()["overall"]["impressions"] == 2
+        assert (
+            http.get("/metrics/online", params={"since": at, "at": T0.isoformat()}).status_code
+            == 422
+        )
+        stopped = http.post("/experiments/r/stop", json={"reason": "enough"})
+        assert stopped.json()["stop_reason"] == "enough"
+        assert http.post("/experiments/r/stop").status_code == 409
+        assert [
+            e["name"] for e in http.get("/experiments", params={"status": "stopped"}).json()
+        ] == ["r"]
+
+
+def test_cli_shapes(cli: Any, tmp_path: Any) -> None:
+    bad = cli("experiment", "create", "c", "--variants", "A:60,B:30")
+    assert bad.returncode == 2 and "variants" in bad.stderr
+    assert cli("experiment", "create", "c", "--variants", "A50").returncode == 2
+    created = cli(
+        "experiment", "create", "c", "--variants", "A:50,B:50",
+        "--settings", "B:mode=popular,diversity=0.5", "--at", T0.isoformat(), "--json",
+    ).json()  # fmt: skip
+    assert created["variants"]["B"]["settings"]["mode"] == "popular"
+    assert created["variants"]["B"]["settings"]["diversity"] == 0.5
+    users = tmp_path / "users.txt"
+    users.write_text("\n".join(f"u-{i}" for i in range(50)) + "\n")
+    ran = cli("experiment", "assign", "c", "--users-file", str(users), "--jsonl")
+    lines = [json.loads(line) for line in ran.stdout.splitlines()]
+    assert len(lines) == 50 and set(lines[0]) == {"user_id", "variant"}
+    assert {line["variant"] for line in lines} == {"A", "B"}
+    again = cli("experiment", "assign", "c", "--users-file", str(users), "--jsonl")
+    assert again.stdout == ran.stdout
+    report = cli("experiment", "report", "c", "--json").json()
+    assert set(report["variants"]) == {"A", "B"} and "p_value" in report
+    assert {"users", "impressions", "clicks", "ctr"} <= set(report["variants"]["A"])
+    assert cli("experiment", "report", "missing", "--json").returncode != 0
+    assert [e["name"] for e in cli("experiment", "list", "--json").json()] == ["c"]
+    assert (
+        cli("experiment", "stop", "c", "--reason", "done", "--json").json()["status"] == "stopped"
+    )
+    metrics = cli("metrics", "online", "--json").json()
+    assert metrics["overall"]["impressions"] == 0 and "by_variant" in metrics
