@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from scipy.stats import chi2_contingency
 
+from rapport.bench.experiment import replay
 from rapport.core.errors import Conflict, InvalidInput, NotFound
 from rapport.core.signals import SignalWeights
 from rapport.core.store.experiments import Experiment, ExperimentSpec
@@ -141,48 +142,6 @@ def test_impression_events_are_not_preference_signals(sqlite_engine: Engine) -> 
 
 
 # -- replayed logs with known rates ----------------------------------------------------------
-
-
-def replay(
-    engine: Engine,
-    name: str,
-    rates: dict[str, tuple[float, float]],
-    users: int,
-    seed: int,
-    per_list: int = 4,
-) -> dict[str, int]:
-    """Users served lists in their hashed variant; each impression clicked and converted
-    with the variant's true (ctr, conversion). Returns users per variant."""
-    rng = np.random.default_rng(seed)
-    ids = [f"{name}-user-{i}" for i in range(users)]
-    assigned = {a.user_id: a.variant for a in engine.experiments.assign_many(name, ids)}
-    lists: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    for n, user in enumerate(ids):
-        variant = assigned[user]
-        at = T0 + timedelta(seconds=10 * n + 1)
-        items = [f"item-{(n + r) % 50}" for r in range(per_list)]
-        lists.append(
-            {"user_id": user, "item_ids": items, "at": at, "experiment": name, "variant": variant}
-        )
-        ctr, conversion = rates[variant]
-        for item in items:
-            if rng.random() < ctr:
-                when = at + timedelta(minutes=5)
-                events.append(
-                    {"user_id": user, "item_id": item, "type": "click", "timestamp": when}
-                )
-            if rng.random() < conversion:
-                when = at + timedelta(hours=1)
-                events.append(
-                    {"user_id": user, "item_id": item, "type": "purchase", "timestamp": when}
-                )
-    engine.impressions.log_many(lists)
-    engine.events.add(events)
-    counts: dict[str, int] = {}
-    for variant in assigned.values():
-        counts[variant] = counts.get(variant, 0) + 1
-    return counts
 
 
 def test_report_recovers_known_rates(engine: Engine) -> None:
