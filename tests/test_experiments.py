@@ -20,6 +20,7 @@ from rapport.core.signals import SignalWeights
 from rapport.core.store.experiments import Experiment, ExperimentSpec
 from rapport.core.store.impressions import Outcome, Shown
 from rapport.engine import Engine
+from rapport.interfaces.jobs.experiments import ExperimentGuardJob
 from rapport.services.experiments.assignment import bucket, choose
 from rapport.services.experiments.impressions import attribute
 from rapport.services.experiments.statistics import difference_interval, two_sided_p, wilson
@@ -190,7 +191,9 @@ def test_stop_rule_stops_a_clearly_worse_variant_only(engine: Engine) -> None:
     early = engine.experiments.check("worse", at=T0 + timedelta(seconds=600))
     assert early.status == "running" and early.guard.p_values == {}
 
-    stopped = engine.experiments.check("worse", at=later)
+    # The background job applies every running experiment's rule (here: after the replay).
+    assert ExperimentGuardJob(engine).run_once() == {"default": ["worse"]}
+    stopped = engine.experiments.report("worse", at=later)
     assert stopped.status == "stopped" and stopped.guard.worse == ["B"]
     assert engine.experiments.get("worse").status == "stopped"
     assert "variant 'B' is worse" in engine.experiments.get("worse").stop_reason
@@ -416,3 +419,17 @@ def test_cli_shapes(cli: Any, tmp_path: Any) -> None:
     )
     metrics = cli("metrics", "online", "--json").json()
     assert metrics["overall"]["impressions"] == 0 and "by_variant" in metrics
+
+
+def test_a_tenant_setting_logs_every_list(tmp_path: Any, embedder: Any) -> None:
+    settings = {"log_impressions_tenants": ["shop"]}
+    with Engine(data=tmp_path, embedder=embedder, experiments=settings) as engine:
+        items = [{"id": f"i{n}", "kind": "event", "title": f"Jazz night {n}"} for n in range(4)]
+        for tenant in ("shop", "other"):
+            engine.items.add(items, tenant=tenant)
+            engine.users.add([{"id": "u", "profile": {"interests": ["jazz"]}}], tenant=tenant)
+            found = engine.recommendations.for_user("u", k=3, at=T0, tenant=tenant)
+            assert found.experiment is None and found.model_version == ""
+        at = T0 + timedelta(hours=1)
+        assert engine.impressions.metrics(at=at, tenant="shop").overall.impressions == 3
+        assert engine.impressions.metrics(at=at, tenant="other").overall.impressions == 0

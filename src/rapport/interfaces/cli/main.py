@@ -190,19 +190,23 @@ def serve(
     signal.signal(signal.SIGTERM, _exit_normally)
     if workers == 1:
         from rapport.interfaces.api.app import create_app
+        from rapport.interfaces.jobs.experiments import ExperimentGuardJob
         from rapport.interfaces.jobs.scheduler import RetrainJob
         from rapport.interfaces.jobs.tagging import TagPostsJob
 
         job = RetrainJob(engine)
         tagging = TagPostsJob(engine)
+        guard = ExperimentGuardJob(engine)
         if jobs:
             job.start()
             tagging.start()
+            guard.start()
         try:
             uvicorn.run(create_app(engine), host=host, port=port, log_level="warning")
         finally:
             job.stop()
             tagging.stop()
+            guard.stop()
         return
     # Worker processes rebuild the engine from the environment.
     for key, value in state.options.items():
@@ -224,25 +228,31 @@ def worker(
     once: Annotated[bool, typer.Option(help="Run the due jobs once and exit.")] = False,
 ) -> None:
     """Run background jobs (retraining when enough new feedback arrived) in the foreground."""
+    from rapport.interfaces.jobs.experiments import ExperimentGuardJob
     from rapport.interfaces.jobs.scheduler import RetrainJob
     from rapport.interfaces.jobs.tagging import TagPostsJob
 
     job = RetrainJob(state.engine(), interval=interval)
     tagging = TagPostsJob(state.engine())
+    guard = ExperimentGuardJob(state.engine())
     if once:
         done = run(job.run_once)
         console.print(f"retrained: {', '.join(done) or 'nothing due'}")
         tagged = run(tagging.run_once)
         console.print(f"posts tagged: {sum(tagged.values())}")
+        stopped = run(guard.run_once)
+        console.print(f"experiments stopped: {sum(len(v) for v in stopped.values())}")
         return
     console.print(f"job worker checking every {interval:g} s (Ctrl-C to stop)")
     tagging.start()
+    guard.start()
     try:
         job.run_forever()
     except KeyboardInterrupt:
         console.print("stopped")
     finally:
         tagging.stop()
+        guard.stop()
 
 
 @app.command()
