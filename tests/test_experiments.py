@@ -75,12 +75,14 @@ def test_assignment_is_stable_across_calls_and_processes() -> None:
     shares = experiment("stable", {"A": 50, "B": 50})
     here = [choose(shares, u) for u in USERS[:200]]
     assert here == [choose(shares, u) for u in USERS[:200]]
-    script = (
-        "import json, sys\n"
-        "from tests.test_experiments import USERS, experiment\n"
+    script = (  # a fresh interpreter: no state shared with this one
+        "import json\n"
         "from rapport.services.experiments.assignment import choose\n"
-        "e = experiment('stable', {'A': 50, 'B': 50})\n"
-        "print(json.dumps([choose(e, u) for u in USERS[:200]]))\n"
+        "from rapport.core.store.experiments import Experiment\n"
+        "e = Experiment.model_validate({'name': 'stable', 'variants': {'A': {'share': 50},"
+        " 'B': {'share': 50}}, 'config': {}, 'status': 'running', 'stop_reason': '',"
+        " 'created_at': '2026-03-02T09:00:00Z', 'stopped_at': None})\n"
+        "print(json.dumps([choose(e, f'user-{i}') for i in range(200)]))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True

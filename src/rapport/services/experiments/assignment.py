@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 import hashlib
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,7 @@ from rapport.core.store.experiments import (
 )
 
 SCALE = float(2**64)
+FRESH_SECONDS = 1.0  # how long the served experiment of a tenant is reused
 
 
 def bucket(experiment: str, user_id: str) -> float:
@@ -76,6 +78,9 @@ class Experiments:
     def __init__(self, store: ExperimentStore, versions: ModelVersions | None = None) -> None:
         self.store = store
         self.versions = versions
+        self._running: dict[str, tuple[float, Experiment | None]] = {}
+        """Per tenant, when it was read and the experiment served: a request asks the
+        database at most once a second (changes by other processes show within that)."""
 
     def create(
         self, tenant: str, spec: ExperimentSpec | dict[str, object], at: datetime | None = None
@@ -119,6 +124,7 @@ class Experiments:
                 )
         if problems:
             raise InvalidInput(problems)
+        self._running.pop(tenant, None)
         return self.store.create(tenant, spec, at or utcnow())
 
     def get(self, tenant: str, name: str) -> Experiment:
@@ -128,6 +134,7 @@ class Experiments:
         return self.store.list(tenant, status)
 
     def stop(self, tenant: str, name: str, reason: str, at: datetime | None = None) -> Experiment:
+        self._running.pop(tenant, None)
         return self.store.stop(tenant, name, reason or "stopped by an operator", at or utcnow())
 
     def assign(self, tenant: str, name: str, user_id: str) -> Assignment:
@@ -145,10 +152,15 @@ class Experiments:
     def serving(self, tenant: str, user_id: str) -> Served | None:
         """The experiment and variant served to `user_id`: the oldest running experiment
         (at most one per user)."""
-        running = self.store.list(tenant, "running")
-        if not running:
+        now = time.monotonic()
+        cached = self._running.get(tenant)
+        if cached is None or now - cached[0] > FRESH_SECONDS:
+            running = self.store.list(tenant, "running")
+            cached = (now, running[0] if running else None)
+            self._running[tenant] = cached
+        experiment = cached[1]
+        if experiment is None:
             return None
-        experiment = running[0]
         variant = choose(experiment, user_id)
         return Served(experiment.name, variant, experiment.variants[variant].settings)
 
