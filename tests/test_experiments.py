@@ -435,3 +435,23 @@ def test_a_tenant_setting_logs_every_list(tmp_path: Any, embedder: Any) -> None:
         at = T0 + timedelta(hours=1)
         assert engine.impressions.metrics(at=at, tenant="shop").overall.impressions == 3
         assert engine.impressions.metrics(at=at, tenant="other").overall.impressions == 0
+
+
+def test_epsilon_greedy_variant_explores_below_the_top(sqlite_engine: Engine) -> None:
+    engine = sqlite_engine
+    items = [{"id": f"i{n}", "kind": "event", "title": f"Jazz night {n}"} for n in range(12)]
+    engine.items.add(items)
+    engine.users.add([{"id": "u", "profile": {"interests": ["jazz"]}}])
+    explore = {"share": 50, "settings": {"epsilon": 1.0}}
+    engine.experiments.create("explore", {"A": explore, "B": explore}, at=T0)
+    explored = engine.recommendations.for_user("u", k=3, at=T0, log_impressions=True)
+    assert explored.variant in {"A", "B"} and len(explored.items) == 3
+    assert all(r.sources == ["explore"] for r in explored.items)
+    assert explored == engine.recommendations.for_user("u", k=3, at=T0).model_copy(
+        update={"list_id": explored.list_id}
+    )  # the same draw for the same user and moment
+    engine.experiments.stop("explore")
+    exploit = engine.recommendations.for_user("u", k=3, at=T0)
+    assert not {r.item_id for r in exploit.items} & {r.item_id for r in explored.items}
+    metrics = engine.impressions.metrics(at=T0 + timedelta(hours=1))
+    assert metrics.by_source["explore"].impressions == 3

@@ -42,6 +42,10 @@ class VariantSettings(Strict):
     """Source blend weights (content, neighbours, popularity, ...) to try."""
     llm: bool | None = None
     """LLM on or off for this variant (None: as configured)."""
+    epsilon: float = Field(default=0.0, ge=0, le=1)
+    """Epsilon-greedy exploration: each slot of a list is, with this probability, given
+    to an item from further down the ranking (source `explore`), so the variant learns
+    about items the exploit ranking never shows."""
 
 
 class Variant(Strict):

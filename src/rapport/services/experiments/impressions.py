@@ -23,6 +23,7 @@ from rapport.services.experiments.config import ExperimentsConfig
 
 # The source named for an item proposed by several: the most specific evidence first.
 SOURCE_PRIORITY = (
+    "explore",
     "collaborative",
     "neighbours",
     "content",

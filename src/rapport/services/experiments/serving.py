@@ -4,11 +4,18 @@ logged as impressions when asked (per request or per tenant)."""
 
 from __future__ import annotations
 
+import hashlib
+
+import numpy as np
+
 from rapport.core.requests import RecommendRequest
 from rapport.services.experiments.assignment import Experiments
 from rapport.services.experiments.config import ExperimentsConfig
 from rapport.services.experiments.impressions import ImpressionLog, ShownItem
 from rapport.services.recommend.recommender import Recommendations, Recommender
+
+EXPLORE_DEPTH = 3
+"""An exploring list draws its exploratory items from this many times k candidates."""
 
 
 class ServedRecommendations:
@@ -35,9 +42,16 @@ class ServedRecommendations:
                 request = request.model_copy(update={"diversity": settings.diversity})
             popular = settings.mode == "popular"
             version = settings.model_version
+        epsilon = served.settings.epsilon if served is not None else 0.0
+        wanted = request
+        if epsilon > 0:  # room to explore: further candidates from the same ranking
+            wanted = request.model_copy(update={"k": min(request.k * EXPLORE_DEPTH, 200)})
         found = self.recommender.recommend(
-            tenant, user_id, request, popular=popular, version=version
+            tenant, user_id, wanted, popular=popular, version=version
         )
+        if epsilon > 0 and served is not None:
+            seed = f"{served.experiment}|{user_id}|{request.moment().isoformat()}"
+            found = explore(found, request.k, epsilon, seed)
         model_version = "" if popular else version or self._current(tenant)
         update: dict[str, str | None] = {
             "experiment": served.experiment if served else None,
@@ -58,3 +72,19 @@ class ServedRecommendations:
 
     def _current(self, tenant: str) -> str:
         return self.recommender.models.current_version(tenant) or ""
+
+
+def explore(found: Recommendations, k: int, epsilon: float, seed: str) -> Recommendations:
+    """Epsilon-greedy over slots: each of the first `k` slots keeps its item with
+    probability 1 - epsilon, else takes a random item from below the top k (marked with
+    source `explore`). Deterministic for one seed (experiment, user, moment)."""
+    rng = np.random.default_rng(int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8]))
+    head, tail = list(found.items[:k]), list(found.items[k:])
+    order = rng.permutation(len(tail)).tolist()
+    for slot in range(len(head)):
+        if rng.random() < epsilon and order:
+            pick = tail[order.pop()]
+            head[slot] = pick.model_copy(
+                update={"sources": ["explore"], "reasons": ["Something new to try"]}
+            )
+    return found.model_copy(update={"items": head})
