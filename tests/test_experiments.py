@@ -455,3 +455,11 @@ def test_epsilon_greedy_variant_explores_below_the_top(sqlite_engine: Engine) ->
     assert not {r.item_id for r in exploit.items} & {r.item_id for r in explored.items}
     metrics = engine.impressions.metrics(at=T0 + timedelta(hours=1))
     assert metrics.by_source["explore"].impressions == 3
+
+
+def test_stop_rule_is_safe_under_repeated_looks() -> None:
+    from rapport.bench.experiment import stop_rate
+
+    # Checked after every 500 impressions per arm, 20 times: equal arms rarely stop.
+    assert stop_rate(0.05, 0.05, runs=400, seed=1) < 0.02
+    assert stop_rate(0.05, 0.03, runs=200, seed=2) > 0.95

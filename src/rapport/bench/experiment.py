@@ -73,3 +73,36 @@ def replayed_report(
     )
     replay(engine, "replayed", rates, users, seed=seed)
     return engine.experiments.report("replayed", at=START + timedelta(days=2))
+
+
+def stop_rate(
+    control: float,
+    variant: float,
+    *,
+    looks: int = 20,
+    per_look: int = 500,
+    runs: int = 2000,
+    seed: int = 0,
+) -> float:
+    """How often the default stop rule (min 1,000 impressions, one-sided alpha 0.001, no
+    tolerated drop) stops `variant` when the guard is checked after every `per_look` new
+    impressions per arm, `looks` times: the false-stop rate when the rates are equal, the
+    power when the variant is worse."""
+    from rapport.engine.schemas import GuardConfig
+    from rapport.services.experiments.statistics import worse_p
+
+    guard = GuardConfig()
+    rng = np.random.default_rng(seed)
+    stopped = 0
+    for _ in range(runs):
+        base = rng.binomial(per_look, control, looks).cumsum()
+        tried = rng.binomial(per_look, variant, looks).cumsum()
+        for look in range(looks):
+            n = per_look * (look + 1)
+            if n < guard.min_impressions:
+                continue
+            p = worse_p(int(tried[look]), n, int(base[look]), n, guard.max_drop)
+            if p < guard.alpha:
+                stopped += 1
+                break
+    return stopped / runs
