@@ -116,3 +116,49 @@ def demand_chart(
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
+
+
+def experiment_chart(report: Any, truth: dict[str, float], path: Path) -> None:
+    """CTR per variant with its 95% Wilson interval, and the true CTR the replay drew from."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(report.variants)
+    variants = [report.variants[n] for n in names]
+    figure, axis = plt.subplots(figsize=(7, 3.8))
+    positions = list(range(len(names)))
+    axis.errorbar(
+        positions,
+        [v.ctr for v in variants],
+        yerr=[[v.ctr - v.ctr_low for v in variants], [v.ctr_high - v.ctr for v in variants]],
+        fmt="o",
+        capsize=8,
+        color="#d95f02",
+        label="measured CTR, 95% Wilson interval",
+    )
+    axis.scatter(
+        positions,
+        [truth[n] for n in names],
+        marker="x",
+        color="#1b9e77",
+        label="true CTR",
+        zorder=3,
+    )
+    axis.set_xticks(positions)
+    axis.set_xticklabels(
+        [
+            f"{n}{' (control)' if v.control else ''}\n{v.users} users, {v.impressions} shown"
+            for n, v in zip(names, variants, strict=True)
+        ]
+    )
+    p = report.p_value
+    axis.set_title(f"Replayed A/B test: CTR per variant (p = {p:.2g})" if p is not None else "CTR")
+    axis.set_ylabel("clicks per impression")
+    axis.margins(x=0.3)
+    axis.legend(loc="upper left", fontsize=8)
+    axis.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

@@ -30,6 +30,7 @@ SECTIONS = (
     "moderation",
     "outbox",
     "insights",
+    "experiments",
 )
 """Component settings sections, each a top-level table of the config file."""
 
@@ -135,6 +136,9 @@ class Settings(BaseSettings):
     insights: dict[str, Any] = Field(default_factory=dict)
     """Demand, forecasts, prices, peaks and audiences (`BusinessInsightsConfig`), e.g.
     `{"timezone": "Europe/Lisbon", "price_floor": 5, "tenants": {"shop": {"price_floor": 8}}}`."""
+    experiments: dict[str, Any] = Field(default_factory=dict)
+    """Impression logging and attribution (`ExperimentsConfig`), e.g.
+    `{"log_impressions": true, "attribution_hours": 24}`."""
 
     api_key: str | None = None
     """Admin API key, for every tenant. When set (or once a per-tenant key exists, see

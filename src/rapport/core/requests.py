@@ -90,6 +90,8 @@ class RecommendRequest(ItemFilter):
     """Leave out items the user already acted on strongly (rated, bought, liked, dismissed)."""
     diversity: float = Field(default=0.3, ge=0, le=1)
     """MMR trade-off: 0 ranks purely by score, 1 by novelty of category alone."""
+    log_impressions: bool = False
+    """Log the served list as impressions (for online metrics and A/B reports)."""
 
     def moment(self) -> datetime:
         return self.at or utcnow()

@@ -30,6 +30,10 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 OUTBOX_EVENTS = frozenset({"nudge_sent", "nudge_failed", "nudge_click"})
 """Events the delivery outbox records: `nudge_sent` and `nudge_failed` are rapport's own
 actions, not the user's (activity and engagement scores should leave them out)."""
+NOT_SIGNALS = frozenset({"impression"})
+"""Event types that say nothing about what a user wants: an item being shown is not a
+preference (a click after it is). They never count, whatever the weights say, and the
+store leaves them out of histories, popularity and training."""
 
 
 class SignalWeights(BaseModel):
@@ -72,6 +76,8 @@ class SignalWeights(BaseModel):
         return strength, rating
 
     def of(self, event_type: str, value: float | None) -> float:
+        if event_type in NOT_SIGNALS:
+            return 0.0
         if event_type == "rate":
             if value is None or math.isnan(value):
                 return 0.0

@@ -23,9 +23,11 @@ class RecommendationsArea:
         **request_options: Any,
     ) -> Recommendations:
         """Items for one user, best first, with reasons; `RecommendRequest` fields (filters,
-        place, moment, k, diversity) as a request or as keyword options."""
+        place, moment, k, diversity, log_impressions) as a request or as keyword options.
+        A user in a running experiment gets their variant's settings; the response names
+        the experiment and variant."""
         request = options(RecommendRequest, request, request_options)
-        return self._s.recommender.recommend(self._s.tenant(tenant), user_id, request)
+        return self._s.served_recommendations.recommend(self._s.tenant(tenant), user_id, request)
 
     def for_group(
         self,

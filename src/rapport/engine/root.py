@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from rapport.engine.assistant import AssistantArea, PersonaArea
     from rapport.engine.audit import AuditArea
     from rapport.engine.events import Events
+    from rapport.engine.experiments import ExperimentsArea, ImpressionsArea
     from rapport.engine.generate import GenerateArea
     from rapport.engine.insights import InsightsArea
     from rapport.engine.items import Items
@@ -191,6 +192,20 @@ class Engine:
         from rapport.engine.insights import InsightsArea
 
         return InsightsArea(self._services)
+
+    @cached_property
+    def experiments(self) -> ExperimentsArea:
+        """A/B tests: create, list, get, assign, assign_many, report, check, stop."""
+        from rapport.engine.experiments import ExperimentsArea
+
+        return ExperimentsArea(self._services)
+
+    @cached_property
+    def impressions(self) -> ImpressionsArea:
+        """Shown items and online metrics: log, metrics."""
+        from rapport.engine.experiments import ImpressionsArea
+
+        return ImpressionsArea(self._services)
 
     def close(self) -> None:
         self._services.close()

@@ -27,6 +27,15 @@ from rapport.core.store.conversations import Conversation, ConversationMessage
 from rapport.core.store.documents import DocumentSummary
 from rapport.core.store.escalations import Escalation
 from rapport.core.store.escalations import Status as EscalationStatus
+from rapport.core.store.experiments import (
+    Experiment,
+    ExperimentConfig,
+    ExperimentSpec,
+    GuardConfig,
+    Variant,
+    VariantSettings,
+)
+from rapport.core.store.experiments import Status as ExperimentStatus
 from rapport.core.store.generations import GenerationRecord
 from rapport.core.store.keys import KeyRecord
 from rapport.core.store.moderation import ModerationEntry
@@ -72,8 +81,32 @@ from rapport.services.assistant.process import (
 )
 from rapport.services.catalog import SimilarItem
 from rapport.services.engage.outbox.service import Click, DeliveryReport
+from rapport.services.experiments.assignment import Assignment
+from rapport.services.experiments.impressions import ImpressionList, LoggedList
+from rapport.services.experiments.metrics import OnlineMetrics, RateStats
+from rapport.services.experiments.report import (
+    ExperimentReport,
+    GuardVerdict,
+    VariantReport,
+)
 from rapport.services.ingest import ImportReport
 from rapport.services.insights import Insights
+from rapport.services.insights.audience import Audience, AudienceMember
+from rapport.services.insights.demand import Demand, DemandRow
+from rapport.services.insights.forecast import (
+    DemandForecast,
+    ForecastDay,
+    ForecastSeries,
+)
+from rapport.services.insights.peaks import HourDemand, Peaks, Slot
+from rapport.services.insights.prices import PriceSuggestion, PriceSuggestions
+from rapport.services.insights.requests import (
+    AudienceRequest,
+    DemandRequest,
+    ForecastRequest,
+    PeaksRequest,
+    PricesRequest,
+)
 from rapport.services.knowledge.answer import Answer, Citation
 from rapport.services.knowledge.base import KnowledgeReport
 from rapport.services.knowledge.search import DocumentHit, DocumentSearch, KnowledgeStats
@@ -96,6 +129,10 @@ from rapport.services.search.retriever import TunedSettings
 __all__ = [
     "Action",
     "Answer",
+    "Assignment",
+    "Audience",
+    "AudienceMember",
+    "AudienceRequest",
     "AuditEntry",
     "CandidateScore",
     "ChatReply",
@@ -110,6 +147,10 @@ __all__ = [
     "CrisisReply",
     "Deleted",
     "DeliveryReport",
+    "Demand",
+    "DemandForecast",
+    "DemandRequest",
+    "DemandRow",
     "Document",
     "DocumentHit",
     "DocumentSearch",
@@ -119,10 +160,22 @@ __all__ = [
     "Escalation",
     "EscalationStatus",
     "Event",
+    "Experiment",
+    "ExperimentConfig",
+    "ExperimentReport",
+    "ExperimentSpec",
+    "ExperimentStatus",
     "FieldError",
+    "ForecastDay",
+    "ForecastRequest",
+    "ForecastSeries",
     "GenerationRecord",
     "GroupRecommendations",
+    "GuardConfig",
+    "GuardVerdict",
+    "HourDemand",
     "ImportReport",
+    "ImpressionList",
     "InjectionVerdict",
     "Insights",
     "Intent",
@@ -136,6 +189,7 @@ __all__ = [
     "KnowledgeStats",
     "LearningPath",
     "Location",
+    "LoggedList",
     "MessageScreening",
     "ModelManifest",
     "ModelRun",
@@ -144,6 +198,7 @@ __all__ = [
     "NextStep",
     "NotFound",
     "OnboardingState",
+    "OnlineMetrics",
     "OutboxEntry",
     "OutboxMessage",
     "OutboxStatus",
@@ -151,8 +206,13 @@ __all__ = [
     "ParsedQuery",
     "PathRequest",
     "PathStep",
+    "Peaks",
+    "PeaksRequest",
     "Persona",
     "PostRequest",
+    "PriceSuggestion",
+    "PriceSuggestions",
+    "PricesRequest",
     "Principal",
     "Process",
     "ProcessOperation",
@@ -161,6 +221,7 @@ __all__ = [
     "ProcessStep",
     "ProcessSubstep",
     "Profile",
+    "RateStats",
     "Readiness",
     "RecommendRequest",
     "Recommendation",
@@ -181,6 +242,7 @@ __all__ = [
     "SimilarItem",
     "SimilarRequest",
     "Skill",
+    "Slot",
     "SocialPost",
     "TagRequest",
     "TaggedPosts",
@@ -192,42 +254,7 @@ __all__ = [
     "Understood",
     "User",
     "UserExport",
-]
-
-# Business insights (engine.insights): demand, forecast, prices, peaks, audience.
-from rapport.services.insights.audience import Audience, AudienceMember
-from rapport.services.insights.demand import Demand, DemandRow
-from rapport.services.insights.forecast import (
-    DemandForecast,
-    ForecastDay,
-    ForecastSeries,
-)
-from rapport.services.insights.peaks import HourDemand, Peaks, Slot
-from rapport.services.insights.prices import PriceSuggestion, PriceSuggestions
-from rapport.services.insights.requests import (
-    AudienceRequest,
-    DemandRequest,
-    ForecastRequest,
-    PeaksRequest,
-    PricesRequest,
-)
-
-__all__ += [
-    "Audience",
-    "AudienceMember",
-    "AudienceRequest",
-    "Demand",
-    "DemandForecast",
-    "DemandRequest",
-    "DemandRow",
-    "ForecastDay",
-    "ForecastRequest",
-    "ForecastSeries",
-    "HourDemand",
-    "Peaks",
-    "PeaksRequest",
-    "PriceSuggestion",
-    "PriceSuggestions",
-    "PricesRequest",
-    "Slot",
+    "Variant",
+    "VariantReport",
+    "VariantSettings",
 ]

@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     from rapport.services.assistant.process import ProcessAssistant
     from rapport.services.catalog import Catalog
     from rapport.services.engage.outbox import ChannelRegistry, Outbox, OutboxConfig
+    from rapport.services.experiments.assignment import Experiments
+    from rapport.services.experiments.config import ExperimentsConfig
+    from rapport.services.experiments.impressions import ImpressionLog
+    from rapport.services.experiments.report import Reporter
+    from rapport.services.experiments.serving import ServedRecommendations
     from rapport.services.ingest import Ingestor
     from rapport.services.insights.audience import AudienceFinder
     from rapport.services.insights.config import BusinessInsightsConfig
@@ -386,6 +391,43 @@ class Services:
         from rapport.services.insights.audience import AudienceFinder
 
         return AudienceFinder(self.store, self.models, self.recommender, self.embedder.name)
+
+    # -- experiments and impressions -------------------------------------------------------
+
+    @cached_property
+    def experiments_config(self) -> ExperimentsConfig:
+        from rapport.services.experiments.config import ExperimentsConfig
+
+        return section(self.settings, "experiments", ExperimentsConfig)
+
+    @cached_property
+    def experiments(self) -> Experiments:
+        from rapport.core.store.experiments import ExperimentStore
+        from rapport.services.experiments.assignment import Experiments
+
+        return Experiments(ExperimentStore(self.store), self.models)
+
+    @cached_property
+    def impression_log(self) -> ImpressionLog:
+        from rapport.core.store.impressions import ImpressionStore
+        from rapport.services.experiments.impressions import ImpressionLog
+
+        return ImpressionLog(ImpressionStore(self.store), self.experiments_config)
+
+    @cached_property
+    def experiment_reports(self) -> Reporter:
+        from rapport.services.experiments.report import Reporter
+
+        return Reporter(self.experiments, self.impression_log, self.experiments_config)
+
+    @cached_property
+    def served_recommendations(self) -> ServedRecommendations:
+        """The recommender behind experiments and impression logging."""
+        from rapport.services.experiments.serving import ServedRecommendations
+
+        return ServedRecommendations(
+            self.recommender, self.experiments, self.impression_log, self.experiments_config
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ from rapport.core.models import (
     utcnow,
 )
 from rapport.core.requests import ItemFilter
+from rapport.core.signals import NOT_SIGNALS
 from rapport.core.store.database import migrate, open_database
 from rapport.core.store.schema import (
     chunks,
@@ -448,7 +449,11 @@ class Store:
         """(item_id, type, value, timestamp) of item events, newest first: the raw input of
         popularity and of a user's state (lighter than whole `Event` records)."""
         statement = select(events.c.item_id, events.c.type, events.c.value, events.c.timestamp)
-        statement = statement.where(events.c.tenant_id == tenant, events.c.item_id.is_not(None))
+        statement = statement.where(
+            events.c.tenant_id == tenant,
+            events.c.item_id.is_not(None),
+            events.c.type.not_in(NOT_SIGNALS),
+        )
         if user_id is not None:
             statement = statement.where(events.c.user_id == user_id)
         if since is not None:
@@ -474,7 +479,12 @@ class Store:
                 events.c.value,
                 cast(events.c.timestamp, String),  # parsed below, a batch at a time
             )
-            .where(events.c.tenant_id == tenant, events.c.item_id.is_not(None), ~refused)
+            .where(
+                events.c.tenant_id == tenant,
+                events.c.item_id.is_not(None),
+                events.c.type.not_in(NOT_SIGNALS),
+                ~refused,
+            )
             .order_by(events.c.tenant_id, events.c.id)  # key order: a scan, no sort
         )
         with self.engine.connect() as conn:
@@ -687,7 +697,11 @@ class Store:
             keys.append(day)
         statement = (
             select(*keys, func.count())
-            .where(events.c.tenant_id == tenant, events.c.item_id.is_not(None))
+            .where(
+                events.c.tenant_id == tenant,
+                events.c.item_id.is_not(None),
+                events.c.type.not_in(NOT_SIGNALS),
+            )
             .group_by(*keys)
         )
         if since is not None:

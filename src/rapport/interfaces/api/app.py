@@ -16,6 +16,7 @@ from rapport.interfaces.api.routers import assistant as assistant_routes
 from rapport.interfaces.api.routers import (
     audit,
     events,
+    experiments,
     generate,
     health,
     items,
@@ -97,4 +98,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(outbox.router, dependencies=protected)
     app.include_router(outbox.public_router)
     app.include_router(insights_routes.router, dependencies=protected)
+    app.include_router(experiments.router, dependencies=protected)
     return app

@@ -474,3 +474,46 @@ def demand(
         title = f"MovieLens ratings per {result.frequency}: {result.plot_series}"
         peer = (result.best_peer, result.plot_peer)
         demand_chart(result.plot_days, result.plot_actual, result.plot_forecast, title, plot, peer)
+
+
+@app.command("experiment")
+def experiment(
+    users: Annotated[int, typer.Option(help="Replayed users (one list of 4 items each).")] = 6000,
+    ctrs: Annotated[
+        str, typer.Option(help="True CTR per variant: A:0.10,B:0.12,C:0.10.")
+    ] = "A:0.10,B:0.12,C:0.10",
+    seed: Annotated[int, typer.Option(help="Seed of the drawn clicks.")] = 7,
+    out: Annotated[Path, typer.Option(help="PNG to write.")] = Path("experiment-report.png"),
+    json_out: JsonFlag = False,
+) -> None:
+    """Replay an A/B test with known CTRs on a scratch database, report it and plot CTR per
+    variant with 95% intervals next to the true rates."""
+    import tempfile
+
+    from rapport.bench.experiment import replayed_report
+    from rapport.bench.plots import experiment_chart
+    from rapport.engine import Engine
+
+    truth = {}
+    for part in ctrs.split(","):
+        name, _, value = part.partition(":")
+        try:
+            truth[name.strip()] = float(value)
+        except ValueError:
+            raise fail(f"--ctrs: '{part}' is not NAME:RATE", 2) from None
+    with tempfile.TemporaryDirectory() as scratch, Engine(data=Path(scratch)) as engine:
+        rates = {name: (ctr, ctr / 4) for name, ctr in truth.items()}
+        report = run(lambda: replayed_report(engine, rates, users, seed))
+    experiment_chart(report, truth, out)
+
+    def show() -> None:
+        from rapport.bench.experiment import stop_rate
+
+        console.print(f"wrote {out}; p = {report.p_value}")
+        equal, worse = stop_rate(0.05, 0.05), stop_rate(0.05, 0.035)
+        console.print(
+            f"stop rule, 20 looks of 500 impressions per arm: stops an equal variant in "
+            f"{equal:.1%} of runs, a worse one (0.035 vs 0.05) in {worse:.1%}"
+        )
+
+    emit(report, json_out, show)

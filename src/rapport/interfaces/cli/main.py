@@ -18,6 +18,7 @@ from rapport.interfaces.cli import assistant as assistant_commands
 from rapport.interfaces.cli import (
     bench,
     evaluate,
+    experiments,
     generate,
     keys,
     knowledge,
@@ -57,6 +58,7 @@ generate.register(app)
 app.add_typer(moderation.app, name="moderation")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(insights_cli.app, name="insights")
+experiments.register(app)
 
 
 @app.callback()
@@ -192,6 +194,7 @@ def serve(
     signal.signal(signal.SIGTERM, _exit_normally)
     if workers == 1:
         from rapport.interfaces.api.app import create_app
+        from rapport.interfaces.jobs.experiments import ExperimentGuardJob
         from rapport.interfaces.jobs.outbox import DeliverOutboxJob
         from rapport.interfaces.jobs.scheduler import RetrainJob
         from rapport.interfaces.jobs.tagging import TagPostsJob
@@ -199,16 +202,19 @@ def serve(
         job = RetrainJob(engine)
         tagging = TagPostsJob(engine)
         delivery = DeliverOutboxJob(engine)
+        guard = ExperimentGuardJob(engine)
         if jobs:
             job.start()
             tagging.start()
             delivery.start()
+            guard.start()
         try:
             uvicorn.run(create_app(engine), host=host, port=port, log_level="warning")
         finally:
             job.stop()
             tagging.stop()
             delivery.stop()
+            guard.stop()
         return
     # Worker processes rebuild the engine from the environment.
     for key, value in state.options.items():
@@ -230,6 +236,7 @@ def worker(
     once: Annotated[bool, typer.Option(help="Run the due jobs once and exit.")] = False,
 ) -> None:
     """Run background jobs (retraining when enough new feedback arrived) in the foreground."""
+    from rapport.interfaces.jobs.experiments import ExperimentGuardJob
     from rapport.interfaces.jobs.outbox import DeliverOutboxJob
     from rapport.interfaces.jobs.scheduler import RetrainJob
     from rapport.interfaces.jobs.tagging import TagPostsJob
@@ -237,6 +244,7 @@ def worker(
     job = RetrainJob(state.engine(), interval=interval)
     tagging = TagPostsJob(state.engine())
     delivery = DeliverOutboxJob(state.engine())
+    guard = ExperimentGuardJob(state.engine())
     if once:
         done = run(job.run_once)
         console.print(f"retrained: {', '.join(done) or 'nothing due'}")
@@ -244,10 +252,13 @@ def worker(
         console.print(f"posts tagged: {sum(tagged.values())}")
         delivered = run(delivery.run_once)
         console.print(f"outbox messages sent: {sum(delivered.values())}")
+        stopped = run(guard.run_once)
+        console.print(f"experiments stopped: {sum(len(v) for v in stopped.values())}")
         return
     console.print(f"job worker checking every {interval:g} s (Ctrl-C to stop)")
     tagging.start()
     delivery.start()
+    guard.start()
     try:
         job.run_forever()
     except KeyboardInterrupt:
@@ -255,6 +266,7 @@ def worker(
     finally:
         tagging.stop()
         delivery.stop()
+        guard.stop()
 
 
 @app.command()

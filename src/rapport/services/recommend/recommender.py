@@ -151,6 +151,15 @@ class Recommendations(Schema):
     """Whose list."""
     items: list[Recommendation]
     """Best first."""
+    experiment: str | None = None
+    """The A/B test this list was served in, if any."""
+    variant: str | None = None
+    """The user's variant in that experiment."""
+    model_version: str | None = None
+    """The trained model version that served the list ("" when none did)."""
+    list_id: str | None = None
+    """Id of the logged impressions of this list (when logged): send it back in the
+    context of clicks if you like; attribution works without it."""
 
 
 class GroupRecommendations(Schema):
@@ -189,17 +198,29 @@ class Recommender:
         self._profiles: OrderedDict[tuple[str, str, str], np.ndarray] = OrderedDict()
         self._mappings: dict[str, _ModelMapping] = {}
         self._anchor_lists: dict[str, AnchorNeighbours] = {}
+        self._versions: dict[tuple[str, str], TrainedModel] = {}
 
     # -- public ----------------------------------------------------------------------------
 
     def recommend(
-        self, tenant: str, user_id: str, request: RecommendRequest | None = None
+        self,
+        tenant: str,
+        user_id: str,
+        request: RecommendRequest | None = None,
+        *,
+        popular: bool = False,
+        version: str | None = None,
     ) -> Recommendations:
+        """`popular`: rank by popularity and trend only (an experiment's non-personalised
+        arm); `version`: serve that trained model version instead of the current one."""
         request = request or RecommendRequest()
         frame = self.frames.get(tenant)
         state = self.user_state(tenant, user_id, frame)
         with one_blas_thread():
-            scored = self._personal_scores(tenant, frame, state, request)
+            if popular:
+                scored = self._popular_scores(tenant, frame, state, request)
+            else:
+                scored = self._personal_scores(tenant, frame, state, request, version)
             items = self._finish(frame, [state], scored, request)
         return Recommendations(user_id=user_id, items=items)
 
@@ -247,14 +268,50 @@ class Recommender:
         return state
 
     def _personal_scores(
-        self, tenant: str, frame: ItemFrame, state: UserState, request: RecommendRequest
+        self,
+        tenant: str,
+        frame: ItemFrame,
+        state: UserState,
+        request: RecommendRequest,
+        version: str | None = None,
     ) -> Scored:
         """Candidates from every source, blended over the candidates, plus context."""
         now = request.moment().timestamp()
-        trained = self.models.serving(tenant)
+        trained = self.models.serving(tenant) if version is None else self._version(tenant, version)
         sources, learned = self._sources(tenant, frame, state, now, trained)
         warm = state.interactions >= self.config.cold_start_below
         weights = self._weights(warm, trained, learned)
+        return self._blend(frame, state, request, sources, weights)
+
+    def _popular_scores(
+        self, tenant: str, frame: ItemFrame, state: UserState, request: RecommendRequest
+    ) -> Scored:
+        """What is popular and trending, filtered and put in context like any list."""
+        stats = self.popularity.get(tenant, frame)
+        sources: dict[str, Source] = {
+            name: OrderSource(stats.order(name), partial(stats.at, name))
+            for name in ("popularity", "trending")
+        }
+        return self._blend(frame, state, request, sources, {"popularity": 1.0, "trending": 0.5})
+
+    def _version(self, tenant: str, version: str) -> TrainedModel | None:
+        """A named model version, loaded once (the current one when it is the same)."""
+        serving = self.models.serving(tenant)
+        if serving is not None and serving.manifest.version == version:
+            return serving
+        key = (tenant, version)
+        if key not in self._versions:
+            self._versions[key] = self.models.load(tenant, version)
+        return self._versions[key]
+
+    def _blend(
+        self,
+        frame: ItemFrame,
+        state: UserState,
+        request: RecommendRequest,
+        sources: dict[str, Source],
+        weights: dict[str, float],
+    ) -> Scored:
         eligibility = Eligibility(frame, request, state.seen, state.averse_categories)
         scored = Scored.empty()
         proposals = []
@@ -358,10 +415,13 @@ class Recommender:
         return found, learned
 
     def _mapping(self, tenant: str, frame: ItemFrame, trained: TrainedModel) -> _ModelMapping:
-        mapping = self._mappings.get(tenant)
+        key = f"{tenant}/{trained.manifest.version}"  # versions side by side (experiments)
+        mapping = self._mappings.get(key)
         if mapping is None or mapping.frame is not frame or mapping.trained is not trained:
             mapping = _ModelMapping(frame, trained)
-            self._mappings[tenant] = mapping
+            self._mappings[key] = mapping
+            while len(self._mappings) > 16:  # versions of the past stop being asked for
+                self._mappings.pop(next(iter(self._mappings)))
         mapping.extend()
         return mapping
 
