@@ -31,6 +31,7 @@ from rapport.core.store.generations import GenerationRecord
 from rapport.core.store.keys import KeyRecord
 from rapport.core.store.moderation import ModerationEntry
 from rapport.core.store.personal_data import UserExport
+from rapport.core.store.user_contexts import UserContext
 from rapport.engine.root import Readiness
 from rapport.evaluation.peers import Comparison, ModelRun
 from rapport.evaluation.protocol import RecommendationMetrics
@@ -70,6 +71,9 @@ from rapport.services.assistant.process import (
     ProcessSubstep,
 )
 from rapport.services.catalog import SimilarItem
+from rapport.services.engage.context import ContextResult, ContextUpdate
+from rapport.services.engage.nudges import Held, Nudge, NudgePlan
+from rapport.services.engage.scores import Driver, Score, UserScores
 from rapport.services.ingest import ImportReport
 from rapport.services.insights import Insights
 from rapport.services.knowledge.answer import Answer, Citation
@@ -101,6 +105,8 @@ __all__ = [
     "Citation",
     "Comparison",
     "Conflict",
+    "ContextResult",
+    "ContextUpdate",
     "Conversation",
     "ConversationMessage",
     "CreatedKey",
@@ -112,12 +118,14 @@ __all__ = [
     "DocumentSummary",
     "Draft",
     "DraftRequest",
+    "Driver",
     "Escalation",
     "EscalationStatus",
     "Event",
     "FieldError",
     "GenerationRecord",
     "GroupRecommendations",
+    "Held",
     "ImportReport",
     "InjectionVerdict",
     "Insights",
@@ -139,6 +147,8 @@ __all__ = [
     "ModerationResult",
     "NextStep",
     "NotFound",
+    "Nudge",
+    "NudgePlan",
     "OnboardingState",
     "Page",
     "ParsedQuery",
@@ -166,6 +176,7 @@ __all__ = [
     "RetrievalChoice",
     "SafetyCheck",
     "Scope",
+    "Score",
     "ScreenedText",
     "Screening",
     "SearchHit",
@@ -184,5 +195,7 @@ __all__ = [
     "Unavailable",
     "Understood",
     "User",
+    "UserContext",
     "UserExport",
+    "UserScores",
 ]
