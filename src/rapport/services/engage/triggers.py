@@ -6,8 +6,9 @@ What the words mean on rapport's data (docs/engage.md):
 - achievement: events of `achievement_types` (complete, achievement);
 - goal: active days per week, from the profile's `weekly_active_days` or its
   `hours_per_week` (one active day per `hours_per_active_day` hours, at most 7);
-- milestone: the `starts_at` of an item the user committed to (enroll, purchase, book), or
-  the `ends_at` of one they saved (a deadline);
+- milestone: the `starts_at` of an item the user committed to (enroll, purchase, book) or
+  saved; for a saved item already started, the `ends_at` of a window longer than a day
+  (an application deadline, an exhibition's last day);
 - onboarding: the user's last finished onboarding interview, or their sign-up.
 
 Every due trigger carries a `period`: the episode it belongs to (the inactivity that began
@@ -197,7 +198,15 @@ def milestones(state: UserState, config: EngageConfig) -> list[Due]:
         if event.type in config.commitment_types:
             moment, what = item.starts_at, "starts"
         elif event.type in config.deadline_types:
-            moment, what = item.ends_at, "closes"
+            # A saved item's milestone is its start, or once started the end of a window
+            # longer than a day (an application deadline, an exhibition's last day); an
+            # evening event already under way has none.
+            if item.starts_at is not None and item.starts_at > state.at:
+                moment, what = item.starts_at, "starts"
+            elif item.ends_at is not None and _long_window(item):
+                moment, what = item.ends_at, "closes"
+            else:
+                continue
         else:
             continue
         if moment is None or not state.at < moment <= state.at + ahead:
@@ -308,6 +317,12 @@ def _span(delta: timedelta) -> str:
     if hours < 48:
         return f"{hours:.0f} hours"
     return f"{hours / 24:.0f} days"
+
+
+def _long_window(item: Item) -> bool:
+    if item.starts_at is None or item.ends_at is None:
+        return True
+    return item.ends_at - item.starts_at > timedelta(days=1)
 
 
 def _last_title(state: UserState) -> str:
