@@ -31,7 +31,7 @@ SUBJECTS = {
 }
 
 TEMPLATES = {
-    "inactivity": "It has been {idle} since your last visit. Ready to pick up {last_title} again?",
+    "inactivity": "It has been {idle} since your last visit. {pickup}",
     "progress_stagnation": "No progress logged for {idle}. One small step today keeps {goal} "
     "moving.",
     "goal_deviation": "You planned {goal_days} active days this week and have had "
@@ -39,13 +39,13 @@ TEMPLATES = {
     "motivation_drop": "This week has been quieter than the last. What is one thing about "
     "{interest} you would enjoy doing today?",
     "milestone": "Reminder: {title} {what} {when}.",
-    "reprofile": "It has been a while since we asked what you are into ({why}). Two minutes "
-    "to update your profile keeps your suggestions right.",
+    "reprofile": "{why}. Two minutes to update your profile keeps your suggestions right.",
     "near_now": "{title} is on right now, {distance}. Want to drop by?",
 }
 
 FALLBACKS = {
-    "last_title": "where you left off",
+    "why": "It has been a while since you told us what you are into",
+    "pickup": "Ready to pick up where you left off?",
     "goal": "your goals",
     "interest": "what you love",
 }
@@ -73,7 +73,8 @@ class NudgeText:
 def template(due: Due) -> str:
     facts = {**FALLBACKS, **{k: v for k, v in due.facts.items() if v}}
     text = TEMPLATES[due.trigger].format_map(_Blank(facts))
-    return " ".join(text.split()).replace(" ?", "?").replace(" .", ".")
+    text = " ".join(text.split()).replace(" ?", "?").replace(" .", ".")
+    return text[:1].upper() + text[1:]
 
 
 class MessageWriter:

@@ -108,7 +108,7 @@ def inactivity(state: UserState, config: EngageConfig) -> list[Due]:
             "inactivity",
             period="since-" + _stamp(last),
             reasons=[f"no activity for {_span(idle)} (threshold {config.inactivity_hours:g} h)"],
-            facts={"idle": _span(idle), "last_title": _last_title(state)},
+            facts={"idle": _span(idle), "pickup": _pickup(_last_title(state))},
         )
     ]
 
@@ -226,22 +226,24 @@ def milestones(state: UserState, config: EngageConfig) -> list[Due]:
 
 
 def reprofile(state: UserState, config: EngageConfig) -> list[Due]:
-    reasons: list[tuple[str, str]] = []
+    found: list[tuple[str, str, str]] = []  # period, reason, the reason in plain words
     since = state.at - state.onboarded
     onboarded = f"{state.onboarded:%Y%m%d}"
     if since >= timedelta(days=config.reprofile_days):
-        reasons.append(
+        found.append(
             (
                 f"onboarding-{onboarded}",
                 f"{since.days} days since onboarding (threshold {config.reprofile_days:g})",
+                f"it has been {since.days} days since you told us what you are into",
             )
         )
     if state.achievements >= config.reprofile_achievements:
-        reasons.append(
+        found.append(
             (
                 f"achievements-{onboarded}",
                 f"{state.achievements} achievements since onboarding "
                 f"(threshold {config.reprofile_achievements})",
+                f"you have completed {state.achievements} things since you joined",
             )
         )
     if config.reprofile_on_drift:
@@ -249,21 +251,24 @@ def reprofile(state: UserState, config: EngageConfig) -> list[Due]:
         pairs = [(e, signals.strength(e)) for e in state.events]
         drift = detect_drift(pairs, state.items, state.user, InsightsConfig())
         if drift.detected:
-            reasons.append(
+            found.append(
                 (
                     f"drift-{state.at.astimezone(state.zone):%Y-%m}",
                     f"interests drifted from {', '.join(drift.earlier)} to "
                     f"{', '.join(drift.recent)} (divergence {drift.score:.2f})",
+                    f"lately you have been exploring {drift.recent[0]}"
+                    if drift.recent
+                    else "your interests seem to have moved",
                 )
             )
-    if not reasons:
+    if not found:
         return []
     return [
         Due(
             "reprofile",
-            period=reasons[0][0],
-            reasons=[text for _, text in reasons],
-            facts={"why": reasons[0][1]},
+            period=found[0][0],
+            reasons=[reason for _, reason, _ in found],
+            facts={"why": found[0][2]},
         )
     ]
 
@@ -323,6 +328,12 @@ def _long_window(item: Item) -> bool:
     if item.starts_at is None or item.ends_at is None:
         return True
     return item.ends_at - item.starts_at > timedelta(days=1)
+
+
+def _pickup(title: str) -> str:
+    if title:
+        return f"Ready to pick up {title} again?"
+    return "Ready to pick up where you left off?"
 
 
 def _last_title(state: UserState) -> str:
