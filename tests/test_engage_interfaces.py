@@ -65,7 +65,7 @@ def test_the_language_model_personalises_and_is_checked(llm_engine: Engine, llm:
     # bo: a reply without the title; cy: one that reads as a crisis. Both get the template.
     for name in ("bo", "cy"):
         assert not due[name].personalised
-        assert due[name].message.startswith("Reminder: Darkroom workshop starts Wednesday")
+        assert due[name].message == "Reminder: Darkroom workshop starts tomorrow at 08:00."
     # dee opted out of AI: the template, and the model is never asked.
     assert not due["dee"].personalised and len(llm.requests) == 3
 

@@ -115,8 +115,8 @@ class EngageConfig(ComponentConfig):
     """Let the language model (when configured) rewrite the template in the user's terms."""
     max_message_chars: int = Field(default=280, ge=40)
     """Generated messages longer than this fall back to the template."""
-    lookback_days: int = Field(default=90, ge=14)
-    """History read per user for scores and triggers."""
+    lookback_days: int = Field(default=90, ge=57)
+    """History read per user for scores and triggers (velocity compares 8 weeks)."""
     crisis_lookback_days: int = Field(default=14, ge=0)
     """A crisis in the user's latest message within this many days holds back their nudges."""
 

@@ -32,8 +32,7 @@ SUBJECTS = {
 
 TEMPLATES = {
     "inactivity": "It has been {idle} since your last visit. {pickup}",
-    "progress_stagnation": "No progress logged for {idle}. One small step today keeps {goal} "
-    "moving.",
+    "progress_stagnation": "No progress logged for {idle}. {step}",
     "goal_deviation": "You planned {goal_days} active days this week and have had "
     "{active_days} so far. A short session today puts you back on track.",
     "motivation_drop": "This week has been quieter than the last. What is one thing about "
@@ -46,7 +45,7 @@ TEMPLATES = {
 FALLBACKS = {
     "why": "It has been a while since you told us what you are into",
     "pickup": "Ready to pick up where you left off?",
-    "goal": "your goals",
+    "step": "One small step today gets things moving again.",
     "interest": "what you love",
 }
 """Words used when a fact is unknown (a user without goals, a history without titles)."""

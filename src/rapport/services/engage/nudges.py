@@ -109,7 +109,7 @@ class NudgePlanner:
     def scores(self, tenant: str, user_id: str, at: datetime) -> UserScores:
         config = self.config.for_tenant(tenant)
         user = self.store.get_user(tenant, user_id)
-        since = at - timedelta(days=35)  # two weeks for motivation, 8 for velocity
+        since = at - timedelta(days=57)  # two weeks for motivation, eight for velocity
         events = self.activity.events(tenant, [user_id], since, at).get(user_id, [])
         return compute_scores(user_id, events, at, _zone(user).key, config)
 

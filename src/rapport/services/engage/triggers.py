@@ -125,7 +125,7 @@ def progress_stagnation(state: UserState, config: EngageConfig) -> list[Due]:
             "progress_stagnation",
             period="since-" + _stamp(last),
             reasons=[f"no progress for {_span(idle)} (threshold {config.stagnation_days:g} days)"],
-            facts={"idle": _span(idle), "goal": _goal_text(state.user)},
+            facts={"idle": _span(idle), "step": _step_line(state.user)},
         )
     ]
 
@@ -211,8 +211,7 @@ def milestones(state: UserState, config: EngageConfig) -> list[Due]:
             continue
         if moment is None or not state.at < moment <= state.at + ahead:
             continue
-        local = moment.astimezone(state.zone)
-        when = f"{local:%A %d %B at %H:%M}"
+        when = _when(moment, state.at, state.zone)
         found[item.id] = Due(
             "milestone",
             period=_key("item", item.id, f"{moment:%Y%m%d%H%M}"),
@@ -324,6 +323,14 @@ def _span(delta: timedelta) -> str:
     return f"{hours / 24:.0f} days"
 
 
+def _when(moment: datetime, at: datetime, zone: ZoneInfo) -> str:
+    """ "today at 19:00", "tomorrow at 08:00" or "Sunday 22 November at 10:00", local."""
+    local, now = moment.astimezone(zone), at.astimezone(zone)
+    days = (local.date() - now.date()).days
+    day = {0: "today", 1: "tomorrow"}.get(days) or f"{local:%A %d %B}"
+    return f"{day} at {local:%H:%M}"
+
+
 def _long_window(item: Item) -> bool:
     if item.starts_at is None or item.ends_at is None:
         return True
@@ -344,8 +351,10 @@ def _last_title(state: UserState) -> str:
     return ""
 
 
-def _goal_text(user: User) -> str:
-    return user.profile.goals[0] if user.profile.goals else ""
+def _step_line(user: User) -> str:
+    if user.profile.goals:
+        return f"One small step today brings you closer to your goal: {user.profile.goals[0]}."
+    return "One small step today gets things moving again."
 
 
 def _interest(user: User) -> str:
