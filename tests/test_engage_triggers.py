@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rapport.engine import Engine
 from tests.engage_world import DAY, T0, H, event, queue, triggers, user
 
@@ -236,3 +238,39 @@ def test_consent_and_tenant_overrides(tmp_path, embedder) -> None:  # type: igno
         assert engine.engage.nudges(T0, tenant="acme") == []
         late = engine.engage.nudges(T0 + 18 * H, tenant="acme")
         assert [(n.trigger, n.channel) for n in late] == [("inactivity", "email")]
+
+
+def test_scores_and_their_drivers(sqlite_engine: Engine) -> None:
+    user(sqlite_engine, "rae", timezone="Asia/Tokyo")
+    for day in range(7):  # every day of the week, 3 events a day, one of them progress
+        for n, kind in enumerate(("view", "click", "complete")):
+            event(sqlite_engine, "rae", kind, T0 - day * DAY - n * H, f"i{day}{n}")
+    event(sqlite_engine, "rae", "enroll", T0 - 20 * DAY, "course")
+    event(sqlite_engine, "rae", "view", T0 + H)  # after `at`: ignored
+    scores = sqlite_engine.engage.scores("rae", T0)
+    assert scores.engagement.value == pytest.approx(1.0)
+    assert {d.feature: d.value for d in scores.engagement.drivers} == {
+        "active_days": 1.0,
+        "volume": 1.0,
+        "progress": 1.0,
+    }
+    # 7 completions (1 step each) and an enrolment (0.5) in 4 weeks.
+    assert scores.learning_velocity.value == pytest.approx(7.5 / 4)
+    assert scores.learning_velocity.drivers[0].feature == "complete"
+    # Nothing the week before: engagement rose by 1, motivation is at its top.
+    assert scores.previous_engagement == 0.0 and scores.motivation.value == 1.0
+    assert scores.abandonment_risk is None
+    quiet_week = sqlite_engine.engage.scores("rae", T0 + 8 * DAY)
+    # 8 days on, the busy week (all but its first day) is the week before and nothing since.
+    assert quiet_week.engagement.value == 0.0
+    assert quiet_week.motivation_trend == -quiet_week.previous_engagement < -0.9
+    assert quiet_week.motivation.value == pytest.approx(
+        0.5 + quiet_week.motivation_trend / 2, abs=1e-4
+    )
+    assert quiet_week.motivation.drivers[0].contribution < 0
+
+
+def test_preferred_channel_from_the_profile(sqlite_engine: Engine) -> None:
+    user(sqlite_engine, "sam", profile={"preferred_channel": "email"})
+    event(sqlite_engine, "sam", "view", T0 - 2 * DAY)
+    assert triggers(sqlite_engine, T0)["inactivity"].channel == "email"
