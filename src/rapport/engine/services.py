@@ -375,6 +375,7 @@ class Services:
             writer,
             screen=lambda: self.crisis_screen,
             near=lambda *args: NearFinder(self.recommender)(*args),
+            signals=self.recommender_config.signals,
         )
 
     @cached_property

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field
 
 from rapport.core.models import Schema, User
+from rapport.core.signals import SignalWeights
 from rapport.core.store.activity import ActivityReader
 from rapport.core.store.nudge_history import NudgeHistory
 from rapport.core.store.repository import Store
@@ -94,6 +95,7 @@ class NudgePlanner:
         writer: MessageWriter,
         screen: Callable[[], CrisisScreen] | None = None,
         near: FindNear | None = None,
+        signals: SignalWeights | None = None,
     ) -> None:
         self.store = store
         self.activity = ActivityReader(store)
@@ -103,6 +105,7 @@ class NudgePlanner:
         self.writer = writer
         self.screen = screen
         self.near = near
+        self.signals = signals or SignalWeights()
 
     # -- scores --------------------------------------------------------------------------------
 
@@ -183,6 +186,7 @@ class NudgePlanner:
                 last_progress=last_progress.get(user.id),
                 onboarded=start[user.id],
                 achievements=achievements.get(user.id, 0),
+                signals=self.signals,
             )
             context = contexts.get(user.id)
             wants_near = "near_now" in config.enabled and (only is None or "near_now" in only)

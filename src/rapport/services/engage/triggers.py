@@ -62,6 +62,8 @@ class UserState:
     """Achievements since `onboarded`."""
     near: NearItem | None = None
     near_reported: datetime | None = None
+    signals: SignalWeights = field(default_factory=SignalWeights)
+    """How much each event type says (the recommender's), for drift detection."""
 
 
 @dataclass(frozen=True)
@@ -246,8 +248,7 @@ def reprofile(state: UserState, config: EngageConfig) -> list[Due]:
             )
         )
     if config.reprofile_on_drift:
-        signals = SignalWeights()
-        pairs = [(e, signals.strength(e)) for e in state.events]
+        pairs = [(e, state.signals.strength(e)) for e in state.events]
         drift = detect_drift(pairs, state.items, state.user, InsightsConfig())
         if drift.detected:
             found.append(
