@@ -110,14 +110,16 @@ class ActivityReader:
         found: dict[str, int] = {}
         with self.engine.connect() as conn:
             for part in _chunks(list(user_ids)):
-                rows = conn.execute(
-                    select(events.c.user_id, events.c.timestamp).where(
-                        events.c.tenant_id == tenant,
-                        events.c.user_id.in_(part),
-                        events.c.type.in_(list(types)),
-                        events.c.timestamp <= until,
-                    )
+                statement = select(events.c.user_id, events.c.timestamp).where(
+                    events.c.tenant_id == tenant,
+                    events.c.user_id.in_(part),
+                    events.c.type.in_(list(types)),
+                    events.c.timestamp <= until,
                 )
+                starts = [since[u] for u in part if u in since]
+                if len(starts) == len(part):  # every user has a start: skip older rows
+                    statement = statement.where(events.c.timestamp > min(starts))
+                rows = conn.execute(statement)
                 for user_id, moment in rows:
                     start = since.get(user_id)
                     if start is None or _as_utc(moment) > start:
