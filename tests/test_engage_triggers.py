@@ -274,3 +274,17 @@ def test_preferred_channel_from_the_profile(sqlite_engine: Engine) -> None:
     user(sqlite_engine, "sam", profile={"preferred_channel": "email"})
     event(sqlite_engine, "sam", "view", T0 - 2 * DAY)
     assert triggers(sqlite_engine, T0)["inactivity"].channel == "email"
+
+
+def test_periods_fit_the_outbox_also_for_long_item_ids(sqlite_engine: Engine) -> None:
+    long_id = "course-" + "x" * 200
+    starts = T0 + 10 * H
+    sqlite_engine.items.add(
+        [{"id": long_id, "title": "Long", "starts_at": starts, "ends_at": starts + H}],
+        index=False,
+    )
+    user(sqlite_engine, "tao")
+    event(sqlite_engine, "tao", "enroll", T0 - H, long_id)
+    nudge = triggers(sqlite_engine, T0)["milestone"]
+    assert nudge.item_id == long_id and len(nudge.period) <= 64
+    assert nudge.period == triggers(sqlite_engine, T0 + H)["milestone"].period  # stable
