@@ -288,3 +288,16 @@ def test_periods_fit_the_outbox_also_for_long_item_ids(sqlite_engine: Engine) ->
     nudge = triggers(sqlite_engine, T0)["milestone"]
     assert nudge.item_id == long_id and len(nudge.period) <= 64
     assert nudge.period == triggers(sqlite_engine, T0 + H)["milestone"].period  # stable
+
+
+def test_a_queued_nudge_is_still_due_only_while_its_trigger_holds(engine: Engine) -> None:
+    user(engine, "uma")
+    event(engine, "uma", "view", T0)
+    nudge = triggers(engine, T0 + 24 * H)["inactivity"]
+    queue(engine, "uma", "inactivity", nudge.period, nudge.send_at)
+    # Queued: no longer listed, but its trigger still holds until the user comes back.
+    assert "inactivity" not in triggers(engine, T0 + 25 * H)
+    assert engine.engage.still_due("uma", "inactivity", nudge.period, T0 + 30 * H)
+    event(engine, "uma", "click", T0 + 31 * H)
+    assert not engine.engage.still_due("uma", "inactivity", nudge.period, T0 + 32 * H)
+    assert not engine.engage.still_due("uma", "milestone", nudge.period, T0 + 30 * H)

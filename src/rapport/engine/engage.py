@@ -62,6 +62,23 @@ class EngageArea:
         users = None if user_id is None else [user_id]
         return self._s.engage.due(tenant, moment, users)
 
+    def still_due(
+        self,
+        user_id: str,
+        trigger: str,
+        period: str,
+        at: datetime | str | None = None,
+        *,
+        tenant: str | None = None,
+    ) -> bool:
+        """Whether a queued nudge's trigger still holds for its period at `at` (the user
+        has not come back, the milestone is still ahead, it is not quiet hours for a
+        near-now nudge): delivery asks this before sending. Consent and crisis count."""
+        moment = _moment(at, user_id)
+        tenant = self._s.tenant(tenant)
+        plan = self._s.engage.due(tenant, moment, [user_id], only=[trigger], check=True)
+        return any(n.trigger == trigger and n.period == period for n in plan.nudges)
+
     def context(
         self,
         user_id: str,

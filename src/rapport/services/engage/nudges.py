@@ -18,7 +18,7 @@ from rapport.core.store.nudge_history import NudgeHistory
 from rapport.core.store.repository import Store
 from rapport.core.store.user_contexts import UserContext, UserContexts
 from rapport.services.engage.config import EngageConfig
-from rapport.services.engage.messages import MessageWriter
+from rapport.services.engage.messages import MessageWriter, NudgeText
 from rapport.services.engage.scores import UserScores, compute_scores
 from rapport.services.engage.timing import Caps, best_hour, send_time
 from rapport.services.engage.triggers import Due, NearItem, UserState, evaluate
@@ -124,8 +124,12 @@ class NudgePlanner:
         at: datetime,
         user_ids: Sequence[str] | None = None,
         only: Sequence[str] | None = None,
+        *,
+        check: bool = False,
     ) -> NudgePlan:
-        """Nudges due at `at` (for these users, of these triggers), and those held back."""
+        """Nudges due at `at` (for these users, of these triggers), and those held back.
+        `check` judges the triggers alone: the outbox is not read (so a nudge already queued
+        is still listed while its trigger holds) and no message is written."""
         config = self.config.for_tenant(tenant)
         plan = NudgePlan(at=at, nudges=[])
         for batch in self.activity.users(tenant, user_ids):
@@ -136,7 +140,7 @@ class NudgePlanner:
                 if not u.consent
             )
             if allowed:
-                self._batch(tenant, allowed, at, config, only, plan)
+                self._batch(tenant, allowed, at, config, only, plan, check)
         return plan
 
     def _batch(
@@ -147,6 +151,7 @@ class NudgePlanner:
         config: EngageConfig,
         only: Sequence[str] | None,
         plan: NudgePlan,
+        check: bool,
     ) -> None:
         ids = [u.id for u in users]
         reader = self.activity
@@ -160,8 +165,13 @@ class NudgePlanner:
         in_crisis = self._in_crisis(tenant, ids, at, config)
         item_ids = {e.item_id for evs in events.values() for e in evs if e.item_id}
         items = {i.id: i for i in self.store.get_items(tenant, sorted(item_ids))}
-        taken = self.history.send_times(tenant, ids, at - timedelta(days=8), at + timedelta(days=8))
-        recorded = self.history.periods(tenant, ids)
+        if check:
+            taken: dict[str, list[datetime]] = {}
+            recorded: set[tuple[str, str, str]] = set()
+        else:
+            week = timedelta(days=8)
+            taken = self.history.send_times(tenant, ids, at - week, at + week)
+            recorded = self.history.periods(tenant, ids)
         for user in users:
             if user.id in in_crisis:
                 plan.held.append(
@@ -200,7 +210,14 @@ class NudgePlanner:
                     state.near_reported = context.updated_at
             due = [d for d in evaluate(state, config) if only is None or d.trigger in only]
             taken_by_user = taken.get(user.id, [])
-            self._deliver(tenant, user, zone, state, due, taken_by_user, recorded, config, plan)
+            if check:
+                # No caps either: the check is whether each trigger holds.
+                free = config.model_copy(update={"max_per_day": 99, "max_per_week": 99})
+                self._deliver(tenant, user, zone, state, due, [], recorded, free, plan, False)
+            else:
+                self._deliver(
+                    tenant, user, zone, state, due, taken_by_user, recorded, config, plan, True
+                )
 
     def _deliver(
         self,
@@ -213,6 +230,7 @@ class NudgePlanner:
         recorded: set[tuple[str, str, str]],
         config: EngageConfig,
         plan: NudgePlan,
+        write: bool,
     ) -> None:
         hour, learned = best_hour(state.events, state.at, zone, config)
         caps = Caps(zone, taken, config)
@@ -237,7 +255,9 @@ class NudgePlanner:
                 hold(item, full)
                 continue
             caps.take(moment)
-            text = self.writer.write(tenant, user, item, config)
+            text = (
+                self.writer.write(tenant, user, item, config) if write else NudgeText("", "", False)
+            )
             plan.nudges.append(
                 Nudge(
                     user_id=user.id,
