@@ -301,3 +301,12 @@ def test_a_queued_nudge_is_still_due_only_while_its_trigger_holds(engine: Engine
     event(engine, "uma", "click", T0 + 31 * H)
     assert not engine.engage.still_due("uma", "inactivity", nudge.period, T0 + 32 * H)
     assert not engine.engage.still_due("uma", "milestone", nudge.period, T0 + 30 * H)
+
+
+def test_long_gone_users_are_left_to_the_abandonment_model(sqlite_engine: Engine) -> None:
+    user(sqlite_engine, "vic", created_at=(T0 - 400 * DAY).isoformat())
+    event(sqlite_engine, "vic", "complete", T0 - 31 * DAY, "c1")
+    assert triggers(sqlite_engine, T0 - DAY)["inactivity"].period == "since-2026-02-07T12:00:00Z"
+    assert "inactivity" not in triggers(sqlite_engine, T0 + H)  # 30 days and an hour
+    assert "reprofile" in triggers(sqlite_engine, T0)  # 400 days, active within 90
+    assert "reprofile" not in triggers(sqlite_engine, T0 + 90 * DAY)

@@ -64,6 +64,10 @@ class EngageConfig(ComponentConfig):
     # -- triggers (seed 001 and 000 defaults) --------------------------------------------------
     inactivity_hours: float = Field(default=24.0, gt=0)
     """No activity for this long makes `inactivity` due."""
+    max_idle_days: float = Field(default=30.0, gt=0)
+    """Inactivity and stagnation older than this are no longer nudged: those users were
+    nudged when it began, and winning back the long gone is the abandonment model's job
+    (also keeps a freshly imported old history from nudging everyone)."""
     stagnation_days: float = Field(default=3.0, gt=0)
     """No progress event for this long (after earlier progress) makes
     `progress_stagnation` due."""

@@ -103,7 +103,7 @@ def inactivity(state: UserState, config: EngageConfig) -> list[Due]:
     if last is None:
         return []
     idle = state.at - last
-    if idle < timedelta(hours=config.inactivity_hours):
+    if not timedelta(hours=config.inactivity_hours) <= idle <= _max_idle(config):
         return []
     return [
         Due(
@@ -120,7 +120,7 @@ def progress_stagnation(state: UserState, config: EngageConfig) -> list[Due]:
     if last is None:
         return []  # never made progress: nothing has stalled
     idle = state.at - last
-    if idle < timedelta(days=config.stagnation_days):
+    if not timedelta(days=config.stagnation_days) <= idle <= _max_idle(config):
         return []
     return [
         Due(
@@ -227,6 +227,8 @@ def milestones(state: UserState, config: EngageConfig) -> list[Due]:
 
 
 def reprofile(state: UserState, config: EngageConfig) -> list[Due]:
+    if not state.events:
+        return []  # nobody to ask: no activity in the look-back window
     found: list[tuple[str, str, str]] = []  # period, reason, the reason in plain words
     since = state.at - state.onboarded
     onboarded = f"{state.onboarded:%Y%m%d}"
@@ -296,6 +298,10 @@ def near_now(state: UserState, config: EngageConfig) -> list[Due]:
 
 
 # -- helpers -------------------------------------------------------------------------------
+
+
+def _max_idle(config: EngageConfig) -> timedelta:
+    return timedelta(days=config.max_idle_days)
 
 
 def _stamp(moment: datetime) -> str:
