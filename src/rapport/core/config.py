@@ -31,6 +31,7 @@ SECTIONS = (
     "outbox",
     "insights",
     "experiments",
+    "engage",
 )
 """Component settings sections, each a top-level table of the config file."""
 
@@ -139,6 +140,8 @@ class Settings(BaseSettings):
     experiments: dict[str, Any] = Field(default_factory=dict)
     """Impression logging and attribution (`ExperimentsConfig`), e.g.
     `{"log_impressions": true, "attribution_hours": 24}`."""
+    engage: dict[str, Any] = Field(default_factory=dict)
+    """Scores, nudge triggers, caps, quiet hours and channels (`EngageConfig`, docs/engage.md)."""
 
     api_key: str | None = None
     """Admin API key, for every tenant. When set (or once a per-tenant key exists, see

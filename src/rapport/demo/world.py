@@ -1031,6 +1031,41 @@ def _history(
     return sorted(out[: persona["n_events"]], key=lambda e: e[0])
 
 
+MOTIVATION_DROP_PERSONA = "priya"
+"""Her week before last was her busiest, so the demo shows a `motivation_drop` nudge."""
+
+
+def _busy_week_before(
+    now: datetime, persona: dict[str, Any], history: list[Any], items: list[Record]
+) -> list[tuple[datetime, str, str, Any, Record]]:
+    """Extra events 8 to 13 days ago on items the persona already used (no randomness, so
+    the rest of the world is unchanged)."""
+    if persona["slug"] != MOTIVATION_DROP_PERSONA:
+        return []
+    early = {
+        it["id"]
+        for it in items
+        if datetime.fromisoformat(it["created_at"]) < now - timedelta(days=14)
+    }
+    used = list(dict.fromkeys(item_id for _, _, item_id, _, _ in history if item_id in early))
+    kinds = ["view", "click", "save", "view", "complete", "view"]
+    return [
+        (
+            (now - timedelta(days=8 + day, hours=2)).replace(minute=0, second=0, microsecond=0),
+            kinds[day],
+            used[day % len(used)],
+            None,
+            {"device": persona["device"], "source": "feed", "position": day + 1},
+        )
+        for day in range(6)
+        if used
+    ]
+
+
+def _first(entry: tuple[Any, ...]) -> Any:
+    return entry[0]
+
+
 def _documents() -> list[Record]:
     return [
         {"id": doc_id, "title": title, "text": text, "metadata": {"source": "demo", "topic": topic}}
@@ -1054,7 +1089,9 @@ def build_demo_world(seed: int = 7, now: datetime | None = None) -> DemoWorld:
     events: list[Record] = []
     for persona in _personas():
         users.append(_user(rng, now, persona))
-        for ts, etype, item_id, value, context in _history(rng, now, persona, usable, seed):
+        history = _history(rng, now, persona, usable, seed)
+        history = sorted(history + _busy_week_before(now, persona, history, usable), key=_first)
+        for ts, etype, item_id, value, context in history:
             events.append(
                 {
                     "id": f"demo-e-{len(events) + 1:06d}",

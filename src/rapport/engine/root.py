@@ -13,6 +13,7 @@ from rapport.engine.services import Services
 if TYPE_CHECKING:
     from rapport.engine.assistant import AssistantArea, PersonaArea
     from rapport.engine.audit import AuditArea
+    from rapport.engine.engage import EngageArea
     from rapport.engine.events import Events
     from rapport.engine.experiments import ExperimentsArea, ImpressionsArea
     from rapport.engine.generate import GenerateArea
@@ -206,6 +207,13 @@ class Engine:
         from rapport.engine.experiments import ImpressionsArea
 
         return ImpressionsArea(self._services)
+
+    @cached_property
+    def engage(self) -> EngageArea:
+        """Scores and nudges: scores, nudges, plan, context."""
+        from rapport.engine.engage import EngageArea
+
+        return EngageArea(self._services)
 
     def close(self) -> None:
         self._services.close()

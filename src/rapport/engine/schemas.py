@@ -41,6 +41,7 @@ from rapport.core.store.keys import KeyRecord
 from rapport.core.store.moderation import ModerationEntry
 from rapport.core.store.outbox import OutboxEntry, OutboxMessage, OutboxStatus
 from rapport.core.store.personal_data import UserExport
+from rapport.core.store.user_contexts import UserContext
 from rapport.engine.root import Readiness
 from rapport.evaluation.peers import Comparison, ModelRun
 from rapport.evaluation.protocol import RecommendationMetrics
@@ -80,7 +81,10 @@ from rapport.services.assistant.process import (
     ProcessSubstep,
 )
 from rapport.services.catalog import SimilarItem
+from rapport.services.engage.context import ContextResult, ContextUpdate
+from rapport.services.engage.nudges import Held, Nudge, NudgePlan
 from rapport.services.engage.outbox.service import Click, DeliveryReport
+from rapport.services.engage.scores import Driver, Score, UserScores
 from rapport.services.experiments.assignment import Assignment
 from rapport.services.experiments.impressions import ImpressionList, LoggedList
 from rapport.services.experiments.metrics import OnlineMetrics, RateStats
@@ -141,6 +145,8 @@ __all__ = [
     "Click",
     "Comparison",
     "Conflict",
+    "ContextResult",
+    "ContextUpdate",
     "Conversation",
     "ConversationMessage",
     "CreatedKey",
@@ -157,6 +163,7 @@ __all__ = [
     "DocumentSummary",
     "Draft",
     "DraftRequest",
+    "Driver",
     "Escalation",
     "EscalationStatus",
     "Event",
@@ -173,6 +180,7 @@ __all__ = [
     "GroupRecommendations",
     "GuardConfig",
     "GuardVerdict",
+    "Held",
     "HourDemand",
     "ImportReport",
     "ImpressionList",
@@ -197,6 +205,8 @@ __all__ = [
     "ModerationResult",
     "NextStep",
     "NotFound",
+    "Nudge",
+    "NudgePlan",
     "OnboardingState",
     "OnlineMetrics",
     "OutboxEntry",
@@ -234,6 +244,7 @@ __all__ = [
     "RetrievalChoice",
     "SafetyCheck",
     "Scope",
+    "Score",
     "ScreenedText",
     "Screening",
     "SearchHit",
@@ -253,7 +264,9 @@ __all__ = [
     "Unavailable",
     "Understood",
     "User",
+    "UserContext",
     "UserExport",
+    "UserScores",
     "Variant",
     "VariantReport",
     "VariantSettings",

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from rapport.services.assistant.onboarding.interview import Onboarding
     from rapport.services.assistant.process import ProcessAssistant
     from rapport.services.catalog import Catalog
+    from rapport.services.engage.config import EngageConfig
+    from rapport.services.engage.context import ContextService
+    from rapport.services.engage.nudges import NudgePlanner
     from rapport.services.engage.outbox import ChannelRegistry, Outbox, OutboxConfig
     from rapport.services.experiments.assignment import Experiments
     from rapport.services.experiments.config import ExperimentsConfig
@@ -428,6 +431,40 @@ class Services:
         return ServedRecommendations(
             self.recommender, self.experiments, self.impression_log, self.experiments_config
         )
+
+    @cached_property
+    def engage_config(self) -> EngageConfig:
+        from rapport.services.engage.config import EngageConfig
+
+        return section(self.settings, "engage", EngageConfig)
+
+    @cached_property
+    def engage(self) -> NudgePlanner:
+        """Scores and due nudges; the crisis model, the recommender and the language model
+        are built only when a run needs them."""
+        from rapport.services.engage.context import NearFinder
+        from rapport.services.engage.messages import MessageWriter
+        from rapport.services.engage.nudges import NudgePlanner
+
+        writer = MessageWriter(
+            self.gateway,
+            screen=lambda: self.crisis_screen,
+            persona=self.conversations.get_persona,
+        )
+        return NudgePlanner(
+            self.store,
+            self.engage_config,
+            writer,
+            screen=lambda: self.crisis_screen,
+            near=lambda *args: NearFinder(self.recommender)(*args),
+            signals=self.recommender_config.signals,
+        )
+
+    @cached_property
+    def engage_context(self) -> ContextService:
+        from rapport.services.engage.context import ContextService
+
+        return ContextService(self.store, self.engage)
 
     # -- lifecycle -------------------------------------------------------------------------
 

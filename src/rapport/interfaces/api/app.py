@@ -15,6 +15,7 @@ from rapport.interfaces.api.errors import ErrorResponse, install_error_handlers
 from rapport.interfaces.api.routers import assistant as assistant_routes
 from rapport.interfaces.api.routers import (
     audit,
+    engage,
     events,
     experiments,
     generate,
@@ -99,4 +100,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(outbox.public_router)
     app.include_router(insights_routes.router, dependencies=protected)
     app.include_router(experiments.router, dependencies=protected)
+    app.include_router(engage.router, dependencies=protected)
     return app

@@ -17,6 +17,7 @@ from rapport.core.logging import configure_logging
 from rapport.interfaces.cli import assistant as assistant_commands
 from rapport.interfaces.cli import (
     bench,
+    engage,
     evaluate,
     experiments,
     generate,
@@ -59,6 +60,7 @@ app.add_typer(moderation.app, name="moderation")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(insights_cli.app, name="insights")
 experiments.register(app)
+engage.register(app)
 
 
 @app.callback()

@@ -1,0 +1,125 @@
+"""`engine.engage`: engagement scores, the nudges due at a moment, and the user context that
+can make "something strong near you now" due (docs/engage.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from rapport.core.errors import FieldError, InvalidInput
+from rapport.core.models import Id, Strict, Timestamp, utcnow
+from rapport.engine.services import Services
+from rapport.services.engage.context import ContextResult, ContextUpdate
+from rapport.services.engage.nudges import Nudge, NudgePlan
+from rapport.services.engage.scores import UserScores
+
+
+class _Moment(Strict):
+    at: Timestamp | None = None
+    """The moment judged (default now)."""
+    user_id: Id | None = None
+    """Only this user."""
+
+
+class EngageArea:
+    def __init__(self, services: Services) -> None:
+        self._s = services
+
+    def scores(
+        self, user_id: str, at: datetime | str | None = None, *, tenant: str | None = None
+    ) -> UserScores:
+        """Engagement (7 days), learning velocity and motivation (engagement's trend) of one
+        user at `at` (default now), each with the features that drove it."""
+        moment = _moment(at, user_id)
+        return self._s.engage.scores(self._s.tenant(tenant), user_id, moment)
+
+    def nudges(
+        self,
+        at: datetime | str | None = None,
+        user_id: str | None = None,
+        *,
+        tenant: str | None = None,
+    ) -> list[Nudge]:
+        """The nudges due at `at` (default now), for every user or one: trigger, priority,
+        message, send time and channel, once per user, trigger and period."""
+        return self.plan(at, user_id, tenant=tenant).nudges
+
+    def plan(
+        self,
+        at: datetime | str | None = None,
+        user_id: str | None = None,
+        *,
+        tenant: str | None = None,
+    ) -> NudgePlan:
+        """The nudges due at `at` and those held back (caps, quiet hours, periods already
+        sent, consent, crisis), with the reason."""
+        moment = _moment(at, user_id)
+        tenant = self._s.tenant(tenant)
+        if user_id is not None:
+            self._s.store.get_user(tenant, user_id)  # an unknown user is a 404, not []
+        users = None if user_id is None else [user_id]
+        return self._s.engage.due(tenant, moment, users)
+
+    def still_due(
+        self,
+        user_id: str,
+        trigger: str,
+        period: str,
+        at: datetime | str | None = None,
+        *,
+        tenant: str | None = None,
+    ) -> bool:
+        """Whether a queued nudge's trigger still holds for its period at `at` (the user
+        has not come back, the milestone is still ahead, it is not quiet hours for a
+        near-now nudge): delivery asks this before sending. Consent and crisis count."""
+        moment = _moment(at, user_id)
+        tenant = self._s.tenant(tenant)
+        plan = self._s.engage.due(tenant, moment, [user_id], only=[trigger], check=True)
+        return any(n.trigger == trigger and n.period == period for n in plan.nudges)
+
+    def context(
+        self,
+        user_id: str,
+        lat: float | None = None,
+        lon: float | None = None,
+        context: dict[str, Any] | None = None,
+        at: datetime | str | None = None,
+        *,
+        tenant: str | None = None,
+    ) -> ContextResult:
+        """Store where the user is now; returns the "something strong near you now" nudge
+        when one is due."""
+        try:
+            update = ContextUpdate(lat=lat, lon=lon, context=context or {}, at=at)
+        except ValidationError as exc:
+            raise _invalid(exc) from exc
+        return self.update_context(user_id, update, tenant=tenant)
+
+    def update_context(
+        self, user_id: str, update: ContextUpdate, *, tenant: str | None = None
+    ) -> ContextResult:
+        """`context` with the request as one object (what REST sends)."""
+        return self._s.engage_context.update(self._s.tenant(tenant), user_id, update)
+
+
+def _moment(at: datetime | str | None, user_id: str | None) -> datetime:
+    try:
+        checked = _Moment(at=at, user_id=user_id)
+    except ValidationError as exc:
+        raise _invalid(exc) from exc
+    return checked.at or utcnow()
+
+
+def _invalid(exc: ValidationError) -> InvalidInput:
+    return InvalidInput(
+        [
+            FieldError(
+                record="request",
+                field=".".join(str(p) for p in e["loc"]) or "(request)",
+                message=e["msg"],
+            )
+            for e in exc.errors()
+        ]
+    )
