@@ -28,6 +28,7 @@ SECTIONS = (
     "answer",
     "safety",
     "moderation",
+    "churn",
 )
 """Component settings sections, each a top-level table of the config file."""
 
@@ -128,6 +129,8 @@ class Settings(BaseSettings):
     """Crisis replies, resources per tenant and locale, escalation webhooks (`SafetyConfig`)."""
     moderation: dict[str, Any] = Field(default_factory=dict)
     """Text moderation of imported items (`ModerationConfig`), e.g. `{"enabled": true}`."""
+    churn: dict[str, Any] = Field(default_factory=dict)
+    """How abandonment risk is trained (`ChurnConfig`), e.g. `{"horizon_days": 14}`."""
 
     api_key: str | None = None
     """Admin API key, for every tenant. When set (or once a per-tenant key exists, see

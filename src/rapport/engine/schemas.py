@@ -70,12 +70,19 @@ from rapport.services.assistant.process import (
     ProcessSubstep,
 )
 from rapport.services.catalog import SimilarItem
+from rapport.services.engage.churn import (
+    AbandonmentRisk,
+    ChurnManifest,
+    Driver,
+    SplitMetrics,
+)
 from rapport.services.ingest import ImportReport
 from rapport.services.insights import Insights
 from rapport.services.knowledge.answer import Answer, Citation
 from rapport.services.knowledge.base import KnowledgeReport
 from rapport.services.knowledge.search import DocumentHit, DocumentSearch, KnowledgeStats
 from rapport.services.recommend.artifacts import ModelManifest
+from rapport.services.recommend.next_action import NextAction, NextCategory, NextItem
 from rapport.services.recommend.recommender import (
     GroupRecommendations,
     Recommendation,
@@ -92,12 +99,14 @@ from rapport.services.search.query import ParsedQuery
 from rapport.services.search.retriever import TunedSettings
 
 __all__ = [
+    "AbandonmentRisk",
     "Action",
     "Answer",
     "AuditEntry",
     "CandidateScore",
     "ChatReply",
     "ChatRequest",
+    "ChurnManifest",
     "Citation",
     "Comparison",
     "Conflict",
@@ -112,6 +121,7 @@ __all__ = [
     "DocumentSummary",
     "Draft",
     "DraftRequest",
+    "Driver",
     "Escalation",
     "EscalationStatus",
     "Event",
@@ -137,6 +147,9 @@ __all__ = [
     "ModelRun",
     "ModerationEntry",
     "ModerationResult",
+    "NextAction",
+    "NextCategory",
+    "NextItem",
     "NextStep",
     "NotFound",
     "OnboardingState",
@@ -175,6 +188,7 @@ __all__ = [
     "SimilarRequest",
     "Skill",
     "SocialPost",
+    "SplitMetrics",
     "TagRequest",
     "TaggedPosts",
     "Tags",

@@ -15,6 +15,7 @@ from rapport.interfaces.api.errors import ErrorResponse, install_error_handlers
 from rapport.interfaces.api.routers import assistant as assistant_routes
 from rapport.interfaces.api.routers import (
     audit,
+    churn,
     events,
     generate,
     health,
@@ -92,4 +93,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         app.include_router(module.router, dependencies=protected)
     app.include_router(safety.router, dependencies=protected)
     app.include_router(moderation.router, dependencies=protected)
+    app.include_router(churn.router, dependencies=protected)
     return app

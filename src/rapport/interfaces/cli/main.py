@@ -17,6 +17,7 @@ from rapport.core.logging import configure_logging
 from rapport.interfaces.cli import assistant as assistant_commands
 from rapport.interfaces.cli import (
     bench,
+    churn,
     evaluate,
     generate,
     keys,
@@ -53,6 +54,7 @@ assistant_commands.register(app)
 
 generate.register(app)
 app.add_typer(moderation.app, name="moderation")
+churn.register(app)
 
 
 @app.callback()

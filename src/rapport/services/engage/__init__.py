@@ -1,0 +1,1 @@
+"""Engagement: abandonment risk and other per-user scores, triggers and messages."""

@@ -1,0 +1,90 @@
+"""`Abandonment`: trains, keeps and serves each tenant's abandonment model (see `churn`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+
+from rapport.core.errors import Conflict, NotFound
+from rapport.core.store.activity import ActivityStore
+from rapport.core.store.repository import Store
+from rapport.services.engage.churn import (
+    AbandonmentRisk,
+    ChurnConfig,
+    ChurnManifest,
+    ChurnModels,
+    train,
+    user_row,
+)
+
+TRAIN_HINT = "train one with `rapport churn train` or POST /churn/train"
+
+
+class Abandonment:
+    def __init__(self, store: Store, models: ChurnModels, config: ChurnConfig) -> None:
+        self.store = store
+        self.activity = ActivityStore(store)
+        self.models = models
+        self.config = config
+
+    def train(self, tenant: str, at: datetime) -> ChurnManifest:
+        """Train on the tenant's events until `at` and serve the new model at once. Conflict
+        when the history is too short."""
+        log = self.activity.log(tenant, until=at)
+        if not len(log):
+            raise Conflict(f"tenant '{tenant}' has no events before {at.isoformat()} to learn from")
+        fitted = train(log, tenant, at, self.config)
+        self.models.save(fitted)
+        return fitted.manifest
+
+    def show(self, tenant: str) -> ChurnManifest:
+        manifest = self.models.manifest(tenant)
+        if manifest is None:
+            raise NotFound("abandonment model", tenant, TRAIN_HINT)
+        return manifest
+
+    def available(self, tenant: str) -> bool:
+        """Whether the tenant has a trained abandonment model."""
+        return self.models.current_version(tenant) is not None
+
+    def risk(self, tenant: str, user_id: str, at: datetime) -> AbandonmentRisk:
+        """The user's chance of no activity in the model's horizon after `at`, with the
+        features that drove it. NotFound for an unknown user; Conflict before training."""
+        self.store.get_user(tenant, user_id)  # NotFound names the user
+        fitted = self.models.serving(tenant)
+        if fitted is None:
+            raise Conflict(f"tenant '{tenant}' has no abandonment model yet: {TRAIN_HINT}")
+        manifest = fitted.manifest
+        log = self.activity.log(tenant, until=at, user_id=user_id)
+        row = user_row(log, 0, at.timestamp(), manifest.horizon_days) if len(log) else None
+        if row is None:
+            return AbandonmentRisk(
+                user_id=user_id,
+                at=at,
+                probability=None,
+                horizon_days=manifest.horizon_days,
+                drivers=[],
+                model_version=manifest.version,
+            )
+        probability = float(fitted.probabilities(row[np.newaxis, :])[0])
+        return AbandonmentRisk(
+            user_id=user_id,
+            at=at,
+            probability=round(probability, 6),
+            horizon_days=manifest.horizon_days,
+            drivers=fitted.drivers(row),
+            model_version=manifest.version,
+        )
+
+    def retrain(self, at: datetime) -> list[str]:
+        """Retrain every tenant that has a model already or enough history for one; returns
+        the tenants trained (those with too little history are skipped)."""
+        done = []
+        for tenant in self.store.tenants():
+            try:
+                self.train(tenant, at)
+            except Conflict:
+                continue
+            done.append(tenant)
+        return done
