@@ -121,9 +121,10 @@ def run(log: ActivityLog, name: str, config: churn.ChurnConfig | None = None) ->
     test = churn.dataset(data, tests, h)
     train_cutoffs = np.array([c.timestamp() for c in manifest.training_cutoffs])
     train = churn.dataset(data.before(start), train_cutoffs, h)
-    peer = churn.make_peer().fit(train.peer, train.y)
+    with churn.one_thread():
+        peer = churn.make_peer().fit(train.peer, train.y)
+        theirs = churn.metrics(test.y, peer.predict_proba(test.peer)[:, 1])
     ours = churn.metrics(test.y, fitted.probabilities(test.x))
-    theirs = churn.metrics(test.y, peer.predict_proba(test.peer)[:, 1])
     return ChurnRun(
         variant=name,
         description=VARIANTS[name],

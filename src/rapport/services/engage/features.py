@@ -1,6 +1,11 @@
 """What a user's activity before a cut-off says about whether they will come back: the
 features of the abandonment model, computed for every user at once.
 
+Ratios of other features (days since the last activity over the usual gap, events per
+session) are left out: the linear model reads everything on a log scale, where a ratio is a
+difference of two columns it already has, and such exact collinearity made the per-user
+drivers flip sign ("long overdue lowers the risk").
+
 Durations are in days; windows are multiples of the horizon H (the silence that counts as
 abandonment), so the same features fit a tenant whose users return hourly and one whose
 users return monthly. Sessions are runs of events less than `SESSION_GAP` apart.
@@ -32,8 +37,6 @@ NAMES = (
     "sessions_total",
     "mean_gap_days",
     "last_gap_days",
-    "overdue",
-    "events_per_session",
     "last_session_events",
     "rating_share",
     "rating_drift",
@@ -57,11 +60,43 @@ def labels(horizon_days: float) -> dict[str, str]:
         "sessions_total": "sessions ever",
         "mean_gap_days": "usual days between sessions",
         "last_gap_days": "days between the last two sessions",
-        "overdue": "days since the last activity, in usual gaps between sessions",
-        "events_per_session": "events per session",
         "last_session_events": "events in the last session",
         "rating_share": "share of events that are ratings",
         "rating_drift": "latest session's mean rating minus the user's mean rating",
+    }
+
+
+GROUPS: dict[str, tuple[str, ...]] = {
+    "recent_activity": (
+        "days_since_last",
+        "events_recent",
+        "events_horizon",
+        "sessions_horizon",
+        "active_days_horizon",
+        "trend",
+    ),
+    "longer_activity": ("events_long", "sessions_long"),
+    "history": ("tenure_days", "events_total", "sessions_total"),
+    "rhythm": ("mean_gap_days", "last_gap_days"),
+    "last_session": ("last_session_events",),
+    "ratings": ("rating_drift", "rating_share"),
+}
+"""Features that say the same thing in different words, explained together: put back one
+at a time, collinear features split (and flip) their credit; the first of each group is the
+one its explanation quotes."""
+
+
+def group_labels(horizon_days: float) -> dict[str, str]:
+    """What each group of features means, in words."""
+    h = _days(horizon_days)
+    return {
+        "recent_activity": f"activity in the last {h} (days since the last, events, "
+        "sessions, active days, trend)",
+        "longer_activity": f"activity in the last {_days(3 * horizon_days)}",
+        "history": "how long and how much the user has been active",
+        "rhythm": "usual days between sessions",
+        "last_session": "size of the last session",
+        "ratings": "ratings (latest session's against the user's mean, share of ratings)",
     }
 
 
@@ -202,8 +237,6 @@ def features(
         "sessions_total": n_sessions,
         "mean_gap_days": mean_gap,
         "last_gap_days": last_gap,
-        "overdue": since_last / np.maximum(mean_gap, 1 / 24),
-        "events_per_session": total / n_sessions.clip(min=1),
         "last_session_events": last_events,
         "rating_share": n_rated / total.clip(min=1),
         "rating_drift": drift,
