@@ -6,10 +6,11 @@
   every user's history before `at` (a repeated event on the same item is one step), smoothed
   towards the items' overall frequency with a prior worth `PRIOR` transitions:
   P(j | i) = (n(i, j) + PRIOR · f(j)) / (n(i) + PRIOR). A user without item events gets f.
+  Categories get their own counts, between the primary categories of consecutive steps
+  (denser than items', so a habit shows sooner), after the user's last categorised step.
 
-Categories: an item's first category is its primary one; a category's probability is the sum
-of its items' (so each list sums to at most 1, the rest being items without a category, or
-outside the top k).
+An item's first category is its primary one. With SASRec a category's probability is the sum
+of its items'. Each list holds the k likeliest, so it sums to at most 1.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class NextActions:
         self.activity = ActivityStore(store)
         self.models = models
         self.signals = signals
-        self._cache: dict[tuple[str, datetime | None, int], _Transitions] = {}
+        self._cache: dict[tuple[str, datetime, int], _Habits] = {}
         self._lock = threading.Lock()
 
     def next(self, tenant: str, user_id: str, k: int, at: datetime) -> NextAction:
@@ -85,11 +86,13 @@ class NextActions:
         trained = self.models.serving(tenant)
         if trained is not None and trained.manifest.model in SEQUENCE_MODELS:
             ids, p = self._sequence(trained, mine, at)
-            source: Literal["sasrec", "transitions"] = "sasrec"
-        else:
-            ids, p = self._transitions(tenant, at).after(last)
-            source = "transitions"
-        return self._result(tenant, user_id, at, source, last, ids, p, k)
+            return self._result(tenant, user_id, at, "sasrec", last, ids, p, None, k)
+        habits = self._habits(tenant, at)
+        ids, p = habits.items.after(last)
+        categories = [habits.category.get(mine.item_ids[i]) for i in mine.items.tolist()]
+        last_category = next((c for c in reversed(categories) if c is not None), None)
+        by_category = habits.categories.after(last_category)
+        return self._result(tenant, user_id, at, "transitions", last, ids, p, by_category, k)
 
     def _sequence(
         self, trained: TrainedModel, mine: ActivityLog, at: datetime
@@ -116,14 +119,17 @@ class NextActions:
             p[finite] = shifted / shifted.sum()
         return list(model.item_ids), p
 
-    def _transitions(self, tenant: str, at: datetime) -> _Transitions:
+    def _habits(self, tenant: str, at: datetime) -> _Habits:
         key = (tenant, at.replace(microsecond=0), self.store.count_events(tenant))
         with self._lock:
             found = self._cache.get(key)
             if found is None:
                 if len(self._cache) > 16:
                     self._cache.clear()
-                found = _Transitions.of(_steps(self.activity.log(tenant, until=at)))
+                steps = _steps(self.activity.log(tenant, until=at))
+                catalogue = self.store.get_items(tenant, steps.item_ids)
+                category = {i.id: i.categories[0] for i in catalogue if i.categories}
+                found = _Habits.of(steps, category)
                 self._cache[key] = found
             return found
 
@@ -136,17 +142,24 @@ class NextActions:
         last: str | None,
         ids: list[str],
         p: np.ndarray,
+        by_category: tuple[list[str], np.ndarray] | None,
         k: int,
     ) -> NextAction:
         order = np.argsort(-p, kind="stable")
         order = order[p[order] > 0]
-        # Categories need every item with mass; titles only the top k.
-        items = {item.id: item for item in self.store.get_items(tenant, [ids[i] for i in order])}
+        # Summed categories need every item with mass; otherwise the top k and a few spare
+        # (deleted items drop out).
+        shown = order if by_category is None else order[: 4 * k]
+        items = {item.id: item for item in self.store.get_items(tenant, [ids[i] for i in shown])}
         mass: dict[str, float] = {}
-        for i in order:
-            item = items.get(ids[i])
-            if item is not None and item.categories:
-                mass[item.categories[0]] = mass.get(item.categories[0], 0.0) + float(p[i])
+        if by_category is None:
+            for i in order:
+                item = items.get(ids[i])
+                if item is not None and item.categories:
+                    mass[item.categories[0]] = mass.get(item.categories[0], 0.0) + float(p[i])
+        else:
+            names, q = by_category
+            mass = {names[c]: float(q[c]) for c in np.flatnonzero(q > 0)}
         top = [
             NextItem(
                 item_id=ids[i],
@@ -194,31 +207,33 @@ def _steps(log: ActivityLog) -> ActivityLog:
 
 
 class _Transitions:
-    """Transition counts between consecutive items, and overall item frequency."""
+    """Transition counts between consecutive codes of each user's sequence, and the codes'
+    overall frequency."""
 
     def __init__(
-        self, item_ids: list[str], counts: dict[int, dict[int, int]], frequency: np.ndarray
+        self, ids: list[str], counts: dict[int, dict[int, int]], frequency: np.ndarray
     ) -> None:
-        self.item_ids = item_ids
-        self.position = {item_id: n for n, item_id in enumerate(item_ids)}
+        self.ids = ids
+        self.position = {name: n for n, name in enumerate(ids)}
         self.counts = counts
         self.frequency = frequency
 
     @classmethod
-    def of(cls, steps: ActivityLog) -> _Transitions:
-        order = np.lexsort((steps.times, steps.users))
-        users, items = steps.users[order], steps.items[order]
+    def of(cls, users: np.ndarray, codes: np.ndarray, ids: list[str]) -> _Transitions:
+        """From codes already in time order within each user (users in any order)."""
+        order = np.argsort(users, kind="stable")
+        users, codes = users[order], codes[order]
         counts: dict[int, dict[int, int]] = {}
         same = users[1:] == users[:-1]
-        for a, b in zip(items[:-1][same].tolist(), items[1:][same].tolist(), strict=True):
+        for a, b in zip(codes[:-1][same].tolist(), codes[1:][same].tolist(), strict=True):
             row = counts.setdefault(a, {})
             row[b] = row.get(b, 0) + 1
-        total = np.bincount(items, minlength=len(steps.item_ids)).astype(np.float64)
+        total = np.bincount(codes, minlength=len(ids)).astype(np.float64)
         frequency = total / total.sum() if total.sum() else total
-        return cls(steps.item_ids, counts, frequency)
+        return cls(ids, counts, frequency)
 
     def after(self, last: str | None) -> tuple[list[str], np.ndarray]:
-        """Next-item probabilities after `last` (the frequency prior alone without it)."""
+        """Next-code probabilities after `last` (the frequency prior alone without it)."""
         p = self.frequency.copy()
         index = self.position.get(last) if last is not None else None
         row = self.counts.get(index, {}) if index is not None else {}
@@ -227,4 +242,24 @@ class _Transitions:
             p *= PRIOR / (seen + PRIOR)
             for j, n in row.items():
                 p[j] += n / (seen + PRIOR)
-        return self.item_ids, p
+        return self.ids, p
+
+
+class _Habits:
+    """The tenant's item and category transitions, and each item's primary category."""
+
+    def __init__(
+        self, items: _Transitions, categories: _Transitions, category: dict[str, str]
+    ) -> None:
+        self.items, self.categories, self.category = items, categories, category
+
+    @classmethod
+    def of(cls, steps: ActivityLog, category: dict[str, str]) -> _Habits:
+        items = _Transitions.of(steps.users, steps.items, steps.item_ids)
+        names = sorted(set(category.values()))
+        code = {name: n for n, name in enumerate(names)}
+        of_item = np.array([code.get(category.get(i, ""), -1) for i in steps.item_ids])
+        step_codes = of_item[steps.items] if len(steps) else np.zeros(0, dtype=np.int64)
+        known = step_codes >= 0
+        categories = _Transitions.of(steps.users[known], step_codes[known], names)
+        return cls(items, categories, category)
