@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 ORIGIN = datetime(2026, 1, 1, tzinfo=UTC)
-DAYS = 100
 CATEGORIES = ("python", "design", "music")
 
 
 @dataclass
 class ChurnWorld:
     users: int = 60
+    days: int = 100
     seed: int = 0
     stop_day: dict[str, float] = field(default_factory=dict)
     events: list[dict[str, object]] = field(default_factory=list)
@@ -29,10 +29,10 @@ class ChurnWorld:
         for n in range(self.users):
             user = f"u{n:03d}"
             stops = rng.random() < 0.65
-            stop = float(rng.uniform(15, DAYS)) if stops else float("inf")
+            stop = float(rng.uniform(15, self.days)) if stops else float("inf")
             self.stop_day[user] = stop
             day = float(rng.uniform(0, 2))
-            while day < min(stop, DAYS):
+            while day < min(stop, self.days):
                 fading = stop - day < 10
                 for k in range(int(rng.integers(1, 4))):
                     moment = ORIGIN + timedelta(days=day, minutes=5 * k)

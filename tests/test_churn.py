@@ -18,13 +18,13 @@ from rapport.services.engage import churn
 from tests.churn_world import ChurnWorld
 from tests.conftest import Cli, LiveServer
 
-TRAIN_DAY = 80
-EVAL_DAYS = (83, 86, 89, 92)
+TRAIN_DAY = 50
+EVAL_DAYS = (53, 56, 59, 62, 65)
 
 
 @pytest.fixture(scope="module")
 def world() -> ChurnWorld:
-    return ChurnWorld()
+    return ChurnWorld(users=50, days=70)
 
 
 def _log(world: ChurnWorld) -> ActivityLog:
