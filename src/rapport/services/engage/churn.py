@@ -3,7 +3,7 @@
 **Label.** A user active within the last three horizons before a cut-off has abandoned when
 they do nothing in the `horizon` days after it. The horizon is a setting; by default it is
 read from the tenant's own rhythm: the 90th percentile of the gaps between consecutive
-sessions of the same user (clipped to 1-90 days). A silence longer than nine in ten of the
+sessions of the same user, in whole days (whole hours below a day), at most 90 days. A silence longer than nine in ten of the
 tenant's usual returns is unusual for a user who is still there, whatever the tenant's time
 scale (a daily learning app and a monthly film club get different horizons).
 
@@ -98,7 +98,7 @@ class ChurnConfig(BaseModel):
     tenant's gaps between sessions (see `horizon_quantile`)."""
     horizon_quantile: float = Field(default=0.9, gt=0, lt=1)
     """Which quantile of the tenant's gaps between sessions becomes the horizon."""
-    min_horizon_days: float = Field(default=1.0, gt=0)
+    min_horizon_days: float = Field(default=1 / 24, gt=0)
     """Lower bound of a horizon read from the data."""
     max_horizon_days: float = Field(default=90.0, gt=0)
     """Upper bound of a horizon read from the data."""
@@ -225,10 +225,13 @@ def horizon(log: ActivityLog, config: ChurnConfig) -> tuple[float, str]:
             "sessions of the same user; set [churn] horizon_days or wait for more activity"
         )
     q = float(np.quantile(gaps, config.horizon_quantile))
-    days = float(np.clip(np.ceil(q), config.min_horizon_days, config.max_horizon_days))
+    # Whole days, or whole hours for a tenant whose users return within a day.
+    rounded = float(np.ceil(q)) if q >= 1 else float(np.ceil(q * 24) / 24)
+    days = float(np.clip(rounded, config.min_horizon_days, config.max_horizon_days))
     source = (
         f"{config.horizon_quantile:.0%} quantile of {len(gaps)} gaps between sessions "
-        f"({q:.1f} days), clipped to {config.min_horizon_days:g}-{config.max_horizon_days:g}"
+        f"({q:.2f} days), rounded up, within {config.min_horizon_days:.3g}-"
+        f"{config.max_horizon_days:g}"
     )
     return days, source
 
