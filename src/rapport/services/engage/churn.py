@@ -3,9 +3,10 @@
 **Label.** A user active within the last three horizons before a cut-off has abandoned when
 they do nothing in the `horizon` days after it. The horizon is a setting; by default it is
 read from the tenant's own rhythm: the 90th percentile of the gaps between consecutive
-sessions of the same user, in whole days (whole hours below a day), at most 90 days. A silence longer than nine in ten of the
-tenant's usual returns is unusual for a user who is still there, whatever the tenant's time
-scale (a daily learning app and a monthly film club get different horizons).
+sessions of the same user, in whole days (whole hours below a day), at most 90 days. A
+silence longer than nine in ten of the tenant's usual returns is unusual for a user who is
+still there, whatever the tenant's time scale (a daily learning app and a monthly film club
+get different horizons).
 
 **Training.** Features of every such user at several earlier cut-offs, half a horizon apart
 and each with its complete label window, are stacked. The newest quarter of the cut-offs is
