@@ -57,6 +57,13 @@ class ChurnArea:
         it quietly)."""
         return self._s.abandonment.available(self._s.tenant(tenant))
 
-    def retrain(self, at: datetime | str | float | None = None) -> list[str]:
-        """Retrain every tenant with enough history; returns those trained."""
-        return self._s.abandonment.retrain(moment(at))
+    def retrain(
+        self,
+        tenants: list[str] | None = None,
+        at: datetime | str | float | None = None,
+    ) -> list[str]:
+        """Retrain the named tenants (default every tenant) whose history is long enough;
+        returns those trained (the retrain job calls this with the tenants whose recommender
+        it just retrained)."""
+        names = [self._s.tenant(t) for t in tenants] if tenants is not None else None
+        return self._s.abandonment.retrain(moment(at), names)

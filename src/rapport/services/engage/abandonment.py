@@ -77,11 +77,11 @@ class Abandonment:
             model_version=manifest.version,
         )
 
-    def retrain(self, at: datetime) -> list[str]:
-        """Retrain every tenant that has a model already or enough history for one; returns
-        the tenants trained (those with too little history are skipped)."""
+    def retrain(self, at: datetime, tenants: list[str] | None = None) -> list[str]:
+        """Retrain `tenants` (default all); returns those trained (those with too little
+        history are skipped)."""
         done = []
-        for tenant in self.store.tenants():
+        for tenant in self.store.tenants() if tenants is None else tenants:
             try:
                 self.train(tenant, at)
             except Conflict:
