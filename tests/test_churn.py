@@ -5,6 +5,7 @@ strict category cycle is predicted; library, REST and CLI agree; bad input is re
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -16,7 +17,7 @@ from rapport.core.errors import Conflict, InvalidInput, NotFound
 from rapport.engine import Engine
 from rapport.services.engage import churn
 from tests.churn_world import ChurnWorld
-from tests.conftest import Cli, LiveServer
+from tests.conftest import Cli, CountingEmbedder, LiveServer
 
 TRAIN_DAY = 50
 EVAL_DAYS = (53, 56, 59, 62, 65)
@@ -148,19 +149,22 @@ def test_a_short_history_is_refused_with_the_reason(sqlite_engine: Engine) -> No
 
 
 def _cycle_events() -> list[dict[str, object]]:
-    """Every user walks python -> design -> music -> python ... one item a day."""
+    """Every user walks python -> design -> music -> python ... one new item a day (ten
+    items per category, none twice)."""
     events: list[dict[str, object]] = []
     rng = np.random.default_rng(1)
     for n in range(12):
         start = int(rng.integers(0, 3))
+        walks = {c: iter(rng.permutation(10).tolist()) for c in range(3)}
         for step in range(15):
             category = (start + step) % 3
-            item = f"i{3 * int(rng.integers(0, 10)) + category:02d}"
+            item = f"i{3 * next(walks[category]) + category:02d}"
             events.append(
                 {
                     "user_id": f"c{n}",
                     "item_id": item,
-                    "type": "view",
+                    "type": "rate",
+                    "value": 5.0,
                     "timestamp": f"2026-03-{1 + step:02d}T{8 + n % 10:02d}:00:00",
                 }
             )
@@ -190,6 +194,28 @@ def test_next_category_follows_a_strict_cycle(engine: Engine, world: ChurnWorld)
     assert raised.value.errors[0].field == "k"
     with pytest.raises(NotFound):
         engine.recommendations.next("nobody")
+
+
+def test_next_from_the_sequence_model_when_it_serves(
+    tmp_path: Path, embedder: CountingEmbedder, world: ChurnWorld
+) -> None:
+    settings = {"hidden_size": 16, "max_len": 8, "dropout": 0.1, "learning_rate": 0.01}
+    training = {"model": "sasrec", "settings": settings | {"epochs": 40}, "space": {}}
+    with Engine(data=tmp_path, embedder=embedder, training=training) as engine:
+        engine.items.add(world.items(), index=False)
+        engine.events.add(_cycle_events())
+        assert engine.models.train().model == "sasrec"
+        order = ["python", "design", "music"]
+        for user in ("c0", "c1", "c5"):
+            found = engine.recommendations.next(user, k=30, at="2026-03-20")
+            assert found.source == "sasrec"
+            last = next(i for i in world.items() if i["id"] == found.last_item)
+            expected = order[(order.index(last["categories"][0]) + 1) % 3]  # type: ignore[index]
+            assert found.categories[0].category == expected
+            assert found.categories[0].probability > 0.5
+            # A softmax over the catalogue it learned: all of it sums to one.
+            assert sum(i.probability for i in found.items) == pytest.approx(1, abs=1e-3)
+            assert sum(c.probability for c in found.categories) == pytest.approx(1, abs=1e-3)
 
 
 def test_rest_and_cli_agree_with_the_library(sqlite_engine: Engine, world: ChurnWorld) -> None:
