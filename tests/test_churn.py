@@ -252,3 +252,16 @@ def test_rest_and_cli_agree_with_the_library(sqlite_engine: Engine, world: Churn
     assert cli("next", "u001", "--k", "0").returncode == 2
     retrained = cli("churn", "train", "--at", at, "--json").json()
     assert retrained["version"] != version and retrained["horizon_days"] == shown["horizon_days"]
+
+
+def test_the_retrain_job_trains_abandonment_risk_too(
+    tmp_path: Path, embedder: CountingEmbedder, world: ChurnWorld
+) -> None:
+    from rapport.interfaces.jobs.scheduler import RetrainJob
+
+    with Engine(data=tmp_path, embedder=embedder, training={"model": "popularity"}) as engine:
+        engine.events.add(world.events)  # the job trains at the clock's now, months later
+        assert not engine.churn.available()
+        assert RetrainJob(engine, min_new_events=10, min_growth=0.0).run_once() == ["default"]
+        assert engine.churn.available()
+        assert engine.churn.show().rows > 0

@@ -368,7 +368,10 @@ def _train(log: ActivityLog, tenant: str, at: datetime, config: ChurnConfig) -> 
     moment = at.timestamp()
     log = log.before(moment)
     horizon_days, source = horizon(log, config)
-    cutoffs = cutoff_times(log, moment, horizon_days, config.cutoffs)
+    # A tenant quiet since long before `at` learns from the history it has: cut-offs count
+    # back from its last event (otherwise every row would be after all activity).
+    end = min(moment, float(log.times[-1]) + horizon_days * DAY) if len(log) else moment
+    cutoffs = cutoff_times(log, end, horizon_days, config.cutoffs)
     n_val = max(1, round(config.validation_share * len(cutoffs)))
     if len(cutoffs) < 2:
         raise Conflict(
