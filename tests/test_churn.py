@@ -115,6 +115,19 @@ def test_stopping_users_rank_above_those_who_stay(engine: Engine, world: ChurnWo
     assert roc_auc_score(labels, risks) >= 0.9
     assert np.mean(recent_effect[1]) > np.mean(recent_effect[0]) + 1
 
+    # Many at once, from one read of the events: the same numbers.
+    day = world.at(EVAL_DAYS[0])
+    truth = _truth(world, EVAL_DAYS[0], manifest.horizon_days)
+    many = engine.churn.risks([*truth, "nobody"], at=day)
+    for one in many[:-1]:
+        single = engine.churn.risk(one.user_id, at=day)
+        assert one.probability == pytest.approx(single.probability, abs=1e-6)
+        assert [d.feature for d in one.drivers] == [d.feature for d in single.drivers]
+    assert many[-1].user_id == "nobody" and many[-1].probability is None
+    everyone = engine.churn.risks(at=day, drivers=False)
+    assert {r.user_id for r in everyone} >= set(truth)
+    assert all(r.drivers == [] and r.probability is not None for r in everyone)
+
 
 def test_risk_without_a_model_or_activity(engine: Engine, world: ChurnWorld) -> None:
     engine.users.add([{"id": "quiet"}])

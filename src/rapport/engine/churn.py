@@ -52,6 +52,20 @@ class ChurnArea:
         when = moment(at)
         return self._s.abandonment.risk(self._s.tenant(tenant), user_id, when)
 
+    def risks(
+        self,
+        user_ids: list[str] | None = None,
+        at: datetime | str | float | None = None,
+        *,
+        drivers: bool = True,
+        tenant: str | None = None,
+    ) -> list[AbandonmentRisk]:
+        """`risk` of many users (default: everyone active by `at`) from one read of the
+        tenant's events; unknown users and users without activity get `probability: None`.
+        `drivers=False` skips the explanations. Conflict before training."""
+        when = moment(at)
+        return self._s.abandonment.risks(self._s.tenant(tenant), when, user_ids, drivers=drivers)
+
     def available(self, *, tenant: str | None = None) -> bool:
         """Whether the tenant has a trained abandonment model (check before `risk` to skip
         it quietly)."""

@@ -17,6 +17,7 @@ from rapport.services.engage.churn import (
     train,
     user_row,
 )
+from rapport.services.engage.features import Sessions, features
 
 TRAIN_HINT = "train one with `rapport churn train` or POST /churn/train"
 
@@ -76,6 +77,44 @@ class Abandonment:
             drivers=fitted.drivers(row),
             model_version=manifest.version,
         )
+
+    def risks(
+        self,
+        tenant: str,
+        at: datetime,
+        user_ids: list[str] | None = None,
+        *,
+        drivers: bool = True,
+    ) -> list[AbandonmentRisk]:
+        """`risk` of many users at once (default: every user with activity by `at`), from
+        one read of the tenant's events: what a job scoring everyone calls. Unknown ids and
+        users without activity by then get `probability: None`; without `drivers` it skips
+        the explanations (about 1 ms a user)."""
+        fitted = self.models.serving(tenant)
+        if fitted is None:
+            raise Conflict(f"tenant '{tenant}' has no abandonment model yet: {TRAIN_HINT}")
+        manifest = fitted.manifest
+        log = self.activity.log(tenant, until=at)
+        users, x = features(
+            log, Sessions.of(log), at.timestamp(), manifest.horizon_days, lookback=None
+        )
+        p = fitted.probabilities(x) if len(users) else np.zeros(0)
+        row_of = {log.user_ids[u]: n for n, u in enumerate(users.tolist())}
+        wanted = list(row_of) if user_ids is None else user_ids
+        found = []
+        for user_id in wanted:
+            n = row_of.get(user_id)
+            found.append(
+                AbandonmentRisk(
+                    user_id=user_id,
+                    at=at,
+                    probability=None if n is None else round(float(p[n]), 6),
+                    horizon_days=manifest.horizon_days,
+                    drivers=fitted.drivers(x[n]) if drivers and n is not None else [],
+                    model_version=manifest.version,
+                )
+            )
+        return found
 
     def retrain(self, at: datetime, tenants: list[str] | None = None) -> list[str]:
         """Retrain `tenants` (default all); returns those trained (those with too little
