@@ -7,7 +7,7 @@ from datetime import datetime
 import numpy as np
 
 from rapport.core.errors import Conflict, NotFound
-from rapport.core.store.activity import ActivityStore
+from rapport.core.store.event_log import ActivityStore
 from rapport.core.store.repository import Store
 from rapport.services.engage.churn import (
     AbandonmentRisk,

@@ -25,7 +25,7 @@ from rapport.core.activity import ActivityLog
 from rapport.core.histories import Histories
 from rapport.core.models import Schema
 from rapport.core.signals import SignalWeights
-from rapport.core.store.activity import ActivityStore
+from rapport.core.store.event_log import ActivityStore
 from rapport.core.store.repository import Store
 from rapport.services.recommend.artifacts import ModelStore, TrainedModel
 
