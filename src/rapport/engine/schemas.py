@@ -73,7 +73,7 @@ from rapport.services.catalog import SimilarItem
 from rapport.services.engage.churn import (
     AbandonmentRisk,
     ChurnManifest,
-    Driver,
+    RiskDriver,
     SplitMetrics,
 )
 from rapport.services.ingest import ImportReport
@@ -121,7 +121,6 @@ __all__ = [
     "DocumentSummary",
     "Draft",
     "DraftRequest",
-    "Driver",
     "Escalation",
     "EscalationStatus",
     "Event",
@@ -177,6 +176,7 @@ __all__ = [
     "ResumeEntry",
     "ResumeRequest",
     "RetrievalChoice",
+    "RiskDriver",
     "SafetyCheck",
     "Scope",
     "ScreenedText",

@@ -162,7 +162,7 @@ class ChurnManifest(Schema):
     """Feature building, the choice and the final fit."""
 
 
-class Driver(Schema):
+class RiskDriver(Schema):
     """One group of features and how it moved a user's risk."""
 
     feature: str
@@ -193,7 +193,7 @@ class AbandonmentRisk(Schema):
     `at`: the model only judges users it has seen act)."""
     horizon_days: float
     """The horizon of the model."""
-    drivers: list[Driver]
+    drivers: list[RiskDriver]
     """The features that moved this risk most, strongest first."""
     model_version: str
     """The abandonment model that judged it."""
@@ -325,7 +325,7 @@ class Fitted:
         with one_thread():
             return np.asarray(self.model.predict_proba(x)[:, 1], dtype=np.float64)
 
-    def drivers(self, row: np.ndarray) -> list[Driver]:
+    def drivers(self, row: np.ndarray) -> list[RiskDriver]:
         """The groups of features that moved this row's risk, strongest first: each put back
         to its typical (median) values, the others unchanged."""
         groups = list(GROUPS.items())
@@ -344,7 +344,7 @@ class Fitted:
                 continue
             first = NAMES.index(members[0])
             drivers.append(
-                Driver(
+                RiskDriver(
                     feature=key,
                     label=names[key],
                     value=round(float(row[first]), 4),
