@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import String, cast, exists, select
+from sqlalchemy import String, cast, exists, func, select
 
 from rapport.core.activity import ActivityLog
 from rapport.core.store.repository import Store
@@ -48,3 +48,13 @@ class ActivityStore:
         return ActivityLog.from_columns(
             list(user_ids), list(item_ids), list(types), list(values), times
         )
+
+    def state(self, tenant: str, until: datetime) -> tuple[int, datetime | None]:
+        """(count, newest time) of the tenant's events at or before `until`: equal states
+        mean an equal log, so what was learned from it can be reused."""
+        statement = select(func.count(), func.max(events.c.timestamp)).where(
+            events.c.tenant_id == tenant, events.c.timestamp <= until
+        )
+        with self.store.engine.connect() as conn:
+            count, newest = conn.execute(statement).one()
+        return int(count or 0), newest

@@ -75,7 +75,7 @@ class NextActions:
         self.activity = ActivityStore(store)
         self.models = models
         self.signals = signals
-        self._cache: dict[tuple[str, datetime, int], _Habits] = {}
+        self._cache: dict[tuple[str, int, str], _Habits] = {}
         self._lock = threading.Lock()
 
     def next(self, tenant: str, user_id: str, k: int, at: datetime) -> NextAction:
@@ -120,7 +120,9 @@ class NextActions:
         return list(model.item_ids), p
 
     def _habits(self, tenant: str, at: datetime) -> _Habits:
-        key = (tenant, at.replace(microsecond=0), self.store.count_events(tenant))
+        # Keyed by what the log until `at` holds, so asking "now" again reuses it.
+        count, newest = self.activity.state(tenant, at)
+        key = (tenant, count, str(newest))
         with self._lock:
             found = self._cache.get(key)
             if found is None:
