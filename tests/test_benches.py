@@ -527,3 +527,43 @@ def test_scale_chart_leaves_out_skipped_phases(tmp_path: Path) -> None:
     assert phase_seconds(fresh) == {"import items and vectors": 0.2, "build vector index": 3.0}
     scale_chart([resumed, fresh], tmp_path / "scale.png")
     assert (tmp_path / "scale.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# -- bench churn ---------------------------------------------------------------------------
+
+
+def test_bench_churn_at_toy_size(tmp_path: Path) -> None:
+    from rapport.bench.churn import VARIANTS as CHURN_VARIANTS
+    from rapport.bench.churn import bench_churn, load_movielens, variant
+    from tests.churn_world import ChurnWorld
+
+    world = ChurnWorld(users=50, days=70)
+    with (tmp_path / "ratings.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["userId", "movieId", "rating", "timestamp"])
+        for event in world.events:
+            stamp = datetime.fromisoformat(str(event["timestamp"])).timestamp()
+            row = [event["user_id"], event["item_id"], event["value"] or 3.0, int(stamp)]
+            writer.writerow(row)
+    log = load_movielens(tmp_path)
+    assert len(log) == len(world.events) and len(log.user_ids) == 50
+    half_a, half_b = variant(log, "users-a"), variant(log, "users-b")
+    assert set(half_a.users.tolist()).isdisjoint(half_b.users.tolist())
+    assert len(half_a) + len(half_b) == len(log)
+    hours = variant(log, "hours")
+    span = (log.times[-1] - log.times[0]) / 24
+    assert hours.times[-1] - hours.times[0] == pytest.approx(span)
+    with pytest.raises(ValueError, match="unknown variant"):
+        bench_churn(tmp_path, ["bogus"])
+
+    result = bench_churn(tmp_path, ["full", "hours"])
+    assert [r.variant for r in result.runs] == ["full", "hours"]
+    full, scaled = result.runs
+    assert full.description == CHURN_VARIANTS["full"]
+    assert full.test_cutoffs >= 2 and full.rapport.rows == full.peer.rows > 0
+    assert full.auc_difference == pytest.approx(full.rapport.roc_auc - full.peer.roc_auc, abs=1e-4)
+    # The world's users fade before they stop: rapport sees it, recency alone less so.
+    assert full.rapport.roc_auc >= 0.85
+    assert full.rapport.roc_auc > full.peer.roc_auc
+    # A tenant whose users return 24 times faster gets a horizon 24 times shorter.
+    assert scaled.horizon_days < full.horizon_days / 10

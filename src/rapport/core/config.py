@@ -32,6 +32,7 @@ SECTIONS = (
     "insights",
     "experiments",
     "engage",
+    "churn",
 )
 """Component settings sections, each a top-level table of the config file."""
 
@@ -142,6 +143,8 @@ class Settings(BaseSettings):
     `{"log_impressions": true, "attribution_hours": 24}`."""
     engage: dict[str, Any] = Field(default_factory=dict)
     """Scores, nudge triggers, caps, quiet hours and channels (`EngageConfig`, docs/engage.md)."""
+    churn: dict[str, Any] = Field(default_factory=dict)
+    """How abandonment risk is trained (`ChurnConfig`), e.g. `{"horizon_days": 14}`."""
 
     api_key: str | None = None
     """Admin API key, for every tenant. When set (or once a per-tenant key exists, see

@@ -26,6 +26,8 @@ def load_demo(
     report = engine.events.add(world.events, tenant=tenant)
     engine.kb.add_records(world.documents, tenant=tenant)
     engine.models.train(tenant=tenant)  # so the demo shows the collaborative source too
+    # Abandonment risk, when the demo history has enough returns to learn from.
+    engine.churn.retrain([engine.tenant(tenant)])
     engine.persona.set(world.persona, tenant=tenant)
     for chat in world.conversations:
         if engine.users.export(chat["user_id"], tenant=tenant).conversations:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+from rapport.core.errors import FieldError, InvalidInput
 from rapport.core.requests import RecommendRequest
+from rapport.engine.churn import moment
 from rapport.engine.services import Services, options
+from rapport.services.recommend.next_action import NextAction
 from rapport.services.recommend.recommender import GroupRecommendations, Recommendations
+
+MAX_NEXT = 100
 
 
 class RecommendationsArea:
@@ -40,3 +46,20 @@ class RecommendationsArea:
         """One list for several users at once (least misery blended with the mean)."""
         request = options(RecommendRequest, request, request_options)
         return self._s.recommender.recommend_group(self._s.tenant(tenant), list(user_ids), request)
+
+    def next(
+        self,
+        user_id: str,
+        k: int = 5,
+        at: datetime | str | float | None = None,
+        *,
+        tenant: str | None = None,
+    ) -> NextAction:
+        """The user's likely next items and categories with probabilities, after their
+        history until `at` (default now): from the sequence model when the serving model is
+        one (SASRec), otherwise from transition counts between consecutive items."""
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_NEXT:
+            message = f"must be a whole number from 1 to {MAX_NEXT}"
+            raise InvalidInput([FieldError(record="request", field="k", message=message)])
+        when = moment(at)
+        return self._s.next_actions.next(self._s.tenant(tenant), user_id, k, when)

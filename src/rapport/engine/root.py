@@ -13,6 +13,7 @@ from rapport.engine.services import Services
 if TYPE_CHECKING:
     from rapport.engine.assistant import AssistantArea, PersonaArea
     from rapport.engine.audit import AuditArea
+    from rapport.engine.churn import ChurnArea
     from rapport.engine.engage import EngageArea
     from rapport.engine.events import Events
     from rapport.engine.experiments import ExperimentsArea, ImpressionsArea
@@ -214,6 +215,13 @@ class Engine:
         from rapport.engine.engage import EngageArea
 
         return EngageArea(self._services)
+
+    @cached_property
+    def churn(self) -> ChurnArea:
+        """Abandonment risk: train, show, risk (a model trained on the tenant's history)."""
+        from rapport.engine.churn import ChurnArea
+
+        return ChurnArea(self._services)
 
     def close(self) -> None:
         self._services.close()

@@ -81,6 +81,12 @@ from rapport.services.assistant.process import (
     ProcessSubstep,
 )
 from rapport.services.catalog import SimilarItem
+from rapport.services.engage.churn import (
+    AbandonmentRisk,
+    ChurnManifest,
+    RiskDriver,
+    SplitMetrics,
+)
 from rapport.services.engage.context import ContextResult, ContextUpdate
 from rapport.services.engage.nudges import Held, Nudge, NudgePlan
 from rapport.services.engage.outbox.service import Click, DeliveryReport
@@ -115,6 +121,7 @@ from rapport.services.knowledge.answer import Answer, Citation
 from rapport.services.knowledge.base import KnowledgeReport
 from rapport.services.knowledge.search import DocumentHit, DocumentSearch, KnowledgeStats
 from rapport.services.recommend.artifacts import ModelManifest
+from rapport.services.recommend.next_action import NextAction, NextCategory, NextItem
 from rapport.services.recommend.recommender import (
     GroupRecommendations,
     Recommendation,
@@ -131,6 +138,7 @@ from rapport.services.search.query import ParsedQuery
 from rapport.services.search.retriever import TunedSettings
 
 __all__ = [
+    "AbandonmentRisk",
     "Action",
     "Answer",
     "Assignment",
@@ -141,6 +149,7 @@ __all__ = [
     "CandidateScore",
     "ChatReply",
     "ChatRequest",
+    "ChurnManifest",
     "Citation",
     "Click",
     "Comparison",
@@ -203,6 +212,9 @@ __all__ = [
     "ModelRun",
     "ModerationEntry",
     "ModerationResult",
+    "NextAction",
+    "NextCategory",
+    "NextItem",
     "NextStep",
     "NotFound",
     "Nudge",
@@ -242,6 +254,7 @@ __all__ = [
     "ResumeEntry",
     "ResumeRequest",
     "RetrievalChoice",
+    "RiskDriver",
     "SafetyCheck",
     "Scope",
     "Score",
@@ -255,6 +268,7 @@ __all__ = [
     "Skill",
     "Slot",
     "SocialPost",
+    "SplitMetrics",
     "TagRequest",
     "TaggedPosts",
     "Tags",

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from rapport.services.assistant.onboarding.interview import Onboarding
     from rapport.services.assistant.process import ProcessAssistant
     from rapport.services.catalog import Catalog
+    from rapport.services.engage.abandonment import Abandonment
+    from rapport.services.engage.churn import ChurnConfig
     from rapport.services.engage.config import EngageConfig
     from rapport.services.engage.context import ContextService
     from rapport.services.engage.nudges import NudgePlanner
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
     from rapport.services.knowledge.search import KnowledgeSearch
     from rapport.services.recommend.artifacts import ModelStore
     from rapport.services.recommend.frame import FrameCache
+    from rapport.services.recommend.next_action import NextActions
     from rapport.services.recommend.recommender import Recommender, RecommenderConfig
     from rapport.services.recommend.training import TrainingConfig
     from rapport.services.safety.crisis.config import SafetyConfig
@@ -465,6 +468,27 @@ class Services:
         from rapport.services.engage.context import ContextService
 
         return ContextService(self.store, self.engage)
+
+    @cached_property
+    def churn_config(self) -> ChurnConfig:
+        from rapport.services.engage.churn import ChurnConfig
+
+        return section(self.settings, "churn", ChurnConfig)
+
+    @cached_property
+    def abandonment(self) -> Abandonment:
+        """Abandonment risk: per-tenant models trained on the tenant's own history."""
+        from rapport.services.engage.abandonment import Abandonment
+        from rapport.services.engage.churn import ChurnModels
+
+        return Abandonment(self.store, ChurnModels(self.settings.data), self.churn_config)
+
+    @cached_property
+    def next_actions(self) -> NextActions:
+        """Next-item and next-category probabilities (sequence model or transitions)."""
+        from rapport.services.recommend.next_action import NextActions
+
+        return NextActions(self.store, self.models, self.recommender_config.signals)
 
     # -- lifecycle -------------------------------------------------------------------------
 

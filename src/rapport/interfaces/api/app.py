@@ -15,6 +15,7 @@ from rapport.interfaces.api.errors import ErrorResponse, install_error_handlers
 from rapport.interfaces.api.routers import assistant as assistant_routes
 from rapport.interfaces.api.routers import (
     audit,
+    churn,
     engage,
     events,
     experiments,
@@ -101,4 +102,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(insights_routes.router, dependencies=protected)
     app.include_router(experiments.router, dependencies=protected)
     app.include_router(engage.router, dependencies=protected)
+    app.include_router(churn.router, dependencies=protected)
     return app

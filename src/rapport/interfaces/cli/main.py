@@ -17,6 +17,7 @@ from rapport.core.logging import configure_logging
 from rapport.interfaces.cli import assistant as assistant_commands
 from rapport.interfaces.cli import (
     bench,
+    churn,
     engage,
     evaluate,
     experiments,
@@ -61,6 +62,7 @@ app.add_typer(outbox.app, name="outbox")
 app.add_typer(insights_cli.app, name="insights")
 experiments.register(app)
 engage.register(app)
+churn.register(app)
 
 
 @app.callback()

@@ -56,5 +56,31 @@ def _table(found: list[Any]) -> Table:
     return table
 
 
+def next_action(
+    user_id: Annotated[str, typer.Argument(help="The user.")],
+    k: Annotated[int, typer.Option(help="How many items and categories.")] = 5,
+    at: Annotated[
+        str | None, typer.Option("--at", help="The moment (ISO 8601; default now).")
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """The user's likely next items and categories, with probabilities."""
+    found = run(lambda: state.engine().recommendations.next(user_id, k, at))
+
+    def show() -> None:
+        console.print(f"next for {found.user_id} after {found.last_item} ({found.source})")
+        table = Table("category", "probability")
+        for c in found.categories:
+            table.add_row(c.category, f"{c.probability:.3f}")
+        console.print(table)
+        items = Table("item", "title", "category", "probability")
+        for i in found.items:
+            items.add_row(i.item_id, i.title, i.category or "", f"{i.probability:.3f}")
+        console.print(items)
+
+    emit(found, json_out, show)
+
+
 def register(app: typer.Typer) -> None:
     app.command()(recommend)
+    app.command("next")(next_action)

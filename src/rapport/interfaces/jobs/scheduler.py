@@ -16,7 +16,8 @@ log = structlog.get_logger(__name__)
 
 class RetrainJob(PeriodicJob):
     """Every `interval` seconds, retrain each tenant whose event count grew by at least
-    `min_new_events` and `min_growth` (a share) since its current model was trained."""
+    `min_new_events` and `min_growth` (a share) since its current model was trained, and
+    its abandonment model with it (when its history is long enough)."""
 
     name = "retrain"
 
@@ -41,4 +42,7 @@ class RetrainJob(PeriodicJob):
         done = self.engine.models.retrain_due(self.min_new_events, self.min_growth)
         if done:
             log.info("retrained", tenants=done)
+            # Abandonment risk learns from the same new history; it takes seconds.
+            churned = self.engine.churn.retrain(done)
+            log.info("retrained abandonment risk", tenants=churned)
         return done

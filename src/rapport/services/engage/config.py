@@ -57,7 +57,13 @@ class EngageConfig(ComponentConfig):
     deadline_types: list[str] = Field(default_factory=lambda: ["save"])
     """Event types that make an item's `ends_at` a milestone (an application deadline)."""
     passive_types: list[str] = Field(
-        default_factory=lambda: ["nudge_sent", "nudge_delivered", "nudge_failed", "delivered", "impression"]
+        default_factory=lambda: [
+            "nudge_sent",
+            "nudge_delivered",
+            "nudge_failed",
+            "delivered",
+            "impression",
+        ]
     )
     """Event types that are not the user's own activity (delivery outcomes)."""
 

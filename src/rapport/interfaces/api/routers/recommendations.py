@@ -8,7 +8,12 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from rapport.core.models import Id, Strict
-from rapport.engine.schemas import GroupRecommendations, Recommendations, RecommendRequest
+from rapport.engine.schemas import (
+    GroupRecommendations,
+    NextAction,
+    Recommendations,
+    RecommendRequest,
+)
 from rapport.interfaces.api.deps import EngineDep, TenantDep
 
 router = APIRouter(tags=["recommendations"])
@@ -37,3 +42,18 @@ class GroupRequest(Strict):
 def for_group(engine: EngineDep, tenant: TenantDep, body: GroupRequest) -> GroupRecommendations:
     """One list for several users at once (a movie night, a team event)."""
     return engine.recommendations.for_group(body.user_ids, body.request, tenant=tenant)
+
+
+@router.get("/users/{user_id}/next")
+def next_action(
+    engine: EngineDep,
+    tenant: TenantDep,
+    user_id: str,
+    k: Annotated[int, Query(ge=1, le=100, description="How many items and categories.")] = 5,
+    at: Annotated[
+        str | None, Query(description="The moment (default now): history until then counts.")
+    ] = None,
+) -> NextAction:
+    """The user's likely next items and categories, with probabilities (the sequence model
+    when it serves, transition counts otherwise)."""
+    return engine.recommendations.next(user_id, k, at, tenant=tenant)
