@@ -124,6 +124,12 @@ def test_stopping_users_rank_above_those_who_stay(engine: Engine, world: ChurnWo
         assert one.probability == pytest.approx(single.probability, abs=1e-6)
         assert [d.feature for d in one.drivers] == [d.feature for d in single.drivers]
     assert many[-1].user_id == "nobody" and many[-1].probability is None
+    # The engage scores carry the same risk and drivers once a model is trained.
+    user = next(iter(truth))
+    scores = engine.engage.scores(user, at=day)
+    single = engine.churn.risk(user, at=day)
+    assert scores.abandonment_risk == pytest.approx(single.probability, abs=1e-9)
+    assert [d.feature for d in scores.abandonment_drivers] == [d.feature for d in single.drivers]
     everyone = engine.churn.risks(at=day, drivers=False)
     assert {r.user_id for r in everyone} >= set(truth)
     assert all(r.drivers == [] and r.probability is not None for r in everyone)

@@ -30,10 +30,18 @@ class EngageArea:
     def scores(
         self, user_id: str, at: datetime | str | None = None, *, tenant: str | None = None
     ) -> UserScores:
-        """Engagement (7 days), learning velocity and motivation (engagement's trend) of one
-        user at `at` (default now), each with the features that drove it."""
+        """Engagement (7 days), learning velocity, motivation (engagement's trend) and,
+        once the tenant's abandonment model is trained, abandonment risk of one user at `at`
+        (default now), each with the features that drove it."""
         moment = _moment(at, user_id)
-        return self._s.engage.scores(self._s.tenant(tenant), user_id, moment)
+        tenant = self._s.tenant(tenant)
+        scores = self._s.engage.scores(tenant, user_id, moment)
+        if not self._s.abandonment.available(tenant):
+            return scores
+        risk = self._s.abandonment.risk(tenant, user_id, moment)
+        return scores.model_copy(
+            update={"abandonment_risk": risk.probability, "abandonment_drivers": risk.drivers}
+        )
 
     def nudges(
         self,

@@ -22,7 +22,8 @@ def scores(
     at: At = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Engagement (7 days), learning velocity and motivation of a user, with their drivers."""
+    """Engagement (7 days), learning velocity, motivation and (once trained) abandonment risk
+    of a user, with their drivers."""
     found = run(lambda: state.engine().engage.scores(user_id, at))
 
     def show() -> None:
@@ -35,7 +36,7 @@ def scores(
             drivers = "; ".join(f"{d.detail} ({d.contribution:+.3f})" for d in score.drivers)
             table.add_row(name, f"{score.value:.3f}", drivers)
         if found.abandonment_risk is not None:
-            drivers = "; ".join(d.detail or d.feature for d in found.abandonment_drivers)
+            drivers = "; ".join(f"{d.label} ({d.effect:+.2f})" for d in found.abandonment_drivers)
             table.add_row("abandonment risk", f"{found.abandonment_risk:.3f}", drivers)
         console.print(table)
 

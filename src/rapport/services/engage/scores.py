@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field
 
 from rapport.core.models import Event, Schema
+from rapport.services.engage.churn import RiskDriver
 from rapport.services.engage.config import EngageConfig
 
 WEEK = timedelta(days=7)
@@ -70,8 +71,8 @@ class UserScores(Schema):
     abandonment_risk: float | None = None
     """Probability of no activity in the coming days, from the tenant's trained model
     (None when no model is trained)."""
-    abandonment_drivers: list[Driver] = Field(default_factory=list)
-    """Features behind the abandonment risk."""
+    abandonment_drivers: list[RiskDriver] = Field(default_factory=list)
+    """Groups of features behind the abandonment risk, strongest first."""
 
 
 def compute_scores(
