@@ -12,6 +12,7 @@ from rapport.core.errors import FieldError, InvalidInput
 from rapport.core.models import Id, Strict, Timestamp, utcnow
 from rapport.engine.services import Services
 from rapport.services.engage.context import ContextResult, ContextUpdate
+from rapport.services.engage.dispatch import DispatchReport
 from rapport.services.engage.nudges import Nudge, NudgePlan
 from rapport.services.engage.scores import UserScores
 
@@ -69,6 +70,15 @@ class EngageArea:
             self._s.store.get_user(tenant, user_id)  # an unknown user is a 404, not []
         users = None if user_id is None else [user_id]
         return self._s.engage.due(tenant, moment, users)
+
+    def dispatch(
+        self, at: datetime | str | None = None, *, tenant: str | None = None
+    ) -> DispatchReport:
+        """Queue the nudges and reminders due at `at` (default now) in the outbox (once per
+        user, trigger and period), cancel queued nudges whose trigger no longer holds, and
+        deliver what is due: what the delivery job does on every pass."""
+        moment = _moment(at, None)
+        return self._s.dispatcher.run(self._s.tenant(tenant), moment)
 
     def still_due(
         self,

@@ -88,6 +88,7 @@ from rapport.services.engage.churn import (
     SplitMetrics,
 )
 from rapport.services.engage.context import ContextResult, ContextUpdate
+from rapport.services.engage.dispatch import DispatchReport
 from rapport.services.engage.nudges import Held, Nudge, NudgePlan
 from rapport.services.engage.outbox.service import Click, DeliveryReport
 from rapport.services.engage.scores import Driver, Score, UserScores
@@ -166,6 +167,7 @@ __all__ = [
     "DemandForecast",
     "DemandRequest",
     "DemandRow",
+    "DispatchReport",
     "Document",
     "DocumentHit",
     "DocumentSearch",

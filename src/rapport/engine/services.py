@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from rapport.services.engage.churn import ChurnConfig
     from rapport.services.engage.config import EngageConfig
     from rapport.services.engage.context import ContextService
+    from rapport.services.engage.dispatch import Dispatcher
     from rapport.services.engage.nudges import NudgePlanner
     from rapport.services.engage.outbox import ChannelRegistry, Outbox, OutboxConfig
     from rapport.services.experiments.assignment import Experiments
@@ -462,6 +463,13 @@ class Services:
             near=lambda *args: NearFinder(self.recommender)(*args),
             signals=self.recommender_config.signals,
         )
+
+    @cached_property
+    def dispatcher(self) -> Dispatcher:
+        """Due nudges (and other producers' messages) into the outbox, then delivery."""
+        from rapport.services.engage.dispatch import Dispatcher
+
+        return Dispatcher(self.engage, self.outbox)
 
     @cached_property
     def engage_context(self) -> ContextService:

@@ -1,5 +1,5 @@
-"""`rapport scores` and `rapport nudges`: where a user stands, and the nudges due at a
-moment (docs/engage.md)."""
+"""`rapport scores`, `rapport nudges` and `rapport dispatch`: where a user stands, the
+nudges due at a moment, and one pass that queues and delivers them (docs/engage.md)."""
 
 from __future__ import annotations
 
@@ -77,6 +77,23 @@ def nudges(
     emit(plan if held else plan.nudges, json_out, show)
 
 
+def dispatch(at: At = None, json_out: JsonFlag = False) -> None:
+    """Queue the nudges and session reminders due at --at in the outbox, cancel queued
+    nudges that no longer hold, and deliver what is due (one pass of the delivery job)."""
+    report = run(lambda: state.engine().engage.dispatch(at))
+
+    def show() -> None:
+        delivery = report.delivery
+        console.print(
+            f"{len(report.queued)} due messages in the outbox, {len(report.cancelled)} "
+            f"cancelled; delivered {delivery.sent}, retrying {delivery.retrying}, "
+            f"failed {delivery.failed}"
+        )
+
+    emit(report, json_out, show)
+
+
 def register(app: typer.Typer) -> None:
     app.command()(scores)
     app.command()(nudges)
+    app.command()(dispatch)

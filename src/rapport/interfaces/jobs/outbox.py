@@ -1,5 +1,6 @@
-"""The delivery job: every `interval` seconds, deliver each tenant's due outbox messages
-(nudges, reminders); failed ones come back when their backoff has passed."""
+"""The delivery job: every `interval` seconds, queue each tenant's due nudges and session
+reminders in the outbox and deliver what is due; failed ones come back when their backoff
+has passed."""
 
 from __future__ import annotations
 
@@ -23,10 +24,10 @@ class DeliverOutboxJob(PeriodicJob):
         self.engine = engine
 
     def run_once(self) -> dict[str, int]:
-        """Deliver what is due in every tenant; returns messages sent per tenant."""
+        """Queue and deliver what is due in every tenant; returns messages sent per tenant."""
         sent: dict[str, int] = {}
         for tenant in self.engine.tenants():
-            report = self.engine.outbox.deliver(tenant=tenant)
+            report = self.engine.engage.dispatch(tenant=tenant).delivery
             if report.claimed:
                 sent[tenant] = report.sent
         return sent

@@ -6,7 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from rapport.engine.schemas import ContextResult, ContextUpdate, Nudge, UserScores
+from rapport.engine.schemas import (
+    ContextResult,
+    ContextUpdate,
+    DispatchReport,
+    Nudge,
+    UserScores,
+)
 from rapport.interfaces.api.deps import EngineDep, TenantDep
 
 router = APIRouter(tags=["engage"])
@@ -34,6 +40,14 @@ def nudges(
     """The nudges due at `at`: trigger, priority, message, send time (the user's best hour,
     outside quiet hours) and channel; frequency caps and once-per-period applied."""
     return engine.engage.nudges(at, user_id, tenant=tenant)
+
+
+@router.post("/nudges/dispatch")
+def dispatch(engine: EngineDep, tenant: TenantDep, at: At = None) -> DispatchReport:
+    """Queue the nudges and session reminders due at `at` in the outbox (once per user,
+    trigger and period), cancel queued nudges that no longer hold, and deliver what is due:
+    one pass of the delivery job."""
+    return engine.engage.dispatch(at, tenant=tenant)
 
 
 @router.post("/users/{user_id}/context")
