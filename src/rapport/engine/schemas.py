@@ -29,6 +29,7 @@ from rapport.core.store.escalations import Escalation
 from rapport.core.store.escalations import Status as EscalationStatus
 from rapport.core.store.generations import GenerationRecord
 from rapport.core.store.keys import KeyRecord
+from rapport.core.store.model_decisions import ModelDecision
 from rapport.core.store.moderation import ModerationEntry
 from rapport.core.store.personal_data import UserExport
 from rapport.engine.root import Readiness
@@ -75,13 +76,14 @@ from rapport.services.insights import Insights
 from rapport.services.knowledge.answer import Answer, Citation
 from rapport.services.knowledge.base import KnowledgeReport
 from rapport.services.knowledge.search import DocumentHit, DocumentSearch, KnowledgeStats
-from rapport.services.recommend.artifacts import ModelManifest
+from rapport.services.recommend.artifacts import GateResult, ModelManifest
 from rapport.services.recommend.recommender import (
     GroupRecommendations,
     Recommendation,
     Recommendations,
 )
 from rapport.services.recommend.training import TrainingConfig
+from rapport.services.recommend.versions import ModelVersion
 from rapport.services.safety.crisis.guard import CrisisReply, SafetyCheck
 from rapport.services.safety.crisis.models import ScreenedText, Screening
 from rapport.services.safety.injection import InjectionVerdict
@@ -116,6 +118,7 @@ __all__ = [
     "EscalationStatus",
     "Event",
     "FieldError",
+    "GateResult",
     "GenerationRecord",
     "GroupRecommendations",
     "ImportReport",
@@ -133,8 +136,10 @@ __all__ = [
     "LearningPath",
     "Location",
     "MessageScreening",
+    "ModelDecision",
     "ModelManifest",
     "ModelRun",
+    "ModelVersion",
     "ModerationEntry",
     "ModerationResult",
     "NextStep",

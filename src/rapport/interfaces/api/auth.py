@@ -29,7 +29,7 @@ from rapport.interfaces.api.limits import (
 
 OPEN_PATHS = ("/healthz", "/readyz", "/docs", "/redoc", "/openapi.json")
 """Probes and documentation: no key needed."""
-ADMIN_ROUTES = ("/keys", "/model/train", "/audit")
+ADMIN_ROUTES = ("/keys", "/model/train", "/model/use", "/audit")
 """Path prefixes that need the admin scope (keys, training, the audit log, tenant
 administration)."""
 READ_ONLY_POSTS = ("/ask", "/recommendations/group")

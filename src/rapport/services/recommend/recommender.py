@@ -151,6 +151,8 @@ class Recommendations(Schema):
     """Whose list."""
     items: list[Recommendation]
     """Best first."""
+    model_version: str | None = None
+    """The trained model version that scored the list (None before training)."""
 
 
 class GroupRecommendations(Schema):
@@ -160,6 +162,8 @@ class GroupRecommendations(Schema):
     """The members, each once."""
     items: list[Recommendation]
     """Best first."""
+    model_version: str | None = None
+    """The trained model version that scored the list (None before training)."""
 
 
 class Recommender:
@@ -187,24 +191,41 @@ class Recommender:
         self.popularity = PopularityCache(store, self.config.signals)
         self._interests: dict[tuple[str, str], np.ndarray] = {}
         self._profiles: OrderedDict[tuple[str, str, str], np.ndarray] = OrderedDict()
-        self._mappings: dict[str, _ModelMapping] = {}
+        self._mappings: dict[tuple[str, str], _ModelMapping] = {}
         self._anchor_lists: dict[str, AnchorNeighbours] = {}
 
     # -- public ----------------------------------------------------------------------------
 
     def recommend(
-        self, tenant: str, user_id: str, request: RecommendRequest | None = None
+        self,
+        tenant: str,
+        user_id: str,
+        request: RecommendRequest | None = None,
+        version: str | None = None,
     ) -> Recommendations:
+        """`version` names a stored model version to score with instead of the serving one
+        (a canary variant of an experiment); NotFound when it is not stored."""
         request = request or RecommendRequest()
         frame = self.frames.get(tenant)
+        trained = self.trained(tenant, version)
         state = self.user_state(tenant, user_id, frame)
         with one_blas_thread():
-            scored = self._personal_scores(tenant, frame, state, request)
+            scored = self._personal_scores(tenant, frame, state, request, trained)
             items = self._finish(frame, [state], scored, request)
-        return Recommendations(user_id=user_id, items=items)
+        return Recommendations(user_id=user_id, items=items, model_version=_version(trained))
+
+    def trained(self, tenant: str, version: str | None = None) -> TrainedModel | None:
+        """The serving model of `tenant`, or the named stored version."""
+        if version is None:
+            return self.models.serving(tenant)
+        return self.models.get(tenant, version)
 
     def recommend_group(
-        self, tenant: str, user_ids: list[str], request: RecommendRequest | None = None
+        self,
+        tenant: str,
+        user_ids: list[str],
+        request: RecommendRequest | None = None,
+        version: str | None = None,
     ) -> GroupRecommendations:
         """One list for several people: the mean of their scaled scores, minus a penalty
         for the least happy member (so nobody's worst item tops the list), over the
@@ -213,9 +234,12 @@ class Recommender:
         if not user_ids:
             raise ValueError("a group needs at least one user")
         frame = self.frames.get(tenant)
+        trained = self.trained(tenant, version)
         states = [self.user_state(tenant, u, frame) for u in dict.fromkeys(user_ids)]
         with one_blas_thread():
-            members = [self._personal_scores(tenant, frame, state, request) for state in states]
+            members = [
+                self._personal_scores(tenant, frame, state, request, trained) for state in states
+            ]
         common = reduce(np.intersect1d, [m.rows for m in members])
         stacked = np.vstack([m.scores_of(common) for m in members]) if common.size else None
         group = Scored(common, np.zeros(0))
@@ -226,6 +250,7 @@ class Recommender:
         return GroupRecommendations(
             user_ids=[state.user.id for state in states],
             items=self._finish(frame, states, group, request),
+            model_version=_version(trained),
         )
 
     def warm(self, tenant: str) -> None:
@@ -247,11 +272,15 @@ class Recommender:
         return state
 
     def _personal_scores(
-        self, tenant: str, frame: ItemFrame, state: UserState, request: RecommendRequest
+        self,
+        tenant: str,
+        frame: ItemFrame,
+        state: UserState,
+        request: RecommendRequest,
+        trained: TrainedModel | None,
     ) -> Scored:
         """Candidates from every source, blended over the candidates, plus context."""
         now = request.moment().timestamp()
-        trained = self.models.serving(tenant)
         sources, learned = self._sources(tenant, frame, state, now, trained)
         warm = state.interactions >= self.config.cold_start_below
         weights = self._weights(warm, trained, learned)
@@ -358,10 +387,15 @@ class Recommender:
         return found, learned
 
     def _mapping(self, tenant: str, frame: ItemFrame, trained: TrainedModel) -> _ModelMapping:
-        mapping = self._mappings.get(tenant)
+        # One per version, so a canary version served beside the current one keeps its own.
+        key = (tenant, trained.manifest.version)
+        mapping = self._mappings.get(key)
         if mapping is None or mapping.frame is not frame or mapping.trained is not trained:
             mapping = _ModelMapping(frame, trained)
-            self._mappings[tenant] = mapping
+            self._mappings.pop(key, None)
+            self._mappings[key] = mapping
+            while len(self._mappings) > MAPPINGS:  # versions no longer asked for go first
+                self._mappings.pop(next(iter(self._mappings)))
         mapping.extend()
         return mapping
 
@@ -447,6 +481,14 @@ class Recommender:
             )
             for row, item in zip(chosen, items, strict=True)
         ]
+
+
+MAPPINGS = 32
+"""Model mappings kept (one per tenant and version in use)."""
+
+
+def _version(trained: TrainedModel | None) -> str | None:
+    return trained.manifest.version if trained is not None else None
 
 
 class _ModelMapping:
