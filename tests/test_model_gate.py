@@ -182,9 +182,7 @@ def test_rest_and_cli_switch_the_live_server(
             "candidate",
             "serve",
         ]
-        assert http.get("/model/decisions", params={"version": worse.version}).json()[
-            "total"
-        ] == 2
+        assert http.get("/model/decisions", params={"version": worse.version}).json()["total"] == 2
     assert cli("model", "decisions", "--json").json() == decisions
     shown = cli("model", "versions")
     assert shown.returncode == 0 and "candidate" not in shown.stdout.split(worse.version)[0]

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from rapport.engine.recommendations import RecommendationsArea
     from rapport.engine.safety import EscalationsArea, SafetyArea
     from rapport.engine.search import SearchArea
+    from rapport.engine.telemetry import TelemetryArea
     from rapport.engine.users import Users
 
 
@@ -174,6 +175,13 @@ class Engine:
         from rapport.engine.moderation import ModerationArea
 
         return ModerationArea(self._services)
+
+    @cached_property
+    def telemetry(self) -> TelemetryArea:
+        """Operators' view: serving model and queue depths per tenant (for /metrics)."""
+        from rapport.engine.telemetry import TelemetryArea
+
+        return TelemetryArea(self._services)
 
     def close(self) -> None:
         self._services.close()

@@ -33,6 +33,7 @@ from rapport.core.store.model_decisions import ModelDecision
 from rapport.core.store.moderation import ModerationEntry
 from rapport.core.store.personal_data import UserExport
 from rapport.engine.root import Readiness
+from rapport.engine.telemetry import Telemetry, TenantTelemetry
 from rapport.evaluation.peers import Comparison, ModelRun
 from rapport.evaluation.protocol import RecommendationMetrics
 from rapport.services.access.keys import CreatedKey, KeyRequest, Principal, Scope
@@ -183,7 +184,9 @@ __all__ = [
     "TagRequest",
     "TaggedPosts",
     "Tags",
+    "Telemetry",
     "TenantStats",
+    "TenantTelemetry",
     "TrainingConfig",
     "TunedSettings",
     "Unavailable",

@@ -23,6 +23,7 @@ from rapport.core.models import Item, Schema, User, content_hash
 from rapport.core.requests import RecommendRequest
 from rapport.core.signals import SignalWeights
 from rapport.core.store.repository import Store
+from rapport.core.telemetry import RECOMMEND_SECONDS
 from rapport.core.vectors.embedder import Embedder
 from rapport.core.vectors.index import VectorIndex
 from rapport.core.vectors.refresh import refresh_vectors
@@ -206,12 +207,13 @@ class Recommender:
         """`version` names a stored model version to score with instead of the serving one
         (a canary variant of an experiment); NotFound when it is not stored."""
         request = request or RecommendRequest()
-        frame = self.frames.get(tenant)
-        trained = self.trained(tenant, version)
-        state = self.user_state(tenant, user_id, frame)
-        with one_blas_thread():
-            scored = self._personal_scores(tenant, frame, state, request, trained)
-            items = self._finish(frame, [state], scored, request)
+        with RECOMMEND_SECONDS.labels("user").time():
+            frame = self.frames.get(tenant)
+            trained = self.trained(tenant, version)
+            state = self.user_state(tenant, user_id, frame)
+            with one_blas_thread():
+                scored = self._personal_scores(tenant, frame, state, request, trained)
+                items = self._finish(frame, [state], scored, request)
         return Recommendations(user_id=user_id, items=items, model_version=_version(trained))
 
     def trained(self, tenant: str, version: str | None = None) -> TrainedModel | None:
@@ -233,6 +235,12 @@ class Recommender:
         request = request or RecommendRequest()
         if not user_ids:
             raise ValueError("a group needs at least one user")
+        with RECOMMEND_SECONDS.labels("group").time():
+            return self._recommend_group(tenant, user_ids, request, version)
+
+    def _recommend_group(
+        self, tenant: str, user_ids: list[str], request: RecommendRequest, version: str | None
+    ) -> GroupRecommendations:
         frame = self.frames.get(tenant)
         trained = self.trained(tenant, version)
         states = [self.user_state(tenant, u, frame) for u in dict.fromkeys(user_ids)]
