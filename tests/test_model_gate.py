@@ -4,6 +4,7 @@ a live server and from another process's engine (trained once per module, tiny d
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -205,3 +206,18 @@ def test_cli_train_is_gated_and_force_overrides(
     forced = cli("model", "train", "--force", "--json").json()
     assert forced["gate"]["decision"] == "serve" and forced["gate"]["comparison"] == "forced"
     assert cli("model", "show", "--json").json()["version"] == forced["version"]
+
+
+def test_stored_numbers_are_compared_when_the_serving_settings_cannot_be_refitted(
+    gated: tuple[Engine, ModelManifest, ModelManifest],
+) -> None:
+    engine, first, _ = gated
+    path = engine.settings.data / "models" / "default" / first.version / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["config"]["regularization"] = -1  # a setting this release refuses
+    path.write_text(json.dumps(manifest))
+    kept = engine.models.train(config=WORSE)
+    assert kept.gate is not None and kept.gate.decision == "candidate"
+    assert kept.gate.comparison == "stored"
+    assert kept.gate.serving_ndcg_at_10 == first.validation.ndcg_at_10
+    assert "stored numbers of different splits" in kept.gate.reason

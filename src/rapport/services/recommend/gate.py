@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import structlog
-from pydantic import ValidationError
 
 from rapport.core.interactions import Interactions
 from rapport.evaluation.tuning import Tuned, TuningConfig, score_settings
@@ -44,8 +43,8 @@ def judge_serving(
     if model is not None:
         try:
             scores = score_settings(model, serving.config, data, tuning, folds)
-        except (ValidationError, ValueError, TypeError) as exc:
-            log.warning("serving settings cannot be refitted", error=str(exc))
+        except Exception as exc:  # whatever stops the refit, the stored numbers remain
+            log.warning("serving settings cannot be refitted", error=repr(exc))
         else:
             if scores:
                 return Judged(
