@@ -30,8 +30,8 @@ from rapport.interfaces.api.limits import (
 OPEN_PATHS = ("/healthz", "/readyz", "/docs", "/redoc", "/openapi.json")
 """Probes and documentation: no key needed."""
 ADMIN_ROUTES = ("/keys", "/model/train", "/model/use", "/audit")
-"""Path prefixes that need the admin scope (keys, training, the audit log, tenant
-administration)."""
+"""Path prefixes that need the admin scope (keys, training, switching the serving model,
+the audit log, tenant administration)."""
 READ_ONLY_POSTS = ("/ask", "/recommendations/group")
 """POST routes that change nothing (their query is a body): the read scope suffices."""
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -16,7 +16,8 @@ log = structlog.get_logger(__name__)
 
 class RetrainJob(PeriodicJob):
     """Every `interval` seconds, retrain each tenant whose event count grew by at least
-    `min_new_events` and `min_growth` (a share) since its current model was trained."""
+    `min_new_events` and `min_growth` (a share) since its newest model version was trained
+    (serving, or a candidate the model gate kept back)."""
 
     name = "retrain"
 
