@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -221,3 +222,18 @@ def test_stored_numbers_are_compared_when_the_serving_settings_cannot_be_refitte
     assert kept.gate.comparison == "stored"
     assert kept.gate.serving_ndcg_at_10 == first.validation.ndcg_at_10
     assert "stored numbers of different splits" in kept.gate.reason
+
+
+def test_decisions_are_kept_on_both_back_ends(engine: Engine) -> None:
+    engine.items.add(items(), index=False)
+    engine.events.add(synthetic_events(users=24))
+    first = engine.models.train(config=GOOD)
+    worse = engine.models.train(config=WORSE)
+    assert worse.gate is not None and worse.gate.decision == "candidate"
+    engine.models.use(worse.version, at=datetime(2030, 1, 1, tzinfo=UTC))
+    page = engine.models.decisions(limit=2)
+    assert page.total == 3 and [d.decision for d in page.items] == ["forward", "candidate"]
+    assert page.items[0].created_at == datetime(2030, 1, 1, tzinfo=UTC)
+    assert engine.models.decisions(offset=2).items[0].version == first.version
+    assert statuses(engine) == [(first.version, "retired"), (worse.version, "serving")]
+    assert engine.models.decisions(tenant="other").total == 0
