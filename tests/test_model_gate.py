@@ -5,14 +5,18 @@ a live server and from another process's engine (trained once per module, tiny d
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from structlog.testing import capture_logs
+import structlog
+from structlog.testing import LogCapture
 
 from rapport.core.errors import NotFound
 from rapport.engine import Engine
@@ -50,6 +54,20 @@ def gated(
     shutil.copytree(gated_folder[0], copy)
     with Engine(data=copy, embedder=embedder) as engine:
         yield engine, gated_folder[1], gated_folder[2]
+
+
+@contextmanager
+def captured_logs() -> Iterator[list[dict[str, Any]]]:
+    """Log entries at info and above, whatever level an earlier CLI run configured."""
+    before = structlog.get_config()
+    capture = LogCapture()
+    structlog.configure(
+        processors=[capture], wrapper_class=structlog.make_filtering_bound_logger(logging.INFO)
+    )
+    try:
+        yield capture.entries
+    finally:
+        structlog.configure(**before)
 
 
 def statuses(engine: Engine) -> list[tuple[str, str]]:
@@ -96,7 +114,7 @@ def test_an_equal_model_serves_and_force_overrides_the_gate(
     gated: tuple[Engine, ModelManifest, ModelManifest],
 ) -> None:
     engine, first, worse = gated
-    with capture_logs() as logs:
+    with captured_logs() as logs:
         again = engine.models.train(config=GOOD)
     assert again.gate is not None and again.gate.decision == "serve"
     assert again.gate.comparison == "same_split"
