@@ -241,7 +241,10 @@ def test_train_and_model_over_http(live: LiveServer) -> None:
         assert manifest.status_code == 200
         body = manifest.json()
         assert body["training"]["events"] == len(events) and body["model"] == "hybrid"
-        assert http.get("/model/versions").json() == [body["version"]]
+        listed = http.get("/model/versions").json()
+        assert [(v["version"], v["status"], v["decision"]) for v in listed] == [
+            (body["version"], "serving", "serve")
+        ]
         assert http.get(f"/model/versions/{body['version']}").json() == body
 
 

@@ -68,7 +68,10 @@ def test_train_chooses_settings_and_saves_a_version(
     assert manifest.model == "hybrid" and manifest.summary["core"] == "ease"
     assert manifest.summary["weights"]["core"] == 1.0
     assert engine.models.show() == manifest
-    assert engine.models.versions() == [manifest.version]
+    assert [(v.version, v.status) for v in engine.models.versions()] == [
+        (manifest.version, "serving")
+    ]
+    assert manifest.gate is not None and manifest.gate.comparison == "first"
 
 
 def test_trained_model_drives_recommendations(trained: tuple[Engine, ModelManifest]) -> None:
@@ -114,7 +117,10 @@ def test_retrain_job_runs_only_when_enough_new_feedback(
     assert job.run_once() == ["default"]  # "empty" is due but has nothing to learn from
     assert engine.models.show().version != manifest.version
     assert engine.models.show().training.events == 60 * 14 + 6 * 14
-    assert engine.models.versions() == sorted([manifest.version, engine.models.show().version])
+    assert [(v.version, v.status) for v in engine.models.versions()] == [
+        (manifest.version, "retired"),
+        (engine.models.show().version, "serving"),
+    ]
 
 
 def test_erasing_a_user_marks_the_model_until_the_job_retrains_it(
@@ -137,8 +143,9 @@ def test_cli_model_show_list_eval_and_batch(trained: tuple[Engine, ModelManifest
     engine, manifest = trained
     cli = Cli(engine.settings.data)
     assert cli("model", "show", "--json").json() == manifest.model_dump(mode="json")
-    listed = cli("model", "list")
-    assert listed.returncode == 0 and f"{manifest.version}  (current)" in listed.stdout
+    listed = cli("model", "versions", "--json")
+    assert listed.returncode == 0 and [v["status"] for v in listed.json()] == ["serving"]
+    assert cli("model", "list", "--json").json() == listed.json()
     users = engine.settings.data / "users.txt"
     users.write_text("u0\nu1\n\nu2\n")
     batch = cli("recommend", "--users-file", str(users), "--k", "3", "--jsonl")

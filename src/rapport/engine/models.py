@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from rapport.core.errors import Conflict, NotFound
 from rapport.core.interactions import Interactions
+from rapport.core.models import Page
+from rapport.core.store.model_decisions import ModelDecision
 from rapport.engine.services import Services
 from rapport.evaluation.peers import OWN, Comparison, compare
 from rapport.services.recommend import training
+from rapport.services.recommend import versions as model_versions
 from rapport.services.recommend.artifacts import ModelManifest
 from rapport.services.recommend.models import MODELS, PEERS
 from rapport.services.recommend.training import TrainingConfig
+from rapport.services.recommend.versions import ModelVersion
 
 Progress = Callable[[int], None]
 
@@ -26,17 +31,59 @@ class ModelsArea:
         tenant: str | None = None,
         config: TrainingConfig | None = None,
         progress: Progress | None = None,
+        force: bool = False,
     ) -> ModelManifest:
         """Fit the recommender on all events, choosing its settings on a time-ordered
-        validation split; the new version serves immediately. Conflict without events."""
+        validation split. The new version serves at once when the model gate lets it (its
+        validation NDCG@10 not worse than the serving version's on the same split by more
+        than `[training] gate_margin`; `force` skips the check), else it is kept as a
+        candidate; `manifest.gate` says which and why. Conflict without events."""
+        return self._train(self._s.tenant(tenant), config, progress, force)
+
+    def _train(
+        self,
+        tenant: str,
+        config: TrainingConfig | None = None,
+        progress: Progress | None = None,
+        force: bool = False,
+        must_replace: str = "",
+    ) -> ModelManifest:
         return training.train_tenant(
             self._s.store,
             self._s.models,
-            self._s.tenant(tenant),
+            tenant,
             self._s.recommender_config.signals,
             config or self._s.training_config,
             progress,
+            decisions=self._s.model_decisions,
+            force=force,
+            must_replace=must_replace,
         )
+
+    def use(
+        self,
+        version: str,
+        *,
+        tenant: str | None = None,
+        reason: str = "",
+        at: datetime | None = None,
+    ) -> ModelDecision:
+        """Serve `version` from the next request on, in every process (roll back or
+        forward); the decision is recorded. NotFound when it is not stored."""
+        return model_versions.use(
+            self._s.models, self._s.model_decisions, self._s.tenant(tenant), version, reason, at
+        )
+
+    def decisions(
+        self,
+        version: str | None = None,
+        *,
+        tenant: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page[ModelDecision]:
+        """What the gate and operators decided about model versions, newest first."""
+        return self._s.model_decisions.list(self._s.tenant(tenant), version, limit, offset)
 
     def ensure_trainable(self, *, tenant: str | None = None) -> None:
         """Conflict when the tenant has no item events (checked before training in the
@@ -55,9 +102,12 @@ class ModelsArea:
             )
         return manifest
 
-    def versions(self, *, tenant: str | None = None) -> list[str]:
-        """Stored versions, oldest first."""
-        return self._s.models.versions(self._s.tenant(tenant))
+    def versions(self, *, tenant: str | None = None) -> list[ModelVersion]:
+        """Stored versions, oldest first, each serving, candidate or retired, with the
+        latest decision about it."""
+        return model_versions.list_versions(
+            self._s.models, self._s.model_decisions, self._s.tenant(tenant)
+        )
 
     def interactions(self, *, tenant: str | None = None) -> Interactions:
         """Every event of the tenant, aggregated per (user, item): the training input."""
@@ -95,16 +145,24 @@ class ModelsArea:
         done = []
         for tenant in self._s.store.tenants():
             manifest = self._s.models.manifest(tenant)
-            trained_on = manifest.training.events if manifest else None
+            # Counted from the newest version, serving or not: a candidate the gate kept
+            # back is not retrained until more feedback arrives.
+            stored = self._s.models.versions(tenant)
+            newest = self._s.models.manifest(tenant, stored[-1]) if stored else None
+            trained_on = newest.training.events if newest else None
             events = self._s.store.count_events(tenant)
-            # A model that learned from erased users is replaced as soon as possible.
+            # A model that learned from erased users is replaced as soon as possible, so
+            # its replacement serves whatever the gate says.
             erased = manifest is not None and manifest.erased_users_since > 0
             if not erased and not training.retrain_due(
                 events, trained_on, min_new_events, min_growth
             ):
                 continue
             try:
-                self.train(tenant=tenant)
+                self._train(
+                    tenant,
+                    must_replace="the serving version learned from erased users" if erased else "",
+                )
             except Conflict:  # events, but none about items: nothing to learn from yet
                 continue
             done.append(tenant)

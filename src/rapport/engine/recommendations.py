@@ -26,14 +26,18 @@ class RecommendationsArea:
         request: RecommendRequest | None = None,
         *,
         tenant: str | None = None,
+        model_version: str | None = None,
         **request_options: Any,
     ) -> Recommendations:
         """Items for one user, best first, with reasons; `RecommendRequest` fields (filters,
         place, moment, k, diversity, log_impressions) as a request or as keyword options.
         A user in a running experiment gets their variant's settings; the response names
-        the experiment and variant."""
+        the experiment and variant. `model_version` scores with that stored version instead
+        of the serving one (a canary checked by hand); NotFound when it is not stored."""
         request = options(RecommendRequest, request, request_options)
-        return self._s.served_recommendations.recommend(self._s.tenant(tenant), user_id, request)
+        return self._s.served_recommendations.recommend(
+            self._s.tenant(tenant), user_id, request, version=model_version
+        )
 
     def for_group(
         self,
@@ -41,11 +45,15 @@ class RecommendationsArea:
         request: RecommendRequest | None = None,
         *,
         tenant: str | None = None,
+        model_version: str | None = None,
         **request_options: Any,
     ) -> GroupRecommendations:
-        """One list for several users at once (least misery blended with the mean)."""
+        """One list for several users at once (least misery blended with the mean);
+        `model_version` as in `for_user`."""
         request = options(RecommendRequest, request, request_options)
-        return self._s.recommender.recommend_group(self._s.tenant(tenant), list(user_ids), request)
+        return self._s.recommender.recommend_group(
+            self._s.tenant(tenant), list(user_ids), request, version=model_version
+        )
 
     def next(
         self,

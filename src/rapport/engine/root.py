@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from rapport.engine.recommendations import RecommendationsArea
     from rapport.engine.safety import EscalationsArea, SafetyArea
     from rapport.engine.search import SearchArea
+    from rapport.engine.telemetry import TelemetryArea
     from rapport.engine.users import Users
 
 
@@ -222,6 +223,13 @@ class Engine:
         from rapport.engine.churn import ChurnArea
 
         return ChurnArea(self._services)
+
+    @cached_property
+    def telemetry(self) -> TelemetryArea:
+        """Operators' view: serving model and queue depths per tenant (for /metrics)."""
+        from rapport.engine.telemetry import TelemetryArea
+
+        return TelemetryArea(self._services)
 
     def close(self) -> None:
         self._services.close()

@@ -38,11 +38,13 @@ from rapport.core.store.experiments import (
 from rapport.core.store.experiments import Status as ExperimentStatus
 from rapport.core.store.generations import GenerationRecord
 from rapport.core.store.keys import KeyRecord
+from rapport.core.store.model_decisions import ModelDecision
 from rapport.core.store.moderation import ModerationEntry
 from rapport.core.store.outbox import OutboxEntry, OutboxMessage, OutboxStatus
 from rapport.core.store.personal_data import UserExport
 from rapport.core.store.user_contexts import UserContext
 from rapport.engine.root import Readiness
+from rapport.engine.telemetry import Telemetry, TenantTelemetry
 from rapport.evaluation.peers import Comparison, ModelRun
 from rapport.evaluation.protocol import RecommendationMetrics
 from rapport.services.access.keys import CreatedKey, KeyRequest, Principal, Scope
@@ -121,7 +123,7 @@ from rapport.services.insights.requests import (
 from rapport.services.knowledge.answer import Answer, Citation
 from rapport.services.knowledge.base import KnowledgeReport
 from rapport.services.knowledge.search import DocumentHit, DocumentSearch, KnowledgeStats
-from rapport.services.recommend.artifacts import ModelManifest
+from rapport.services.recommend.artifacts import GateResult, ModelManifest
 from rapport.services.recommend.next_action import NextAction, NextCategory, NextItem
 from rapport.services.recommend.recommender import (
     GroupRecommendations,
@@ -129,6 +131,7 @@ from rapport.services.recommend.recommender import (
     Recommendations,
 )
 from rapport.services.recommend.training import TrainingConfig
+from rapport.services.recommend.versions import ModelVersion
 from rapport.services.safety.crisis.guard import CrisisReply, SafetyCheck
 from rapport.services.safety.crisis.models import ScreenedText, Screening
 from rapport.services.safety.injection import InjectionVerdict
@@ -187,6 +190,7 @@ __all__ = [
     "ForecastDay",
     "ForecastRequest",
     "ForecastSeries",
+    "GateResult",
     "GenerationRecord",
     "GroupRecommendations",
     "GuardConfig",
@@ -210,8 +214,10 @@ __all__ = [
     "Location",
     "LoggedList",
     "MessageScreening",
+    "ModelDecision",
     "ModelManifest",
     "ModelRun",
+    "ModelVersion",
     "ModerationEntry",
     "ModerationResult",
     "NextAction",
@@ -274,7 +280,9 @@ __all__ = [
     "TagRequest",
     "TaggedPosts",
     "Tags",
+    "Telemetry",
     "TenantStats",
+    "TenantTelemetry",
     "TrainingConfig",
     "TunedSettings",
     "Unavailable",

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rapport.core.store.audit import AuditLog
     from rapport.core.store.conversations import ConversationStore
     from rapport.core.store.escalations import EscalationStore
+    from rapport.core.store.model_decisions import ModelDecisionStore
     from rapport.core.store.personal_data import PersonalData
     from rapport.core.vectors.index import VectorIndex
     from rapport.services.access.keys import KeyService
@@ -181,6 +182,12 @@ class Services:
         from rapport.services.recommend.artifacts import ModelStore
 
         return ModelStore(self.settings.data)
+
+    @cached_property
+    def model_decisions(self) -> ModelDecisionStore:
+        from rapport.core.store.model_decisions import ModelDecisionStore
+
+        return ModelDecisionStore(self.store)
 
     @cached_property
     def frames(self) -> FrameCache:

@@ -351,3 +351,21 @@ def _ascend(
         if not improved:
             break
     return best_config, best
+
+
+def score_settings(
+    model: type[RankingModel[Any]],
+    settings: Mapping[str, Any],
+    data: Interactions,
+    config: TuningConfig | None = None,
+    folds: int | None = None,
+) -> list[float]:
+    """NDCG@10 per validation period of `model` with fixed `settings`, fitted on each
+    period's training part: the same periods and sampled users `tune` judges with (same
+    split, same seed), so the numbers compare with `Tuned.fold_ndcg`. `folds` keeps the
+    first so many periods (`tune` keeps one when fits are slow)."""
+    config = config or TuningConfig()
+    fixed = model.Config.model_validate(dict(settings))
+    built = [_Fold.build(model, fixed, data, config, fold) for fold in range(config.folds)]
+    used = [fold for fold in built if fold.users][: folds if folds is not None else None]
+    return [fold.ndcg(model, fixed) for fold in used]

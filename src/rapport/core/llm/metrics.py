@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass
 
 import structlog
 
+from rapport.core.telemetry import LLM_SECONDS
+
 log = structlog.get_logger("rapport.llm")
 
 
@@ -58,6 +60,10 @@ class LLMMetrics:
     def record(self, record: CallRecord) -> None:
         with self._lock:
             self._records.append(record)
+        outcome = "cached" if record.cached else "ok" if record.success else "error"
+        LLM_SECONDS.labels(record.operation, record.provider, outcome).observe(
+            record.latency_ms / 1000
+        )
         # Prompts and replies are never logged: they can hold personal data.
         fields = asdict(record)
         if not record.success:

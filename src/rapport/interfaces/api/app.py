@@ -12,6 +12,7 @@ from rapport.engine import Engine
 from rapport.interfaces.api.auth import AccessMiddleware
 from rapport.interfaces.api.deps import reject_control_characters, require_api_key
 from rapport.interfaces.api.errors import ErrorResponse, install_error_handlers
+from rapport.interfaces.api.metrics import MetricsMiddleware
 from rapport.interfaces.api.routers import assistant as assistant_routes
 from rapport.interfaces.api.routers import (
     audit,
@@ -24,6 +25,7 @@ from rapport.interfaces.api.routers import (
     items,
     keys,
     knowledge,
+    metrics,
     models,
     moderation,
     onboarding,
@@ -75,6 +77,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         app.state.engine = engine
     install_error_handlers(app)
     app.add_middleware(AccessMiddleware)  # keys, tenants, scopes, limits: before any body
+    app.add_middleware(MetricsMiddleware)  # outermost: refused requests are measured too
     app.include_router(health.router)
     protected = [Depends(require_api_key)]
     for module in (
@@ -103,4 +106,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(experiments.router, dependencies=protected)
     app.include_router(engage.router, dependencies=protected)
     app.include_router(churn.router, dependencies=protected)
+    app.include_router(metrics.router, dependencies=protected)
     return app

@@ -34,9 +34,9 @@ OPEN_PATHS = ("/healthz", "/readyz", "/docs", "/redoc", "/openapi.json")
 OPEN_ROUTES = (re.compile(r"/outbox/[^/]+/click"),)
 """GET routes users reach from a delivered message, without a key: the outbox's click link
 (the unguessable message id is its credential)."""
-ADMIN_ROUTES = ("/keys", "/model/train", "/audit", "/churn/train")
-"""Path prefixes that need the admin scope (keys, training, the audit log, tenant
-administration)."""
+ADMIN_ROUTES = ("/keys", "/model/train", "/model/use", "/audit", "/churn/train")
+"""Path prefixes that need the admin scope (keys, training, switching the serving model,
+the audit log, tenant administration)."""
 READ_ONLY_POSTS = ("/ask", "/recommendations/group")
 """POST routes that change nothing (their query is a body): the read scope suffices."""
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -6,7 +6,9 @@ from __future__ import annotations
 import gc
 import ipaddress
 import os
+import shutil
 import signal
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -224,14 +226,36 @@ def serve(
     for key, value in state.options.items():
         if value is not None:
             os.environ[f"RAPPORT_{key.upper()}"] = str(value)
-    uvicorn.run(
-        "rapport.interfaces.api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-    )
+    # /metrics of any worker shows every worker's samples (prometheus multiprocess mode).
+    samples = multiprocess_metrics_dir()
+    try:
+        uvicorn.run(
+            "rapport.interfaces.api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
+    finally:
+        if samples is not None:
+            shutil.rmtree(samples, ignore_errors=True)
+
+
+def multiprocess_metrics_dir() -> Path | None:
+    """Point the workers at a directory for their metric samples: the one the operator set
+    in PROMETHEUS_MULTIPROC_DIR (emptied of old samples), else a fresh temporary one that
+    is removed when the server stops (returned)."""
+    from rapport.core.telemetry import MULTIPROC_ENV, clear_samples
+
+    given = os.environ.get(MULTIPROC_ENV)
+    if given:
+        Path(given).mkdir(parents=True, exist_ok=True)
+        clear_samples(Path(given))
+        return None
+    made = Path(tempfile.mkdtemp(prefix="rapport-metrics-"))
+    os.environ[MULTIPROC_ENV] = str(made)
+    return made
 
 
 @app.command()

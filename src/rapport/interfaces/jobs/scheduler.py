@@ -16,8 +16,9 @@ log = structlog.get_logger(__name__)
 
 class RetrainJob(PeriodicJob):
     """Every `interval` seconds, retrain each tenant whose event count grew by at least
-    `min_new_events` and `min_growth` (a share) since its current model was trained, and
-    its abandonment model with it (when its history is long enough)."""
+    `min_new_events` and `min_growth` (a share) since its newest model version was trained
+    (serving, or a candidate the model gate kept back), and its abandonment model with it
+    (when its history is long enough)."""
 
     name = "retrain"
 

@@ -33,15 +33,19 @@ class ServedRecommendations:
         self.impressions = impressions
         self.config = config
 
-    def recommend(self, tenant: str, user_id: str, request: RecommendRequest) -> Recommendations:
+    def recommend(
+        self, tenant: str, user_id: str, request: RecommendRequest, version: str | None = None
+    ) -> Recommendations:
+        """The user's list under their variant's settings; an explicit `version` wins over
+        the variant's model version."""
         served = self.experiments.serving(tenant, user_id)
-        popular, version = False, None
+        popular = False
         if served is not None:
             settings = served.settings
             if settings.diversity is not None:
                 request = request.model_copy(update={"diversity": settings.diversity})
             popular = settings.mode == "popular"
-            version = settings.model_version
+            version = version or settings.model_version
         epsilon = served.settings.epsilon if served is not None else 0.0
         wanted = request
         if epsilon > 0:  # room to explore: further candidates from the same ranking
@@ -52,7 +56,7 @@ class ServedRecommendations:
         if epsilon > 0 and served is not None:
             seed = f"{served.experiment}|{user_id}|{request.moment().isoformat()}"
             found = explore(found, request.k, epsilon, seed)
-        model_version = "" if popular else version or self._current(tenant)
+        model_version = found.model_version or ""
         update: dict[str, str | None] = {
             "experiment": served.experiment if served else None,
             "variant": served.variant if served else None,
@@ -69,9 +73,6 @@ class ServedRecommendations:
                 variant=update["variant"],
             )
         return found.model_copy(update=update)
-
-    def _current(self, tenant: str) -> str:
-        return self.recommender.models.current_version(tenant) or ""
 
 
 def explore(found: Recommendations, k: int, epsilon: float, seed: str) -> Recommendations:

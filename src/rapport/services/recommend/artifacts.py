@@ -7,21 +7,25 @@ Artifacts live in the data directory; several API servers share them through tha
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from rapport.core.components import RankingModel
-from rapport.core.errors import Unavailable
+from rapport.core.errors import NotFound, Unavailable
 from rapport.core.models import utcnow
 from rapport.services.recommend.models import MODELS
 
+VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,63}")
+NAMED_CACHE = 4  # named (not serving) versions kept loaded: the canaries of experiments
 ERASURES = "erasures.log"  # one UTC time per erased user, per tenant
 
 
@@ -58,6 +62,27 @@ class ValidationStats(_Manifest):
     """False when the time budget cut the settings search short (the best so far serves)."""
 
 
+class GateResult(_Manifest):
+    """What the model gate decided when a version was trained (see docs/models.md)."""
+
+    decision: Literal["serve", "candidate"]
+    """serve: it became the serving version; candidate: kept, not serving."""
+    reason: str
+    """Why, in words."""
+    comparison: Literal["first", "same_split", "stored", "unvalidated", "forced"]
+    """How: first model of the tenant; both judged on the new validation split (the
+    serving settings refitted on it); the stored numbers of two different splits; no
+    validation users at all; or forced past the gate."""
+    candidate_ndcg_at_10: float | None = None
+    """The new version's validation NDCG@10."""
+    serving_ndcg_at_10: float | None = None
+    """The serving version's NDCG@10, measured as `comparison` says."""
+    serving_version: str | None = None
+    """The version that was serving when this one was trained."""
+    margin: float = 0.0
+    """Relative drop of NDCG@10 tolerated (`[training] gate_margin`)."""
+
+
 class ModelManifest(_Manifest):
     """What is known about one trained model version."""
 
@@ -77,6 +102,8 @@ class ModelManifest(_Manifest):
     """What it was trained on and how long it took."""
     validation: ValidationStats
     """How the chosen settings scored."""
+    gate: GateResult | None = None
+    """What the model gate decided about this version (None: trained before the gate)."""
     erased_users_since: int = 0
     """Users erased (delete-my-data) after this version was trained: it still carries what
     it learned from them until the next training, which the retrain job runs soon."""
@@ -109,23 +136,40 @@ class ModelStore:
     def __init__(self, data: Path) -> None:
         self.root = Path(data) / "models"
         self._loaded: dict[str, tuple[str | None, TrainedModel | None]] = {}
+        self._named: OrderedDict[tuple[str, str], TrainedModel] = OrderedDict()
         self._lock = threading.Lock()
 
     def _folder(self, tenant: str) -> Path:
         return self.root / tenant
 
-    def save(self, trained: TrainedModel) -> None:
-        """Write a new version and make it current."""
+    def save(self, trained: TrainedModel, current: bool = True) -> None:
+        """Write a new version and make it current (unless `current` is false: a candidate
+        the gate kept from serving)."""
         manifest = trained.manifest
         folder = self._folder(manifest.tenant) / manifest.version
         if folder.exists():
             shutil.rmtree(folder)
         trained.model.save(folder)
         (folder / "manifest.json").write_text(manifest.model_dump_json(indent=2))
+        if current:
+            self.use(manifest.tenant, manifest.version)
+
+    def stored(self, tenant: str, version: str) -> bool:
+        """Whether `version` is a stored version of `tenant` (never a path outside it)."""
+        if not VERSION.fullmatch(version):
+            return False
+        return (self._folder(tenant) / version / "manifest.json").is_file()
+
+    def use(self, tenant: str, version: str) -> None:
+        """Make a stored version the serving one. Every process sharing the data directory
+        (API workers, `rapport worker`) serves it from its next request: `serving` reads
+        CURRENT each time."""
+        if not self.stored(tenant, version):
+            raise NotFound("model version", version, "see `rapport model versions`")
         # Written last and atomically, so readers never see a half-written version.
-        pointer = self._folder(manifest.tenant) / "CURRENT.tmp"
-        pointer.write_text(manifest.version)
-        pointer.replace(self._folder(manifest.tenant) / "CURRENT")
+        pointer = self._folder(tenant) / "CURRENT.tmp"
+        pointer.write_text(version)
+        pointer.replace(self._folder(tenant) / "CURRENT")
 
     def mark_erasure(self, tenant: str) -> None:
         """Note that a user of `tenant` was erased: models trained before now learned from
@@ -150,7 +194,7 @@ class ModelStore:
     def manifest(self, tenant: str, version: str | None = None) -> ModelManifest | None:
         """The manifest of `version` (default: the current one); None when there is none."""
         version = version or self.current_version(tenant)
-        if version is None:
+        if version is None or not VERSION.fullmatch(version):
             return None
         path = self._folder(tenant) / version / "manifest.json"
         if not path.is_file():
@@ -178,6 +222,28 @@ class ModelStore:
                 f"{folder}: {exc}"
             ) from exc
         return TrainedModel(model, manifest)
+
+    def get(self, tenant: str, version: str) -> TrainedModel:
+        """A named version, loaded once and kept among the last few asked for (a canary
+        experiment serves one beside the current model). NotFound when it is not stored."""
+        if version == self.current_version(tenant):
+            serving = self.serving(tenant)
+            if serving is not None and serving.manifest.version == version:
+                return serving
+        key = (tenant, version)
+        with self._lock:
+            found = self._named.get(key)
+            if found is not None:
+                self._named.move_to_end(key)
+                return found
+        if not self.stored(tenant, version):
+            raise NotFound("model version", version, "see `rapport model versions`")
+        loaded = self.load(tenant, version)
+        with self._lock:
+            self._named[key] = loaded
+            while len(self._named) > NAMED_CACHE:
+                self._named.popitem(last=False)
+        return loaded
 
     def serving(self, tenant: str) -> TrainedModel | None:
         """The current model of `tenant`, loaded once per version; None before training."""

@@ -23,6 +23,7 @@ from rapport.core.models import Item, Schema, User, content_hash
 from rapport.core.requests import RecommendRequest
 from rapport.core.signals import SignalWeights
 from rapport.core.store.repository import Store
+from rapport.core.telemetry import RECOMMEND_SECONDS
 from rapport.core.vectors.embedder import Embedder
 from rapport.core.vectors.index import VectorIndex
 from rapport.core.vectors.refresh import refresh_vectors
@@ -169,6 +170,8 @@ class GroupRecommendations(Schema):
     """The members, each once."""
     items: list[Recommendation]
     """Best first."""
+    model_version: str | None = None
+    """The trained model version that scored the list (None before training)."""
 
 
 class Recommender:
@@ -196,9 +199,8 @@ class Recommender:
         self.popularity = PopularityCache(store, self.config.signals)
         self._interests: dict[tuple[str, str], np.ndarray] = {}
         self._profiles: OrderedDict[tuple[str, str, str], np.ndarray] = OrderedDict()
-        self._mappings: dict[str, _ModelMapping] = {}
+        self._mappings: dict[tuple[str, str], _ModelMapping] = {}
         self._anchor_lists: dict[str, AnchorNeighbours] = {}
-        self._versions: dict[tuple[str, str], TrainedModel] = {}
 
     # -- public ----------------------------------------------------------------------------
 
@@ -212,20 +214,33 @@ class Recommender:
         version: str | None = None,
     ) -> Recommendations:
         """`popular`: rank by popularity and trend only (an experiment's non-personalised
-        arm); `version`: serve that trained model version instead of the current one."""
+        arm); `version` names a stored model version to score with instead of the serving
+        one (a canary variant); NotFound when it is not stored."""
         request = request or RecommendRequest()
-        frame = self.frames.get(tenant)
-        state = self.user_state(tenant, user_id, frame)
-        with one_blas_thread():
-            if popular:
-                scored = self._popular_scores(tenant, frame, state, request)
-            else:
-                scored = self._personal_scores(tenant, frame, state, request, version)
-            items = self._finish(frame, [state], scored, request)
-        return Recommendations(user_id=user_id, items=items)
+        with RECOMMEND_SECONDS.labels("user").time():
+            frame = self.frames.get(tenant)
+            trained = None if popular else self.trained(tenant, version)
+            state = self.user_state(tenant, user_id, frame)
+            with one_blas_thread():
+                if popular:
+                    scored = self._popular_scores(tenant, frame, state, request)
+                else:
+                    scored = self._personal_scores(tenant, frame, state, request, trained)
+                items = self._finish(frame, [state], scored, request)
+        return Recommendations(user_id=user_id, items=items, model_version=_version(trained))
+
+    def trained(self, tenant: str, version: str | None = None) -> TrainedModel | None:
+        """The serving model of `tenant`, or the named stored version."""
+        if version is None:
+            return self.models.serving(tenant)
+        return self.models.get(tenant, version)
 
     def recommend_group(
-        self, tenant: str, user_ids: list[str], request: RecommendRequest | None = None
+        self,
+        tenant: str,
+        user_ids: list[str],
+        request: RecommendRequest | None = None,
+        version: str | None = None,
     ) -> GroupRecommendations:
         """One list for several people: the mean of their scaled scores, minus a penalty
         for the least happy member (so nobody's worst item tops the list), over the
@@ -233,10 +248,19 @@ class Recommender:
         request = request or RecommendRequest()
         if not user_ids:
             raise ValueError("a group needs at least one user")
+        with RECOMMEND_SECONDS.labels("group").time():
+            return self._recommend_group(tenant, user_ids, request, version)
+
+    def _recommend_group(
+        self, tenant: str, user_ids: list[str], request: RecommendRequest, version: str | None
+    ) -> GroupRecommendations:
         frame = self.frames.get(tenant)
+        trained = self.trained(tenant, version)
         states = [self.user_state(tenant, u, frame) for u in dict.fromkeys(user_ids)]
         with one_blas_thread():
-            members = [self._personal_scores(tenant, frame, state, request) for state in states]
+            members = [
+                self._personal_scores(tenant, frame, state, request, trained) for state in states
+            ]
         common = reduce(np.intersect1d, [m.rows for m in members])
         stacked = np.vstack([m.scores_of(common) for m in members]) if common.size else None
         group = Scored(common, np.zeros(0))
@@ -247,6 +271,7 @@ class Recommender:
         return GroupRecommendations(
             user_ids=[state.user.id for state in states],
             items=self._finish(frame, states, group, request),
+            model_version=_version(trained),
         )
 
     def warm(self, tenant: str) -> None:
@@ -273,11 +298,10 @@ class Recommender:
         frame: ItemFrame,
         state: UserState,
         request: RecommendRequest,
-        version: str | None = None,
+        trained: TrainedModel | None,
     ) -> Scored:
         """Candidates from every source, blended over the candidates, plus context."""
         now = request.moment().timestamp()
-        trained = self.models.serving(tenant) if version is None else self._version(tenant, version)
         sources, learned = self._sources(tenant, frame, state, now, trained)
         warm = state.interactions >= self.config.cold_start_below
         weights = self._weights(warm, trained, learned)
@@ -293,16 +317,6 @@ class Recommender:
             for name in ("popularity", "trending")
         }
         return self._blend(frame, state, request, sources, {"popularity": 1.0, "trending": 0.5})
-
-    def _version(self, tenant: str, version: str) -> TrainedModel | None:
-        """A named model version, loaded once (the current one when it is the same)."""
-        serving = self.models.serving(tenant)
-        if serving is not None and serving.manifest.version == version:
-            return serving
-        key = (tenant, version)
-        if key not in self._versions:
-            self._versions[key] = self.models.load(tenant, version)
-        return self._versions[key]
 
     def _blend(
         self,
@@ -415,12 +429,14 @@ class Recommender:
         return found, learned
 
     def _mapping(self, tenant: str, frame: ItemFrame, trained: TrainedModel) -> _ModelMapping:
-        key = f"{tenant}/{trained.manifest.version}"  # versions side by side (experiments)
+        # One per version, so a canary version served beside the current one keeps its own.
+        key = (tenant, trained.manifest.version)
         mapping = self._mappings.get(key)
         if mapping is None or mapping.frame is not frame or mapping.trained is not trained:
             mapping = _ModelMapping(frame, trained)
+            self._mappings.pop(key, None)
             self._mappings[key] = mapping
-            while len(self._mappings) > 16:  # versions of the past stop being asked for
+            while len(self._mappings) > MAPPINGS:  # versions no longer asked for go first
                 self._mappings.pop(next(iter(self._mappings)))
         mapping.extend()
         return mapping
@@ -507,6 +523,14 @@ class Recommender:
             )
             for row, item in zip(chosen, items, strict=True)
         ]
+
+
+MAPPINGS = 32
+"""Model mappings kept (one per tenant and version in use)."""
+
+
+def _version(trained: TrainedModel | None) -> str | None:
+    return trained.manifest.version if trained is not None else None
 
 
 class _ModelMapping:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from pydantic import Field, field_validator
 
 from rapport.core.components import ComponentConfig, RankingModel
@@ -15,8 +16,10 @@ from rapport.core.errors import Conflict
 from rapport.core.interactions import Interactions
 from rapport.core.models import utcnow
 from rapport.core.signals import SignalWeights
+from rapport.core.store.model_decisions import ModelDecisionStore
 from rapport.core.store.repository import Store
 from rapport.evaluation.tuning import Tuned, TuningConfig, tune
+from rapport.services.recommend import gate
 from rapport.services.recommend.artifacts import (
     ModelManifest,
     ModelStore,
@@ -25,6 +28,8 @@ from rapport.services.recommend.artifacts import (
     ValidationStats,
 )
 from rapport.services.recommend.models import MODELS
+
+log = structlog.get_logger(__name__)
 
 
 class TrainingConfig(ComponentConfig):
@@ -38,6 +43,10 @@ class TrainingConfig(ComponentConfig):
     """Values to search per setting, replacing the space the model declares."""
     tuning: TuningConfig = Field(default_factory=TuningConfig)
     """How the search is run."""
+    gate_margin: float = Field(default=0.02, ge=0, le=1)
+    """The model gate: a new version serves only when its validation NDCG@10 is at least
+    (1 - gate_margin) times the serving version's on the same split; otherwise it is kept
+    as a candidate (`rapport model use` can still serve it)."""
 
     @field_validator("model")
     @classmethod
@@ -94,12 +103,23 @@ def train_tenant(
     signals: SignalWeights,
     config: TrainingConfig | None = None,
     progress: Callable[[int], None] | None = None,
+    *,
+    decisions: ModelDecisionStore | None = None,
+    force: bool = False,
+    must_replace: str = "",
 ) -> ModelManifest:
-    """Train on all of the tenant's events and make the new version current."""
+    """Train on all of the tenant's events and save the new version; it serves when the
+    model gate lets it (see `gate.decide`; `force` overrides), else it is kept as a
+    candidate. The decision is written to `decisions` and the log."""
+    config = config or TrainingConfig()
     ensure_trainable(store, tenant)
     events = store.count_events(tenant)
     data = interactions(store, tenant, signals)
     trained = train(data, config, progress)
+    serving = models.manifest(tenant)
+    verdict = gate.decide(
+        trained.tuned, data, config.tuning, serving, config.gate_margin, force, must_replace
+    )
     now = utcnow()
     manifest = ModelManifest(
         version=now.strftime("%Y%m%dT%H%M%S%fZ"),
@@ -123,8 +143,20 @@ def train_tenant(
             configurations_tried=len(trained.tuned.tried),
             search_complete=trained.tuned.complete,
         ),
+        gate=verdict,
     )
-    models.save(TrainedModel(trained.model, manifest))
+    models.save(TrainedModel(trained.model, manifest), current=verdict.decision == "serve")
+    metrics = verdict.model_dump(exclude={"decision", "reason"}) | {"forced": force}
+    if decisions is not None:
+        decisions.add(tenant, manifest.version, verdict.decision, verdict.reason, metrics, now)
+    log.info(
+        "model gate",
+        tenant=tenant,
+        version=manifest.version,
+        decision=verdict.decision,
+        reason=verdict.reason,
+        **metrics,
+    )
     return manifest
 
 
