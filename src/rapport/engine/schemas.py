@@ -186,3 +186,48 @@ __all__ = [
     "User",
     "UserExport",
 ]
+
+# Scheduling and weekly plans (docs/plan.md).
+from rapport.services.plan.schemas import (
+    Availability,
+    AvailabilityRequest,
+    BookRequest,
+    BusyTime,
+    BusyWindow,
+    CalendarImport,
+    CalendarImportRequest,
+    OneOffWindow,
+    Plan,
+    PlanEvent,
+    PlanRequest,
+    Preferences,
+    Proposal,
+    ProposeRequest,
+    Reminder,
+    SchedulePreferences,
+    Session,
+    Slot,
+    WeeklyWindow,
+)
+
+__all__ += [
+    "Availability",
+    "AvailabilityRequest",
+    "BookRequest",
+    "BusyTime",
+    "BusyWindow",
+    "CalendarImport",
+    "CalendarImportRequest",
+    "OneOffWindow",
+    "Plan",
+    "PlanEvent",
+    "PlanRequest",
+    "Preferences",
+    "Proposal",
+    "ProposeRequest",
+    "Reminder",
+    "SchedulePreferences",
+    "Session",
+    "Slot",
+    "WeeklyWindow",
+]

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from rapport.services.knowledge.base import KnowledgeBase
     from rapport.services.knowledge.chunking import ChunkingConfig
     from rapport.services.knowledge.search import KnowledgeSearch
+    from rapport.services.plan.service import Scheduler, WeeklyPlanner
     from rapport.services.recommend.artifacts import ModelStore
     from rapport.services.recommend.frame import FrameCache
     from rapport.services.recommend.recommender import Recommender, RecommenderConfig
@@ -275,10 +276,13 @@ class Services:
     def assistant_tools(self) -> ToolRegistry:
         """The assistant's tools; later features register theirs here."""
         from rapport.services.assistant.chat.tools import Backends, default_tools
+        from rapport.services.plan.tools import register_schedule_tools
 
-        return default_tools(
+        registry = default_tools(
             Backends(self.store, self.recommender, self.item_search, self.answerer)
         )
+        register_schedule_tools(registry, self.scheduler)
+        return registry
 
     @cached_property
     def assistant(self) -> Assistant:
@@ -346,6 +350,20 @@ class Services:
             self.webhooks,
             audit=self.audit,
         )
+
+    @cached_property
+    def scheduler(self) -> Scheduler:
+        """Availability, busy times, proposals, bookings, reminders (docs/plan.md)."""
+        from rapport.services.plan.service import Scheduler
+
+        return Scheduler(self.store)
+
+    @cached_property
+    def planner(self) -> WeeklyPlanner:
+        """Weekly plans and calendar export (docs/plan.md)."""
+        from rapport.services.plan.service import WeeklyPlanner
+
+        return WeeklyPlanner(self.scheduler)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -1,0 +1,152 @@
+"""The assistant's scheduling tools: `propose_sessions` and `book_session`, the same calls as
+`POST /users/{id}/sessions/propose` and `POST /users/{id}/sessions` (bookings marked
+`ai_scheduled`). A language model calls them by name; without one the schedule intent
+proposes times, and a message that names a clock time ("book a call with Ana on Friday at
+3pm") books it."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+
+from rapport.core.errors import NotFound
+from rapport.core.models import Item, Timestamp
+from rapport.services.assistant.chat.intents import Intent
+from rapport.services.assistant.chat.tools import Tool, ToolContext, ToolOutcome, ToolRegistry
+from rapport.services.plan.schemas import BookRequest, ProposeRequest
+from rapport.services.plan.service import Scheduler
+from rapport.services.plan.times import describe
+
+_BOOK_AT = re.compile(
+    r"\b(book|schedule|arrange|reserve|set up)\b.*"
+    r"(\b\d{1,2}(:\d{2})?\s*(am|pm)\b|\b\d{1,2}:\d{2}\b|\bnoon\b)",
+    re.IGNORECASE,
+)
+
+
+class ProposeArgs(BaseModel):
+    """Find free times for a session with a mentor or other provider."""
+
+    item: str = Field(min_length=1, max_length=300)
+    """The provider's id or name."""
+    start_after: Timestamp | None = None
+    """Earliest start, ISO 8601 (default: now)."""
+    end_before: Timestamp | None = None
+    """Latest end, ISO 8601 (default: two weeks later)."""
+    duration_minutes: int | None = Field(default=None, ge=15, le=480)
+    """Session length (default: the user's, 60)."""
+    count: int = Field(default=3, ge=1, le=10)
+    """How many times to propose."""
+
+
+class BookArgs(BaseModel):
+    """Book a session with a provider at a given time (marked as booked by the assistant)."""
+
+    item: str = Field(min_length=1, max_length=300)
+    """The provider's id or name."""
+    start: Timestamp
+    """Start, ISO 8601 with the user's offset."""
+    duration_minutes: int | None = Field(default=None, ge=15, le=480)
+    """Session length (default: the user's, 60)."""
+
+
+def find_provider(scheduler: Scheduler, tenant: str, name: str) -> Item:
+    """A provider by id, or by a name its title contains (word-wise, case-insensitive)."""
+    wanted = name.strip()
+    providers = scheduler.providers(tenant)
+    if wanted in providers:
+        return scheduler.store.get_item(tenant, wanted)
+    items = scheduler.store.get_items(tenant, providers)
+    words = [w for w in re.findall(r"\w+", wanted.lower()) if w not in ("mentor", "coach")]
+    for item in items:
+        title = re.findall(r"\w+", (item.title or item.id).lower())
+        if words and all(w in title for w in words):
+            return item
+    known = ", ".join(i.title or i.id for i in items) or "none yet"
+    raise NotFound("provider", wanted, f"providers with availability: {known}")
+
+
+def register_schedule_tools(registry: ToolRegistry, scheduler: Scheduler) -> None:
+    """Add `propose_sessions` and `book_session` to the assistant's tools."""
+
+    def propose(ctx: ToolContext, args: ProposeArgs) -> ToolOutcome:
+        item = find_provider(scheduler, ctx.tenant, args.item)
+        start = max(args.start_after or ctx.now, ctx.now)
+        end = args.end_before if args.end_before and args.end_before > start else None
+        request = ProposeRequest(
+            item_id=item.id,
+            from_=start,
+            to=end,
+            duration=args.duration_minutes,
+            count=args.count,
+        )
+        found = scheduler.propose(ctx.tenant, ctx.user.id, request, ctx.now)
+        zone = ZoneInfo(ctx.user.timezone)
+        lines = [
+            f"{n}. {describe(s.start, zone)} ({'; '.join(s.reasons)})"
+            for n, s in enumerate(found.slots, start=1)
+        ]
+        text = (
+            f"Free times with {item.title or item.id}:\n" + "\n".join(lines)
+            if lines
+            else f"I found no free time with {item.title or item.id}. " + " ".join(found.notes)
+        )
+        return ToolOutcome(text, found.model_dump(mode="json"))
+
+    def book(ctx: ToolContext, args: BookArgs) -> ToolOutcome:
+        item = find_provider(scheduler, ctx.tenant, args.item)
+        request = BookRequest(
+            item_id=item.id, start=args.start, duration=args.duration_minutes, ai_scheduled=True
+        )
+        session = scheduler.book(ctx.tenant, ctx.user.id, request, ctx.now)
+        zone = ZoneInfo(ctx.user.timezone)
+        text = f"Booked: {session.title}, {describe(session.start, zone)} ({zone.key})."
+        return ToolOutcome(text, session.model_dump(mode="json"))
+
+    registry.register(
+        Tool(
+            "book_session",
+            "Book a session with a mentor or other provider at a given start time; use a time "
+            "propose_sessions found, or the one the user asked for.",
+            BookArgs,
+            book,
+            from_intent=_book_arguments,
+            matches=lambda text: bool(_BOOK_AT.search(text)),
+        )
+    )
+    registry.register(
+        Tool(
+            "propose_sessions",
+            "Find free times for a session with a mentor or other provider, checked against "
+            "their availability, the user's calendar and bookings, best first with reasons.",
+            ProposeArgs,
+            propose,
+            intents=("schedule_session",),
+            from_intent=_propose_arguments,
+        )
+    )
+
+
+def _propose_arguments(intent: Intent) -> dict[str, Any]:
+    p = intent.parameters
+    arguments: dict[str, Any] = {"item": p.get("with") or ""}
+    if p.get("when"):
+        # The day the message names, in the user's offset: propose within it.
+        day = datetime.fromisoformat(p["when"]).replace(hour=0, minute=0, second=0, microsecond=0)
+        arguments["start_after"] = day.isoformat()
+        arguments["end_before"] = (day + timedelta(days=1)).isoformat()
+    if p.get("duration_minutes"):
+        arguments["duration_minutes"] = p["duration_minutes"]
+    return arguments
+
+
+def _book_arguments(intent: Intent) -> dict[str, Any]:
+    p = intent.parameters
+    arguments: dict[str, Any] = {"item": p.get("with") or "", "start": p.get("when")}
+    if p.get("duration_minutes"):
+        arguments["duration_minutes"] = p["duration_minutes"]
+    return arguments
