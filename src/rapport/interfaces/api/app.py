@@ -32,6 +32,7 @@ from rapport.interfaces.api.routers import (
     users,
 )
 from rapport.interfaces.api.routers import openai_compat as openai_routes
+from rapport.interfaces.api.routers import schedule as schedule_routes
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -92,4 +93,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         app.include_router(module.router, dependencies=protected)
     app.include_router(safety.router, dependencies=protected)
     app.include_router(moderation.router, dependencies=protected)
+    app.include_router(schedule_routes.router, dependencies=protected)
     return app

@@ -29,6 +29,7 @@ from rapport.interfaces.cli import (
     search,
 )
 from rapport.interfaces.cli import onboarding as onboarding_cli
+from rapport.interfaces.cli import schedule as schedule_cli
 from rapport.interfaces.cli.common import JsonFlag, emit, fail, run, state
 from rapport.interfaces.cli.output import console, progress_bar
 
@@ -53,6 +54,7 @@ assistant_commands.register(app)
 
 generate.register(app)
 app.add_typer(moderation.app, name="moderation")
+schedule_cli.register(app)
 
 
 @app.callback()

@@ -303,6 +303,13 @@ class PlanRequest(Strict):
     busy: list[BusyWindow] = Field(default_factory=list, max_length=500)
     """Extra events to keep clear of, besides busy times and booked sessions."""
 
+    @field_validator("week_of")
+    @classmethod
+    def _week(cls, value: date) -> date:
+        if not 1970 <= value.year <= 9998:
+            raise ValueError("must be a date between 1970 and 9998")
+        return value
+
 
 class PlanEvent(Schema):
     """One work block."""
