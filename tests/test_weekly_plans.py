@@ -155,3 +155,11 @@ def test_bad_plan_input_names_the_field(tokyo: Engine) -> None:
     with pytest.raises(NotFound):
         tokyo.plans.make("nobody", week_of=WEEK, hours=2, at=AT)
     assert tokyo.plans.list("kenji") == []
+
+
+def test_a_big_week_still_gets_all_its_hours(sqlite_engine: Engine) -> None:
+    sqlite_engine.users.add([{"id": "kim", "timezone": "America/New_York"}])
+    for effort in ("low", "medium", "high"):
+        plan = sqlite_engine.plans.make("kim", week_of=WEEK, hours=25, effort=effort, at=AT)
+        assert _hours(plan) == 25, (effort, plan.summary)
+        assert "only" not in plan.summary

@@ -115,10 +115,12 @@ def place_blocks(
     targets = target_days(len(lengths), shape)
     days = [week + timedelta(days=n) for n in range(7)]
     placed: list[tuple[Interval, str, date]] = []
+    # More blocks than the shape's days can hold: allow more per day rather than drop hours.
+    per_day = max(shape.per_day, -(-len(lengths) // shape.spread_over))
 
     def fits(day: date, length: timedelta) -> Interval | None:
         same_day = [span for span, _, d in placed if d == day]
-        if len(same_day) >= shape.per_day:
+        if len(same_day) >= per_day:
             return None
         end_of_day = at_local(day, prefs.waking_end, zone)
         for start in _starts(day, zone, prefs):
