@@ -113,3 +113,13 @@ def test_rules_book_a_named_time_and_mark_it(rules: Engine) -> None:
     assert len(sessions) == 1 and sessions[0].ai_scheduled
     assert sessions[0].start.astimezone(LISBON) == datetime(2026, 11, 24, 15, 0, tzinfo=LISBON)
     assert "Booked" in reply.reply
+
+
+def test_rules_list_the_sessions_for_the_check_schedule_intent(rules: Engine) -> None:
+    rules.schedule.book("maya", item_id="ana", start=datetime(2026, 11, 24, 15, tzinfo=UTC), at=NOW)
+    rules.schedule.book("maya", item_id="ana", start=datetime(2026, 12, 24, 15, tzinfo=UTC), at=NOW)
+    reply = rules.assistant.chat("maya", "When is my next session?", now=NOW)
+    assert [(a.tool, a.status) for a in reply.actions] == [("my_sessions", "done")]
+    listed = reply.actions[0].result["sessions"]
+    assert [s["start"] for s in listed] == ["2026-11-24T15:00:00Z"]  # the next two weeks
+    assert "Tuesday 24 Nov 15:00: Session with Ana, product design mentor" in reply.reply

@@ -1,8 +1,8 @@
-"""The assistant's scheduling tools: `propose_sessions` and `book_session`, the same calls as
-`POST /users/{id}/sessions/propose` and `POST /users/{id}/sessions` (bookings marked
-`ai_scheduled`). A language model calls them by name; without one the schedule intent
-proposes times, and a message that names a clock time ("book a call with Ana on Friday at
-3pm") books it."""
+"""The assistant's scheduling tools: `propose_sessions`, `book_session` and `my_sessions`, the
+same calls as `POST /users/{id}/sessions/propose`, `POST /users/{id}/sessions` (bookings
+marked `ai_scheduled`) and `GET /users/{id}/sessions`. A language model calls them by name;
+without one the schedule intent proposes times, a message that names a clock time ("book a
+call with Ana on Friday at 3pm") books it, and the check-schedule intent lists sessions."""
 
 from __future__ import annotations
 
@@ -52,6 +52,15 @@ class BookArgs(BaseModel):
     """Start, ISO 8601 with the user's offset."""
     duration_minutes: int | None = Field(default=None, ge=15, le=480)
     """Session length (default: the user's, 60)."""
+
+
+class SessionsArgs(BaseModel):
+    """List the user's booked sessions."""
+
+    start_after: Timestamp | None = None
+    """From (ISO 8601; default: now)."""
+    end_before: Timestamp | None = None
+    """Until (default: two weeks later)."""
 
 
 def find_provider(scheduler: Scheduler, tenant: str, name: str) -> Item:
@@ -107,6 +116,26 @@ def register_schedule_tools(registry: ToolRegistry, scheduler: Scheduler) -> Non
         text = f"Booked: {session.title}, {describe(session.start, zone)} ({zone.key})."
         return ToolOutcome(text, session.model_dump(mode="json"))
 
+    def my_sessions(ctx: ToolContext, args: SessionsArgs) -> ToolOutcome:
+        start = args.start_after or ctx.now
+        end = args.end_before if args.end_before and args.end_before > start else None
+        end = end or start + timedelta(days=14)
+        found = scheduler.sessions(ctx.tenant, ctx.user.id, start=start, end=end)
+        zone = ZoneInfo(ctx.user.timezone)
+        lines = [f"{n}. {describe(s.start, zone)}: {s.title}" for n, s in enumerate(found, 1)]
+        text = "Your sessions:\n" + "\n".join(lines) if lines else "Nothing is booked then."
+        return ToolOutcome(text, {"sessions": [s.model_dump(mode="json") for s in found]})
+
+    registry.register(
+        Tool(
+            "my_sessions",
+            "List the user's booked sessions in a time range (default: the next two weeks).",
+            SessionsArgs,
+            my_sessions,
+            intents=("check_schedule",),
+            from_intent=_day_arguments,
+        )
+    )
     registry.register(
         Tool(
             "book_session",
@@ -131,14 +160,18 @@ def register_schedule_tools(registry: ToolRegistry, scheduler: Scheduler) -> Non
     )
 
 
+def _day_arguments(intent: Intent) -> dict[str, Any]:
+    """The day the message names, in the user's offset, as a range."""
+    when = intent.parameters.get("when")
+    if not when:
+        return {}
+    day = datetime.fromisoformat(when).replace(hour=0, minute=0, second=0, microsecond=0)
+    return {"start_after": day.isoformat(), "end_before": (day + timedelta(days=1)).isoformat()}
+
+
 def _propose_arguments(intent: Intent) -> dict[str, Any]:
     p = intent.parameters
-    arguments: dict[str, Any] = {"item": p.get("with") or ""}
-    if p.get("when"):
-        # The day the message names, in the user's offset: propose within it.
-        day = datetime.fromisoformat(p["when"]).replace(hour=0, minute=0, second=0, microsecond=0)
-        arguments["start_after"] = day.isoformat()
-        arguments["end_before"] = (day + timedelta(days=1)).isoformat()
+    arguments: dict[str, Any] = {"item": p.get("with") or "", **_day_arguments(intent)}
     if p.get("duration_minutes"):
         arguments["duration_minutes"] = p["duration_minutes"]
     return arguments
