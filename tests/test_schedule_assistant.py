@@ -22,7 +22,11 @@ LISBON = ZoneInfo("Europe/Lisbon")
 def _populate(engine: Engine) -> Engine:
     engine.users.add([{"id": "maya", "timezone": "Europe/Lisbon"}])
     engine.items.add(
-        [{"id": "ana", "kind": "mentor", "title": "Ana, product design mentor"}], index=False
+        [
+            {"id": "ana", "kind": "mentor", "title": "Ana, product design mentor"},
+            {"id": "ines", "kind": "mentor", "title": "Inês Carvalho, data mentor"},
+        ],
+        index=False,
     )
     engine.schedule.set_availability(
         "ana",
@@ -123,3 +127,12 @@ def test_rules_list_the_sessions_for_the_check_schedule_intent(rules: Engine) ->
     listed = reply.actions[0].result["sessions"]
     assert [s["start"] for s in listed] == ["2026-11-24T15:00:00Z"]  # the next two weeks
     assert "Tuesday 24 Nov 15:00: Session with Ana, product design mentor" in reply.reply
+
+
+def test_providers_are_found_by_name_without_accents(rules: Engine) -> None:
+    rules.schedule.set_availability(
+        "ines", weekly=[{"weekday": 1, "start": "10:00", "end": "12:00"}]
+    )
+    reply = rules.assistant.chat("maya", "Book a session with Ines on Tuesday at 10am", now=NOW)
+    assert [(a.tool, a.status) for a in reply.actions] == [("book_session", "done")]
+    assert reply.actions[0].result["item_id"] == "ines"

@@ -7,6 +7,7 @@ call with Ana on Friday at 3pm") books it, and the check-schedule intent lists s
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -63,16 +64,23 @@ class SessionsArgs(BaseModel):
     """Until (default: two weeks later)."""
 
 
+def _words(text: str) -> list[str]:
+    """Lower-case words without accents: "Ines" finds "Inês"."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.findall(r"\w+", plain.lower())
+
+
 def find_provider(scheduler: Scheduler, tenant: str, name: str) -> Item:
-    """A provider by id, or by a name its title contains (word-wise, case-insensitive)."""
+    """A provider by id, or by a name its title contains (word-wise, ignoring case and
+    accents)."""
     wanted = name.strip()
     providers = scheduler.providers(tenant)
     if wanted in providers:
         return scheduler.store.get_item(tenant, wanted)
     items = scheduler.store.get_items(tenant, providers)
-    words = [w for w in re.findall(r"\w+", wanted.lower()) if w not in ("mentor", "coach")]
+    words = [w for w in _words(wanted) if w not in ("mentor", "coach")]
     for item in items:
-        title = re.findall(r"\w+", (item.title or item.id).lower())
+        title = _words(item.title or item.id)
         if words and all(w in title for w in words):
             return item
     known = ", ".join(i.title or i.id for i in items) or "none yet"
