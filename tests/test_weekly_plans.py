@@ -3,8 +3,10 @@ user's zone, add up to the requested hours, spread by effort, and are stored."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -12,6 +14,8 @@ import pytest
 
 from rapport.engine import Engine
 from rapport.engine.schemas import InvalidInput, NotFound, Plan
+from tests.conftest import CountingEmbedder
+from tests.llm_stub import LLMStub, llm_settings
 
 AT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 WEEK = date(2026, 11, 23)
@@ -163,3 +167,36 @@ def test_a_big_week_still_gets_all_its_hours(sqlite_engine: Engine) -> None:
         plan = sqlite_engine.plans.make("kim", week_of=WEEK, hours=25, effort=effort, at=AT)
         assert _hours(plan) == 25, (effort, plan.summary)
         assert "only" not in plan.summary
+
+
+def test_a_language_model_words_the_plan_but_never_moves_it(
+    tmp_path: Path, embedder: CountingEmbedder, llm: LLMStub
+) -> None:
+    with Engine(data=tmp_path, embedder=embedder, **llm_settings(llm)) as engine:
+        engine.users.add(
+            [
+                {"id": "kenji", "timezone": "Asia/Tokyo", "profile": {"goals": ["learn SQL"]}},
+                {"id": "opted", "timezone": "Asia/Tokyo", "ai_opt_out": True,
+                 "profile": {"goals": ["learn SQL"]}},
+            ]
+        )  # fmt: skip
+        rules = engine.plans.make("opted", week_of=WEEK, hours=2, effort="medium", at=AT)
+        assert rules.mode == "rules" and llm.requests == []
+        wording = {
+            "titles": ["SQL: joins on the bike-share data", "SQL: window functions"],
+            "summary": "Two focused hours of SQL this week, Monday and Thursday.",
+        }
+        llm.replies = [json.dumps(wording)]
+        worded = engine.plans.make("kenji", week_of=WEEK, hours=2, effort="medium", at=AT)
+        assert worded.mode == "llm" and worded.summary == wording["summary"]
+        assert [e.title for e in worded.events] == wording["titles"]
+        assert [(e.start, e.end, e.goal) for e in worded.events] == [
+            (e.start, e.end, e.goal) for e in rules.events
+        ]
+        assert "goal: learn SQL" in llm.requests[0]["messages"][-1]["content"]
+        # A wrong shape (one title for three blocks) keeps the rules' wording.
+        llm.replies = [json.dumps({"titles": ["only one"], "summary": "x"})]
+        kept = engine.plans.make("kenji", week_of=WEEK, hours=3, effort="medium", at=AT)
+        assert kept.mode == "rules" and kept.summary.startswith("3 hours in 3 60-minute")
+        assert [e.title for e in kept.events] == ["Work session: learn SQL"] * 3
+        assert engine.plans.get("kenji", worded.id).mode == "llm"

@@ -363,7 +363,7 @@ class Services:
         """Weekly plans and calendar export (docs/plan.md)."""
         from rapport.services.plan.service import WeeklyPlanner
 
-        return WeeklyPlanner(self.scheduler)
+        return WeeklyPlanner(self.scheduler, self.gateway)
 
     # -- lifecycle -------------------------------------------------------------------------
 

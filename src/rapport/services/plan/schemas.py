@@ -349,5 +349,7 @@ class Plan(Schema):
     """The blocks, in time order."""
     summary: str
     """One sentence about the week."""
+    mode: Literal["rules", "llm"] = "rules"
+    """`llm` when the language model wrote the titles and the summary."""
     created_at: datetime
     """When it was made."""

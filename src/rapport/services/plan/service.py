@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from rapport.core.errors import NotFound
+from rapport.core.llm import LLMGateway
 from rapport.core.models import utcnow
 from rapport.core.store.calendar import CalendarStore, PlanRow
 from rapport.core.store.repository import Store
@@ -32,6 +33,7 @@ from rapport.services.plan.schemas import (
     Session,
 )
 from rapport.services.plan.weekly import check_plan, monday_of, place_blocks, summary
+from rapport.services.plan.wording import reworded
 
 DEFAULT_GOAL = "your goals"
 
@@ -114,6 +116,7 @@ def plan_from_row(row: PlanRow) -> Plan:
         requested_hours=float(request.get("hours", 0.0)),
         events=events,
         summary=row.summary,
+        mode=request.get("mode", "rules"),
         created_at=row.created_at,
     )
 
@@ -121,8 +124,9 @@ def plan_from_row(row: PlanRow) -> Plan:
 class WeeklyPlanner:
     """Weekly plans: make (and store), list, export."""
 
-    def __init__(self, scheduler: Scheduler) -> None:
+    def __init__(self, scheduler: Scheduler, gateway: LLMGateway | None = None) -> None:
         self.scheduler = scheduler
+        self.gateway = gateway
         self.store = scheduler.store
         self.calendar = scheduler.calendar
 
@@ -142,13 +146,19 @@ class WeeklyPlanner:
         )
         events = place_blocks(week, zone, prefs, request, goals, taken, at)
         in_week = [t for t in taken if t[0] < end and t[1] > start]
+        text = summary(events, request, goals, len(in_week))
+        mode = "rules"
+        if self.gateway is not None and self.gateway.available and not user.ai_opt_out:
+            better = reworded(self.gateway, events, text, zone)
+            if better is not None:
+                events, text, mode = better[0], better[1], "llm"
         row = PlanRow(
             id=self.calendar.new_plan_id(),
             user_id=user_id,
             week_of=week.isoformat(),
-            request={**request.model_dump(mode="json"), "timezone": user.timezone},
+            request={**request.model_dump(mode="json"), "timezone": user.timezone, "mode": mode},
             events=[e.model_dump(mode="json") for e in events],
-            summary=summary(events, request, goals, len(in_week)),
+            summary=text,
             created_at=utcnow(),
         )
         self.calendar.add_plan(tenant, row)
