@@ -18,8 +18,8 @@ from rapport.engine.schemas import Conflict, InvalidInput, NotFound
 AT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # a Friday
 WEEK = datetime(2026, 11, 23, tzinfo=UTC)  # the Monday after
 
-# Every Tuesday 09:00-10:00 and Wednesday 18:00-19:30 (Lisbon, floating -> user's zone is
-# used only for floating times; these carry TZID), one all-day event and one free event.
+# A stand-up every Tuesday and Wednesday 09:00-10:00 Lisbon time (20 times from 3 Nov), a
+# dentist, an all-day Saturday (read in the user's zone) and a free lunch (not busy).
 WEEKLY_ICS = """BEGIN:VCALENDAR
 VERSION:2.0
 PRODID:-//test//EN
@@ -35,6 +35,12 @@ UID:dentist
 SUMMARY:Dentist
 DTSTART:20261124T180000Z
 DTEND:20261124T190000Z
+END:VEVENT
+BEGIN:VEVENT
+UID:trip
+SUMMARY:Trip
+DTSTART;VALUE=DATE:20261128
+DTEND;VALUE=DATE:20261129
 END:VEVENT
 BEGIN:VEVENT
 UID:lunch
@@ -90,7 +96,16 @@ def test_proposals_avoid_busy_times_and_bookings_of_both_sides(engine: Engine) -
     assert datetime(2026, 11, 24, 9, 0, tzinfo=UTC) in starts  # Lisbon = UTC in winter
     assert datetime(2026, 11, 24, 18, 0, tzinfo=UTC) in starts
     assert datetime(2026, 11, 25, 12, 0, tzinfo=UTC) not in starts
-    assert imported.imported == len([b for b in imported.busy]) or imported.imported > 10
+    # 20 stand-ups from 3 Nov; those from 17 Nov fall in [at - 7 days, at + 180 days]: 16,
+    # plus the dentist and the trip.
+    assert imported.imported == 18 and imported.replaced == 0
+    again = engine.schedule.import_calendar("maya", ics=WEEKLY_ICS, source="work", at=AT)
+    assert (again.imported, again.replaced) == (18, 18)  # replaced, not doubled
+    trip = next(b for b in again.busy if b.summary == "Trip")
+    assert (trip.start, trip.end) == (
+        datetime(2026, 11, 28, tzinfo=UTC),  # Lisbon midnight = UTC in winter
+        datetime(2026, 11, 29, tzinfo=UTC),
+    )
     # Omar books Ana on Monday 10:00-11:00: Ana is taken then, for Maya too.
     engine.schedule.book("omar", item_id="ana", start=WEEK + timedelta(hours=10), at=AT)
     # Maya's own session with no provider on Thursday 14:00.
