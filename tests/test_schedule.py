@@ -277,6 +277,20 @@ def test_reminders_are_due_an_hour_before_and_once_per_session(engine: Engine) -
     assert reminder.user_id == "maya" and reminder.send_at == WEEK + timedelta(hours=8)
     assert "18:00" in reminder.subject  # 09:00 UTC in Tokyo
     assert "Asia/Tokyo" in reminder.body
+    assert reminder.outbox_message() == {
+        "user_id": "maya",
+        "kind": "reminder",
+        "trigger": "session_reminder",
+        "period": session.id,
+        "subject": reminder.subject,
+        "body": reminder.body,
+        "send_at": "2026-11-23T08:00:00+00:00",
+        "payload": {
+            "session_id": session.id,
+            "starts_at": "2026-11-23T09:00:00+00:00",
+            "item_id": "ana",
+        },
+    }
     assert engine.schedule.reminders_due(at=WEEK + timedelta(hours=9)) == []
     engine.schedule.cancel("maya", session.id)
     assert engine.schedule.reminders_due(at=WEEK + timedelta(hours=8, minutes=30)) == []

@@ -47,6 +47,7 @@ def reminders_due(
                     f"({zone.key}) and lasts {minutes} minutes."
                 ),
                 starts_at=row.starts_at,
+                item_id=row.item_id,
             )
         )
     return due

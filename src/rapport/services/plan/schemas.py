@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
@@ -274,6 +274,28 @@ class Reminder(Schema):
     """The message, times in the user's time zone."""
     starts_at: datetime
     """The session's start (UTC)."""
+    item_id: str | None = None
+    """The provider the session is with."""
+
+    def outbox_message(self) -> dict[str, Any]:
+        """The message as the delivery outbox takes it (`Outbox.enqueue`): the session id
+        is the period, so each session is reminded once."""
+        payload: dict[str, Any] = {
+            "session_id": self.session_id,
+            "starts_at": self.starts_at.isoformat(),
+        }
+        if self.item_id:
+            payload["item_id"] = self.item_id
+        return {
+            "user_id": self.user_id,
+            "kind": self.kind,
+            "trigger": self.trigger,
+            "period": self.period,
+            "subject": self.subject,
+            "body": self.body,
+            "send_at": self.send_at.isoformat(),
+            "payload": payload,
+        }
 
 
 # -- weekly plans ---------------------------------------------------------------------------
