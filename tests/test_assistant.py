@@ -68,7 +68,9 @@ def test_profile_updates_are_stored_and_explanations_use_real_reasons(world: Eng
 
 def test_intents_without_a_tool_say_so_and_keep_the_parameters(world: Engine) -> None:
     reply = world.assistant.chat("maya", "Book a session with Ana next Friday at 3pm")
-    assert reply.actions == [] and "can't book sessions" in reply.reply
+    # Booking is a tool now (tests/test_schedule_assistant.py); this Ana has no availability.
+    assert [(a.tool, a.status) for a in reply.actions] == [("book_session", "failed")]
+    assert "providers with availability: none yet" in reply.reply
     assert reply.intent is not None and reply.intent.intent == "schedule_session"
     assert reply.intent.parameters["with"] == "Ana"
     assert reply.intent.parameters["when"].endswith("15:00:00+00:00")

@@ -38,6 +38,7 @@ def load_demo(
                 chat["user_id"], message, conversation_id=conversation, tenant=tenant
             )
             conversation = reply.conversation_id
+    load_schedule(engine, world, tenant=tenant)
     process = engine.settings.data / "demo-process.json"
     process.write_text(json.dumps(world.process, indent=2) + "\n")
     return {
@@ -46,4 +47,21 @@ def load_demo(
         "events": report.written,
         "documents": len(world.documents),
         "conversations": len(world.conversations),
+        "providers": len(world.availability),
     }
+
+
+def load_schedule(engine: Engine, world: DemoWorld, *, tenant: str | None = None) -> None:
+    """Mentors' weekly availability, a user's busy calendar and preferences: the tour
+    proposes a session and exports a plan around them."""
+    for window in world.availability:
+        engine.schedule.set_availability(
+            window["item_id"], timezone=window["timezone"], weekly=window["weekly"], tenant=tenant
+        )
+    for calendar in world.calendars:
+        engine.schedule.import_calendar(
+            calendar["user_id"], ics=calendar["ics"], source=calendar["source"], tenant=tenant
+        )
+    for preferences in world.schedule_preferences:
+        values = {k: v for k, v in preferences.items() if k != "user_id"}
+        engine.schedule.set_preferences(preferences["user_id"], tenant=tenant, **values)

@@ -16,7 +16,7 @@ import random
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -594,6 +594,12 @@ class DemoWorld:
     """A process a member is working through (for `POST /assistant/process-operations`)."""
     conversations: list[Record] = field(default_factory=list)
     """Chats to replay: `{"user_id", "messages": [...]}`."""
+    availability: list[Record] = field(default_factory=list)
+    """Mentors' weekly availability: `{"item_id", "timezone", "weekly": [...]}`."""
+    calendars: list[Record] = field(default_factory=list)
+    """Users' busy calendars to import: `{"user_id", "source", "ics"}`."""
+    schedule_preferences: list[Record] = field(default_factory=list)
+    """Users' scheduling preferences: `{"user_id", "time_of_day", "weekdays"}`."""
 
     def as_dict(self) -> dict[str, list[Record]]:
         return asdict(self)
@@ -1114,7 +1120,70 @@ def build_demo_world(seed: int = 7, now: datetime | None = None) -> DemoWorld:
             {"user_id": users[0]["id"], "messages": list(messages)} for messages in CHATS[:1]
         ]
         + [{"user_id": users[1]["id"], "messages": list(messages)} for messages in CHATS[1:]],
+        availability=_mentor_availability(items),
+        calendars=[_busy_calendar(users[0]["id"], now)],
+        schedule_preferences=[
+            {"user_id": users[0]["id"], "time_of_day": ["evening"], "weekdays": [1, 3]}
+        ],
     )
+
+
+# The weekly windows each availability phrase in a mentor's text stands for (Lisbon time).
+AVAILABILITY_WINDOWS: dict[str, list[tuple[int, str, str]]] = {
+    "Evening slots on weekdays": [(d, "18:00", "21:00") for d in range(5)],
+    "Weekend mornings and Wednesday evenings": [
+        (5, "09:00", "12:00"),
+        (6, "09:00", "12:00"),
+        (2, "18:00", "21:00"),
+    ],
+    "Flexible slots across the week": [(d, "10:00", "19:00") for d in range(6)],
+    "Lunchtime slots, Monday to Thursday": [(d, "12:00", "14:00") for d in range(4)],
+}
+
+
+def _mentor_availability(items: list[Record]) -> list[Record]:
+    """Each mentor's weekly windows, read from the availability phrase in their text (so
+    the profile and the bookable times agree)."""
+    found = []
+    for item in items:
+        if item["kind"] != "mentor":
+            continue
+        phrase = next((p for p in AVAILABILITY_WINDOWS if p in item["text"]), None)
+        if phrase is None:
+            continue
+        weekly = [{"weekday": d, "start": a, "end": b} for d, a, b in AVAILABILITY_WINDOWS[phrase]]
+        found.append({"item_id": item["id"], "timezone": "Europe/Lisbon", "weekly": weekly})
+    return found
+
+
+def _busy_calendar(user_id: str, now: datetime) -> Record:
+    """A small work calendar (iCalendar text) around ``now``: office hours on weekdays, a
+    weekly climbing class on Tuesday evenings and a dinner next Wednesday."""
+    lisbon = ZoneInfo("Europe/Lisbon")
+    monday = (now.astimezone(lisbon) - timedelta(days=now.astimezone(lisbon).weekday())).date()
+    today = now.astimezone(lisbon).date()
+    dinner = today + timedelta(days=(2 - today.weekday()) % 7 or 7)  # the next Wednesday
+
+    def at(day: date, clock: str) -> str:
+        return f"{day:%Y%m%d}T{clock.replace(':', '')}00"
+
+    tuesday = monday + timedelta(days=1)
+    lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//rapport demo//EN",
+        "BEGIN:VEVENT", "UID:demo-work", "SUMMARY:Work",
+        f"DTSTART;TZID=Europe/Lisbon:{at(monday, '09:00')}",
+        f"DTEND;TZID=Europe/Lisbon:{at(monday, '17:30')}",
+        "RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "END:VEVENT",
+        "BEGIN:VEVENT", "UID:demo-climbing", "SUMMARY:Climbing class",
+        f"DTSTART;TZID=Europe/Lisbon:{at(tuesday, '19:00')}",
+        f"DTEND;TZID=Europe/Lisbon:{at(tuesday, '20:30')}",
+        "RRULE:FREQ=WEEKLY;BYDAY=TU", "END:VEVENT",
+        "BEGIN:VEVENT", "UID:demo-dinner", "SUMMARY:Dinner with friends",
+        f"DTSTART;TZID=Europe/Lisbon:{at(dinner, '20:00')}",
+        f"DTEND;TZID=Europe/Lisbon:{at(dinner, '22:30')}", "END:VEVENT",
+        "END:VCALENDAR",
+    ]  # fmt: skip
+    return {"user_id": user_id, "source": "demo-work-calendar", "ics": "\r\n".join(lines) + "\r\n"}
 
 
 PERSONA: Record = {

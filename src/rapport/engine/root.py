@@ -26,9 +26,11 @@ if TYPE_CHECKING:
     from rapport.engine.moderation import ModerationArea
     from rapport.engine.onboarding import OnboardingArea
     from rapport.engine.outbox import OutboxArea
+    from rapport.engine.plans import PlansArea
     from rapport.engine.process import ProcessArea
     from rapport.engine.recommendations import RecommendationsArea
     from rapport.engine.safety import EscalationsArea, SafetyArea
+    from rapport.engine.schedule import ScheduleArea
     from rapport.engine.search import SearchArea
     from rapport.engine.telemetry import TelemetryArea
     from rapport.engine.users import Users
@@ -230,6 +232,21 @@ class Engine:
         from rapport.engine.telemetry import TelemetryArea
 
         return TelemetryArea(self._services)
+
+    @cached_property
+    def schedule(self) -> ScheduleArea:
+        """Sessions: availability, preferences, import_calendar, propose, book, sessions,
+        cancel, reminders_due, calendar_ics."""
+        from rapport.engine.schedule import ScheduleArea
+
+        return ScheduleArea(self._services)
+
+    @cached_property
+    def plans(self) -> PlansArea:
+        """Weekly plans: make, list, get, ics."""
+        from rapport.engine.plans import PlansArea
+
+        return PlansArea(self._services)
 
     def close(self) -> None:
         self._services.close()

@@ -111,7 +111,7 @@ from rapport.services.insights.forecast import (
     ForecastDay,
     ForecastSeries,
 )
-from rapport.services.insights.peaks import HourDemand, Peaks, Slot
+from rapport.services.insights.peaks import HourDemand, Peaks, PeakSlot
 from rapport.services.insights.prices import PriceSuggestion, PriceSuggestions
 from rapport.services.insights.requests import (
     AudienceRequest,
@@ -123,6 +123,27 @@ from rapport.services.insights.requests import (
 from rapport.services.knowledge.answer import Answer, Citation
 from rapport.services.knowledge.base import KnowledgeReport
 from rapport.services.knowledge.search import DocumentHit, DocumentSearch, KnowledgeStats
+from rapport.services.plan.schemas import (
+    Availability,
+    AvailabilityRequest,
+    BookRequest,
+    BusyTime,
+    BusyWindow,
+    CalendarImport,
+    CalendarImportRequest,
+    OneOffWindow,
+    Plan,
+    PlanEvent,
+    PlanRequest,
+    Preferences,
+    Proposal,
+    ProposeRequest,
+    Reminder,
+    SchedulePreferences,
+    Session,
+    Slot,
+    WeeklyWindow,
+)
 from rapport.services.recommend.artifacts import GateResult, ModelManifest
 from rapport.services.recommend.next_action import NextAction, NextCategory, NextItem
 from rapport.services.recommend.recommender import (
@@ -150,6 +171,13 @@ __all__ = [
     "AudienceMember",
     "AudienceRequest",
     "AuditEntry",
+    "Availability",
+    "AvailabilityRequest",
+    "BookRequest",
+    "BusyTime",
+    "BusyWindow",
+    "CalendarImport",
+    "CalendarImportRequest",
     "CandidateScore",
     "ChatReply",
     "ChatRequest",
@@ -228,6 +256,7 @@ __all__ = [
     "Nudge",
     "NudgePlan",
     "OnboardingState",
+    "OneOffWindow",
     "OnlineMetrics",
     "OutboxEntry",
     "OutboxMessage",
@@ -236,10 +265,15 @@ __all__ = [
     "ParsedQuery",
     "PathRequest",
     "PathStep",
+    "PeakSlot",
     "Peaks",
     "PeaksRequest",
     "Persona",
+    "Plan",
+    "PlanEvent",
+    "PlanRequest",
     "PostRequest",
+    "Preferences",
     "PriceSuggestion",
     "PriceSuggestions",
     "PricesRequest",
@@ -251,12 +285,15 @@ __all__ = [
     "ProcessStep",
     "ProcessSubstep",
     "Profile",
+    "Proposal",
+    "ProposeRequest",
     "RateStats",
     "Readiness",
     "RecommendRequest",
     "Recommendation",
     "RecommendationMetrics",
     "Recommendations",
+    "Reminder",
     "ReplyStream",
     "Resume",
     "ResumeEntry",
@@ -264,6 +301,7 @@ __all__ = [
     "RetrievalChoice",
     "RiskDriver",
     "SafetyCheck",
+    "SchedulePreferences",
     "Scope",
     "Score",
     "ScreenedText",
@@ -271,6 +309,7 @@ __all__ = [
     "SearchHit",
     "SearchRequest",
     "SearchResult",
+    "Session",
     "SimilarItem",
     "SimilarRequest",
     "Skill",
@@ -294,4 +333,5 @@ __all__ = [
     "Variant",
     "VariantReport",
     "VariantSettings",
+    "WeeklyWindow",
 ]

@@ -3,6 +3,7 @@ records never loads the recommender, the retriever or the language-model client.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from rapport.services.knowledge.base import KnowledgeBase
     from rapport.services.knowledge.chunking import ChunkingConfig
     from rapport.services.knowledge.search import KnowledgeSearch
+    from rapport.services.plan.service import Scheduler, WeeklyPlanner
     from rapport.services.recommend.artifacts import ModelStore
     from rapport.services.recommend.frame import FrameCache
     from rapport.services.recommend.next_action import NextActions
@@ -303,10 +305,13 @@ class Services:
     def assistant_tools(self) -> ToolRegistry:
         """The assistant's tools; later features register theirs here."""
         from rapport.services.assistant.chat.tools import Backends, default_tools
+        from rapport.services.plan.tools import register_schedule_tools
 
-        return default_tools(
+        registry = default_tools(
             Backends(self.store, self.recommender, self.item_search, self.answerer)
         )
+        register_schedule_tools(registry, self.scheduler)
+        return registry
 
     @cached_property
     def assistant(self) -> Assistant:
@@ -474,9 +479,14 @@ class Services:
     @cached_property
     def dispatcher(self) -> Dispatcher:
         """Due nudges (and other producers' messages) into the outbox, then delivery."""
+        from rapport.core.store.outbox import OutboxMessage
         from rapport.services.engage.dispatch import Dispatcher
 
-        return Dispatcher(self.engage, self.outbox)
+        def reminders(tenant: str, at: datetime) -> list[OutboxMessage]:
+            due = self.scheduler.reminders_due(tenant, at)
+            return [OutboxMessage.model_validate(r.outbox_message()) for r in due]
+
+        return Dispatcher(self.engage, self.outbox, [reminders])
 
     @cached_property
     def engage_context(self) -> ContextService:
@@ -504,6 +514,20 @@ class Services:
         from rapport.services.recommend.next_action import NextActions
 
         return NextActions(self.store, self.models, self.recommender_config.signals)
+
+    @cached_property
+    def scheduler(self) -> Scheduler:
+        """Availability, busy times, proposals, bookings, reminders (docs/plan.md)."""
+        from rapport.services.plan.service import Scheduler
+
+        return Scheduler(self.store)
+
+    @cached_property
+    def planner(self) -> WeeklyPlanner:
+        """Weekly plans and calendar export (docs/plan.md)."""
+        from rapport.services.plan.service import WeeklyPlanner
+
+        return WeeklyPlanner(self.scheduler, self.gateway)
 
     # -- lifecycle -------------------------------------------------------------------------
 

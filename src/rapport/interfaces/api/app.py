@@ -39,6 +39,7 @@ from rapport.interfaces.api.routers import (
 )
 from rapport.interfaces.api.routers import insights as insights_routes
 from rapport.interfaces.api.routers import openai_compat as openai_routes
+from rapport.interfaces.api.routers import schedule as schedule_routes
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -107,4 +108,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(engage.router, dependencies=protected)
     app.include_router(churn.router, dependencies=protected)
     app.include_router(metrics.router, dependencies=protected)
+    app.include_router(schedule_routes.router, dependencies=protected)
     return app

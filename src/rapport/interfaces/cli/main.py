@@ -36,6 +36,7 @@ from rapport.interfaces.cli import (
 )
 from rapport.interfaces.cli import insights as insights_cli
 from rapport.interfaces.cli import onboarding as onboarding_cli
+from rapport.interfaces.cli import schedule as schedule_cli
 from rapport.interfaces.cli.common import JsonFlag, emit, fail, run, state
 from rapport.interfaces.cli.output import console, progress_bar
 
@@ -65,6 +66,7 @@ app.add_typer(insights_cli.app, name="insights")
 experiments.register(app)
 engage.register(app)
 churn.register(app)
+schedule_cli.register(app)
 
 
 @app.callback()

@@ -22,7 +22,7 @@ class HourDemand(Schema):
     """Weighted demand in that hour over the window."""
 
 
-class Slot(Schema):
+class PeakSlot(Schema):
     weekday: str
     """Local weekday the slot starts on."""
     start: str
@@ -58,7 +58,7 @@ class Peaks(Schema):
     """Demand per local weekday."""
     peak_hours: list[HourDemand]
     """The three busiest hours of the day."""
-    best_slots: list[Slot]
+    best_slots: list[PeakSlot]
     """The busiest non-overlapping slots of `duration_hours`, best first."""
 
 
@@ -76,7 +76,7 @@ def peaks(window: Window, request: PeaksRequest, timezone: str) -> Peaks:
     # Slot sums over the circular week (a slot may run past midnight into the next day).
     length = request.duration_hours
     sums = np.array([week[np.arange(s, s + length) % HOURS_PER_WEEK].sum() for s in range(168)])
-    slots: list[Slot] = []
+    slots: list[PeakSlot] = []
     taken = np.zeros(HOURS_PER_WEEK, dtype=bool)
     for start in sorted(range(HOURS_PER_WEEK), key=lambda s: (-sums[s], s)):
         if len(slots) >= request.top or sums[start] <= 0:
@@ -88,7 +88,7 @@ def peaks(window: Window, request: PeaksRequest, timezone: str) -> Peaks:
         day, hour = divmod(start, 24)
         share = float(sums[start]) / total
         slots.append(
-            Slot(
+            PeakSlot(
                 weekday=WEEKDAYS[day],
                 start=f"{hour:02d}:00",
                 end=f"{(hour + length) % 24:02d}:00",
