@@ -55,16 +55,22 @@ def test_due_nudges_are_queued_once_cancelled_when_stale_and_delivered(
     again = engine.engage.dispatch(night)  # the next pass: queued once per period already
     assert again.queued == [] and engine.outbox.list().total == 2
 
+    # A nudge the platform queued itself is sent as it is, never re-judged.
+    (own,) = engine.outbox.enqueue(
+        [{"user_id": "ana", "trigger": "inactivity", "period": "platform", "send_at": EVENING,
+          "channel": "pigeon", "body": "Your cohort meets tonight."}],
+        at=night,
+    )  # fmt: skip
     event(engine, "ana", "click", T0 + 40 * H)  # ana came back before her nudge went out
     evening = engine.engage.dispatch(EVENING)
     ana = next(e for e in first.queued if e.user_id == "ana")
     bo = next(e for e in first.queued if e.user_id == "bo")
     assert evening.cancelled == [ana.id]
     assert engine.outbox.get(ana.id).status == "cancelled"
-    assert (evening.delivery.sent, pigeon.carried) == (1, [bo.id])
+    assert evening.delivery.sent == 2 and sorted(pigeon.carried) == sorted([bo.id, own.id])
     assert engine.outbox.get(bo.id).status == "sent"
     sent = [e for e in engine.events.list() if e.type == "nudge_sent"]
-    assert [(e.user_id, e.timestamp) for e in sent] == [("bo", EVENING)]
+    assert sorted((e.user_id, e.timestamp) for e in sent) == [("ana", EVENING), ("bo", EVENING)]
 
 
 def test_rest_and_cli_run_the_same_pass(sqlite_engine: Engine, tmp_path: Path) -> None:

@@ -39,9 +39,16 @@ class DispatchReport(Schema):
     """What the outbox delivered."""
 
 
+RECHECK = "recheck"
+"""Payload flag of the nudges the planner queued: only those are re-judged before they go
+out (a message a platform enqueued itself is sent as it is)."""
+
+
 def nudge_message(nudge: Nudge) -> OutboxMessage:
     """The outbox message of a due nudge."""
-    payload = {"item_id": nudge.item_id} if nudge.item_id else {}
+    payload: dict[str, object] = {RECHECK: True}
+    if nudge.item_id:
+        payload["item_id"] = nudge.item_id
     return OutboxMessage(
         user_id=nudge.user_id,
         kind="nudge",
@@ -92,7 +99,7 @@ class Dispatcher:
         while True:
             page = self.outbox.list(tenant, status="pending", limit=PAGE, offset=offset)
             for entry in page.items:
-                if entry.kind == "nudge" and entry.send_at <= at:
+                if entry.kind == "nudge" and entry.send_at <= at and entry.payload.get(RECHECK):
                     waiting[entry.user_id].append(entry)
             offset += PAGE
             if offset >= page.total:
