@@ -94,6 +94,41 @@ def test_rules_negation_scope() -> None:
     assert rules.read("I can't stop feeling empty").kept == "I can't stop feeling empty"
 
 
+def test_rules_quotes_others_suppositions_topics_and_idioms() -> None:
+    # Straight single quotes are quotes; apostrophes and clipped words are not.
+    lyric = rules.read("Can't stop humming 'I wanna die tonight' from that album.")
+    assert "die" not in lyric.kept and not lyric.explicit and lyric.negated == 1
+    assert rules.read("'cause I want to die and my parents' car is gone").explicit
+    # Someone else's self-harm, said without a verb of speech.
+    other = rules.read("My sister cut herself yesterday and I'm scared.")
+    assert other.kept == "" and other.negated == 1 and not other.explicit
+    # Only supposed: dropped; a plain "if" with a threat is still explicit.
+    supposed = rules.read("If I ever get suicidal again, what should I do?")
+    assert not supposed.explicit and supposed.negated == 1
+    assert supposed.kept == "what should I do?"
+    assert rules.read("If this fails I'm going to kill myself.").explicit
+    # A crisis noun asked about, no first person: kept for the classifier, not explicit.
+    topic = rules.read("Why do people attempt suicide?")
+    assert not topic.explicit and topic.negated == 1 and topic.kept == topic.text
+    assert rules.read("Thinking about suicide again.").explicit
+    # Past and negated-after forms.
+    for text in (
+        "I once planned to end my life.",
+        "When I was at my lowest I wanted to die.",
+        "Self-harm has never been my way of coping.",
+    ):
+        reading = rules.read(text)
+        assert not reading.explicit and reading.negated == 1 and reading.kept == "", text
+    # Idioms are removed before scoring.
+    assert "killing" not in rules.read("My back is killing me.").kept
+    assert rules.read("Mum is going to kill me if I'm late.").kept.split() == [
+        "Mum",
+        "is",
+        "I'm",
+        "late.",
+    ]
+
+
 def test_forum_folds_hold_forums_out_whole() -> None:
     forums = ["suicidewatch"] * 8 + ["teaching"] * 5 + ["depression"] * 5 + ["guns"] * 3
     fold = folds_by_forum(forums, 2)

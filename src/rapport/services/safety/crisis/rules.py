@@ -25,6 +25,11 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 # quotes are apostrophes far more often than quotes).
 _QUOTED = re.compile(
     r"\"[^\"\n]{1,300}\"|\u201c[^\u201d\n]{1,300}\u201d|\u2018[^\u2019\n]{1,300}\u2019"
+    # Straight single quotes: opened before a letter after a non-word, closed before a
+    # non-letter; apostrophes between letters ("don't") may sit inside.
+    # Spans are short and never open with a clipped word ('cause, 'til, 'em).
+    r"|(?<![\w'])'(?=[a-zA-Z])(?!(?:cause|cos|cuz|til|till|em|bout|round|n)\b)"
+    r"(?:[^'\n]|(?<=[a-zA-Z])'(?=[a-zA-Z])){1,120}'(?![a-zA-Z])"
 )
 
 # Clause boundaries: sentence ends, semicolons, dashes, commas, and contrast words (the part
@@ -148,6 +153,7 @@ _NEGATED_AFTER = re.compile(
     r"|(?:hasn't|hasnt|haven't|havent|has not|have not|hadn't|doesn't|doesnt|don't|dont|"
     r"does not|do not|never|rarely)\s+(?:\w+\s+)?(?:crossed|cross|come|comes|came|"
     r"happened|happen|bothered|bother|occurred|occur)"
+    r"|(?:has|have|had|is|was)\s+never|never\s+been"
     r"|is not|isn't|isnt|are not|aren't|arent|was not|wasn't|is no longer|"
     r"are no longer|have gone|has gone|are gone|is gone|went away|gone away|faded|have faded|"
     r"have passed|has passed|passed|stopped|are over|is over|behind me)\b"
@@ -157,7 +163,27 @@ _PAST = re.compile(
     r"(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|many|several|few|a few|some)\s+"
     r"(?:years?|months?|decades?)\s+ago|last (?:year|decade)|as a (?:teen|teenager|kid|child)|"
     r"in (?:college|high school|middle school|university|my teens|my twenties)|"
-    r"behind me|years back|when i was (?:younger|a kid|a teenager|\d+))\b"
+    r"behind me|years back|when i was (?:younger|a kid|a teenager|\d+)|"
+    r"when i was (?:depressed|suicidal|struggling|at my (?:lowest|worst)|in (?:a|that) dark place)|"
+    r"(?:i|i've|ive|i have)\s+once|once (?:tried|attempted))\b"
+)
+
+# A sentence that only supposes: "if I ever felt suicidal ...", "what if someone ...",
+# "hypothetically ...". A plain "if" is not enough ("if this fails I'll kill myself").
+_HYPOTHETICAL = re.compile(
+    r"\bif\s+(?:i\s+ever\s+(?:feel|felt|get|got|become|became|start|started|find|found|have|"
+    r"had)|someone|somebody|anyone|a (?:friend|person|loved one|student|patient|client)|"
+    r"you\s+ever)\b|\bhypothetical(?:ly)?\b|^\W*(?:suppose|supposing|imagine)\b"
+)
+# A crisis word as a topic, not a state: the noun in a clause with no first person that asks
+# or speaks of others ("how do crisis lines decide if a caller is at risk of suicide?").
+_NOMINAL = re.compile(r"^(?:suicides?|overdoses?|self[- ]?harm)$")
+# Idioms that read as crisis words to a sentence-vector model; removed before scoring.
+_IDIOM = re.compile(
+    r"\b(?:is|are|was|were|'s|'re)\s+(?:literally\s+|really\s+|just\s+)?killing\s+me\b"
+    r"|\b(?:going to|gonna|will|'ll)\s+kill\s+me\s+(?:when|if|for)\b"
+    r"|\b(?:i'm|im|i am)\s+dying\s+here\b",
+    re.IGNORECASE,
 )
 
 # Severity cues: a plan, the means, a time, or a goodbye.
@@ -292,10 +318,11 @@ def read(text: str) -> Reading:
             end = reported.start() + (turn.start() if turn else len(rest))
             set_aside(sentence[reported.start() : end])
             sentence = sentence[: reported.start()] + " " + sentence[end:]
-        for clause in _CLAUSES.split(sentence):
+        supposed = bool(_HYPOTHETICAL.search(sentence.lower()))
+        for clause in _CLAUSES.split(_IDIOM.sub(" ", sentence)):
             if not clause or not clause.strip():
                 continue
-            if _clause(clause, reading):
+            if _clause(clause, reading, supposed):
                 kept.append(clause.strip())
             else:
                 reading.dropped.append(clause.strip())
@@ -303,11 +330,32 @@ def read(text: str) -> Reading:
     return reading
 
 
-def _clause(clause: str, reading: Reading) -> bool:
-    """Record the cues of one clause; false when the clause should not be scored."""
+def _topic_only(lower: str, deaths: list[re.Match[str]]) -> bool:
+    """Crisis nouns only, no first person, and a question or other people: a topic ("how do
+    crisis lines decide if a caller is at risk of suicide?"), not the writer's state."""
+    return (
+        bool(deaths)
+        and not _FIRST_PERSON.search(lower)
+        and all(_NOMINAL.match(m.group()) for m in deaths)
+        and (lower.rstrip().endswith("?") or bool(re.search(rf"\b{_THIRD_SUBJECT}\b", lower)))
+    )
+
+
+def _clause(clause: str, reading: Reading, supposed: bool = False) -> bool:
+    """Record the cues of one clause; false when the clause should not be scored.
+    `supposed`: the clause's sentence is hypothetical."""
     lower = clause.lower()
     deaths = list(_DEATH.finditer(lower))
     lives = list(_LIFE.finditer(lower))
+    if supposed and (deaths or _THIRD_DEATH.search(lower)):
+        reading.negated += 1  # "if I ever felt suicidal ...": not a statement of now
+        return False
+    if not deaths and not lives and _THIRD_DEATH.search(lower):
+        reading.negated += 1  # "my girlfriend cut herself": someone else's crisis
+        return False
+    if _topic_only(lower, deaths):
+        reading.negated += 1  # the classifier decides, at the stricter threshold
+        return True
     if not deaths and not lives:
         darks = list(_DARK.finditer(lower))
         if darks and _speaks_for_writer(lower) and all(_recovered(lower, m) for m in darks):
