@@ -88,6 +88,7 @@ def test_rules_negation_scope() -> None:
     assert rules.read("I want to die and it is not fair.").explicit
     assert rules.read("I want to die so it doesn't matter anymore").explicit
     assert rules.read("For the past week I've wanted to die.").explicit
+    assert rules.read("I have never wanted to kill myself more than tonight.").explicit
     # A negated dark state is recovery; a negation further away is not.
     assert rules.read("I'm not hopeless anymore.").kept == ""
     assert rules.read("I don't know why I'm so depressed.").negated == 0
@@ -110,7 +111,21 @@ def test_rules_quotes_others_suppositions_topics_and_idioms() -> None:
     # A crisis noun asked about, no first person: kept for the classifier, not explicit.
     topic = rules.read("Why do people attempt suicide?")
     assert not topic.explicit and topic.negated == 1 and topic.kept == topic.text
-    assert rules.read("Thinking about suicide again.").explicit
+    assert not rules.read("Checks like these prevent suicides.").explicit
+    assert rules.read("Thinking about killing myself again.").explicit
+    # The nearest subject decides whose crisis it is, unless the words name the writer.
+    assert rules.read("I asked her if she was planning to end it all.").negated == 1
+    assert not rules.read("He told me he's going to end it all").explicit
+    assert rules.read("She left and I want to end it all.").explicit
+    assert rules.read("They laughed when I said I'd kill myself.").explicit
+    # Everyday words that only look like crisis words.
+    for text in (
+        "I cut myself off from social media.",
+        "I want to jump with joy.",
+        "Her link ends in ?sh=abc and my brain jumps from one thing to the next.",
+    ):
+        reading = rules.read(text)
+        assert not reading.explicit and reading.negated == 0, text
     # Past and negated-after forms.
     for text in (
         "I once planned to end my life.",

@@ -77,8 +77,8 @@ _DEATH = re.compile(
     r"\b(?:"
     r"(?:kill|killing|killed|hang|hanging|hanged|shoot|shooting|shot|drown|drowning|poison|"
     r"poisoning|cut|cutting|burn|burning|burned|hurt|hurting|harm|harming|starve|starving|"
-    r"stab|stabbing|off)\s+(?:my\s*self|myself)"
-    r"|kms|unalive|self[- ]?harm(?:ing|ed)?|sh\b"
+    r"stab|stabbing|off)\s+(?:my\s*self|myself)(?!\s+(?:off|short|some slack|a break))"
+    r"|kms|unalive|self[- ]?harm(?:ing|ed)?|(?<![\w/=&?.-])sh\b(?![=/.-])"
     r"|(?:end|ending|ended|take|taking|took)\s+(?:my|my own)\s+(?:life|lives)"
     r"|end(?:ing)?\s+(?:it|things|everything)(?:\s+all)?\s+"
     r"(?:now|tonight|today|soon|for good|forever)"
@@ -95,12 +95,15 @@ _DEATH = re.compile(
     r"|(?:better|happier)\s+(?:off\s+)?(?:dead|without me|if i (?:was|were) (?:dead|gone))"
     r"|(?:never|not)\s+wake\s+up"
     r"|(?:slit|slice|cut)\s+my\s+(?:wrists?|arms?|thighs?|throat)"
-    r"|jump(?:ing)?\s+(?:off|from|in front of)"
+    r"|jump(?:ing)?\s+(?:off|from)\s+(?:a|the|my|our|this|that)?\s*(?:bridge|building|roof|cliff|"
+    r"balcony|window|ledge|top|tower|car park|parking)"
+    r"|jump(?:ing)?\s+in\s+front\s+of"
     r"|(?:thoughts?|ways?|how)\s+(?:of|about|to)\s+(?:dying|die|death|ending it)"
     r"|my\s+(?:own\s+)?funeral"
     r"|tired\s+of\s+(?:living|life|being alive|existing)"
     r"|(?:i'm|im|i am|feel like|being|am just|i'm just)\s+(?:such\s+)?a\s+burden"
-    r"|(?:want|wish|urge|tempted|going|plan|planning)\s+to\s+jump"
+    r"|(?:want|wish|urge|tempted|going|plan|planning)\s+to\s+jump(?!\s+(?:with|for|at|in|into|on|"
+    r"up|to|around|back|through|right|straight|ahead|over|ship))"
     r"|(?:thinking|think|thought)\s+(?:about|of)\s+(?:dying|death|jumping|ending it)"
     r"|goodbye\s+(?:note|letter)s?|suicide\s+note"
     r")"
@@ -259,7 +262,15 @@ def clauses(text: str) -> list[str]:
     return parts
 
 
+# "Never ... more than now" intensifies rather than negates.
+_COMPARATIVE = re.compile(
+    r"\bnever\s+(?:\w+\s+){0,4}?(?:more|worse|this much|so much|as much|so bad|this bad)\b"
+)
+
+
 def _negated(clause: str, match: re.Match[str]) -> bool:
+    if _COMPARATIVE.search(clause):
+        return False
     before = _NOT_NEGATION.sub(" ", clause[: match.start()])
     # A negation does not reach over "and", "because", "so": "I never asked to be born and
     # I want to end it" affirms the second part.
@@ -330,14 +341,29 @@ def read(text: str) -> Reading:
     return reading
 
 
-def _topic_only(lower: str, deaths: list[re.Match[str]]) -> bool:
-    """Crisis nouns only, no first person, and a question or other people: a topic ("how do
-    crisis lines decide if a caller is at risk of suicide?"), not the writer's state."""
+_SUBJECTS = re.compile(
+    r"\b(?:(?P<first>i|i'm|im|i've|ive|i'd|i'll)|he|she|they|he's|she's|they're|they've|he'd|"
+    r"she'd|they'd|he'll|she'll|they'll)\b"
+)
+
+
+def _someone_elses(lower: str, match: re.Match[str]) -> bool:
+    """The nearest subject pronoun before the predicate is someone else's ("I asked her if
+    she was threatening suicide", "he said he was going to end it all"). Predicates that
+    name the writer ("kill myself", "my life") are always the writer's."""
+    if re.search(r"\b(?:my|myself|me)\b", match.group()):
+        return False
+    subjects = list(_SUBJECTS.finditer(lower[: match.start()]))
+    return bool(subjects) and subjects[-1].group("first") is None
+
+
+def _nominal_only(lower: str, deaths: list[re.Match[str]]) -> bool:
+    """Crisis nouns only and no first person: a topic ("... to prevent suicides"), not an
+    explicit statement of the writer's state."""
     return (
         bool(deaths)
         and not _FIRST_PERSON.search(lower)
         and all(_NOMINAL.match(m.group()) for m in deaths)
-        and (lower.rstrip().endswith("?") or bool(re.search(rf"\b{_THIRD_SUBJECT}\b", lower)))
     )
 
 
@@ -353,8 +379,15 @@ def _clause(clause: str, reading: Reading, supposed: bool = False) -> bool:
     if not deaths and not lives and _THIRD_DEATH.search(lower):
         reading.negated += 1  # "my girlfriend cut herself": someone else's crisis
         return False
-    if _topic_only(lower, deaths):
-        reading.negated += 1  # the classifier decides, at the stricter threshold
+    others = [m for m in deaths if _someone_elses(lower, m)]
+    deaths = [m for m in deaths if m not in others]
+    if others and not deaths and not lives:
+        reading.negated += 1  # someone else's crisis words
+        return False
+    if _nominal_only(lower, deaths):
+        # The classifier decides; a question or talk of others at the stricter threshold.
+        if lower.rstrip().endswith("?") or re.search(rf"\b{_THIRD_SUBJECT}\b", lower):
+            reading.negated += 1
         return True
     if not deaths and not lives:
         darks = list(_DARK.finditer(lower))
