@@ -108,6 +108,8 @@ def test_rules_quotes_others_suppositions_topics_and_idioms() -> None:
     assert not supposed.explicit and supposed.negated == 1
     assert supposed.kept == "what should I do?"
     assert rules.read("If this fails I'm going to kill myself.").explicit
+    assert rules.read("If anyone reads this, I'm going to kill myself tonight.").explicit
+    assert rules.read("What if it's easier just to be dead?").negated == 0
     # A crisis noun asked about, no first person: kept for the classifier, not explicit.
     topic = rules.read("Why do people attempt suicide?")
     assert not topic.explicit and topic.negated == 1 and topic.kept == topic.text

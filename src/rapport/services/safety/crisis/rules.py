@@ -175,9 +175,10 @@ _PAST = re.compile(
 # "hypothetically ...". A plain "if" is not enough ("if this fails I'll kill myself").
 _HYPOTHETICAL = re.compile(
     r"\bif\s+(?:i\s+ever\s+(?:feel|felt|get|got|become|became|start|started|find|found|have|"
-    r"had)|someone|somebody|anyone|a (?:friend|person|loved one|student|patient|client)|"
+    r"had)|someone|somebody|a (?:friend|person|loved one|student|patient|client)|"
     r"you\s+ever)\b|\bhypothetical(?:ly)?\b|^\W*(?:suppose|supposing|imagine)\b"
 )
+_SUPPOSING = re.compile(r"^\W*(?:hypothetical(?:ly)?|suppose|supposing|imagine)\b")
 # A crisis word as a topic, not a state: the noun in a clause with no first person that asks
 # or speaks of others ("how do crisis lines decide if a caller is at risk of suicide?").
 _NOMINAL = re.compile(r"^(?:suicides?|overdoses?|self[- ]?harm)$")
@@ -329,10 +330,12 @@ def read(text: str) -> Reading:
             end = reported.start() + (turn.start() if turn else len(rest))
             set_aside(sentence[reported.start() : end])
             sentence = sentence[: reported.start()] + " " + sentence[end:]
-        supposed = bool(_HYPOTHETICAL.search(sentence.lower()))
+        # "Hypothetically, ..." supposes the whole sentence; an "if" only its own clause.
+        whole = bool(_SUPPOSING.match(sentence.lower()))
         for clause in _CLAUSES.split(_IDIOM.sub(" ", sentence)):
             if not clause or not clause.strip():
                 continue
+            supposed = whole or bool(_HYPOTHETICAL.search(clause.lower()))
             if _clause(clause, reading, supposed):
                 kept.append(clause.strip())
             else:
@@ -376,7 +379,13 @@ def _clause(clause: str, reading: Reading, supposed: bool = False) -> bool:
     if supposed and (deaths or _THIRD_DEATH.search(lower)):
         reading.negated += 1  # "if I ever felt suicidal ...": not a statement of now
         return False
-    if not deaths and not lives and _THIRD_DEATH.search(lower):
+    third = _THIRD_DEATH.search(lower)
+    if (
+        not deaths
+        and not lives
+        and third
+        and re.search(r"\b(?:him|her|them|his|their)", third.group())
+    ):
         reading.negated += 1  # "my girlfriend cut herself": someone else's crisis
         return False
     others = [m for m in deaths if _someone_elses(lower, m)]
