@@ -89,6 +89,10 @@ def test_rules_negation_scope() -> None:
     assert rules.read("I want to die so it doesn't matter anymore").explicit
     assert rules.read("For the past week I've wanted to die.").explicit
     assert rules.read("I have never wanted to kill myself more than tonight.").explicit
+    assert rules.read("Nothing is stopping me from hurting myself tonight.").explicit
+    # A question about a reason to live is kept for the classifier, not taken as affirmed.
+    asked = rules.read("Honestly, is there any reason to keep living?")
+    assert asked.negated == 0 and "reason to keep living" in asked.kept
     # A negated dark state is recovery; a negation further away is not.
     assert rules.read("I'm not hopeless anymore.").kept == ""
     assert rules.read("I don't know why I'm so depressed.").negated == 0
@@ -176,6 +180,23 @@ def test_shipped_weights_load_and_round_trip(tmp_path: Path) -> None:
     again = CrisisClassifier.load(tmp_path / "w.json")
     assert np.allclose(again.model.weights, classifier.model.weights, atol=1e-6)
     assert again.thresholds == classifier.thresholds
+
+
+def test_whole_text_score_needs_a_supporting_passage() -> None:
+    from rapport.services.safety.crisis.screen import decide
+
+    thresholds = {"crisis": 0.3, "negated": 0.7, "high": 0.9, "topic": 0.8, "distress": 0.25}
+    proba = np.array([0.5, 0.4, 0.0, 0.0, 0.1])  # risk 0.425: over the crisis threshold
+    vague = rules.read("Debt again. Work is hard. I am so tired of all of it.")
+    assert decide(vague, proba, thresholds).crisis
+    unsupported = decide(vague, proba, thresholds, supported=False)
+    assert not unsupported.crisis and unsupported.severity is None
+    assert unsupported.score == 0.425
+    # Explicit words never need support; acute cues still count.
+    explicit = decide(rules.read("I want to kill myself."), proba, thresholds, supported=False)
+    assert explicit.crisis and explicit.severity == "high"
+    acute = rules.read("I relapsed last night and I can't stop drinking.")
+    assert decide(acute, proba, thresholds, supported=False).category == "substance_abuse"
 
 
 def test_screen_on_real_minilm(sqlite_engine: Engine) -> None:

@@ -143,7 +143,8 @@ _NOT_NEGATION = re.compile(
     r"\b(?:can't|cant|cannot|couldn't|couldnt|won't|wont)\s+(?:stop|help|shake|get rid of|"
     r"get over|escape|resist)\b|\bno one\b|\bnobody\b|\bnothing\s+(?:matters|helps|works)\b|"
     r"\bno\s+(?:hope|way out|future|point|reason|purpose|one|choice|other (?:way|option))\b|"
-    r"\bnot\s+(?:sure|even|just|only)\b"
+    r"\bnot\s+(?:sure|even|just|only)\b|"
+    r"\b(?:nothing|no one|nobody)\s+(?:is\s+)?(?:stopping|stops|keeping|holding)\s+me\b"
 )
 # After the predicate, in the same clause: "... isn't an option", "... have gone away".
 # The words in between may not start a new statement ("... and it is not fair").
@@ -253,6 +254,10 @@ class Reading:
 
 def normalise(text: str) -> str:
     return text.translate(_APOSTROPHES)
+
+
+def sentences(text: str) -> list[str]:
+    return _SENTENCES.split(text)
 
 
 def clauses(text: str) -> list[str]:
@@ -416,6 +421,8 @@ def _clause(clause: str, reading: Reading, supposed: bool = False) -> bool:
         reading.negated += 1
         return False
     if lives and not deaths and not any(_negated(lower, m) for m in lives):
+        if lower.rstrip().endswith("?"):
+            return True  # "is there a reason to live anymore?" asks, it does not affirm
         reading.negated += 1  # "I want to live": the opposite of a crisis statement
         return False
     return True
