@@ -300,3 +300,18 @@ def test_statement_pairs_are_varied_and_partly_held_out() -> None:
     assert {p.kind for p in held} >= {"negation", "reported", "quotation", "past"}
     flags = KeywordPeer().flags(["I want to die.", "Should I remortgage?"])
     assert flags.tolist() == [True, False]
+
+
+def test_probe_sentences_cover_the_hard_kinds_and_are_split() -> None:
+    from rapport.bench.safety import load_probes
+
+    probes = load_probes()
+    assert len({p["id"] for p in probes}) == len(probes) >= 80
+    for split in ("dev", "held_out"):
+        part = [p for p in probes if p["split"] == split]
+        kinds = {p["kind"] for p in part}
+        assert kinds >= {"statement", "negation", "reported", "quotation", "past"}
+        assert kinds >= {"hypothetical", "lyrics", "idiom"}
+        assert sum(p["crisis"] for p in part) == sum(p["kind"] == "statement" for p in part)
+    texts = [p["text"] for p in probes]
+    assert len(set(texts)) == len(texts)
