@@ -88,10 +88,66 @@ def test_rules_negation_scope() -> None:
     assert rules.read("I want to die and it is not fair.").explicit
     assert rules.read("I want to die so it doesn't matter anymore").explicit
     assert rules.read("For the past week I've wanted to die.").explicit
+    assert rules.read("I have never wanted to kill myself more than tonight.").explicit
+    assert rules.read("Nothing is stopping me from hurting myself tonight.").explicit
+    # A question about a reason to live is kept for the classifier, not taken as affirmed.
+    asked = rules.read("Honestly, is there any reason to keep living?")
+    assert asked.negated == 0 and "reason to keep living" in asked.kept
     # A negated dark state is recovery; a negation further away is not.
     assert rules.read("I'm not hopeless anymore.").kept == ""
     assert rules.read("I don't know why I'm so depressed.").negated == 0
     assert rules.read("I can't stop feeling empty").kept == "I can't stop feeling empty"
+
+
+def test_rules_quotes_others_suppositions_topics_and_idioms() -> None:
+    # Straight single quotes are quotes; apostrophes and clipped words are not.
+    lyric = rules.read("Can't stop humming 'I wanna die tonight' from that album.")
+    assert "die" not in lyric.kept and not lyric.explicit and lyric.negated == 1
+    assert rules.read("'cause I want to die and my parents' car is gone").explicit
+    # Someone else's self-harm, said without a verb of speech.
+    other = rules.read("My sister cut herself yesterday and I'm scared.")
+    assert other.kept == "" and other.negated == 1 and not other.explicit
+    # Only supposed: dropped; a plain "if" with a threat is still explicit.
+    supposed = rules.read("If I ever get suicidal again, what should I do?")
+    assert not supposed.explicit and supposed.negated == 1
+    assert supposed.kept == "what should I do?"
+    assert rules.read("If this fails I'm going to kill myself.").explicit
+    assert rules.read("If anyone reads this, I'm going to kill myself tonight.").explicit
+    assert rules.read("What if it's easier just to be dead?").negated == 0
+    # A crisis noun asked about, no first person: kept for the classifier, not explicit.
+    topic = rules.read("Why do people attempt suicide?")
+    assert not topic.explicit and topic.negated == 1 and topic.kept == topic.text
+    assert not rules.read("Checks like these prevent suicides.").explicit
+    assert rules.read("Thinking about killing myself again.").explicit
+    # The nearest subject decides whose crisis it is, unless the words name the writer.
+    assert rules.read("I asked her if she was planning to end it all.").negated == 1
+    assert not rules.read("He told me he's going to end it all").explicit
+    assert rules.read("She left and I want to end it all.").explicit
+    assert rules.read("They laughed when I said I'd kill myself.").explicit
+    # Everyday words that only look like crisis words.
+    for text in (
+        "I cut myself off from social media.",
+        "I want to jump with joy.",
+        "Her link ends in ?sh=abc and my brain jumps from one thing to the next.",
+    ):
+        reading = rules.read(text)
+        assert not reading.explicit and reading.negated == 0, text
+    # Past and negated-after forms.
+    for text in (
+        "I once planned to end my life.",
+        "When I was at my lowest I wanted to die.",
+        "Self-harm has never been my way of coping.",
+    ):
+        reading = rules.read(text)
+        assert not reading.explicit and reading.negated == 1 and reading.kept == "", text
+    # Idioms are removed before scoring.
+    assert "killing" not in rules.read("My back is killing me.").kept
+    assert rules.read("Mum is going to kill me if I'm late.").kept.split() == [
+        "Mum",
+        "is",
+        "I'm",
+        "late.",
+    ]
 
 
 def test_forum_folds_hold_forums_out_whole() -> None:
@@ -124,6 +180,23 @@ def test_shipped_weights_load_and_round_trip(tmp_path: Path) -> None:
     again = CrisisClassifier.load(tmp_path / "w.json")
     assert np.allclose(again.model.weights, classifier.model.weights, atol=1e-6)
     assert again.thresholds == classifier.thresholds
+
+
+def test_whole_text_score_needs_a_supporting_passage() -> None:
+    from rapport.services.safety.crisis.screen import decide
+
+    thresholds = {"crisis": 0.3, "negated": 0.7, "high": 0.9, "topic": 0.8, "distress": 0.25}
+    proba = np.array([0.5, 0.4, 0.0, 0.0, 0.1])  # risk 0.425: over the crisis threshold
+    vague = rules.read("Debt again. Work is hard. I am so tired of all of it.")
+    assert decide(vague, proba, thresholds).crisis
+    unsupported = decide(vague, proba, thresholds, supported=False)
+    assert not unsupported.crisis and unsupported.severity is None
+    assert unsupported.score == 0.425
+    # Explicit words never need support; acute cues still count.
+    explicit = decide(rules.read("I want to kill myself."), proba, thresholds, supported=False)
+    assert explicit.crisis and explicit.severity == "high"
+    acute = rules.read("I relapsed last night and I can't stop drinking.")
+    assert decide(acute, proba, thresholds, supported=False).category == "substance_abuse"
 
 
 def test_screen_on_real_minilm(sqlite_engine: Engine) -> None:
@@ -227,3 +300,18 @@ def test_statement_pairs_are_varied_and_partly_held_out() -> None:
     assert {p.kind for p in held} >= {"negation", "reported", "quotation", "past"}
     flags = KeywordPeer().flags(["I want to die.", "Should I remortgage?"])
     assert flags.tolist() == [True, False]
+
+
+def test_probe_sentences_cover_the_hard_kinds_and_are_split() -> None:
+    from rapport.bench.safety import load_probes
+
+    probes = load_probes()
+    assert len({p["id"] for p in probes}) == len(probes) >= 80
+    for split in ("dev", "held_out"):
+        part = [p for p in probes if p["split"] == split]
+        kinds = {p["kind"] for p in part}
+        assert kinds >= {"statement", "negation", "reported", "quotation", "past"}
+        assert kinds >= {"hypothetical", "lyrics", "idiom"}
+        assert sum(p["crisis"] for p in part) == sum(p["kind"] == "statement" for p in part)
+    texts = [p["text"] for p in probes]
+    assert len(set(texts)) == len(texts)

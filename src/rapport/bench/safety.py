@@ -9,9 +9,11 @@ part of each split; the statement pairs' held-out part is never trained on.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +38,10 @@ from rapport.services.safety.crisis.train import (
 )
 
 STATEMENTS = Path(__file__).with_name("data") / "crisis_statements.jsonl"
+PROBES = Path(__file__).with_name("data") / "crisis_probes.jsonl"
+"""Newer single sentences (statements; negated, reported, quoted, past, hypothetical,
+lyrics, idiom), written before any was scored: `dev` guides changes, `held_out` is read
+once per round (docs/safety.md)."""
 DEFAULT_FORUMS = Path("../shared/data/crisis-dev/reddit27-dev.jsonl")
 UNRELATED = ("personalfinance", "UKPersonalFinance", "ukpolitics", "teaching", "legaladvice")
 """Forums where nothing should be flagged (finance, politics, teaching, law)."""
@@ -87,10 +93,16 @@ class StatementRow(Schema):
 class SafetyBench(Schema):
     forums: list[ForumRow]
     statements: list[StatementRow]
+    probes: list[StatementRow]
+    """The newer probe sentences: `recall` on their crisis statements, `rewrites_flagged`
+    on all the others, `by_kind` per kind."""
     posts: int
     pairs: int
     thresholds: dict[str, float]
     """Thresholds of the shipped weights (trained on all posts)."""
+    ms_per_message: float
+    """Median time of one `screen` call on one short message with the shipped weights and
+    the configured embedder (rules, embedding, classifier)."""
     seconds: float
 
 
@@ -258,15 +270,65 @@ def bench_safety(
                         pairs=len(chosen),
                     )
                 )
+        probe_rows = []
+        probes = load_probes()
+        for part in ("dev", "held_out"):
+            probe_set = [p for p in probes if p["split"] == part]
+            texts = [p["text"] for p in probe_set]
+            flags = _flags(methods, texts, vectors.embed(texts))
+            for method, f in zip(METHODS, flags, strict=True):
+                probe_rows.append(_probe_row(method, part.replace("_", " "), probe_set, f))
         advance(1)
     return SafetyBench(
         forums=forum_rows,
         statements=statement_rows,
+        probes=probe_rows,
+        ms_per_message=_latency(settings, [p["text"] for p in probes]),
         posts=len(posts),
         pairs=len(pairs),
         thresholds=methods[0].thresholds,
         seconds=round(time.perf_counter() - began, 1),
     )
+
+
+def load_probes(path: Path = PROBES) -> list[dict[str, Any]]:
+    """`{"id", "kind", "text", "crisis", "split"}` lines."""
+    with path.open() as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def _probe_row(
+    method: str, part: str, probes: Sequence[dict[str, Any]], flags: np.ndarray
+) -> StatementRow:
+    crisis = np.array([bool(p["crisis"]) for p in probes])
+    kinds = sorted({p["kind"] for p in probes if not p["crisis"]})
+    return StatementRow(
+        method=method,
+        part=part,
+        recall=round(float(flags[crisis].mean()), 4),
+        rewrites_flagged=round(float(flags[~crisis].mean()), 4),
+        by_kind={
+            k: round(
+                float(np.mean([f for p, f in zip(probes, flags, strict=True) if p["kind"] == k])), 4
+            )
+            for k in kinds
+        },
+        pairs=len(probes),
+    )
+
+
+def _latency(settings: Settings, texts: Sequence[str]) -> float:
+    """Median milliseconds of one `screen` call per message, as chat calls it."""
+    import time
+
+    screen = CrisisScreen(make_embedder(settings))
+    screen.screen(texts[0])  # loads the model
+    times = []
+    for text in texts:
+        began = time.perf_counter()
+        screen.screen(text)
+        times.append(time.perf_counter() - began)
+    return round(float(np.median(times)) * 1000, 2)
 
 
 def _by_kind(pairs: Sequence[Pair], flags: np.ndarray) -> dict[str, float]:

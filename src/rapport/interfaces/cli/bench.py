@@ -427,9 +427,21 @@ def safety(
                 kinds,
             )
         console.print(statements)
+        probes = Table("probes", "method", "statement recall", "others flagged", "by kind")
+        for line in result.probes:
+            kinds = ", ".join(f"{k} {v:.2f}" for k, v in line.by_kind.items())
+            probes.add_row(
+                f"{line.part} ({line.pairs})",
+                line.method,
+                f"{line.recall:.3f}",
+                f"{line.rewrites_flagged:.3f}",
+                kinds,
+            )
+        console.print(probes)
         console.print(
             f"{result.posts} posts, {result.pairs} statement pairs; shipped thresholds "
-            f"{result.thresholds}; {result.seconds:.0f} s"
+            f"{result.thresholds}; {result.ms_per_message:.1f} ms per message; "
+            f"{result.seconds:.0f} s"
         )
 
     emit(result, json_out, show)

@@ -25,6 +25,11 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 # quotes are apostrophes far more often than quotes).
 _QUOTED = re.compile(
     r"\"[^\"\n]{1,300}\"|\u201c[^\u201d\n]{1,300}\u201d|\u2018[^\u2019\n]{1,300}\u2019"
+    # Straight single quotes: opened before a letter after a non-word, closed before a
+    # non-letter; apostrophes between letters ("don't") may sit inside.
+    # Spans are short and never open with a clipped word ('cause, 'til, 'em).
+    r"|(?<![\w'])'(?=[a-zA-Z])(?!(?:cause|cos|cuz|til|till|em|bout|round|n)\b)"
+    r"(?:[^'\n]|(?<=[a-zA-Z])'(?=[a-zA-Z])){1,120}'(?![a-zA-Z])"
 )
 
 # Clause boundaries: sentence ends, semicolons, dashes, commas, and contrast words (the part
@@ -72,8 +77,8 @@ _DEATH = re.compile(
     r"\b(?:"
     r"(?:kill|killing|killed|hang|hanging|hanged|shoot|shooting|shot|drown|drowning|poison|"
     r"poisoning|cut|cutting|burn|burning|burned|hurt|hurting|harm|harming|starve|starving|"
-    r"stab|stabbing|off)\s+(?:my\s*self|myself)"
-    r"|kms|unalive|self[- ]?harm(?:ing|ed)?|sh\b"
+    r"stab|stabbing|off)\s+(?:my\s*self|myself)(?!\s+(?:off|short|some slack|a break))"
+    r"|kms|unalive|self[- ]?harm(?:ing|ed)?|(?<![\w/=&?.-])sh\b(?![=/.-])"
     r"|(?:end|ending|ended|take|taking|took)\s+(?:my|my own)\s+(?:life|lives)"
     r"|end(?:ing)?\s+(?:it|things|everything)(?:\s+all)?\s+"
     r"(?:now|tonight|today|soon|for good|forever)"
@@ -90,12 +95,15 @@ _DEATH = re.compile(
     r"|(?:better|happier)\s+(?:off\s+)?(?:dead|without me|if i (?:was|were) (?:dead|gone))"
     r"|(?:never|not)\s+wake\s+up"
     r"|(?:slit|slice|cut)\s+my\s+(?:wrists?|arms?|thighs?|throat)"
-    r"|jump(?:ing)?\s+(?:off|from|in front of)"
+    r"|jump(?:ing)?\s+(?:off|from)\s+(?:a|the|my|our|this|that)?\s*(?:bridge|building|roof|cliff|"
+    r"balcony|window|ledge|top|tower|car park|parking)"
+    r"|jump(?:ing)?\s+in\s+front\s+of"
     r"|(?:thoughts?|ways?|how)\s+(?:of|about|to)\s+(?:dying|die|death|ending it)"
     r"|my\s+(?:own\s+)?funeral"
     r"|tired\s+of\s+(?:living|life|being alive|existing)"
     r"|(?:i'm|im|i am|feel like|being|am just|i'm just)\s+(?:such\s+)?a\s+burden"
-    r"|(?:want|wish|urge|tempted|going|plan|planning)\s+to\s+jump"
+    r"|(?:want|wish|urge|tempted|going|plan|planning)\s+to\s+jump(?!\s+(?:with|for|at|in|into|on|"
+    r"up|to|around|back|through|right|straight|ahead|over|ship))"
     r"|(?:thinking|think|thought)\s+(?:about|of)\s+(?:dying|death|jumping|ending it)"
     r"|goodbye\s+(?:note|letter)s?|suicide\s+note"
     r")"
@@ -135,7 +143,8 @@ _NOT_NEGATION = re.compile(
     r"\b(?:can't|cant|cannot|couldn't|couldnt|won't|wont)\s+(?:stop|help|shake|get rid of|"
     r"get over|escape|resist)\b|\bno one\b|\bnobody\b|\bnothing\s+(?:matters|helps|works)\b|"
     r"\bno\s+(?:hope|way out|future|point|reason|purpose|one|choice|other (?:way|option))\b|"
-    r"\bnot\s+(?:sure|even|just|only)\b"
+    r"\bnot\s+(?:sure|even|just|only)\b|"
+    r"\b(?:nothing|no one|nobody)\s+(?:is\s+)?(?:stopping|stops|keeping|holding)\s+me\b"
 )
 # After the predicate, in the same clause: "... isn't an option", "... have gone away".
 # The words in between may not start a new statement ("... and it is not fair").
@@ -148,6 +157,7 @@ _NEGATED_AFTER = re.compile(
     r"|(?:hasn't|hasnt|haven't|havent|has not|have not|hadn't|doesn't|doesnt|don't|dont|"
     r"does not|do not|never|rarely)\s+(?:\w+\s+)?(?:crossed|cross|come|comes|came|"
     r"happened|happen|bothered|bother|occurred|occur)"
+    r"|(?:has|have|had|is|was)\s+never|never\s+been"
     r"|is not|isn't|isnt|are not|aren't|arent|was not|wasn't|is no longer|"
     r"are no longer|have gone|has gone|are gone|is gone|went away|gone away|faded|have faded|"
     r"have passed|has passed|passed|stopped|are over|is over|behind me)\b"
@@ -157,7 +167,28 @@ _PAST = re.compile(
     r"(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|many|several|few|a few|some)\s+"
     r"(?:years?|months?|decades?)\s+ago|last (?:year|decade)|as a (?:teen|teenager|kid|child)|"
     r"in (?:college|high school|middle school|university|my teens|my twenties)|"
-    r"behind me|years back|when i was (?:younger|a kid|a teenager|\d+))\b"
+    r"behind me|years back|when i was (?:younger|a kid|a teenager|\d+)|"
+    r"when i was (?:depressed|suicidal|struggling|at my (?:lowest|worst)|in (?:a|that) dark place)|"
+    r"(?:i|i've|ive|i have)\s+once|once (?:tried|attempted))\b"
+)
+
+# A sentence that only supposes: "if I ever felt suicidal ...", "what if someone ...",
+# "hypothetically ...". A plain "if" is not enough ("if this fails I'll kill myself").
+_HYPOTHETICAL = re.compile(
+    r"\bif\s+(?:i\s+ever\s+(?:feel|felt|get|got|become|became|start|started|find|found|have|"
+    r"had)|someone|somebody|a (?:friend|person|loved one|student|patient|client)|"
+    r"you\s+ever)\b|\bhypothetical(?:ly)?\b|^\W*(?:suppose|supposing|imagine)\b"
+)
+_SUPPOSING = re.compile(r"^\W*(?:hypothetical(?:ly)?|suppose|supposing|imagine)\b")
+# A crisis word as a topic, not a state: the noun in a clause with no first person that asks
+# or speaks of others ("how do crisis lines decide if a caller is at risk of suicide?").
+_NOMINAL = re.compile(r"^(?:suicides?|overdoses?|self[- ]?harm)$")
+# Idioms that read as crisis words to a sentence-vector model; removed before scoring.
+_IDIOM = re.compile(
+    r"\b(?:is|are|was|were|'s|'re)\s+(?:literally\s+|really\s+|just\s+)?killing\s+me\b"
+    r"|\b(?:going to|gonna|will|'ll)\s+kill\s+me\s+(?:when|if|for)\b"
+    r"|\b(?:i'm|im|i am)\s+dying\s+here\b",
+    re.IGNORECASE,
 )
 
 # Severity cues: a plan, the means, a time, or a goodbye.
@@ -225,6 +256,10 @@ def normalise(text: str) -> str:
     return text.translate(_APOSTROPHES)
 
 
+def sentences(text: str) -> list[str]:
+    return _SENTENCES.split(text)
+
+
 def clauses(text: str) -> list[str]:
     """Sentences cut at commas, semicolons, dashes and contrast words."""
     parts: list[str] = []
@@ -233,7 +268,15 @@ def clauses(text: str) -> list[str]:
     return parts
 
 
+# "Never ... more than now" intensifies rather than negates.
+_COMPARATIVE = re.compile(
+    r"\bnever\s+(?:\w+\s+){0,4}?(?:more|worse|this much|so much|as much|so bad|this bad)\b"
+)
+
+
 def _negated(clause: str, match: re.Match[str]) -> bool:
+    if _COMPARATIVE.search(clause):
+        return False
     before = _NOT_NEGATION.sub(" ", clause[: match.start()])
     # A negation does not reach over "and", "because", "so": "I never asked to be born and
     # I want to end it" affirms the second part.
@@ -292,10 +335,13 @@ def read(text: str) -> Reading:
             end = reported.start() + (turn.start() if turn else len(rest))
             set_aside(sentence[reported.start() : end])
             sentence = sentence[: reported.start()] + " " + sentence[end:]
-        for clause in _CLAUSES.split(sentence):
+        # "Hypothetically, ..." supposes the whole sentence; an "if" only its own clause.
+        whole = bool(_SUPPOSING.match(sentence.lower()))
+        for clause in _CLAUSES.split(_IDIOM.sub(" ", sentence)):
             if not clause or not clause.strip():
                 continue
-            if _clause(clause, reading):
+            supposed = whole or bool(_HYPOTHETICAL.search(clause.lower()))
+            if _clause(clause, reading, supposed):
                 kept.append(clause.strip())
             else:
                 reading.dropped.append(clause.strip())
@@ -303,11 +349,60 @@ def read(text: str) -> Reading:
     return reading
 
 
-def _clause(clause: str, reading: Reading) -> bool:
-    """Record the cues of one clause; false when the clause should not be scored."""
+_SUBJECTS = re.compile(
+    r"\b(?:(?P<first>i|i'm|im|i've|ive|i'd|i'll)|he|she|they|he's|she's|they're|they've|he'd|"
+    r"she'd|they'd|he'll|she'll|they'll)\b"
+)
+
+
+def _someone_elses(lower: str, match: re.Match[str]) -> bool:
+    """The nearest subject pronoun before the predicate is someone else's ("I asked her if
+    she was threatening suicide", "he said he was going to end it all"). Predicates that
+    name the writer ("kill myself", "my life") are always the writer's."""
+    if re.search(r"\b(?:my|myself|me)\b", match.group()):
+        return False
+    subjects = list(_SUBJECTS.finditer(lower[: match.start()]))
+    return bool(subjects) and subjects[-1].group("first") is None
+
+
+def _nominal_only(lower: str, deaths: list[re.Match[str]]) -> bool:
+    """Crisis nouns only and no first person: a topic ("... to prevent suicides"), not an
+    explicit statement of the writer's state."""
+    return (
+        bool(deaths)
+        and not _FIRST_PERSON.search(lower)
+        and all(_NOMINAL.match(m.group()) for m in deaths)
+    )
+
+
+def _clause(clause: str, reading: Reading, supposed: bool = False) -> bool:
+    """Record the cues of one clause; false when the clause should not be scored.
+    `supposed`: the clause's sentence is hypothetical."""
     lower = clause.lower()
     deaths = list(_DEATH.finditer(lower))
     lives = list(_LIFE.finditer(lower))
+    if supposed and (deaths or _THIRD_DEATH.search(lower)):
+        reading.negated += 1  # "if I ever felt suicidal ...": not a statement of now
+        return False
+    third = _THIRD_DEATH.search(lower)
+    if (
+        not deaths
+        and not lives
+        and third
+        and re.search(r"\b(?:him|her|them|his|their)", third.group())
+    ):
+        reading.negated += 1  # "my girlfriend cut herself": someone else's crisis
+        return False
+    others = [m for m in deaths if _someone_elses(lower, m)]
+    deaths = [m for m in deaths if m not in others]
+    if others and not deaths and not lives:
+        reading.negated += 1  # someone else's crisis words
+        return False
+    if _nominal_only(lower, deaths):
+        # The classifier decides; a question or talk of others at the stricter threshold.
+        if lower.rstrip().endswith("?") or re.search(rf"\b{_THIRD_SUBJECT}\b", lower):
+            reading.negated += 1
+        return True
     if not deaths and not lives:
         darks = list(_DARK.finditer(lower))
         if darks and _speaks_for_writer(lower) and all(_recovered(lower, m) for m in darks):
@@ -326,6 +421,8 @@ def _clause(clause: str, reading: Reading) -> bool:
         reading.negated += 1
         return False
     if lives and not deaths and not any(_negated(lower, m) for m in lives):
+        if lower.rstrip().endswith("?"):
+            return True  # "is there a reason to live anymore?" asks, it does not affirm
         reading.negated += 1  # "I want to live": the opposite of a crisis statement
         return False
     return True

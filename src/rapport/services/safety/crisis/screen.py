@@ -28,6 +28,9 @@ is high severity without explicit words; `topic`: probability of another categor
 which it is named (severity low); `distress`: weight of the other kinds of distress in the
 risk score (chosen in training, see `risk_score`)."""
 BATCH = 64
+SUPPORT = 1.0
+"""A longer text flagged by the classifier alone also needs one passage of two sentences
+whose own risk reaches `SUPPORT` times the crisis threshold (see `supported`)."""
 SHORT_WORDS = 60
 """Texts up to this many words use the `negated` threshold when they negate a crisis."""
 
@@ -61,7 +64,39 @@ class CrisisScreen:
     def screen_many(self, texts: Sequence[str]) -> list[Screening]:
         readings = [rules.read(text) for text in texts]
         probabilities = self.probabilities([r.kept for r in readings])
-        return [decide(r, p, self.thresholds) for r, p in zip(readings, probabilities, strict=True)]
+        thresholds = self.thresholds
+        out = [decide(r, p, thresholds) for r, p in zip(readings, probabilities, strict=True)]
+        for i in self._unsupported(readings, out):
+            out[i] = decide(readings[i], probabilities[i], thresholds, supported=False)
+        return out
+
+    def _unsupported(self, readings: Sequence[rules.Reading], out: list[Screening]) -> list[int]:
+        """Texts flagged on the classifier's score of the whole text (no explicit words) in
+        which no passage of two consecutive sentences scores as a crisis on its own: the
+        whole-text score came from a general tone of distress (debt, a hard job), not from
+        a crisis stated somewhere. Only these candidates are embedded again."""
+        todo: list[tuple[int, list[str]]] = []
+        for i, (reading, screening) in enumerate(zip(readings, out, strict=True)):
+            if screening.crisis and not reading.explicit and screening.severity == "medium":
+                sentences = [s for s in rules.sentences(reading.kept) if s.strip()]
+                if len(sentences) > 2:
+                    todo.append(
+                        (i, [" ".join(sentences[j : j + 2]) for j in range(len(sentences) - 1)])
+                    )
+        if not todo or self.classifier is None:
+            return []
+        passages = [p for _, ps in todo for p in ps]
+        vectors = np.vstack(
+            [self.embedder.embed(passages[s : s + BATCH]) for s in range(0, len(passages), BATCH)]
+        )
+        risk = risk_score(self.classifier.proba(vectors), self.thresholds["distress"])
+        needed = SUPPORT * self.thresholds["crisis"]
+        unsupported, start = [], 0
+        for i, ps in todo:
+            if float(risk[start : start + len(ps)].max()) < needed:
+                unsupported.append(i)
+            start += len(ps)
+        return unsupported
 
     def probabilities(self, kept: Sequence[str]) -> list[np.ndarray | None]:
         """Class probabilities of each rule-filtered text; None for empty texts or when the
@@ -88,9 +123,14 @@ def risk_score(proba: np.ndarray, distress: float = 0.5) -> np.ndarray:
 
 
 def decide(
-    reading: rules.Reading, proba: np.ndarray | None, thresholds: dict[str, float]
+    reading: rules.Reading,
+    proba: np.ndarray | None,
+    thresholds: dict[str, float],
+    supported: bool = True,
 ) -> Screening:
-    """The verdict from what the rules found and the classifier's probabilities."""
+    """The verdict from what the rules found and the classifier's probabilities;
+    `supported` false: no passage of the text scores as a crisis on its own, so the
+    classifier's whole-text score does not make it one."""
     distress = thresholds.get("distress", DEFAULT_THRESHOLDS["distress"])
     risk = float(risk_score(proba, distress)[0]) if proba is not None else 0.0
     if reading.explicit:
@@ -107,7 +147,7 @@ def decide(
     # post it is one clause among many, already cut out.
     short = len(reading.text.split()) <= SHORT_WORDS
     needed = thresholds["negated"] if reading.negated and short and not reading.explicit else None
-    if risk >= (needed or thresholds["crisis"]):
+    if risk >= (needed or thresholds["crisis"]) and (supported or reading.explicit):
         category: Category = "suicide_self_harm"
         if proba is not None and not reading.explicit:
             category = CLASSES[int(np.argmax(proba[1:])) + 1]  # type: ignore[assignment]
