@@ -4,25 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import TypeAdapter, ValidationError
-
-from rapport.core.errors import FieldError, InvalidInput
-from rapport.core.models import Timestamp, utcnow
+from rapport.engine.moments import moment
 from rapport.engine.services import Services
 from rapport.services.engage.churn import AbandonmentRisk, ChurnManifest
-
-_MOMENT: TypeAdapter[datetime] = TypeAdapter(Timestamp)
-
-
-def moment(at: datetime | str | float | None) -> datetime:
-    """`at` as an aware UTC time (now when None); InvalidInput naming `at` otherwise."""
-    if at is None:
-        return utcnow()
-    try:
-        return _MOMENT.validate_python(at)
-    except ValidationError as exc:
-        message = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
-        raise InvalidInput([FieldError(record="request", field="at", message=message)]) from exc
 
 
 class ChurnArea:

@@ -9,19 +9,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from rapport.core.errors import FieldError, InvalidInput
-from rapport.core.models import Id, Strict, Timestamp, utcnow
+from rapport.engine.moments import moment
 from rapport.engine.services import Services
 from rapport.services.engage.context import ContextResult, ContextUpdate
 from rapport.services.engage.dispatch import DispatchReport
 from rapport.services.engage.nudges import Nudge, NudgePlan
 from rapport.services.engage.scores import UserScores
-
-
-class _Moment(Strict):
-    at: Timestamp | None = None
-    """The moment judged (default now)."""
-    user_id: Id | None = None
-    """Only this user."""
 
 
 class EngageArea:
@@ -34,12 +27,12 @@ class EngageArea:
         """Engagement (7 days), learning velocity, motivation (engagement's trend) and,
         once the tenant's abandonment model is trained, abandonment risk of one user at `at`
         (default now), each with the features that drove it."""
-        moment = _moment(at, user_id)
+        when = moment(at)
         tenant = self._s.tenant(tenant)
-        scores = self._s.engage.scores(tenant, user_id, moment)
+        scores = self._s.engage.scores(tenant, user_id, when)
         if not self._s.abandonment.available(tenant):
             return scores
-        risk = self._s.abandonment.risk(tenant, user_id, moment)
+        risk = self._s.abandonment.risk(tenant, user_id, when)
         return scores.model_copy(
             update={"abandonment_risk": risk.probability, "abandonment_drivers": risk.drivers}
         )
@@ -64,12 +57,12 @@ class EngageArea:
     ) -> NudgePlan:
         """The nudges due at `at` and those held back (caps, quiet hours, periods already
         sent, consent, crisis), with the reason."""
-        moment = _moment(at, user_id)
+        when = moment(at)
         tenant = self._s.tenant(tenant)
         if user_id is not None:
             self._s.store.get_user(tenant, user_id)  # an unknown user is a 404, not []
         users = None if user_id is None else [user_id]
-        return self._s.engage.due(tenant, moment, users)
+        return self._s.engage.due(tenant, when, users)
 
     def dispatch(
         self, at: datetime | str | None = None, *, tenant: str | None = None
@@ -77,8 +70,8 @@ class EngageArea:
         """Queue the nudges and reminders due at `at` (default now) in the outbox (once per
         user, trigger and period), cancel queued nudges whose trigger no longer holds, and
         deliver what is due: what the delivery job does on every pass."""
-        moment = _moment(at, None)
-        return self._s.dispatcher.run(self._s.tenant(tenant), moment)
+        when = moment(at)
+        return self._s.dispatcher.run(self._s.tenant(tenant), when)
 
     def still_due(
         self,
@@ -92,9 +85,9 @@ class EngageArea:
         """Whether a queued nudge's trigger still holds for its period at `at` (the user
         has not come back, the milestone is still ahead, it is not quiet hours for a
         near-now nudge): delivery asks this before sending. Consent and crisis count."""
-        moment = _moment(at, user_id)
+        when = moment(at)
         tenant = self._s.tenant(tenant)
-        plan = self._s.engage.due(tenant, moment, [user_id], only=[trigger], check=True)
+        plan = self._s.engage.due(tenant, when, [user_id], only=[trigger], check=True)
         return any(n.trigger == trigger and n.period == period for n in plan.nudges)
 
     def context(
@@ -120,14 +113,6 @@ class EngageArea:
     ) -> ContextResult:
         """`context` with the request as one object (what REST sends)."""
         return self._s.engage_context.update(self._s.tenant(tenant), user_id, update)
-
-
-def _moment(at: datetime | str | None, user_id: str | None) -> datetime:
-    try:
-        checked = _Moment(at=at, user_id=user_id)
-    except ValidationError as exc:
-        raise _invalid(exc) from exc
-    return checked.at or utcnow()
 
 
 def _invalid(exc: ValidationError) -> InvalidInput:

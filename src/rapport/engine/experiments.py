@@ -11,22 +11,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from rapport.core.errors import FieldError, InvalidInput
-from rapport.core.models import to_utc, utcnow
 from rapport.core.store.experiments import Experiment, ExperimentSpec, Status
+from rapport.engine.moments import moment
 from rapport.engine.services import Services
 from rapport.services.experiments.assignment import Assignment
 from rapport.services.experiments.impressions import ImpressionList, LoggedList
 from rapport.services.experiments.metrics import OnlineMetrics, online_metrics
 from rapport.services.experiments.report import ExperimentReport
-
-
-def _moment(at: datetime | str | None) -> datetime:
-    if at is None:
-        return utcnow()
-    try:
-        return to_utc(at)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput([FieldError(record="request", field="at", message=str(exc))]) from exc
 
 
 class ExperimentsArea:
@@ -48,7 +39,7 @@ class ExperimentsArea:
         to 100 (else `InvalidInput` naming `variants`); a taken name is a `Conflict`."""
         if spec is None:
             spec = {"name": name, "variants": variants or {}, "config": config or {}}
-        return self._s.experiments.create(self._s.tenant(tenant), spec, _moment(at))
+        return self._s.experiments.create(self._s.tenant(tenant), spec, moment(at))
 
     def list(self, *, status: Status | None = None, tenant: str | None = None) -> list[Experiment]:
         """Experiments, oldest first (the oldest running one is served)."""
@@ -76,8 +67,8 @@ class ExperimentsArea:
     ) -> ExperimentReport:
         """Per variant counts, rates with 95% intervals, differences to control with
         p-values, and the guard's verdict, from the start (or `since`) to `at`."""
-        until = _moment(at)
-        start = _moment(since) if since is not None else None
+        until = moment(at)
+        start = moment(since, "since") if since is not None else None
         if start is not None and start > until:
             raise InvalidInput(
                 [FieldError(record="request", field="since", message="must not be after 'at'")]
@@ -89,7 +80,7 @@ class ExperimentsArea:
     ) -> ExperimentReport:
         """The report, and the stop rule applied: a clearly worse variant stops the
         experiment (status `stopped`, reason stored)."""
-        return self._s.experiment_reports.check(self._s.tenant(tenant), name, _moment(at))
+        return self._s.experiment_reports.check(self._s.tenant(tenant), name, moment(at))
 
     def check_all(
         self, *, at: datetime | None = None, tenant: str | None = None
@@ -98,7 +89,7 @@ class ExperimentsArea:
         owner = self._s.tenant(tenant)
         stopped = []
         for experiment in self._s.experiments.list(owner, "running"):
-            if self._s.experiment_reports.check(owner, experiment.name, _moment(at)).guard.stop:
+            if self._s.experiment_reports.check(owner, experiment.name, moment(at)).guard.stop:
                 stopped.append(experiment.name)
         return stopped
 
@@ -111,7 +102,7 @@ class ExperimentsArea:
         tenant: str | None = None,
     ) -> Experiment:
         """Stop a running experiment by hand (409 when already stopped)."""
-        return self._s.experiments.stop(self._s.tenant(tenant), name, reason, _moment(at))
+        return self._s.experiments.stop(self._s.tenant(tenant), name, reason, moment(at))
 
 
 class ImpressionsArea:
@@ -160,8 +151,8 @@ class ImpressionsArea:
     ) -> OnlineMetrics:
         """CTR, CTR@k, conversion and coverage of impressions shown in [since, at],
         overall and per model version, source and variant."""
-        until = _moment(at)
-        start = _moment(since) if since is not None else None
+        until = moment(at)
+        start = moment(since, "since") if since is not None else None
         if start is not None and start > until:
             raise InvalidInput(
                 [FieldError(record="request", field="since", message="must not be after 'at'")]

@@ -5,31 +5,13 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
-
-from rapport.core.errors import FieldError, InvalidInput
-from rapport.core.models import Page, Timestamp, utcnow
+from rapport.core.models import Page
 from rapport.core.store.outbox import OutboxEntry, OutboxMessage, OutboxStatus
+from rapport.engine.moments import When, moment
 from rapport.engine.services import Services
 from rapport.services.engage.outbox.service import Click, DeliveryReport
-
-_TIME: TypeAdapter[datetime] = TypeAdapter(Timestamp)
-When = datetime | str | float | None
-"""A time: a datetime, ISO 8601 text (naive means UTC), epoch seconds, or None for now."""
-
-
-def moment(at: When, field: str = "at") -> datetime:
-    """`at` as an aware UTC datetime (now when None); InvalidInput naming `field`."""
-    if at is None:
-        return utcnow()
-    try:
-        return _TIME.validate_python(at)
-    except ValidationError as exc:
-        message = exc.errors()[0]["msg"]
-        raise InvalidInput([FieldError(record="request", field=field, message=message)]) from exc
 
 
 class OutboxArea:

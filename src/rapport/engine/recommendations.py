@@ -8,7 +8,7 @@ from typing import Any
 
 from rapport.core.errors import FieldError, InvalidInput
 from rapport.core.requests import RecommendRequest
-from rapport.engine.churn import moment
+from rapport.engine.moments import moment
 from rapport.engine.services import Services, options
 from rapport.services.recommend.next_action import NextAction
 from rapport.services.recommend.recommender import GroupRecommendations, Recommendations
