@@ -52,8 +52,12 @@ def test_due_nudges_are_queued_once_cancelled_when_stale_and_delivered(
     ]
     assert {e.send_at for e in first.queued} == {EVENING}
     assert first.delivery.claimed == 0 and pigeon.carried == []
+    audited = engine.audit.list(action="nudge").items  # what was decided, and written how
+    assert sorted(a.model for a in audited) == ["template", "template"]
+    assert sorted(a.output for a in audited) == sorted(e.body for e in first.queued)
     again = engine.engage.dispatch(night)  # the next pass: queued once per period already
     assert again.queued == [] and engine.outbox.list().total == 2
+    assert engine.audit.list(action="nudge").total == 2
 
     # A nudge the platform queued itself is sent as it is, never re-judged.
     (own,) = engine.outbox.enqueue(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 
 class FieldError(BaseModel):
@@ -24,6 +24,19 @@ class FieldError(BaseModel):
 def clean_message(message: str) -> str:
     """A validation message without pydantic's "Value error, " prefix."""
     return message.removeprefix("Value error, ")
+
+
+def field_errors(record: str, exc: ValidationError, whole: str = "(record)") -> list[FieldError]:
+    """One `FieldError` per problem pydantic found in `record`; `whole` names a problem
+    with the record as a whole."""
+    return [
+        FieldError(
+            record=record,
+            field=".".join(str(part) for part in error["loc"]) or whole,
+            message=clean_message(error["msg"]),
+        )
+        for error in exc.errors()
+    ]
 
 
 class RapportError(Exception):

@@ -19,6 +19,14 @@ Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
 """How many records a page skips, for every listing."""
 
 
+def check_place(lat: float | None, lon: float | None, radius_km: float | None) -> None:
+    """A place is `lat` and `lon` together; a radius needs a place."""
+    if (lat is None) != (lon is None):
+        raise ValueError("lat and lon must be given together")
+    if radius_km is not None and lat is None:
+        raise ValueError("radius_km needs a location (lat and lon)")
+
+
 class ItemFilter(Strict):
     """Which items may be returned. Every field is optional; list fields match any value."""
 
@@ -48,10 +56,7 @@ class ItemFilter(Strict):
 
     @model_validator(mode="after")
     def _place_is_complete(self) -> Self:
-        if (self.lat is None) != (self.lon is None):
-            raise ValueError("lat and lon must be given together")
-        if self.radius_km is not None and self.lat is None:
-            raise ValueError("radius_km needs a location (lat and lon)")
+        check_place(self.lat, self.lon, self.radius_km)
         return self
 
     @property

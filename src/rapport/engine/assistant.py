@@ -105,18 +105,9 @@ class PersonaArea:
 def _validate(raw: dict[str, Any]) -> Persona:
     from pydantic import ValidationError
 
-    from rapport.core.errors import FieldError, InvalidInput
+    from rapport.core.errors import InvalidInput, field_errors
 
     try:
         return Persona.model_validate(raw)
     except ValidationError as exc:
-        raise InvalidInput(
-            [
-                FieldError(
-                    record="persona",
-                    field=".".join(str(p) for p in e["loc"]) or "(record)",
-                    message=e["msg"],
-                )
-                for e in exc.errors()
-            ]
-        ) from exc
+        raise InvalidInput(field_errors("persona", exc)) from exc

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from rapport.core.errors import FieldError, InvalidInput
+from rapport.core.errors import InvalidInput, field_errors
 from rapport.engine.moments import moment
 from rapport.engine.services import Services
 from rapport.services.engage.context import ContextResult, ContextUpdate
@@ -116,13 +116,4 @@ class EngageArea:
 
 
 def _invalid(exc: ValidationError) -> InvalidInput:
-    return InvalidInput(
-        [
-            FieldError(
-                record="request",
-                field=".".join(str(p) for p in e["loc"]) or "(request)",
-                message=e["msg"],
-            )
-            for e in exc.errors()
-        ]
-    )
+    return InvalidInput(field_errors("request", exc, whole="(request)"))

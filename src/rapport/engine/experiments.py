@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from rapport.core.errors import FieldError, InvalidInput
+from rapport.core.errors import FieldError, InvalidInput, field_errors
 from rapport.core.store.experiments import Experiment, ExperimentSpec, Status
 from rapport.engine.moments import moment
 from rapport.engine.services import Services
@@ -129,14 +129,7 @@ class ImpressionsArea:
             try:
                 checked.append(ImpressionList.model_validate(shown))
             except ValidationError as exc:
-                problems += [
-                    FieldError(
-                        record=f"list {number}",
-                        field=".".join(str(p) for p in e["loc"]) or "(record)",
-                        message=e["msg"],
-                    )
-                    for e in exc.errors()
-                ]
+                problems += field_errors(f"list {number}", exc)
         if problems:
             raise InvalidInput(problems)
         return self._s.impression_log.log_lists(self._s.tenant(tenant), checked)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
-from rapport.core.errors import FieldError, InvalidInput
+from rapport.core.errors import FieldError, InvalidInput, field_errors
 from rapport.core.models import Page, Strict
 from rapport.core.store.escalations import Escalation, Status
 from rapport.engine.services import Services
@@ -116,11 +116,7 @@ def _records(records: Iterable[dict[str, Any] | ScreenRecord]) -> Sequence[Scree
         try:
             checked.append(ScreenRecord.model_validate(record))
         except ValidationError as exc:
-            for error in exc.errors():
-                field = ".".join(str(p) for p in error["loc"]) or "(record)"
-                problems.append(
-                    FieldError(record=f"record {number}", field=field, message=error["msg"])
-                )
+            problems += field_errors(f"record {number}", exc)
     if problems:
         raise InvalidInput(problems)
     return checked

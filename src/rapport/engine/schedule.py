@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from rapport.core.errors import FieldError, InvalidInput, clean_message
+from rapport.core.errors import InvalidInput, field_errors
 from rapport.core.models import utcnow
 from rapport.engine.services import Services, options
 from rapport.services.plan.reminders import LEAD
@@ -36,16 +36,7 @@ def request_of(model: type[M], given: M | None, values: dict[str, Any]) -> M:
     try:
         return options(model, given, values)
     except ValidationError as exc:
-        raise InvalidInput(
-            [
-                FieldError(
-                    record="request",
-                    field=".".join(str(p) for p in e["loc"]) or "(record)",
-                    message=clean_message(e["msg"]),
-                )
-                for e in exc.errors()
-            ]
-        ) from exc
+        raise InvalidInput(field_errors("request", exc)) from exc
 
 
 class ScheduleArea:

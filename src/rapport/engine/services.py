@@ -486,7 +486,9 @@ class Services:
             due = self.scheduler.reminders_due(tenant, at)
             return [OutboxMessage.model_validate(r.outbox_message()) for r in due]
 
-        return Dispatcher(self.engage, self.outbox, [reminders])
+        return Dispatcher(
+            self.engage, self.outbox, [reminders], self.audit, lambda: self.gateway.model
+        )
 
     @cached_property
     def engage_context(self) -> ContextService:

@@ -13,7 +13,7 @@ from typing import Any, Literal, TypeVar
 import orjson
 from pydantic import BaseModel, Field, ValidationError
 
-from rapport.core.errors import FieldError, InvalidInput, clean_message
+from rapport.core.errors import FieldError, InvalidInput, field_errors
 from rapport.core.models import Event, Item, Schema, User
 from rapport.core.store.repository import Store
 from rapport.services.catalog import Catalog
@@ -188,7 +188,7 @@ def _problems(
     try:
         model.model_validate(raw)
     except ValidationError as exc:
-        return _field_errors(label, exc)
+        return field_errors(label, exc)
     return []
 
 
@@ -223,18 +223,10 @@ def validate(
         try:
             valid.append(model.model_validate(raw))
         except ValidationError as exc:
-            errors.extend(_field_errors(label, exc))
+            errors.extend(field_errors(label, exc))
     if errors and not skip_invalid:
         raise InvalidInput(errors)
     return valid, errors
-
-
-def _field_errors(label: str, exc: ValidationError) -> list[FieldError]:
-    result = []
-    for error in exc.errors():
-        where = ".".join(str(part) for part in error["loc"]) or "(record)"
-        result.append(FieldError(record=label, field=where, message=clean_message(error["msg"])))
-    return result
 
 
 def body_records(rows: Iterable[Any]) -> Iterator[RawRecord]:

@@ -11,6 +11,7 @@ from datetime import datetime
 from pydantic import Field
 
 from rapport.core.models import Schema
+from rapport.core.store.audit import AuditLog
 from rapport.core.store.outbox import OutboxEntry, OutboxMessage
 from rapport.services.engage.nudges import Nudge, NudgePlanner
 from rapport.services.engage.outbox import Outbox
@@ -65,14 +66,22 @@ def nudge_message(nudge: Nudge) -> OutboxMessage:
 
 class Dispatcher:
     def __init__(
-        self, planner: NudgePlanner, outbox: Outbox, producers: Sequence[Producer] = ()
+        self,
+        planner: NudgePlanner,
+        outbox: Outbox,
+        producers: Sequence[Producer] = (),
+        audit: AuditLog | None = None,
+        model: Callable[[], str] = lambda: "llm",
     ) -> None:
         self.planner = planner
         self.outbox = outbox
         self.producers = list(producers)
+        self.audit = audit
+        self.model = model
 
     def run(self, tenant: str, at: datetime) -> DispatchReport:
-        messages = [nudge_message(n) for n in self.planner.due(tenant, at).nudges]
+        nudges = self.planner.due(tenant, at).nudges
+        messages = [nudge_message(n) for n in nudges]
         for produce in self.producers:
             messages.extend(produce(tenant, at))
         for message in messages:
@@ -81,6 +90,16 @@ class Dispatcher:
             if message.channel is not None and self.outbox.channels.get(message.channel) is None:
                 message.channel = None
         queued = self.outbox.enqueue(tenant, messages, at) if messages else []
+        if self.audit is not None:  # what rapport decided to say to whom, and how it wrote it
+            for nudge in nudges:
+                self.audit.record(
+                    tenant,
+                    "nudge",
+                    user_id=nudge.user_id,
+                    model=self.model() if nudge.personalised else "template",
+                    prompt=f"{nudge.trigger} {nudge.period}: {'; '.join(nudge.reasons)}",
+                    output=nudge.message,
+                )
         cancelled = [e.id for e in self._stale_nudges(tenant, at)]
         for message_id in cancelled:
             self.outbox.cancel(tenant, message_id, at)

@@ -22,7 +22,7 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
-from rapport.core.errors import FieldError, InvalidInput
+from rapport.core.errors import FieldError, InvalidInput, field_errors
 from rapport.core.models import Schema, utcnow
 from rapport.core.store.experiments import (
     Experiment,
@@ -91,16 +91,7 @@ class Experiments:
             try:
                 spec = ExperimentSpec.model_validate(spec)
             except ValidationError as exc:
-                raise InvalidInput(
-                    [
-                        FieldError(
-                            record="experiment",
-                            field=".".join(str(p) for p in e["loc"]) or "(record)",
-                            message=e["msg"].removeprefix("Value error, "),
-                        )
-                        for e in exc.errors()
-                    ]
-                ) from exc
+                raise InvalidInput(field_errors("experiment", exc)) from exc
         problems = []
         control = spec.config.control
         if control is not None and control not in spec.variants:

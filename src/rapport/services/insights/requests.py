@@ -9,6 +9,7 @@ from typing import Literal, Self
 from pydantic import Field, model_validator
 
 from rapport.core.models import Id, Label, Strict, Timestamp, TimeZone, utcnow
+from rapport.core.requests import check_place
 
 
 class InsightRequest(Strict):
@@ -36,10 +37,7 @@ class InsightRequest(Strict):
 
     @model_validator(mode="after")
     def _place_is_complete(self) -> Self:
-        if (self.lat is None) != (self.lon is None):
-            raise ValueError("lat and lon must be given together")
-        if self.radius_km is not None and self.lat is None:
-            raise ValueError("radius_km needs a location (lat and lon)")
+        check_place(self.lat, self.lon, self.radius_km)
         return self
 
     def moment(self) -> datetime:

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from rapport.core.errors import FieldError, InvalidInput
+from rapport.core.errors import FieldError, InvalidInput, field_errors
 from rapport.core.models import Timestamp
 from rapport.engine.schemas import (
     Availability,
@@ -124,14 +124,7 @@ async def import_calendar(
             )
     except ValueError as exc:  # JSON and validation errors
         errors = (
-            [
-                FieldError(
-                    record="body",
-                    field=".".join(str(p) for p in e["loc"]) or "(record)",
-                    message=e["msg"],
-                )
-                for e in exc.errors()
-            ]
+            field_errors("body", exc)
             if isinstance(exc, ValidationError)
             else [FieldError(record="body", field="(record)", message=f"not JSON: {exc}")]
         )

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import structlog
 from pydantic import ValidationError
 
-from rapport.core.errors import FieldError, InvalidInput, NotFound
+from rapport.core.errors import FieldError, InvalidInput, NotFound, field_errors
 from rapport.core.models import Event, Page, Schema, utcnow
 from rapport.core.pii import redact
 from rapport.core.store.outbox import (
@@ -284,9 +284,5 @@ def _validate(
         try:
             checked.append(OutboxMessage.model_validate(message))
         except ValidationError as exc:
-            for error in exc.errors():
-                field = ".".join(str(p) for p in error["loc"]) or "(message)"
-                problems.append(
-                    FieldError(record=f"message {number}", field=field, message=error["msg"])
-                )
+            problems += field_errors(f"message {number}", exc, whole="(message)")
     return checked, problems
