@@ -14,12 +14,14 @@ import httpx
 import icalendar
 import pytest
 
+from rapport.core.errors import InvalidInput
 from rapport.engine import Engine
-from tests.conftest import Cli, LiveServer
+from tests.conftest import Cli, CountingEmbedder, LiveServer
 from tests.test_schedule import WEEKLY_ICS, world
 
 AT = "2026-11-20T09:00:00Z"
 WEEK = datetime(2026, 11, 23, tzinfo=UTC)
+IMPORTED_AT = datetime(2026, 11, 20, 9, tzinfo=UTC)  # AT as a datetime
 
 
 @pytest.fixture
@@ -64,7 +66,7 @@ def test_rest_schedule_flow(engine: Engine, live: LiveServer, calendar_server: s
         assert http.get("/items/ana/availability").json() == put.json()
         prefs = http.put("/users/maya/schedule-preferences", json={"time_of_day": ["afternoon"]})
         assert prefs.json()["preferences"]["time_of_day"] == ["afternoon"]
-        # Upload as a file, then the same calendar from a URL (a second source).
+        # Upload as a file; a URL on a private or local address is refused by default.
         upload = http.post(
             f"/users/maya/calendar?at={AT}&source=work",
             content=WEEKLY_ICS,
@@ -74,13 +76,10 @@ def test_rest_schedule_flow(engine: Engine, live: LiveServer, calendar_server: s
         by_url = http.post(
             f"/users/maya/calendar?at={AT}", json={"url": f"{calendar_server}/work.ics"}
         )
-        assert by_url.status_code == 200, by_url.text
-        assert by_url.json()["imported"] == upload.json()["imported"] > 10
-        assert by_url.json()["source"] == f"{calendar_server}/work.ics"
-        missing = http.post(
-            f"/users/maya/calendar?at={AT}", json={"url": f"{calendar_server}/nope.ics"}
-        )
-        assert missing.status_code == 422 and "url" in missing.text
+        assert upload.json()["imported"] > 10
+        assert by_url.status_code == 422 and "calendar_private_urls" in by_url.text
+        field = by_url.json()["error"]["details"][0]["field"]
+        assert field == "url"
 
         body = {
             "item_id": "ana",
@@ -292,3 +291,17 @@ def test_cli_schedule_and_plan(cli: Cli, tmp_path: Path) -> None:
         "mon 08:00-09:00",
     )
     assert bad_tz.returncode == 2 and "timezone" in bad_tz.stderr
+
+
+def test_calendar_urls_on_internal_addresses_need_the_setting(
+    tmp_path: Path, embedder: CountingEmbedder, calendar_server: str
+) -> None:
+    with Engine(data=tmp_path, embedder=embedder, schedule={"calendar_private_urls": True}) as on:
+        world(on)
+        found = on.schedule.import_calendar(
+            "maya", url=f"{calendar_server}/work.ics", at=IMPORTED_AT
+        )
+        assert found.imported > 10 and found.source == f"{calendar_server}/work.ics"
+        with pytest.raises(InvalidInput) as missing:  # a 404 names the field too
+            on.schedule.import_calendar("maya", url=f"{calendar_server}/nope.ics", at=IMPORTED_AT)
+        assert missing.value.errors[0].field == "url"

@@ -33,6 +33,7 @@ SECTIONS = (
     "experiments",
     "engage",
     "churn",
+    "schedule",
 )
 """Component settings sections, each a top-level table of the config file."""
 
@@ -145,6 +146,9 @@ class Settings(BaseSettings):
     """Scores, nudge triggers, caps, quiet hours and channels (`EngageConfig`, docs/engage.md)."""
     churn: dict[str, Any] = Field(default_factory=dict)
     """How abandonment risk is trained (`ChurnConfig`), e.g. `{"horizon_days": 14}`."""
+    schedule: dict[str, Any] = Field(default_factory=dict)
+    """Scheduling (`ScheduleConfig`), e.g. `{"calendar_private_urls": true}` to import
+    calendars from internal addresses."""
 
     api_key: str | None = None
     """Admin API key, for every tenant. When set (or once a per-tenant key exists, see

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from rapport.services.knowledge.base import KnowledgeBase
     from rapport.services.knowledge.chunking import ChunkingConfig
     from rapport.services.knowledge.search import KnowledgeSearch
+    from rapport.services.plan.config import ScheduleConfig
     from rapport.services.plan.service import Scheduler, WeeklyPlanner
     from rapport.services.recommend.artifacts import ModelStore
     from rapport.services.recommend.frame import FrameCache
@@ -522,7 +523,13 @@ class Services:
         """Availability, busy times, proposals, bookings, reminders (docs/plan.md)."""
         from rapport.services.plan.service import Scheduler
 
-        return Scheduler(self.store)
+        return Scheduler(self.store, self.schedule_config)
+
+    @cached_property
+    def schedule_config(self) -> ScheduleConfig:
+        from rapport.services.plan.config import ScheduleConfig
+
+        return section(self.settings, "schedule", ScheduleConfig)
 
     @cached_property
     def planner(self) -> WeeklyPlanner:

@@ -5,6 +5,8 @@ cancelled events are skipped, floating and all-day times are read in the user's 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import socket
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,13 +35,32 @@ def _bad(field: str, message: str) -> InvalidInput:
     return InvalidInput([FieldError(record="request", field=field, message=message)])
 
 
-def fetch_calendar(url: str, timeout: float = 10.0) -> str:
+def public_only(request: httpx.Request) -> None:
+    """Refuse a request (the first or a redirect) to a loopback, private, link-local or
+    otherwise internal address."""
+    host = request.url.host
+    try:
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+    except OSError as exc:
+        raise _bad("url", f"cannot resolve {host}: {exc}") from exc
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global:
+            raise _bad(
+                "url",
+                f"{host} is a private or local address ({ip}); set [schedule] "
+                "calendar_private_urls = true to allow it",
+            )
+
+
+def fetch_calendar(url: str, timeout: float = 10.0, allow_private: bool = False) -> str:
     """The calendar at an http(s) URL (asked for by the user; never fetched otherwise)."""
     if not url.lower().startswith(("http://", "https://")):
         raise _bad("url", "must be an http:// or https:// URL")
+    hooks = {} if allow_private else {"request": [public_only]}
     try:
         with (
-            httpx.Client(timeout=timeout, follow_redirects=True) as client,
+            httpx.Client(timeout=timeout, follow_redirects=True, event_hooks=hooks) as client,
             client.stream("GET", url) as response,
         ):
             response.raise_for_status()
@@ -112,9 +133,10 @@ def busy_time(row: BusyRow) -> BusyTime:
 class BusyCalendar:
     """Imports calendars and answers which times a user is busy."""
 
-    def __init__(self, store: Store, calendar: CalendarStore) -> None:
+    def __init__(self, store: Store, calendar: CalendarStore, allow_private: bool = False) -> None:
         self.store = store
         self.calendar = calendar
+        self.allow_private = allow_private
 
     def import_calendar(
         self, tenant: str, user_id: str, request: CalendarImportRequest, at: datetime
@@ -122,7 +144,11 @@ class BusyCalendar:
         user = self.store.get_user(tenant, user_id)
         if (request.ics is None) == (request.url is None):
             raise _bad("ics", "give either the calendar text (ics) or a url, not both")
-        text = request.ics if request.ics is not None else fetch_calendar(str(request.url))
+        text = (
+            request.ics
+            if request.ics is not None
+            else fetch_calendar(str(request.url), allow_private=self.allow_private)
+        )
         if len(text.encode()) > MAX_BYTES:
             raise _bad("ics", f"the calendar is larger than {MAX_BYTES} bytes")
         source = request.source or request.url or "upload"

@@ -14,6 +14,7 @@ from rapport.services.plan.availability import AvailabilityBook
 from rapport.services.plan.booking import Sessions
 from rapport.services.plan.busy import BusyCalendar
 from rapport.services.plan.calendar_export import calendar_ics
+from rapport.services.plan.config import ScheduleConfig
 from rapport.services.plan.reminders import LEAD, reminders_due
 from rapport.services.plan.schemas import (
     Availability,
@@ -41,11 +42,14 @@ DEFAULT_GOAL = "your goals"
 class Scheduler:
     """Availability, busy times, preferences, proposals, bookings, reminders, calendars."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, config: ScheduleConfig | None = None) -> None:
         self.store = store
+        self.config = config or ScheduleConfig()
         self.calendar = CalendarStore(store)
         self.availability = AvailabilityBook(store, self.calendar)
-        self.busy_calendar = BusyCalendar(store, self.calendar)
+        self.busy_calendar = BusyCalendar(
+            store, self.calendar, allow_private=self.config.calendar_private_urls
+        )
         self.sessions_book = Sessions(store, self.calendar, self.availability, self.busy_calendar)
 
     def set_availability(
