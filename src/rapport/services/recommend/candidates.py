@@ -55,6 +55,12 @@ class Eligibility:
         self.request = request
         self.seen = seen if request.exclude_seen else np.zeros(0, dtype=np.int64)
         self.averse = averse
+        # One boolean per row: testing a few hundred rows against it is cheaper than
+        # `np.isin` against the seen rows, request after request.
+        self.unseen: np.ndarray | None = None
+        if self.seen.size:
+            self.unseen = np.ones(len(frame), dtype=bool)
+            self.unseen[self.seen] = False
         self.mask = eligible(frame, request) if selective(request) else None
         self._small: np.ndarray | None = None
         if self.mask is not None and int(self.mask.sum()) <= EXACT_ROWS:
@@ -63,8 +69,8 @@ class Eligibility:
 
     def test(self, rows: np.ndarray) -> np.ndarray:
         ok = self.mask[rows] if self.mask is not None else eligible(self.frame, self.request, rows)
-        if self.seen.size:
-            ok &= ~np.isin(rows, self.seen)
+        if self.unseen is not None:
+            ok &= self.unseen[rows]
         if self.averse:
             categories = self.frame.categories
             ok &= np.array(

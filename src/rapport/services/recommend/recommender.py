@@ -286,7 +286,7 @@ class Recommender:
 
     def user_state(self, tenant: str, user_id: str, frame: ItemFrame) -> UserState:
         user = self.store.get_user(tenant, user_id)
-        signals = self.store.item_signals(tenant, user_id=user_id, limit=self.config.history_limit)
+        signals = self.store.user_signal_columns(tenant, user_id, self.config.history_limit)
         state = UserState.build(user, signals, frame, self.config.signals)
         state.interests = self.interest_vectors(tenant, user.profile.interests)
         state.profile = self.profile_vector(tenant, user)
