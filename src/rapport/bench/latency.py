@@ -94,6 +94,7 @@ def bench_latency(
         users = _user_ids(engine)
         rng = random.Random(11)
         chosen = [rng.choice(users) for _ in range(requests)]
+        engine.warm_up()  # as `rapport serve` does before it listens
         engine.recommendations.for_user(chosen[0], k=10)  # warm caches: frame, model, interests
         gc.collect()
         gc.freeze()  # as `rapport serve` does after warm-up: long-lived objects left alone

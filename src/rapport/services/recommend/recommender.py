@@ -281,6 +281,10 @@ class Recommender:
         if trained is not None:
             self._mapping(tenant, frame, trained)
         self.popularity.get(tenant, frame)
+        frame.preload()
+        if self._exact(frame):  # every item's nearest items, before the first request
+            lists = self._anchor_lists.setdefault(tenant, AnchorNeighbours())
+            lists.fill(frame, exact_nearest(frame))
 
     # -- pieces ----------------------------------------------------------------------------
 
@@ -372,8 +376,12 @@ class Recommender:
             return {**weights, "popularity": 0.4, "trending": 0.3, "new": 0.05}
         return {**weights, **learned, "new": 0.05}
 
+    def _exact(self, frame: ItemFrame) -> bool:
+        """Whether nearest items are found by one product over the frame's vectors."""
+        return self.index is None or self.exact_below is None or len(frame) <= self.exact_below
+
     def _nearest(self, tenant: str, frame: ItemFrame) -> Nearest:
-        if self.index is None or self.exact_below is None or len(frame) <= self.exact_below:
+        if self._exact(frame):
             return exact_nearest(frame)
         index = self.index
 
