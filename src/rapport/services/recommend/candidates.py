@@ -163,7 +163,6 @@ class AnchorNeighbours:
                     lists.update(computed)
         return [found[a][:n] for a in wanted]
 
-
     def fill(self, frame: ItemFrame, nearest: Nearest, batch: int = 256) -> int:
         """Compute the list of every row with a vector now, a batch of rows per product, so
         that no request waits for an anchor seen for the first time (for catalogues of at
