@@ -381,9 +381,9 @@ class Recommender:
         return self.index is None or self.exact_below is None or len(frame) <= self.exact_below
 
     def _nearest(self, tenant: str, frame: ItemFrame) -> Nearest:
-        if self._exact(frame):
-            return exact_nearest(frame)
         index = self.index
+        if index is None or self._exact(frame):
+            return exact_nearest(frame)
 
         def nearest(queries: np.ndarray, n: int) -> list[np.ndarray]:
             found = index.search_many(tenant, ITEM_SPACE, queries, n)
