@@ -91,12 +91,10 @@ class UserState:
 def _aversions(net: dict[int, float], frame: ItemFrame, minimum: int) -> set[str]:
     """Categories the user has only rejected: at least `minimum` negative items and no
     positive one. Their items are not recommended until the user's view changes."""
-    negative: Counter[str] = Counter()
-    positive: Counter[str] = Counter()
-    for row, value in net.items():
-        for category in frame.categories[row]:
-            if value < 0:
-                negative[category] += 1
-            elif value > 0:
-                positive[category] += 1
-    return {c for c, n in negative.items() if n >= minimum and positive[c] == 0}
+    categories = frame.categories
+    negative = Counter(c for row, value in net.items() if value < 0 for c in categories[row])
+    rejected = {c for c, n in negative.items() if n >= minimum}
+    if not rejected:  # the usual case: no need to look at the positive items
+        return rejected
+    positive = {c for row, value in net.items() if value > 0 for c in categories[row]}
+    return rejected - positive
