@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     cast,
     delete,
     event,
@@ -326,9 +327,7 @@ class Store:
 
     def get_user(self, tenant: str, user_id: str) -> User:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(users).where(users.c.tenant_id == tenant, users.c.id == user_id)
-            ).first()
+            row = conn.execute(_USER, {"tenant": tenant, "user": user_id}).first()
         if row is None:
             raise NotFound("user", user_id)
         return _row_user(row)
@@ -461,6 +460,24 @@ class Store:
         statement = statement.order_by(events.c.timestamp.desc(), events.c.id).limit(limit)
         with self.engine.connect() as conn:
             return [(r[0], r[1], r[2], r[3]) for r in conn.execute(statement)]
+
+    def user_signal_columns(self, tenant: str, user_id: str, limit: int) -> EventColumns:
+        """`item_signals` of one user (the newest `limit`, newest first) as columns, with
+        times parsed for the whole batch at once: the per-request read of a user's history,
+        where building a datetime per row cost more than the query."""
+        with self.engine.connect() as conn:
+            params = {"tenant": tenant, "user": user_id, "limit": limit}
+            rows = conn.execute(_USER_SIGNALS, params).all()
+        if not rows:
+            return EventColumns([], [], [], np.zeros(0), np.zeros(0))
+        item_ids, types, values, stamps = zip(*rows, strict=True)
+        return EventColumns(
+            user_ids=[user_id] * len(rows),
+            item_ids=list(item_ids),
+            types=list(types),
+            values=np.array(values, dtype=np.float64),
+            times=np.array(stamps, dtype="datetime64[us]").astype(np.int64) / 1e6,
+        )
 
     def item_event_columns(self, tenant: str, batch: int = 100_000) -> Iterator[EventColumns]:
         """Every item event of the tenant as column batches, in event-id order: the training
@@ -727,6 +744,24 @@ class Store:
 
 
 # -- row mapping -------------------------------------------------------------------------
+
+
+# Statements of the per-request reads, built once: building the expression cost more
+# than running the query.
+_USER = select(users).where(
+    users.c.tenant_id == bindparam("tenant"), users.c.id == bindparam("user")
+)
+_USER_SIGNALS = (
+    select(events.c.item_id, events.c.type, events.c.value, cast(events.c.timestamp, String))
+    .where(
+        events.c.tenant_id == bindparam("tenant"),
+        events.c.user_id == bindparam("user"),
+        events.c.item_id.is_not(None),
+        events.c.type.not_in(NOT_SIGNALS),
+    )
+    .order_by(events.c.timestamp.desc(), events.c.id)
+    .limit(bindparam("limit"))
+)
 
 
 def _as_day(value: Any) -> datetime:

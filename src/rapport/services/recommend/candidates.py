@@ -55,6 +55,12 @@ class Eligibility:
         self.request = request
         self.seen = seen if request.exclude_seen else np.zeros(0, dtype=np.int64)
         self.averse = averse
+        # One boolean per row: testing a few hundred rows against it is cheaper than
+        # `np.isin` against the seen rows, request after request.
+        self.unseen: np.ndarray | None = None
+        if self.seen.size:
+            self.unseen = np.ones(len(frame), dtype=bool)
+            self.unseen[self.seen] = False
         self.mask = eligible(frame, request) if selective(request) else None
         self._small: np.ndarray | None = None
         if self.mask is not None and int(self.mask.sum()) <= EXACT_ROWS:
@@ -63,8 +69,8 @@ class Eligibility:
 
     def test(self, rows: np.ndarray) -> np.ndarray:
         ok = self.mask[rows] if self.mask is not None else eligible(self.frame, self.request, rows)
-        if self.seen.size:
-            ok &= ~np.isin(rows, self.seen)
+        if self.unseen is not None:
+            ok &= self.unseen[rows]
         if self.averse:
             categories = self.frame.categories
             ok &= np.array(
@@ -143,13 +149,7 @@ class AnchorNeighbours:
         """The `n` rows nearest to each anchor row, best first."""
         if n > self.depth:
             return nearest(frame.vectors[anchors], n)
-        with self._lock:
-            held = self._frame() if self._frame is not None else None
-            if held is not frame or self._generation != frame.generation:
-                self._frame = weakref.ref(frame)
-                self._generation = frame.generation
-                self._lists = {}
-            lists = self._lists
+        lists = self._current(frame)
         wanted = [int(a) for a in anchors]
         found = {a: hit for a in wanted if (hit := lists.get(a)) is not None}
         missing = [a for a in dict.fromkeys(wanted) if a not in found]
@@ -162,6 +162,34 @@ class AnchorNeighbours:
                         lists.clear()
                     lists.update(computed)
         return [found[a][:n] for a in wanted]
+
+    def fill(self, frame: ItemFrame, nearest: Nearest, batch: int = 256) -> int:
+        """Compute the list of every row with a vector now, a batch of rows per product, so
+        that no request waits for an anchor seen for the first time (for catalogues of at
+        most `capacity` rows, searched exactly: about 2 s at 10,000 rows). Returns how many
+        lists were computed."""
+        lists = self._current(frame)
+        rows = [r for r in np.flatnonzero(frame.has_vector).tolist() if r not in lists]
+        if len(lists) + len(rows) > self.capacity:
+            return 0
+        for start in range(0, len(rows), batch):
+            part = rows[start : start + batch]
+            computed = dict(zip(part, nearest(frame.vectors[part], self.depth), strict=True))
+            with self._lock:
+                if self._lists is not lists:  # the frame moved on: these lists are stale
+                    return start
+                lists.update(computed)
+        return len(rows)
+
+    def _current(self, frame: ItemFrame) -> dict[int, np.ndarray]:
+        """The lists of `frame` as it is now (emptied when the frame changed)."""
+        with self._lock:
+            held = self._frame() if self._frame is not None else None
+            if held is not frame or self._generation != frame.generation:
+                self._frame = weakref.ref(frame)
+                self._generation = frame.generation
+                self._lists = {}
+            return self._lists
 
 
 class NeighbourSource:

@@ -252,6 +252,15 @@ class ItemFrame:
         with self._items_lock:
             return [self._items[i] for i in ids]
 
+    def preload(self, batch: int = 1000) -> None:
+        """Read every row's item into the item cache now, when they all fit, so requests
+        never wait for the store to show an item for the first time."""
+        if len(self) > ITEM_CACHE:
+            return
+        live = np.flatnonzero(self.alive).tolist()  # removed rows have no stored item
+        for start in range(0, len(live), batch):
+            self.items_at(live[start : start + batch])
+
     def item(self, row: int) -> Item:
         return self.items_at([row])[0]
 

@@ -281,12 +281,16 @@ class Recommender:
         if trained is not None:
             self._mapping(tenant, frame, trained)
         self.popularity.get(tenant, frame)
+        frame.preload()
+        if self._exact(frame):  # every item's nearest items, before the first request
+            lists = self._anchor_lists.setdefault(tenant, AnchorNeighbours())
+            lists.fill(frame, exact_nearest(frame))
 
     # -- pieces ----------------------------------------------------------------------------
 
     def user_state(self, tenant: str, user_id: str, frame: ItemFrame) -> UserState:
         user = self.store.get_user(tenant, user_id)
-        signals = self.store.item_signals(tenant, user_id=user_id, limit=self.config.history_limit)
+        signals = self.store.user_signal_columns(tenant, user_id, self.config.history_limit)
         state = UserState.build(user, signals, frame, self.config.signals)
         state.interests = self.interest_vectors(tenant, user.profile.interests)
         state.profile = self.profile_vector(tenant, user)
@@ -372,10 +376,14 @@ class Recommender:
             return {**weights, "popularity": 0.4, "trending": 0.3, "new": 0.05}
         return {**weights, **learned, "new": 0.05}
 
+    def _exact(self, frame: ItemFrame) -> bool:
+        """Whether nearest items are found by one product over the frame's vectors."""
+        return self.index is None or self.exact_below is None or len(frame) <= self.exact_below
+
     def _nearest(self, tenant: str, frame: ItemFrame) -> Nearest:
-        if self.index is None or self.exact_below is None or len(frame) <= self.exact_below:
-            return exact_nearest(frame)
         index = self.index
+        if index is None or self._exact(frame):
+            return exact_nearest(frame)
 
         def nearest(queries: np.ndarray, n: int) -> list[np.ndarray]:
             found = index.search_many(tenant, ITEM_SPACE, queries, n)

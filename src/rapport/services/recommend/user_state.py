@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import numpy as np
 
+from rapport.core.interactions import EventColumns
 from rapport.core.models import User
 from rapport.core.signals import SignalWeights
 from rapport.services.recommend.context import LEVELS
@@ -47,20 +47,23 @@ class UserState:
     def build(
         cls,
         user: User,
-        signals: list[tuple[str, str, float | None, datetime]],
+        signals: EventColumns,
         frame: ItemFrame,
         weights: SignalWeights,
         aversion_min: int = 2,
     ) -> UserState:
-        """From the user's (item_id, type, value, timestamp) events, in any order."""
-        known = sorted((s for s in signals if s[0] in frame.position), key=lambda s: s[3])
-        rows = np.array([frame.position[s[0]] for s in known], dtype=np.int64)
-        strength = np.array([weights.of(s[1], s[2]) for s in known], dtype=np.float32)
-        rating = np.array(
-            [s[2] if s[1] == "rate" and s[2] is not None else np.nan for s in known],
-            dtype=np.float32,
-        )
-        times = np.array([s[3].timestamp() for s in known], dtype=np.float64)
+        """From the user's item events as columns (`Store.user_signal_columns`), in any
+        order; events of items not in the frame are left out."""
+        position = frame.position
+        found = np.array([position.get(i, -1) for i in signals.item_ids], dtype=np.int64)
+        known = np.flatnonzero(found >= 0)
+        known = known[np.argsort(signals.times[known], kind="stable")]  # oldest first
+        rows = found[known]
+        types = [signals.types[k] for k in known.tolist()]
+        strength64, rating64 = weights.of_columns(types, signals.values[known])
+        strength = strength64.astype(np.float32)
+        rating = rating64.astype(np.float32)
+        times = signals.times[known]
         strong = (np.abs(strength) >= EXCLUDE_STRENGTH) | ~np.isnan(rating)
         seen = np.unique(rows[strong])
         net: dict[int, float] = {}
@@ -88,12 +91,10 @@ class UserState:
 def _aversions(net: dict[int, float], frame: ItemFrame, minimum: int) -> set[str]:
     """Categories the user has only rejected: at least `minimum` negative items and no
     positive one. Their items are not recommended until the user's view changes."""
-    negative: Counter[str] = Counter()
-    positive: Counter[str] = Counter()
-    for row, value in net.items():
-        for category in frame.categories[row]:
-            if value < 0:
-                negative[category] += 1
-            elif value > 0:
-                positive[category] += 1
-    return {c for c, n in negative.items() if n >= minimum and positive[c] == 0}
+    categories = frame.categories
+    negative = Counter(c for row, value in net.items() if value < 0 for c in categories[row])
+    rejected = {c for c, n in negative.items() if n >= minimum}
+    if not rejected:  # the usual case: no need to look at the positive items
+        return rejected
+    positive = {c for row, value in net.items() if value > 0 for c in categories[row]}
+    return rejected - positive

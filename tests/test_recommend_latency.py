@@ -1,0 +1,94 @@
+"""What keeps a recommendation request short: the user's history read as columns, and the
+nearest-item lists and items prepared at warm-up. Each must leave the lists unchanged."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from rapport.engine import Engine
+from rapport.services.recommend.candidates import AnchorNeighbours, exact_nearest
+from tests.test_recommend import catalogue, ids
+
+T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+
+
+def test_history_columns_match_the_signals(engine: Engine) -> None:
+    """Same events, order, values and times as `item_signals`, on both back ends."""
+    engine.items.add([{"id": f"i{n}", "title": f"Item number {n}"} for n in range(4)], index=False)
+    events = [
+        {"user_id": "u", "item_id": "i0", "type": "rate", "value": 4.5, "timestamp": T0},
+        {"user_id": "u", "item_id": "i1", "type": "like", "timestamp": T0},  # same moment
+        {"user_id": "u", "item_id": "i2", "type": "click", "timestamp": T0 + timedelta(hours=1)},
+        {"user_id": "u", "item_id": "i3", "type": "rate", "timestamp": T0 - timedelta(days=400)},
+        {"user_id": "u", "type": "login", "timestamp": T0},  # no item: not a signal
+        {"user_id": "other", "item_id": "i0", "type": "like", "timestamp": T0},
+    ]
+    engine.events.add([{**e, "timestamp": e["timestamp"].isoformat()} for e in events])
+    store = engine._services.store
+    for limit in (500, 2):
+        expected = store.item_signals("default", user_id="u", limit=limit)
+        found = store.user_signal_columns("default", "u", limit)
+        assert found.item_ids == [s[0] for s in expected]
+        assert found.types == [s[1] for s in expected]
+        assert [None if math.isnan(v) else v for v in found.values] == [s[2] for s in expected]
+        assert found.times.tolist() == [s[3].timestamp() for s in expected]
+    assert len(store.user_signal_columns("default", "u", 500).item_ids) == 4
+    assert store.user_signal_columns("default", "nobody", 500).item_ids == []
+
+
+@pytest.fixture
+def world(sqlite_engine: Engine) -> Engine:
+    engine = sqlite_engine
+    engine.items.add(catalogue())
+    engine.users.add([{"id": "coder", "profile": {"interests": ["programming"]}}])
+    likes = [("coder", "coding-1"), ("coder", "jazz-2"), ("fan", "jazz-0"), ("fan", "jazz-3")]
+    engine.events.add(
+        [
+            {"user_id": u, "item_id": i, "type": "like", "timestamp": T0.isoformat()}
+            for u, i in likes
+        ]
+    )
+    return engine
+
+
+def refuse(queries: np.ndarray, n: int) -> list[np.ndarray]:
+    raise AssertionError("a list was computed at request time")
+
+
+def test_warm_up_fills_every_neighbour_list(world: Engine) -> None:
+    frame = world._services.frames.get("default")
+    lists = AnchorNeighbours(depth=5)
+    assert lists.fill(frame, exact_nearest(frame)) == len(frame) == 18
+    anchors = np.array([frame.position["jazz-0"], frame.position["cooking-2"]])
+    # Every list is there: nothing is computed now, and each is the exact nearest rows.
+    held = lists.nearest(frame, refuse, anchors, 5)
+    exact = exact_nearest(frame)(frame.vectors[anchors], 5)
+    assert [h.tolist() for h in held] == [e.tolist() for e in exact]
+    assert [frame.ids[r].split("-")[0] for r in held[0][:3]] == ["jazz"] * 3
+    assert lists.fill(frame, refuse) == 0  # already full
+    # A changed catalogue empties the lists: they are recomputed, not served stale.
+    world.items.add([{"id": "jazz-new", "title": "Late-night jazz organ trio"}])
+    changed = world._services.frames.get("default")
+    with pytest.raises(AssertionError, match="request time"):
+        lists.nearest(changed, refuse, anchors, 5)
+
+
+def test_warmed_engine_serves_the_same_lists(world: Engine) -> None:
+    users = ["coder", "fan"]
+    at = T0 + timedelta(days=1)
+    cold = {u: world.recommendations.for_user(u, k=6, at=at) for u in users}
+    data = world.settings.data
+    with Engine(data=data, embedder=world._services.embedder) as warmed:
+        warmed.warm_up()
+        frame = warmed._services.frames.get("default")
+        lists = warmed._services.recommender._anchor_lists["default"]
+        assert lists.fill(frame, refuse) == 0  # warm-up computed every list
+        for user in users:
+            found = warmed.recommendations.for_user(user, k=6, at=at)
+            assert ids(found) == ids(cold[user])
+            assert [r.reasons for r in found.items] == [r.reasons for r in cold[user].items]
+            assert [r.score for r in found.items] == [r.score for r in cold[user].items]
