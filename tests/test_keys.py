@@ -92,6 +92,16 @@ def test_scopes_are_enforced(engine: Engine) -> None:
         assert http.get("/keys", headers=admin).status_code == 200
         assert http.get("/audit", headers=admin).status_code == 200
         assert http.post("/model/train", headers=admin).status_code == 409  # no events yet
+        # A/B tests change what everyone is served: writes need admin, reads and
+        # assignments need read.
+        test = {"name": "home", "variants": {"A": {"share": 50}, "B": {"share": 50}}}
+        assert http.post("/experiments", json=test, headers=write).status_code == 403
+        assert http.post("/experiments", json=test, headers=admin).status_code == 200
+        assert http.get("/experiments/home", headers=read).status_code == 200
+        users = {"user_ids": ["u1"]}
+        assert http.post("/experiments/home/assign", json=users, headers=read).status_code == 200
+        assert http.post("/experiments/home/stop", headers=write).status_code == 403
+        assert http.post("/experiments/home/stop", headers=admin).status_code == 200
 
 
 def test_revoked_key_gets_401(engine: Engine) -> None:

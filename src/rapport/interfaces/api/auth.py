@@ -37,8 +37,13 @@ OPEN_ROUTES = (re.compile(r"/outbox/[^/]+/click"),)
 ADMIN_ROUTES = ("/keys", "/model/train", "/model/use", "/audit", "/churn/train")
 """Path prefixes that need the admin scope (keys, training, switching the serving model,
 the audit log, tenant administration)."""
+ADMIN_WRITES = ("/experiments",)
+"""Path prefixes whose writes need the admin scope: creating, checking or stopping an A/B
+test changes what every user of the tenant is served. Reading them needs read."""
 READ_ONLY_POSTS = ("/ask", "/recommendations/group")
 """POST routes that change nothing (their query is a body): the read scope suffices."""
+READ_ONLY_POST_ROUTES = (re.compile(r"/experiments/[^/]+/assign"),)
+"""POST routes under an admin prefix that only compute (assignments of a list of users)."""
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 OPEN = Principal(key_id=None, tenant=None, scope="admin")
@@ -54,8 +59,14 @@ def classify(method: str, path: str, expensive: list[str]) -> tuple[KeyScope, Ro
     needed: KeyScope
     if _under(path, ADMIN_ROUTES):
         needed = "admin"
-    elif method in READ_METHODS or _under(path, READ_ONLY_POSTS):
+    elif (
+        method in READ_METHODS
+        or _under(path, READ_ONLY_POSTS)
+        or any(p.fullmatch(path) for p in READ_ONLY_POST_ROUTES)
+    ):
         needed = "read"
+    elif _under(path, ADMIN_WRITES):
+        needed = "admin"
     else:
         needed = "write"
     return needed, "expensive" if _under(path, expensive) else needed
