@@ -8,11 +8,12 @@ import hashlib
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert
 
 from rapport.core.errors import FieldError, InvalidInput
 from rapport.core.models import Page, Schema, utcnow
 from rapport.core.pii import redact
+from rapport.core.store.paging import page_of
 from rapport.core.store.repository import Store
 from rapport.core.store.schema import audit_log
 
@@ -98,14 +99,7 @@ class AuditLog:
             where.append(audit_log.c.action == action)
         if user_id is not None:
             where.append(audit_log.c.user_hash == user_hash(tenant, user_id))
-        with self.store.engine.connect() as conn:
-            total = conn.scalar(select(func.count()).select_from(audit_log).where(*where)) or 0
-            rows = conn.execute(
-                select(audit_log)
-                .where(*where)
-                .order_by(audit_log.c.created_at.desc(), audit_log.c.id)
-                .limit(limit)
-                .offset(offset)
-            ).mappings()
-            found = [AuditEntry.model_validate(dict(row)) for row in rows]
-        return Page[AuditEntry](items=found, total=total, limit=limit, offset=offset)
+        order = [audit_log.c.created_at.desc(), audit_log.c.id]
+        return page_of(
+            self.store.engine, audit_log, where, order, limit, offset, AuditEntry.model_validate
+        )

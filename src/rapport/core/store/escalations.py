@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from rapport.core.errors import Conflict, NotFound
 from rapport.core.models import Page, Schema, utcnow
+from rapport.core.store.paging import page_of
 from rapport.core.store.repository import Store
 from rapport.core.store.schema import escalations
 
@@ -109,17 +110,8 @@ class EscalationStore:
         where = [escalations.c.tenant_id == tenant]
         if status is not None:
             where.append(escalations.c.status == status)
-        with self.engine.connect() as conn:
-            total = conn.scalar(select(func.count()).select_from(escalations).where(*where)) or 0
-            rows = conn.execute(
-                select(escalations)
-                .where(*where)
-                .order_by(escalations.c.created_at.desc(), escalations.c.id)
-                .limit(limit)
-                .offset(offset)
-            ).mappings()
-            items = [_escalation(dict(row)) for row in rows]
-        return Page(items=items, total=total, limit=limit, offset=offset)
+        order = [escalations.c.created_at.desc(), escalations.c.id]
+        return page_of(self.engine, escalations, where, order, limit, offset, _escalation)
 
     def set_status(
         self, tenant: str, escalation_id: str, status: Status, note: str = ""

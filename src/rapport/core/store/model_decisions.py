@@ -9,9 +9,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from rapport.core.models import Page, Schema, utcnow
+from rapport.core.store.paging import page_of
 from rapport.core.store.repository import Store
 from rapport.core.store.schema import model_decisions
 
@@ -77,19 +78,8 @@ class ModelDecisionStore:
         where = [model_decisions.c.tenant_id == tenant]
         if version is not None:
             where.append(model_decisions.c.version == version)
-        with self.engine.connect() as conn:
-            total = (
-                conn.scalar(select(func.count()).select_from(model_decisions).where(*where)) or 0
-            )
-            rows = conn.execute(
-                select(model_decisions)
-                .where(*where)
-                .order_by(model_decisions.c.created_at.desc(), model_decisions.c.id.desc())
-                .limit(limit)
-                .offset(offset)
-            ).mappings()
-            found = [_decision(dict(row)) for row in rows]
-        return Page(items=found, total=total, limit=limit, offset=offset)
+        order = [model_decisions.c.created_at.desc(), model_decisions.c.id.desc()]
+        return page_of(self.engine, model_decisions, where, order, limit, offset, _decision)
 
     def by_version(self, tenant: str) -> dict[str, builtins.list[ModelDecision]]:
         """Every decision of the tenant grouped by version, newest first within each."""

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from rapport.core.errors import NotFound
 from rapport.core.models import Page, Schema, utcnow
+from rapport.core.store.paging import page_of
 from rapport.core.store.repository import Store
 from rapport.core.store.schema import moderation_queue
 
@@ -65,7 +66,7 @@ class ModerationStore:
                     moderation_queue.c.tenant_id == tenant, moderation_queue.c.id.in_(list(ids))
                 )
             ).mappings()
-            return {row["id"]: _entry(row) for row in rows}
+            return {row["id"]: _entry(dict(row)) for row in rows}
 
     def get(self, tenant: str, entry_id: str) -> ModerationEntry:
         found = self.get_many(tenant, [entry_id])
@@ -79,18 +80,8 @@ class ModerationStore:
         where = [moderation_queue.c.tenant_id == tenant]
         if status is not None:
             where.append(moderation_queue.c.status == status)
-        with self.engine.connect() as conn:
-            total = conn.scalar(select(func.count()).select_from(moderation_queue).where(*where))
-            rows = conn.execute(
-                select(moderation_queue)
-                .where(*where)
-                .order_by(moderation_queue.c.created_at, moderation_queue.c.id)
-                .limit(limit)
-                .offset(offset)
-            ).mappings()
-            return Page(
-                items=[_entry(r) for r in rows], total=total or 0, limit=limit, offset=offset
-            )
+        order = [moderation_queue.c.created_at, moderation_queue.c.id]
+        return page_of(self.engine, moderation_queue, where, order, limit, offset, _entry)
 
     def decide(self, tenant: str, entry_id: str, status: Status) -> ModerationEntry:
         with self.engine.begin() as conn:
@@ -104,7 +95,7 @@ class ModerationStore:
         return self.get(tenant, entry_id)
 
 
-def _entry(row: object) -> ModerationEntry:
-    data = dict(row)  # type: ignore[call-overload]
+def _entry(row: Mapping[str, Any]) -> ModerationEntry:
+    data = dict(row)
     data.pop("tenant_id")
     return ModerationEntry.model_validate(data)

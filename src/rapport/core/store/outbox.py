@@ -16,10 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import select, tuple_, update
 
 from rapport.core.errors import Conflict, NotFound
 from rapport.core.models import Id, JsonObject, Page, Schema, Strict, Timestamp
+from rapport.core.store.paging import page_of
 from rapport.core.store.repository import Store
 from rapport.core.store.schema import outbox, user_contexts, users
 
@@ -217,17 +218,8 @@ class OutboxStore:
             where.append(outbox.c.status == status)
         if user_id is not None:
             where.append(outbox.c.user_id == user_id)
-        with self.engine.connect() as conn:
-            total = conn.scalar(select(func.count()).select_from(outbox).where(*where)) or 0
-            rows = conn.execute(
-                select(outbox)
-                .where(*where)
-                .order_by(outbox.c.created_at.desc(), outbox.c.id)
-                .limit(limit)
-                .offset(offset)
-            ).mappings()
-            items = [_entry(dict(row)) for row in rows]
-        return Page(items=items, total=total, limit=limit, offset=offset)
+        order = [outbox.c.created_at.desc(), outbox.c.id]
+        return page_of(self.engine, outbox, where, order, limit, offset, _entry)
 
     def claim_due(
         self, tenant: str, at: datetime, limit: int, lease: timedelta
