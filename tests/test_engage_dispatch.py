@@ -45,6 +45,7 @@ def test_due_nudges_are_queued_once_cancelled_when_stale_and_delivered(
     engine = sqlite_engine
     pigeon = _world(engine)
     night = T0 + 34 * H  # both idle for over 24 hours; their best hour is tomorrow 18:00
+    assert engine.engage.dispatch(night, plan_nudges=False).queued == []  # a delivery-only pass
     first = engine.engage.dispatch(night)
     assert sorted((e.user_id, e.trigger, e.status) for e in first.queued) == [
         ("ana", "inactivity", "pending"),

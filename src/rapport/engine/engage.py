@@ -65,13 +65,18 @@ class EngageArea:
         return self._s.engage.due(tenant, when, users)
 
     def dispatch(
-        self, at: datetime | str | None = None, *, tenant: str | None = None
+        self,
+        at: datetime | str | None = None,
+        *,
+        tenant: str | None = None,
+        plan_nudges: bool = True,
     ) -> DispatchReport:
         """Queue the nudges and reminders due at `at` (default now) in the outbox (once per
         user, trigger and period), cancel queued nudges whose trigger no longer holds, and
-        deliver what is due: what the delivery job does on every pass."""
+        deliver what is due: the delivery job's pass. `plan_nudges=False` leaves out judging
+        every user's triggers (the job does that every `plan_interval` only)."""
         when = moment(at)
-        return self._s.dispatcher.run(self._s.tenant(tenant), when)
+        return self._s.dispatcher.run(self._s.tenant(tenant), when, plan_nudges)
 
     def still_due(
         self,

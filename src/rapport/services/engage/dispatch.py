@@ -79,8 +79,10 @@ class Dispatcher:
         self.audit = audit
         self.model = model
 
-    def run(self, tenant: str, at: datetime) -> DispatchReport:
-        nudges = self.planner.due(tenant, at).nudges
+    def run(self, tenant: str, at: datetime, plan_nudges: bool = True) -> DispatchReport:
+        """One pass; `plan_nudges` false skips judging every user's triggers (the delivery
+        job does that less often than it delivers)."""
+        nudges = self.planner.due(tenant, at).nudges if plan_nudges else []
         messages = [nudge_message(n) for n in nudges]
         for produce in self.producers:
             messages.extend(produce(tenant, at))
