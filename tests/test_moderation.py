@@ -77,6 +77,25 @@ def test_flagged_items_are_held_until_approved(moderated: Engine) -> None:
     assert moderated.moderation.list().total == 1
 
 
+def test_queue_entries_commit_with_their_items(moderated: Engine) -> None:
+    # A write that fails inside the items' transaction (a real SQLite trigger) must leave
+    # neither the items nor the queue entries of the flagged ones behind.
+    from sqlalchemy import text
+
+    with moderated._services.store.engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TRIGGER refuse AFTER INSERT ON item_labels WHEN NEW.item_id = 'boom' "
+                "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+        )
+    boom = {"id": "boom", "title": "Lamp", "text": "A desk lamp.", "tags": ["light"]}
+    with pytest.raises(Exception, match="refused"):
+        moderated.items.add([*ITEMS, boom])
+    assert moderated.moderation.list(status=None).total == 0
+    assert moderated.items.list(include_inactive=True).total == 0
+
+
 def test_chat_messages_are_held_when_moderation_is_on(moderated: Engine) -> None:
     from rapport.services.assistant.chat.screening import HELD
 

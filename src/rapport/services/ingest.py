@@ -17,6 +17,7 @@ from rapport.core.errors import FieldError, InvalidInput, field_errors
 from rapport.core.models import Event, Item, Schema, User
 from rapport.core.store.repository import Store
 from rapport.services.catalog import Catalog
+from rapport.services.safety.moderation.queue import Screening
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -28,8 +29,8 @@ _SURROGATE = re.compile("[\udc80-\udcff]")
 
 RecordKind = Literal["items", "users", "events"]
 Progress = Callable[[int], None]
-# Moderation's hook: the items to store, flagged ones made inactive (and queued).
-Screen = Callable[[str, Sequence[Item]], list[Item]]
+# Moderation's hook: the items to store, flagged ones made inactive, and their queueing.
+Screen = Callable[[str, Sequence[Item]], Screening]
 
 FILE_BATCH = 5_000  # records per write transaction when importing a file
 MAX_ERRORS = 1_000  # errors named one by one; the rest are counted
@@ -82,9 +83,7 @@ class Ingestor:
             items, report.invalid = validate(Item, raw, skip_invalid=skip_invalid)
             items = last_per_id(items)
             report.duplicates = len(raw) - len(report.invalid) - len(items)
-            if self.screen is not None:
-                items = self.screen(tenant, items)
-            report.written = self.store.upsert_items(tenant, items, progress)
+            report.written, items = self._write_items(tenant, items, progress)
             if index and items:
                 self.catalog.index_items(tenant, items, progress=progress)
         elif kind == "users":
@@ -172,12 +171,21 @@ class Ingestor:
         if kind == "users":
             return self.store.upsert_users(tenant, last_per_id(records), progress)
         items = last_per_id(records)
-        if self.screen is not None:
-            items = self.screen(tenant, items)
-        written = self.store.upsert_items(tenant, items, progress)
+        written, items = self._write_items(tenant, items, progress)
         if index and items:
             self.catalog.index_items(tenant, items, progress=progress)
         return written
+
+    def _write_items(
+        self, tenant: str, items: list[Item], progress: Progress | None
+    ) -> tuple[int, list[Item]]:
+        """Items as stored (flagged ones inactive), with moderation's queue entries in the
+        same transaction; returns the count written and the stored items."""
+        if self.screen is None:
+            return self.store.upsert_items(tenant, items, progress), items
+        screened = self.screen(tenant, items)
+        written = self.store.upsert_items(tenant, screened.items, progress, also=screened.queue)
+        return written, screened.items
 
 
 def _problems(

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from rapport.core.errors import NotFound
 from rapport.core.models import Page, Schema, utcnow
@@ -44,20 +44,26 @@ class ModerationStore:
 
     def add(self, tenant: str, entries: Sequence[ModerationEntry]) -> None:
         """Queue entries; ids already queued keep their row (and their decision)."""
+        if entries:
+            with self.engine.begin() as conn:
+                self.add_in(conn, tenant, entries)
+
+    @staticmethod
+    def add_in(conn: Connection, tenant: str, entries: Sequence[ModerationEntry]) -> None:
+        """`add` inside a caller's transaction (items and their queue entries commit together)."""
         if not entries:
             return
-        with self.engine.begin() as conn:
-            known = set(
-                conn.scalars(
-                    select(moderation_queue.c.id).where(
-                        moderation_queue.c.tenant_id == tenant,
-                        moderation_queue.c.id.in_([e.id for e in entries]),
-                    )
+        known = set(
+            conn.scalars(
+                select(moderation_queue.c.id).where(
+                    moderation_queue.c.tenant_id == tenant,
+                    moderation_queue.c.id.in_([e.id for e in entries]),
                 )
             )
-            rows = [{"tenant_id": tenant, **e.model_dump()} for e in entries if e.id not in known]
-            if rows:
-                conn.execute(moderation_queue.insert(), rows)
+        )
+        rows = [{"tenant_id": tenant, **e.model_dump()} for e in entries if e.id not in known]
+        if rows:
+            conn.execute(moderation_queue.insert(), rows)
 
     def get_many(self, tenant: str, ids: Sequence[str]) -> dict[str, ModerationEntry]:
         with self.engine.connect() as conn:

@@ -147,8 +147,14 @@ class Store:
     # -- items -----------------------------------------------------------------------------
 
     def upsert_items(
-        self, tenant: str, records: Sequence[Item], progress: Progress | None = None
+        self,
+        tenant: str,
+        records: Sequence[Item],
+        progress: Progress | None = None,
+        also: Callable[[Connection], None] | None = None,
     ) -> int:
+        """Insert or replace items; `also` writes in the same transaction (moderation's queue
+        entries for the items it holds back), so both land or neither does."""
         now = utcnow()
         records = list({item.id: item for item in records}.values())  # last one per id wins
         rows = [_item_row(tenant, item, now) for item in records]
@@ -172,6 +178,8 @@ class Store:
                 )
             for batch in _chunks(labels):
                 conn.execute(item_labels.insert(), list(batch))
+            if also is not None:
+                also(conn)
         self.table_writes["items"] += 1
         return len(rows)
 

@@ -4,7 +4,10 @@ recommendations) until a person approves them; rejected ones stay inactive."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
 
 from rapport.core.models import Item, Page, utcnow
 from rapport.core.store.moderation import ModerationEntry, ModerationStore, Status
@@ -25,6 +28,15 @@ def item_text(item: Item) -> str:
     return f"{item.title}\n{item.text}".strip()
 
 
+@dataclass(frozen=True)
+class Screening:
+    """The items to store, flagged ones made inactive, and the write that queues them (run
+    in the items' own transaction)."""
+
+    items: list[Item]
+    queue: Callable[[Connection], None]
+
+
 class ModerationQueue:
     def __init__(
         self,
@@ -41,11 +53,11 @@ class ModerationQueue:
     def check(self, text: str) -> ModerationResult:
         return self.moderator.check(text)
 
-    def screen_items(self, tenant: str, items: Sequence[Item]) -> list[Item]:
+    def screen_items(self, tenant: str, items: Sequence[Item]) -> Screening:
         """The items to store: those flagged (now or earlier, and not approved since) become
         inactive and are queued. Does nothing for tenants that did not enable moderation."""
         if not self.config.screens(tenant) or not items:
-            return list(items)
+            return Screening(list(items), lambda conn: None)
         ids = [entry_id("item", i.id, item_text(i)) for i in items]
         decided = self.entries.get_many(tenant, ids)
         unseen = [(i, eid) for i, eid in zip(items, ids, strict=True) if eid not in decided]
@@ -64,12 +76,14 @@ class ModerationQueue:
             for (item, eid), result in zip(unseen, results, strict=True)
             if result.flagged
         ]
-        self.entries.add(tenant, queued)
         held = {e.id for e in queued} | {k for k, e in decided.items() if e.status != "approved"}
-        return [
-            item.model_copy(update={"active": False}) if eid in held else item
-            for item, eid in zip(items, ids, strict=True)
-        ]
+        return Screening(
+            [
+                item.model_copy(update={"active": False}) if eid in held else item
+                for item, eid in zip(items, ids, strict=True)
+            ],
+            lambda conn: self.entries.add_in(conn, tenant, queued),
+        )
 
     def screen_message(self, tenant: str, user_id: str, text: str) -> bool:
         """Whether a chat message is held: flagged ones are queued for review (`ref_kind`
