@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -550,6 +551,62 @@ def test_a_registered_channel_and_outcomes_that_race_a_cancel(
         # A channel's own bug fails the attempt (retried), never the delivery pass.
         broken = engine.outbox.get(bug.id)
         assert (broken.status, broken.last_error) == ("pending", "a bug in the channel")
+
+
+@pytest.fixture(scope="module")
+def relay_ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, Path]:
+    """A private CA (trustme) and the server context of a relay certified by it."""
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server)
+    pem = tmp_path_factory.mktemp("relay-ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(pem))
+    return server, pem
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_email_over_verified_tls(
+    tmp_path: Path,
+    embedder: CountingEmbedder,
+    relay_ca: tuple[ssl.SSLContext, Path],
+    security: str,
+) -> None:
+    server_context, ca_file = relay_ca
+    mailbox, port = Mailbox(), free_port()
+    tls: dict[str, Any] = (
+        {"tls_context": server_context, "require_starttls": True}
+        if security == "starttls"
+        else {"ssl_context": server_context}
+    )
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, **tls)
+    controller.start()
+    settings = {
+        "smtp_host": "127.0.0.1",
+        "smtp_port": port,
+        "smtp_security": security,
+        "smtp_from": "n@school.example",
+    }
+    try:
+        # The system's trust store does not know the relay's CA: refused, nothing sent.
+        with make(tmp_path / "a", f"sqlite:///{tmp_path / 'a.db'}", embedder, **settings) as engine:
+            [entry] = engine.outbox.enqueue(
+                [message(channel="email", payload={"to": "ada@school.example"})], at=T0
+            )
+            assert engine.outbox.deliver(at=T0).retrying == 1  # the relay may be fixed
+            assert "CERTIFICATE_VERIFY_FAILED" in engine.outbox.get(entry.id).last_error
+        assert mailbox.mails == []
+        # Trusting that CA: delivered over TLS.
+        trusted = {**settings, "smtp_ca_file": str(ca_file)}
+        with make(tmp_path / "b", f"sqlite:///{tmp_path / 'b.db'}", embedder, **trusted) as engine:
+            [entry] = engine.outbox.enqueue(
+                [message(channel="email", payload={"to": "ada@school.example"})], at=T0
+            )
+            assert engine.outbox.deliver(at=T0).sent == 1
+            assert engine.outbox.get(entry.id).status == "sent"
+        assert [rcpts for rcpts, _ in mailbox.mails] == [["ada@school.example"]]
+    finally:
+        controller.stop()
 
 
 def test_email_never_falls_back_to_plain_text(

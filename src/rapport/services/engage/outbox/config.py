@@ -26,6 +26,9 @@ class ChannelSettings(ComponentConfig):
     """Its port (default 587 with STARTTLS, 465 with SSL, 25 without)."""
     smtp_security: Literal["starttls", "ssl", "none"] | None = None
     """`starttls` (default), `ssl` (implicit TLS) or `none` (local relays only)."""
+    smtp_ca_file: str | None = None
+    """A PEM file of the CA certificates to trust for the mail server (a relay with a
+    private CA); the system's trust store when unset. Certificates are always verified."""
     smtp_user: str | None = None
     """Login name, when the server wants one."""
     smtp_password: str | None = None

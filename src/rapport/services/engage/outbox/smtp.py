@@ -62,8 +62,8 @@ class EmailChannel:
         security = settings.smtp_security or "starttls"
         port = settings.smtp_port or PORTS[security]
         try:
+            context = ssl.create_default_context(cafile=settings.smtp_ca_file)
             if security == "ssl":
-                context = ssl.create_default_context()
                 client: smtplib.SMTP = smtplib.SMTP_SSL(
                     settings.smtp_host, port, timeout=timeout, context=context
                 )
@@ -71,7 +71,7 @@ class EmailChannel:
                 client = smtplib.SMTP(settings.smtp_host, port, timeout=timeout)
             with client:
                 if security == "starttls":
-                    client.starttls(context=ssl.create_default_context())
+                    client.starttls(context=context)
                 if settings.smtp_user:
                     client.login(settings.smtp_user, settings.smtp_password or "")
                 client.send_message(message)
