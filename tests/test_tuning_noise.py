@@ -22,12 +22,12 @@ class NoisyConfig(ComponentConfig):
     jitter: int = Field(default=0, ge=0)
     """0: popularity alone; any other value adds that seed's random scores (pure noise)."""
 
-    search_space: ClassVar[dict[str, list[Any]]] = {"jitter": list(range(12))}
+    search_space: ClassVar[dict[str, list[Any]]] = {"jitter": [0, 1, 2, 4, 10]}
 
 
 class Noisy(RankingModel[NoisyConfig]):
     """Popularity plus, for `jitter` > 0, seeded noise of about its own size: no setting but
-    0 is better on any data, yet one of the eleven noisy ones wins on a few users by luck."""
+    0 is better on any data, yet noisy ones win on a few validation users by luck."""
 
     name = "noisy"
     Config = NoisyConfig
@@ -70,7 +70,10 @@ def test_a_gain_within_the_noise_of_few_users_is_not_taken() -> None:
     # ... with it, that gain is within a standard error, and the start is kept.
     assert careful.config.jitter == 0  # type: ignore[attr-defined]
     assert careful.validation_ndcg == careful.baseline_ndcg
-    assert len(careful.tried) == len(greedy.tried) == 12  # the same candidates were judged
+    assert len(careful.tried) == len(greedy.tried) == 5  # the same candidates were judged
+    # A bar of 0.3 standard errors lets the luckiest seed (0.4 of one) through again.
+    loose = tune(Noisy, data, TuningConfig(**ASCENT, min_gain=0.0, significance=0.3))
+    assert loose.config.jitter == greedy.config.jitter  # type: ignore[attr-defined]
     assert len(careful.fold_ndcg) == 2
 
 

@@ -200,17 +200,15 @@ class _Score:
 @dataclass(frozen=True)
 class _Rule:
     """When a change of settings counts as better: its gain is at least `min_gain`
-    (relative) and `significance` standard errors of the paired per-user gains, times
-    sqrt(2 ln k) when it is the best of k values tried (about the largest of k noise draws,
-    so that picking the luckiest value is not mistaken for a gain)."""
+    (relative) and `significance` standard errors of the paired per-user gains (the
+    one-standard-error rule of model selection)."""
 
     min_gain: float
     significance: float
 
-    def better(self, candidate: _Score, current: _Score, tried: int = 1) -> bool:
+    def better(self, candidate: _Score, current: _Score) -> bool:
         gain, error = candidate.gain_over(current)
-        selection = math.sqrt(max(1.0, 2 * math.log(max(tried, 1))))
-        bar = max(self.min_gain * current.mean, self.significance * selection * error)
+        bar = max(self.min_gain * current.mean, self.significance * error)
         return gain > bar + 1e-9
 
 
@@ -407,7 +405,7 @@ def _ascend(
         for name, values in space.items():
             scored = [(objective(c), c) for c in (_update(best_config, {name: v}) for v in values)]
             score, candidate = max(scored, key=lambda pair: pair[0].mean)
-            if rule.better(score, best, len(values)):
+            if rule.better(score, best):
                 best_config, best, improved = candidate, score, True
         if not improved:
             break
