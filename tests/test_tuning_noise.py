@@ -56,8 +56,8 @@ class Noisy(RankingModel[NoisyConfig]):
         self.counts = arrays["counts"]
 
 
-ASCENT = {"max_grid": 1, "passes": 1, "activity_levels": 1}
-"""Coordinate ascent (not an exhaustive grid) over the one setting."""
+ASCENT = {"max_grid": 1, "passes": 1, "activity_levels": 1, "max_folds": 2}
+"""Coordinate ascent (not an exhaustive grid) over the one setting, on two periods."""
 
 
 def test_a_gain_within_the_noise_of_few_users_is_not_taken() -> None:
@@ -106,3 +106,16 @@ def test_few_validation_users_get_global_settings_only() -> None:
     few = tune(MODELS["hybrid"], data, TuningConfig(passes=1))
     assert few.validation_users < 2 * 150
     assert few.config.by_activity == [] and few.config.activity_edges == []  # type: ignore[attr-defined]
+
+
+def test_periods_are_added_until_there_are_enough_validation_users() -> None:
+    data = interactions(60)  # 58 validation users in each period
+    counts = {
+        needed: len(tune(Noisy, data, TuningConfig(min_validation_users=needed)).fold_ndcg)
+        for needed in (0, 116, 117, 10_000)
+    }
+    assert counts == {0: 2, 116: 2, 117: 3, 10_000: 4}
+    assert len(tune(Noisy, data, TuningConfig(folds=1, max_folds=1)).fold_ndcg) == 1
+    # Judged on four periods, the noise that won on two no longer looks like a gain.
+    greedy = tune(Noisy, data, TuningConfig(**{**ASCENT, "max_folds": 4}, significance=0.0))
+    assert greedy.config.jitter == 0  # type: ignore[attr-defined]

@@ -41,9 +41,15 @@ class TuningConfig(ComponentConfig):
     holdout: float = Field(default=0.2, gt=0, lt=1)
     """Share of each user's interactions in one validation period."""
     folds: int = Field(default=2, ge=1, le=5)
-    """Validation periods, counted back from the newest: settings are judged by their mean
-    NDCG@10 over them, so one period's quirks do not decide alone (one period only when a
-    single fit takes over a tenth of `max_seconds`)."""
+    """Validation periods at least, counted back from the newest: settings are judged by
+    their mean NDCG@10 over them, so one period's quirks do not decide alone (one period
+    only when a single fit takes over a tenth of `max_seconds`)."""
+    max_folds: int = Field(default=4, ge=1, le=5)
+    """Older periods are added, up to this many in all, while the validation users of all
+    periods together number fewer than `min_validation_users`: a small platform's choices
+    are judged on more users, so they are less noisy."""
+    min_validation_users: int = Field(default=800, ge=0)
+    """Validation users (summed over the periods) that more periods are added to reach."""
     passes: int = Field(default=3, ge=1)
     """Coordinate-ascent passes over the search space."""
     max_validation_users: int = Field(default=5000, ge=10)
@@ -112,8 +118,7 @@ def tune(
     space = dict(model.Config.search_space if search_space is None else search_space)
     start = _update(model.Config.model_validate(base or {}), {k: v[0] for k, v in space.items()})
     space = model(start).searched(space, data)
-    folds = [_Fold.build(model, start, data, config, fold) for fold in range(config.folds)]
-    folds = [fold for fold in folds if fold.users]
+    folds = _folds(model, start, data, config)
     if not folds:  # too little history to validate: keep the starting point
         return Tuned(start, 0.0, 0.0, [], True, 0, time.perf_counter() - started)
     began = time.perf_counter()
@@ -295,6 +300,21 @@ class _Fold:
         return self.current
 
 
+def _folds(
+    model: type[RankingModel[Any]], start: ComponentConfig, data: Interactions, config: TuningConfig
+) -> list[_Fold]:
+    """The validation periods, newest first: `folds` of them, and older ones while the
+    users of all together are fewer than `min_validation_users` (periods without
+    validation users are dropped)."""
+    folds: list[_Fold] = []
+    for index in range(max(config.folds, config.max_folds)):
+        enough = sum(fold.users for fold in folds) >= config.min_validation_users
+        if index >= config.folds and enough:
+            break
+        folds.append(_Fold.build(model, start, data, config, index))
+    return [fold for fold in folds if fold.users]
+
+
 def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
@@ -425,6 +445,5 @@ def score_settings(
     first so many periods (`tune` keeps one when fits are slow)."""
     config = config or TuningConfig()
     fixed = model.Config.model_validate(dict(settings))
-    built = [_Fold.build(model, fixed, data, config, fold) for fold in range(config.folds)]
-    used = [fold for fold in built if fold.users][: folds if folds is not None else None]
+    used = _folds(model, fixed, data, config)[: folds if folds is not None else None]
     return [fold.ndcg(model, fixed) for fold in used]
