@@ -292,5 +292,5 @@ def test_tuning_keeps_to_its_time_and_size_budgets(data: Interactions) -> None:
     assert cut.validation_ndcg == max(score for _, score in cut.tried)
     full = tune(MODELS["ease"], data)
     assert full.complete
-    few = tune(MODELS["ease"], data, TuningConfig(max_validation_cells=1000, folds=1))
+    few = tune(MODELS["ease"], data, TuningConfig(max_validation_cells=1000, folds=1, max_folds=1))
     assert few.validation_users == 1000 // len(data.item_ids)

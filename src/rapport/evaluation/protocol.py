@@ -73,8 +73,12 @@ class Validation:
         )
 
     def ndcg(self, model: Scorer, k: int = 10) -> float:
-        """Mean NDCG@k of the model's lists for the validation users, scored in blocks so
-        that a block's score matrix stays small whatever the catalogue size."""
+        """Mean NDCG@k of the model's lists for the validation users."""
+        return _mean(self.per_user(model, k).tolist())
+
+    def per_user(self, model: Scorer, k: int = 10) -> np.ndarray:
+        """NDCG@k of the model's list for each validation user (in row order), scored in
+        blocks so that a block's score matrix stays small whatever the catalogue size."""
         block = max(1, SCORE_CELLS // max(self.seen.shape[1], 1))
         values: list[float] = []
         for start in range(0, len(self.histories), block):
@@ -84,7 +88,7 @@ class Validation:
             values += [
                 ndcg_at_k(r.tolist(), w, k) for r, w in zip(ranked, part.wanted, strict=True)
             ]
-        return _mean(values)
+        return np.array(values, dtype=np.float64)
 
 
 def evaluate_model(

@@ -4,7 +4,11 @@ for a new platform, and every model (rapport's own and its peers) is tuned the s
 The training part is split again by time; candidates from the model config's search space are
 fitted (or, when only scoring settings change, re-scored) and judged by NDCG@10 of the
 validation users. Small spaces are searched exhaustively, large ones by coordinate ascent from
-each declared start, keeping a change only when it gains at least `min_gain`.
+each declared start, keeping a change only when its gain is clearly more than the noise of
+the validation users: at least `min_gain`, and `significance` standard errors of the paired
+per-user difference. Fewer validation users (a small platform) mean a larger standard error,
+so the search stays nearer its starting point instead of fitting that noise; per-level
+settings are only searched when each level has enough validation users.
 """
 
 from __future__ import annotations
@@ -37,9 +41,15 @@ class TuningConfig(ComponentConfig):
     holdout: float = Field(default=0.2, gt=0, lt=1)
     """Share of each user's interactions in one validation period."""
     folds: int = Field(default=2, ge=1, le=5)
-    """Validation periods, counted back from the newest: settings are judged by their mean
-    NDCG@10 over them, so one period's quirks do not decide alone (one period only when a
-    single fit takes over a tenth of `max_seconds`)."""
+    """Validation periods at least, counted back from the newest: settings are judged by
+    their mean NDCG@10 over them, so one period's quirks do not decide alone (one period
+    only when a single fit takes over a tenth of `max_seconds`)."""
+    max_folds: int = Field(default=4, ge=1, le=5)
+    """Older periods are added, up to this many in all, while the validation users of all
+    periods together number fewer than `min_validation_users`: a small platform's choices
+    are judged on more users, so they are less noisy."""
+    min_validation_users: int = Field(default=800, ge=0)
+    """Validation users (summed over the periods) that more periods are added to reach."""
     passes: int = Field(default=3, ge=1)
     """Coordinate-ascent passes over the search space."""
     max_validation_users: int = Field(default=5000, ge=10)
@@ -55,12 +65,20 @@ class TuningConfig(ComponentConfig):
     min_gain: float = Field(default=0.005, ge=0)
     """Relative validation gain a change must bring to be kept: small gains are mostly noise
     of the validation users, and keeping them fits that noise."""
+    significance: float = Field(default=1.0, ge=0)
+    """A change is also kept only when its mean gain exceeds this many standard errors of
+    the per-user gains (paired over the same validation users, pooled over the folds): the
+    bar rises by itself when there are few validation users. 0 turns the test off."""
     max_grid: int = Field(default=64, ge=1)
     """Spaces with at most this many combinations are searched exhaustively."""
     activity_levels: int = Field(default=3, ge=1, le=5)
     """For models that declare activity fields: users are split into this many levels by
     history length (equal-sized among the validation users), and those settings are chosen
     per level. 1 turns this off."""
+    min_level_users: int = Field(default=150, ge=1)
+    """Validation users each activity level needs (in the newest fold): with fewer, there
+    are fewer levels, and none (global settings only) when two levels would not have that
+    many each."""
     positive_rating: float = 4.0
     """Held-out ratings at or above this are relevant."""
     seed: int = 0
@@ -100,8 +118,7 @@ def tune(
     space = dict(model.Config.search_space if search_space is None else search_space)
     start = _update(model.Config.model_validate(base or {}), {k: v[0] for k, v in space.items()})
     space = model(start).searched(space, data)
-    folds = [_Fold.build(model, start, data, config, fold) for fold in range(config.folds)]
-    folds = [fold for fold in folds if fold.users]
+    folds = _folds(model, start, data, config)
     if not folds:  # too little history to validate: keep the starting point
         return Tuned(start, 0.0, 0.0, [], True, 0, time.perf_counter() - started)
     began = time.perf_counter()
@@ -112,24 +129,21 @@ def tune(
     # The final fit on all of `data` follows the search: keep time for it.
     final_fit = first * len(data) / max(len(folds[0].train), 1)
     budget = _Budget(started + config.max_seconds - final_fit)
-    scores: dict[str, list[float]] = {}
+    scores: dict[str, _Score] = {}
     configs: dict[str, ComponentConfig] = {}
     tried: list[tuple[dict[str, Any], float]] = []
 
-    def per_fold(candidate: ComponentConfig) -> list[float]:
+    def objective(candidate: ComponentConfig) -> _Score:
         key = repr(sorted(candidate.model_dump().items()))
         if key not in scores:
             began = budget.begin(first=not scores)
-            scores[key] = [fold.ndcg(model, candidate) for fold in folds]
+            scores[key] = _Score(tuple(fold.per_user(model, candidate) for fold in folds))
             budget.end(began)
             configs[key] = candidate
-            tried.append(({name: getattr(candidate, name) for name in space}, _mean(scores[key])))
+            tried.append(({name: getattr(candidate, name) for name in space}, scores[key].mean))
             if progress:
                 progress(1)
         return scores[key]
-
-    def objective(candidate: ComponentConfig) -> float:
-        return _mean(per_fold(candidate))
 
     baseline = objective(start)
     best_config, best = start, baseline
@@ -138,31 +152,69 @@ def tune(
         if math.prod(len(values) for values in space.values()) <= config.max_grid:
             best_config, best = _exhaustive(start, objective, space)
         else:
+            rule = _Rule(config.min_gain, config.significance)
             for extra in [{}, *model.Config.search_starts]:
-                found, score = _ascend(
-                    _update(start, extra), objective, space, config.passes, config.min_gain
-                )
-                if score > best + 1e-6:
+                found, score = _ascend(_update(start, extra), objective, space, config.passes, rule)
+                if score.mean > best.mean + 1e-6:
                     best_config, best = found, score
         if model.Config.activity_fields and config.activity_levels > 1:
             best_config, best = _by_activity(best_config, best, folds, space, model, config, budget)
     except _OutOfTime:
         complete = False
-        best_key = max(scores, key=lambda key: _mean(scores[key]))
-        best_config, best = configs[best_key], _mean(scores[best_key])
+        best_key = max(scores, key=lambda key: scores[key].mean)
+        best_config, best = configs[best_key], scores[best_key]
     log.info(
         "settings chosen",
         model=model.name,
-        validation_ndcg=round(best, 4),
-        baseline_ndcg=round(baseline, 4),
+        validation_ndcg=round(best.mean, 4),
+        baseline_ndcg=round(baseline.mean, 4),
         tried=len(scores),
     )
     users = sum(fold.users for fold in folds)
     seconds = time.perf_counter() - started
-    fold_scores = scores.get(repr(sorted(best_config.model_dump().items())))
-    if fold_scores is None:  # settings per activity level: scored outside the global search
-        fold_scores = [fold.ndcg(model, best_config) for fold in folds]
-    return Tuned(best_config, best, baseline, fold_scores, complete, users, seconds, tried)
+    return Tuned(
+        best_config, best.mean, baseline.mean, best.folds(), complete, users, seconds, tried
+    )
+
+
+@dataclass(frozen=True)
+class _Score:
+    """One candidate's validation NDCG@10: each validation user's, per fold."""
+
+    per_user: tuple[np.ndarray, ...]
+
+    @property
+    def mean(self) -> float:
+        """Mean over the folds of each fold's mean (the objective)."""
+        return _mean(self.folds())
+
+    def folds(self) -> list[float]:
+        return [float(users.mean()) if len(users) else 0.0 for users in self.per_user]
+
+    def gain_over(self, other: _Score) -> tuple[float, float]:
+        """Mean paired gain over `other` (same folds, same users) and its standard error."""
+        diffs = [a - b for a, b in zip(self.per_user, other.per_user, strict=True)]
+        diffs = [d for d in diffs if len(d)]
+        if not diffs:
+            return 0.0, 0.0
+        gain = _mean([float(d.mean()) for d in diffs])
+        variance = sum(float(d.var(ddof=1)) / len(d) if len(d) > 1 else 0.0 for d in diffs)
+        return gain, math.sqrt(variance) / len(diffs)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """When a change of settings counts as better: its gain is at least `min_gain`
+    (relative) and `significance` standard errors of the paired per-user gains (the
+    one-standard-error rule of model selection)."""
+
+    min_gain: float
+    significance: float
+
+    def better(self, candidate: _Score, current: _Score) -> bool:
+        gain, error = candidate.gain_over(current)
+        bar = max(self.min_gain * current.mean, self.significance * error)
+        return gain > bar + 1e-9
 
 
 class _OutOfTime(Exception):
@@ -229,12 +281,15 @@ class _Fold:
         return part
 
     def ndcg(self, model: type[RankingModel[Any]], candidate: ComponentConfig) -> float:
+        return float(self.per_user(model, candidate).mean())
+
+    def per_user(self, model: type[RankingModel[Any]], candidate: ComponentConfig) -> np.ndarray:
+        """NDCG@10 of each of the fold's validation users with `candidate` settings."""
+        assert self.validation is not None
         if self.parent is not None:  # a level of a fold: fit (or re-score) with the fold
             self.current = self.parent.fitted(model, candidate)
-            assert self.validation is not None
-            return self.validation.ndcg(self.current)
-        assert self.validation is not None
-        return self.validation.ndcg(self.fitted(model, candidate))
+            return self.validation.per_user(self.current)
+        return self.validation.per_user(self.fitted(model, candidate))
 
     def fitted(
         self, model: type[RankingModel[Any]], candidate: ComponentConfig
@@ -245,36 +300,60 @@ class _Fold:
         return self.current
 
 
+def _folds(
+    model: type[RankingModel[Any]], start: ComponentConfig, data: Interactions, config: TuningConfig
+) -> list[_Fold]:
+    """The validation periods, newest first: `folds` of them, and older ones while the
+    users of all together are fewer than `min_validation_users` (periods without
+    validation users are dropped)."""
+    folds: list[_Fold] = []
+    for index in range(max(config.folds, config.max_folds)):
+        enough = sum(fold.users for fold in folds) >= config.min_validation_users
+        if index >= config.folds and enough:
+            break
+        folds.append(_Fold.build(model, start, data, config, index))
+    return [fold for fold in folds if fold.users]
+
+
 def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
+def activity_levels(users: int, config: TuningConfig) -> int:
+    """How many activity levels `users` validation users support: each level needs
+    `min_level_users` of them, so small platforms get fewer levels (1: global settings)."""
+    return max(1, min(config.activity_levels, users // config.min_level_users))
+
+
 def _by_activity(
     chosen: ComponentConfig,
-    score: float,
+    score: _Score,
     folds: list[_Fold],
     space: Space,
     model: type[RankingModel[Any]],
     config: TuningConfig,
     budget: _Budget,
-) -> tuple[ComponentConfig, float]:
+) -> tuple[ComponentConfig, _Score]:
     """Choose the model's activity fields again for each level of user activity, on that
     level's validation users alone (a user's score depends only on their own level's
-    settings, so the levels are searched one at a time)."""
+    settings, so the levels are searched one at a time). Kept only when the whole is
+    clearly better than the global settings."""
     first = folds[0].validation
     assert first is not None
-    shares = np.arange(1, config.activity_levels) / config.activity_levels
+    count = activity_levels(folds[0].users, config)
+    shares = np.arange(1, count) / count
     edges = sorted({int(np.ceil(q)) for q in np.quantile(first.histories.lengths(), shares)})
     fields = {k: values for k, values in space.items() if k in model.Config.activity_fields}
     if not edges or not fields:
         return chosen, score
+    rule = _Rule(config.min_gain, config.significance)
     levels = [
-        _level_settings(chosen, edges, level, folds, fields, model, config, budget)
+        _level_settings(chosen, edges, level, folds, fields, model, config, budget, rule)
         for level in range(len(edges) + 1)
     ]
     final = _update(chosen, {"activity_edges": edges, "by_activity": levels})
-    final_score = _mean([fold.ndcg(model, final) for fold in folds])
-    return (final, final_score) if final_score > score else (chosen, score)
+    final_score = _Score(tuple(fold.per_user(model, final) for fold in folds))
+    return (final, final_score) if rule.better(final_score, score) else (chosen, score)
 
 
 def _level_settings(
@@ -286,10 +365,11 @@ def _level_settings(
     model: type[RankingModel[Any]],
     config: TuningConfig,
     budget: _Budget,
+    rule: _Rule,
 ) -> dict[str, Any]:
     """The activity fields that differ from `chosen` for one level, by coordinate ascent."""
     parts = [part for part in (fold.level(edges, level) for fold in folds) if part.users]
-    memo: dict[str, float] = {}
+    memo: dict[str, _Score] = {}
 
     def as_level(candidate: ComponentConfig) -> ComponentConfig:
         overrides = {k: getattr(candidate, k) for k in fields}
@@ -297,17 +377,17 @@ def _level_settings(
         by_activity = [changed if i == level else {} for i in range(len(edges) + 1)]
         return _update(chosen, {"activity_edges": edges, "by_activity": by_activity})
 
-    def objective(candidate: ComponentConfig) -> float:
+    def objective(candidate: ComponentConfig) -> _Score:
         key = repr(sorted(candidate.model_dump().items()))
         if key not in memo:
             began = budget.begin()
-            memo[key] = _mean([part.ndcg(model, as_level(candidate)) for part in parts])
+            memo[key] = _Score(tuple(part.per_user(model, as_level(candidate)) for part in parts))
             budget.end(began)
         return memo[key]
 
     if not parts:
         return {}
-    found, _ = _ascend(chosen, objective, fields, config.passes, config.min_gain)
+    found, _ = _ascend(chosen, objective, fields, config.passes, rule)
     levels: list[dict[str, Any]] = as_level(found).by_activity  # type: ignore[attr-defined]
     return levels[level]
 
@@ -318,36 +398,35 @@ def _update(config: ComponentConfig, values: Mapping[str, Any]) -> ComponentConf
 
 
 def _exhaustive(
-    start: ComponentConfig, objective: Callable[[ComponentConfig], float], space: Space
-) -> tuple[ComponentConfig, float]:
+    start: ComponentConfig, objective: Callable[[ComponentConfig], _Score], space: Space
+) -> tuple[ComponentConfig, _Score]:
     """Every combination, in declaration order; the first of equal scores wins."""
     best_config, best = start, objective(start)
     for values in itertools.product(*space.values()):
         candidate = _update(start, dict(zip(space, values, strict=True)))
         score = objective(candidate)
-        if score > best:
+        if score.mean > best.mean:
             best_config, best = candidate, score
     return best_config, best
 
 
 def _ascend(
     start: ComponentConfig,
-    objective: Callable[[ComponentConfig], float],
+    objective: Callable[[ComponentConfig], _Score],
     space: Space,
     passes: int,
-    min_gain: float,
-) -> tuple[ComponentConfig, float]:
-    """Coordinate ascent: try each value of one setting at a time, keep a change only when it
-    improves the objective by more than `min_gain` (relative)."""
+    rule: _Rule,
+) -> tuple[ComponentConfig, _Score]:
+    """Coordinate ascent: per setting, the best of its values is taken only when `rule`
+    finds it clearly better than the current settings."""
     best_config, best = start, objective(start)
     for _ in range(passes):
         improved = False
         for name, values in space.items():
-            for value in values:
-                candidate = _update(best_config, {name: value})
-                score = objective(candidate)
-                if score > best * (1 + min_gain) + 1e-9:
-                    best_config, best, improved = candidate, score, True
+            scored = [(objective(c), c) for c in (_update(best_config, {name: v}) for v in values)]
+            score, candidate = max(scored, key=lambda pair: pair[0].mean)
+            if rule.better(score, best):
+                best_config, best, improved = candidate, score, True
         if not improved:
             break
     return best_config, best
@@ -366,6 +445,5 @@ def score_settings(
     first so many periods (`tune` keeps one when fits are slow)."""
     config = config or TuningConfig()
     fixed = model.Config.model_validate(dict(settings))
-    built = [_Fold.build(model, fixed, data, config, fold) for fold in range(config.folds)]
-    used = [fold for fold in built if fold.users][: folds if folds is not None else None]
+    used = _folds(model, fixed, data, config)[: folds if folds is not None else None]
     return [fold.ndcg(model, fixed) for fold in used]
