@@ -92,3 +92,40 @@ def test_warmed_engine_serves_the_same_lists(world: Engine) -> None:
             assert ids(found) == ids(cold[user])
             assert [r.reasons for r in found.items] == [r.reasons for r in cold[user].items]
             assert [r.score for r in found.items] == [r.score for r in cold[user].items]
+
+
+def test_one_row_matrices_match_the_general_path() -> None:
+    """A single history's rows (built directly) equal the same history's row in a batch
+    (scipy's general path), entry for entry: the model's scores depend on their order."""
+    from rapport.core.histories import Histories
+
+    rng = np.random.default_rng(3)
+    n = 300
+    items = rng.choice(5000, n, replace=False).astype(np.int64)
+    items[7] = items[3]  # a repeated item takes the general path in both
+    for items_used in (np.unique(items), items):
+        m = len(items_used)
+        rating = np.where(rng.random(m) < 0.5, rng.integers(1, 11, m) / 2, np.nan)
+        strength = rng.choice([-1.0, 0.0, 0.3, 1.0], m).astype(np.float32)
+        times = np.sort(rng.random(m) * 1e6)
+        one = Histories(
+            5000, items_used, strength, rating.astype(np.float32), times,
+            np.array([0]), np.array([m]), np.array([1e6]), np.array([0]),
+        )  # fmt: skip
+        two = Histories(
+            5000, np.concatenate([items_used, items_used[:5]]),
+            np.concatenate([strength, strength[:5]]),
+            np.concatenate([rating, rating[:5]]).astype(np.float32),
+            np.concatenate([times, times[:5]]),
+            np.array([0, m]), np.array([m, m + 5]), np.array([1e6, 1e6]), np.array([0, 1]),
+        )  # fmt: skip
+        for build in (
+            lambda h: h.matrix(20.0, 0.3, 4.0, 0.1),
+            lambda h: h.matrix(),
+            lambda h: h.seen(),
+        ):
+            fast, general = build(one), build(two)[0]
+            assert fast.nnz > 100
+            assert fast.indices.tolist() == general.indices.tolist()
+            assert fast.data.dtype == general.data.dtype
+            assert fast.data.tolist() == general.data.tolist()

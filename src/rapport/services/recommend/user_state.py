@@ -94,7 +94,11 @@ def _aversions(net: dict[int, float], frame: ItemFrame, minimum: int) -> set[str
     categories = frame.categories
     negative = Counter(c for row, value in net.items() if value < 0 for c in categories[row])
     rejected = {c for c, n in negative.items() if n >= minimum}
-    if not rejected:  # the usual case: no need to look at the positive items
-        return rejected
-    positive = {c for row, value in net.items() if value > 0 for c in categories[row]}
-    return rejected - positive
+    # Positive items cross rejected categories off; stop as soon as none is left (heavy
+    # users have hundreds of positive items and usually like every category they rejected).
+    for row, value in net.items():
+        if not rejected:
+            break
+        if value > 0:
+            rejected.difference_update(categories[row])
+    return rejected
