@@ -116,16 +116,40 @@ def _dot(frame: ItemFrame, rows: np.ndarray, vectors: np.ndarray) -> np.ndarray:
 
 
 class ContentSource:
-    """Similarity of the user's vector to each item's."""
+    """Similarity of the user's vector to each item's.
 
-    def __init__(self, frame: ItemFrame, nearest: Nearest, vector: np.ndarray) -> None:
-        self.frame, self.nearest, self.vector = frame, nearest, vector
+    With `exact` (small catalogues searched by one product), that product over every item
+    is computed once and both the ranking and the scores at any rows are read from it;
+    scores then equal a product over those rows only up to float32 rounding (about 1e-7)."""
+
+    def __init__(
+        self, frame: ItemFrame, nearest: Nearest, vector: np.ndarray, exact: bool = False
+    ) -> None:
+        self.frame, self.nearest, self.vector, self.exact = frame, nearest, vector, exact
+        self._all: np.ndarray | None = None
 
     def top(self, n: int) -> np.ndarray:
-        return self.nearest(self.vector[None, :], n)[0]
+        if not self.exact:
+            return self.nearest(self.vector[None, :], n)[0]
+        scores = self._similarities()
+        usable = self.frame.has_vector & self.frame.alive
+        candidates = np.flatnonzero(usable)
+        if candidates.size > n:
+            candidates = candidates[np.argpartition(-scores[candidates], n - 1)[:n]]
+        return candidates[np.argsort(-scores[candidates], kind="stable")]
 
     def at(self, rows: np.ndarray) -> np.ndarray:
-        return _dot(self.frame, rows, self.vector[None, :])[:, 0]
+        if not self.exact:
+            return _dot(self.frame, rows, self.vector[None, :])[:, 0]
+        return self._similarities()[rows]
+
+    def _similarities(self) -> np.ndarray:
+        """Every row's similarity (float64, NaN for rows without a vector), computed once."""
+        if self._all is None:
+            products = (self.frame.vectors @ self.vector).astype(np.float64)
+            products[~self.frame.has_vector] = np.nan
+            self._all = products
+        return self._all
 
 
 class AnchorNeighbours:
@@ -200,6 +224,10 @@ class NeighbourSource:
     ) -> None:
         self.frame, self.nearest, self.rows, self.lists = frame, nearest, anchors, lists
         self.anchors = frame.vectors[anchors]
+        # Highest similarity per row once computed (NaN: not yet): ranking computes most of
+        # the candidates' similarities, which scoring the candidates then reuses.
+        self._known = np.full(len(frame), np.nan)
+        self._done = np.zeros(len(frame), dtype=bool)
 
     def top(self, n: int) -> np.ndarray:
         # Each anchor's nearest rows; their union holds the best rows by highest similarity
@@ -213,8 +241,14 @@ class NeighbourSource:
         return union[np.argsort(-values, kind="stable")][:n]
 
     def at(self, rows: np.ndarray) -> np.ndarray:
-        products = _dot(self.frame, rows, self.anchors)
-        return products.max(axis=1) if products.shape[1] else np.full(len(rows), np.nan)
+        missing = rows[~self._done[rows]]
+        if missing.size:
+            missing = np.unique(missing)
+            products = _dot(self.frame, missing, self.anchors)
+            if products.shape[1]:
+                self._known[missing] = products.max(axis=1)
+            self._done[missing] = True
+        return self._known[rows]
 
 
 class OrderSource:

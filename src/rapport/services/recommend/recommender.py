@@ -409,7 +409,7 @@ class Recommender:
         nearest = self._nearest(tenant, frame)
         user_vector = self.user_vector(tenant, frame, state)
         if user_vector is not None:
-            found["content"] = ContentSource(frame, nearest, user_vector)
+            found["content"] = ContentSource(frame, nearest, user_vector, self._exact(frame))
         anchors = [r for r in state.positives[:NEIGHBOUR_ANCHORS] if frame.has_vector[r]]
         if anchors:
             lists = self._anchor_lists.setdefault(tenant, AnchorNeighbours())
