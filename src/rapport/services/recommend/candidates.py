@@ -224,10 +224,11 @@ class NeighbourSource:
     ) -> None:
         self.frame, self.nearest, self.rows, self.lists = frame, nearest, anchors, lists
         self.anchors = frame.vectors[anchors]
-        # Highest similarity per row once computed (NaN: not yet): ranking computes most of
-        # the candidates' similarities, which scoring the candidates then reuses.
-        self._known = np.full(len(frame), np.nan)
-        self._done = np.zeros(len(frame), dtype=bool)
+        # Highest similarity of each row computed so far (rows sorted): ranking computes
+        # most of the candidates' similarities, which scoring the candidates then reuses.
+        # Sized by the rows asked for, not the catalogue, so it costs the same at a million.
+        self._known_rows = np.zeros(0, dtype=np.int64)
+        self._known = np.zeros(0)
 
     def top(self, n: int) -> np.ndarray:
         # Each anchor's nearest rows; their union holds the best rows by highest similarity
@@ -241,14 +242,21 @@ class NeighbourSource:
         return union[np.argsort(-values, kind="stable")][:n]
 
     def at(self, rows: np.ndarray) -> np.ndarray:
-        missing = rows[~self._done[rows]]
-        if missing.size:
-            missing = np.unique(missing)
+        known = self._known_rows
+        where = np.searchsorted(known, rows)
+        held = np.zeros(rows.size, dtype=bool)
+        if known.size:
+            held = known[np.minimum(where, known.size - 1)] == rows
+        if not held.all():
+            missing = np.unique(rows[~held])
             products = _dot(self.frame, missing, self.anchors)
-            if products.shape[1]:
-                self._known[missing] = products.max(axis=1)
-            self._done[missing] = True
-        return self._known[rows]
+            values = products.max(axis=1) if products.shape[1] else np.full(missing.size, np.nan)
+            merged = np.concatenate([known, missing])
+            order = np.argsort(merged, kind="stable")
+            self._known_rows = merged[order]
+            self._known = np.concatenate([self._known, values])[order]
+            where = np.searchsorted(self._known_rows, rows)
+        return self._known[where]
 
 
 class OrderSource:

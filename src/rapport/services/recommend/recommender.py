@@ -463,7 +463,8 @@ class Recommender:
             has = frame.has_vector[state.rows]
             steps = np.arange(len(state.rows))[::-1]
             decay = 0.5 ** (steps / self.config.user_vector_half_life)
-            weights = np.where(has, state.strength * decay, 0.0)
+            weights = np.where(has, state.strength * decay, 0.0).astype(np.float32)
+            # In float32, as the vectors are: no float64 copy of the history's vectors.
             total += weights @ frame.vectors[state.rows]
         norm = np.linalg.norm(total)
         # float32 keeps the product with the float32 item matrix from copying it to float64.
