@@ -1,16 +1,26 @@
-"""What keeps a recommendation request short: the user's history read as columns, and the
-nearest-item lists and items prepared at warm-up. Each must leave the lists unchanged."""
+"""What keeps a recommendation request short: the user's history read as columns, the
+nearest-item lists and items prepared at warm-up, similarities computed once per request.
+Each must leave the lists unchanged, with scores equal up to float32 rounding."""
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 
+from rapport.core.interactions import EventColumns
+from rapport.core.signals import SignalWeights
 from rapport.engine import Engine
-from rapport.services.recommend.candidates import AnchorNeighbours, exact_nearest
+from rapport.services.recommend.candidates import (
+    AnchorNeighbours,
+    ContentSource,
+    NeighbourSource,
+    exact_nearest,
+)
+from rapport.services.recommend.user_state import EXCLUDE_STRENGTH, UserState
 from tests.test_recommend import catalogue, ids
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
@@ -91,4 +101,127 @@ def test_warmed_engine_serves_the_same_lists(world: Engine) -> None:
             found = warmed.recommendations.for_user(user, k=6, at=at)
             assert ids(found) == ids(cold[user])
             assert [r.reasons for r in found.items] == [r.reasons for r in cold[user].items]
-            assert [r.score for r in found.items] == [r.score for r in cold[user].items]
+            expected = [r.score for r in cold[user].items]
+            assert [r.score for r in found.items] == pytest.approx(expected, abs=1e-6)
+
+
+def test_one_row_matrices_match_the_general_path() -> None:
+    """A single history's rows (built directly) equal the same history's row in a batch
+    (scipy's general path), entry for entry: the model's scores depend on their order."""
+    from rapport.core.histories import Histories
+
+    rng = np.random.default_rng(3)
+    n = 300
+    items = rng.choice(5000, n, replace=False).astype(np.int64)
+    items[7] = items[3]  # a repeated item takes the general path in both
+    for items_used in (np.unique(items), items):
+        m = len(items_used)
+        rating = np.where(rng.random(m) < 0.5, rng.integers(1, 11, m) / 2, np.nan)
+        strength = rng.choice([-1.0, 0.0, 0.3, 1.0], m).astype(np.float32)
+        times = np.sort(rng.random(m) * 1e6)
+        one = Histories(
+            5000, items_used, strength, rating.astype(np.float32), times,
+            np.array([0]), np.array([m]), np.array([1e6]), np.array([0]),
+        )  # fmt: skip
+        two = Histories(
+            5000, np.concatenate([items_used, items_used[:5]]),
+            np.concatenate([strength, strength[:5]]),
+            np.concatenate([rating, rating[:5]]).astype(np.float32),
+            np.concatenate([times, times[:5]]),
+            np.array([0, m]), np.array([m, m + 5]), np.array([1e6, 1e6]), np.array([0, 1]),
+        )  # fmt: skip
+        for build in (
+            lambda h: h.matrix(20.0, 0.3, 4.0, 0.1),
+            lambda h: h.matrix(),
+            lambda h: h.seen(),
+        ):
+            fast, general = build(one), build(two)[0]
+            assert fast.nnz > 100
+            assert fast.indices.tolist() == general.indices.tolist()
+            assert fast.data.dtype == general.data.dtype
+            assert fast.data.tolist() == general.data.tolist()
+
+
+SCORE_TOLERANCE = 1e-6  # float32 rounding of the same products computed in other batches
+
+
+def test_content_scores_read_from_one_product_match_products_per_row(world: Engine) -> None:
+    frame = world._services.frames.get("default")
+    nearest = exact_nearest(frame)
+    user = frame.vectors[[frame.position["jazz-0"], frame.position["coding-1"]]].sum(axis=0)
+    user = (user / np.linalg.norm(user)).astype(np.float32)
+    once = ContentSource(frame, nearest, user, exact=True)
+    per_row = ContentSource(frame, nearest, user)
+    assert once.top(6).tolist() == per_row.top(6).tolist()
+    rows = np.array([5, 0, 17, 5, 3])
+    found = once.at(rows)
+    assert found.dtype == np.float64
+    np.testing.assert_allclose(found, per_row.at(rows), rtol=0, atol=SCORE_TOLERANCE)
+    direct = frame.vectors[rows].astype(np.float64) @ user.astype(np.float64)
+    np.testing.assert_allclose(found, direct, rtol=0, atol=SCORE_TOLERANCE)
+    assert found[0] == found[3]  # the same row twice: one value read twice
+
+
+def test_neighbour_similarities_are_reused_unchanged(world: Engine) -> None:
+    """Scoring the candidates after ranking reads the similarities ranking computed; every
+    row, asked for in any order, has its highest similarity to any anchor."""
+    frame = world._services.frames.get("default")
+    anchors = np.array([frame.position["jazz-0"], frame.position["cooking-2"]])
+    source = NeighbourSource(frame, exact_nearest(frame), anchors, AnchorNeighbours(depth=5))
+    top = source.top(6)
+    assert frame.ids[top[0]] in {"jazz-0", "cooking-2"}  # an anchor is its own nearest
+    rows = np.concatenate([top, np.arange(len(frame))[::-1], top[:2]])
+    vectors = frame.vectors.astype(np.float64)
+    expected = (vectors[rows] @ vectors[anchors].T).max(axis=1)
+    np.testing.assert_allclose(source.at(rows), expected, rtol=0, atol=SCORE_TOLERANCE)
+    values = source.at(top)
+    assert np.all(values[:-1] >= values[1:])  # ranked by the same similarities
+
+
+def _naive_state(rows: list[int], strength: list[float], frame_categories: list[list[str]]) -> dict:
+    """What the state's lists mean, one event at a time (oldest first)."""
+    net: dict[int, float] = {}
+    for row, value in zip(rows, strength, strict=True):
+        net[row] = net.get(row, 0.0) + value
+    newest_first = list(dict.fromkeys(reversed(rows)))
+    negative = Counter(c for r, v in net.items() if v < 0 for c in frame_categories[r])
+    rejected = {c for c, n in negative.items() if n >= 2}
+    for r, v in net.items():
+        if v > 0:
+            rejected -= set(frame_categories[r])
+    return {
+        "positives": [r for r in newest_first if net[r] > 0],
+        "liked": [r for r in newest_first if net[r] >= EXCLUDE_STRENGTH],
+        "averse": rejected,
+        "distinct": len(net),
+    }
+
+
+def test_user_state_lists_match_their_meaning(world: Engine) -> None:
+    frame = world._services.frames.get("default")
+    user = world._services.store.get_user("default", "coder")
+    weights = SignalWeights()
+    rng = np.random.default_rng(8)
+    kinds = ["like", "dismiss", "click", "rate", "purchase", "view", "dislike"]
+    averse_seen = 0
+    for trial in range(20):
+        # Even trials: long mixed histories; odd ones: short, mostly negative (aversions).
+        n = int(rng.integers(0, 60)) if trial % 2 == 0 else int(rng.integers(4, 10))
+        item_ids = [frame.ids[int(r)] for r in rng.integers(0, len(frame), n)] + ["unknown"]
+        share = [1, 1, 1, 1, 1, 1, 1] if trial % 2 == 0 else [1, 12, 0, 2, 0, 1, 1]
+        chosen = rng.choice(len(kinds), n + 1, p=np.array(share) / sum(share))
+        types = [kinds[int(k)] for k in chosen]
+        values = np.where(rng.random(n + 1) < 0.7, rng.integers(1, 11, n + 1) / 2, np.nan)
+        times = T0.timestamp() + rng.permutation(n + 1).astype(np.float64) * 60
+        signals = EventColumns(["coder"] * (n + 1), item_ids, types, values, times)
+        state = UserState.build(user, signals, frame, weights)
+        order = np.argsort(times[:n], kind="stable")
+        rows = [frame.position[item_ids[k]] for k in order.tolist()]
+        assert state.rows.tolist() == rows
+        expected = _naive_state(rows, state.strength.tolist(), frame.categories)
+        assert state.positives == expected["positives"], trial
+        assert state.liked == expected["liked"], trial
+        assert state.averse_categories == expected["averse"], trial
+        assert state.interactions == expected["distinct"]
+        averse_seen += bool(expected["averse"])
+    assert averse_seen >= 3  # the trials exercise aversions too

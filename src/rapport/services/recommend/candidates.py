@@ -116,16 +116,40 @@ def _dot(frame: ItemFrame, rows: np.ndarray, vectors: np.ndarray) -> np.ndarray:
 
 
 class ContentSource:
-    """Similarity of the user's vector to each item's."""
+    """Similarity of the user's vector to each item's.
 
-    def __init__(self, frame: ItemFrame, nearest: Nearest, vector: np.ndarray) -> None:
-        self.frame, self.nearest, self.vector = frame, nearest, vector
+    With `exact` (small catalogues searched by one product), that product over every item
+    is computed once and both the ranking and the scores at any rows are read from it;
+    scores then equal a product over those rows only up to float32 rounding (about 1e-7)."""
+
+    def __init__(
+        self, frame: ItemFrame, nearest: Nearest, vector: np.ndarray, exact: bool = False
+    ) -> None:
+        self.frame, self.nearest, self.vector, self.exact = frame, nearest, vector, exact
+        self._all: np.ndarray | None = None
 
     def top(self, n: int) -> np.ndarray:
-        return self.nearest(self.vector[None, :], n)[0]
+        if not self.exact:
+            return self.nearest(self.vector[None, :], n)[0]
+        scores = self._similarities()
+        usable = self.frame.has_vector & self.frame.alive
+        candidates = np.flatnonzero(usable)
+        if candidates.size > n:
+            candidates = candidates[np.argpartition(-scores[candidates], n - 1)[:n]]
+        return candidates[np.argsort(-scores[candidates], kind="stable")]
 
     def at(self, rows: np.ndarray) -> np.ndarray:
-        return _dot(self.frame, rows, self.vector[None, :])[:, 0]
+        if not self.exact:
+            return _dot(self.frame, rows, self.vector[None, :])[:, 0]
+        return self._similarities()[rows]
+
+    def _similarities(self) -> np.ndarray:
+        """Every row's similarity (float64, NaN for rows without a vector), computed once."""
+        if self._all is None:
+            products = (self.frame.vectors @ self.vector).astype(np.float64)
+            products[~self.frame.has_vector] = np.nan
+            self._all = products
+        return self._all
 
 
 class AnchorNeighbours:
@@ -200,6 +224,11 @@ class NeighbourSource:
     ) -> None:
         self.frame, self.nearest, self.rows, self.lists = frame, nearest, anchors, lists
         self.anchors = frame.vectors[anchors]
+        # Highest similarity of each row computed so far (rows sorted): ranking computes
+        # most of the candidates' similarities, which scoring the candidates then reuses.
+        # Sized by the rows asked for, not the catalogue, so it costs the same at a million.
+        self._known_rows = np.zeros(0, dtype=np.int64)
+        self._known = np.zeros(0)
 
     def top(self, n: int) -> np.ndarray:
         # Each anchor's nearest rows; their union holds the best rows by highest similarity
@@ -213,8 +242,21 @@ class NeighbourSource:
         return union[np.argsort(-values, kind="stable")][:n]
 
     def at(self, rows: np.ndarray) -> np.ndarray:
-        products = _dot(self.frame, rows, self.anchors)
-        return products.max(axis=1) if products.shape[1] else np.full(len(rows), np.nan)
+        known = self._known_rows
+        where = np.searchsorted(known, rows)
+        held = np.zeros(rows.size, dtype=bool)
+        if known.size:
+            held = known[np.minimum(where, known.size - 1)] == rows
+        if not held.all():
+            missing = np.unique(rows[~held])
+            products = _dot(self.frame, missing, self.anchors)
+            values = products.max(axis=1) if products.shape[1] else np.full(missing.size, np.nan)
+            merged = np.concatenate([known, missing])
+            order = np.argsort(merged, kind="stable")
+            self._known_rows = merged[order]
+            self._known = np.concatenate([self._known, values])[order]
+            where = np.searchsorted(self._known_rows, rows)
+        return self._known[where]
 
 
 class OrderSource:

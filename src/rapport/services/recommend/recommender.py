@@ -409,7 +409,7 @@ class Recommender:
         nearest = self._nearest(tenant, frame)
         user_vector = self.user_vector(tenant, frame, state)
         if user_vector is not None:
-            found["content"] = ContentSource(frame, nearest, user_vector)
+            found["content"] = ContentSource(frame, nearest, user_vector, self._exact(frame))
         anchors = [r for r in state.positives[:NEIGHBOUR_ANCHORS] if frame.has_vector[r]]
         if anchors:
             lists = self._anchor_lists.setdefault(tenant, AnchorNeighbours())
@@ -463,7 +463,8 @@ class Recommender:
             has = frame.has_vector[state.rows]
             steps = np.arange(len(state.rows))[::-1]
             decay = 0.5 ** (steps / self.config.user_vector_half_life)
-            weights = np.where(has, state.strength * decay, 0.0)
+            weights = np.where(has, state.strength * decay, 0.0).astype(np.float32)
+            # In float32, as the vectors are: no float64 copy of the history's vectors.
             total += weights @ frame.vectors[state.rows]
         norm = np.linalg.norm(total)
         # float32 keeps the product with the float32 item matrix from copying it to float64.

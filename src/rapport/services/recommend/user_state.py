@@ -39,9 +39,14 @@ class UserState:
     """The embedding of the whole profile (interests, skills, goals, learning style), when
     it says more than the interests."""
 
+    distinct: int | None = None
+    """How many distinct rows `rows` holds (counted when not given)."""
+
     @property
     def interactions(self) -> int:
-        return len({*self.rows.tolist()})
+        if self.distinct is None:
+            self.distinct = int(np.unique(self.rows).size)
+        return self.distinct
 
     @classmethod
     def build(
@@ -66,10 +71,15 @@ class UserState:
         times = signals.times[known]
         strong = (np.abs(strength) >= EXCLUDE_STRENGTH) | ~np.isnan(rating)
         seen = np.unique(rows[strong])
-        net: dict[int, float] = {}
-        for row, value in zip(rows.tolist(), strength.tolist(), strict=True):
-            net[row] = net.get(row, 0.0) + value
-        newest_first = list(dict.fromkeys(reversed(rows.tolist())))
+        # Net signal per distinct row (summed oldest first), and the rows newest first by
+        # their latest event: array passes instead of a dict per event (heavy users have
+        # hundreds).
+        distinct, inverse = np.unique(rows, return_inverse=True)
+        net = np.bincount(inverse, weights=strength.astype(np.float64), minlength=distinct.size)
+        latest = np.full(distinct.size, -1, dtype=np.int64)
+        np.maximum.at(latest, inverse, np.arange(rows.size))
+        order = np.argsort(-latest, kind="stable")
+        newest_first, newest_net = distinct[order], net[order]
         return cls(
             user=user,
             rows=rows,
@@ -77,9 +87,10 @@ class UserState:
             rating=rating,
             time=times,
             seen=seen,
-            positives=[row for row in newest_first if net[row] > 0],
-            liked=[row for row in newest_first if net[row] >= EXCLUDE_STRENGTH],
-            averse_categories=_aversions(net, frame, aversion_min),
+            positives=newest_first[newest_net > 0].tolist(),
+            liked=newest_first[newest_net >= EXCLUDE_STRENGTH].tolist(),
+            averse_categories=_aversions(distinct, net, frame, aversion_min),
+            distinct=int(distinct.size),
         )
 
     def level(self) -> int | None:
@@ -88,13 +99,17 @@ class UserState:
         return round(sum(levels) / len(levels)) if levels else None
 
 
-def _aversions(net: dict[int, float], frame: ItemFrame, minimum: int) -> set[str]:
+def _aversions(rows: np.ndarray, net: np.ndarray, frame: ItemFrame, minimum: int) -> set[str]:
     """Categories the user has only rejected: at least `minimum` negative items and no
-    positive one. Their items are not recommended until the user's view changes."""
+    positive one (`net`: each row's net signal). Their items are not recommended until the
+    user's view changes."""
     categories = frame.categories
-    negative = Counter(c for row, value in net.items() if value < 0 for c in categories[row])
+    negative = Counter(c for row in rows[net < 0].tolist() for c in categories[row])
     rejected = {c for c, n in negative.items() if n >= minimum}
-    if not rejected:  # the usual case: no need to look at the positive items
-        return rejected
-    positive = {c for row, value in net.items() if value > 0 for c in categories[row]}
-    return rejected - positive
+    # Positive items cross rejected categories off; stop as soon as none is left (heavy
+    # users have hundreds of positive items and usually like every category they rejected).
+    for row in rows[net > 0].tolist():
+        if not rejected:
+            break
+        rejected.difference_update(categories[row])
+    return rejected
