@@ -197,3 +197,29 @@ def test_user_profile_round_trip(engine: Engine) -> None:
 def test_haversine_matches_known_distance() -> None:
     # Lisbon to Porto is about 274 km in a straight line.
     assert haversine_km(38.7223, -9.1393, 41.1579, -8.6291) == pytest.approx(274, abs=3)
+
+
+def test_history_read_uses_the_covering_index(sqlite_engine: Engine) -> None:
+    # The per-request read of a user's history, as the store runs it: from the index
+    # alone, already in order (no table lookups, no sort).
+    from typing import Any
+
+    from sqlalchemy import event
+
+    store = sqlite_engine._services.store
+    seen: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        seen.append((statement, params))
+
+    event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        store.user_signal_columns("default", "u1", 500)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", capture)
+    [(statement, params)] = [(s, p) for s, p in seen if "FROM events" in s]
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+        plan = " | ".join(str(row[-1]) for row in rows)
+    assert "COVERING INDEX ix_events_user_history" in plan
+    assert "TEMP B-TREE" not in plan
