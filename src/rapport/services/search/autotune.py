@@ -36,7 +36,6 @@ from pydantic import Field
 from rapport.core.models import Schema
 from rapport.evaluation.metrics import ndcg_at_k
 from rapport.services.search.pseudo_queries import CorpusRow, cut_sentence_queries
-from rapport.services.search.topical_queries import TopicalQuery, topical_queries
 from rapport.services.search.retriever import (
     PLAIN_DENSE,
     AutotuneConfig,
@@ -45,6 +44,7 @@ from rapport.services.search.retriever import (
     RetrieverConfig,
     TunedSettings,
 )
+from rapport.services.search.topical_queries import TopicalQuery, topical_queries
 
 Embed = Callable[[list[str]], np.ndarray]
 CHUNK_DEPTH = 50
@@ -193,7 +193,8 @@ def _choose_smoothing(
 ) -> list[CandidateScore]:
     """Each smoothing on top of `base`, scored on both kinds of pseudo-queries, best topical
     gain first; accepted when it wins on the topical ones by more than one standard error
-    and loses at most `smooth_tolerance` of `base`'s known-item score."""
+    and loses at most `smooth_tolerance` of `base`'s known-item score (or less than one
+    standard error of that loss)."""
     texts = [query.text for query in topical]
     vectors = np.asarray(embed(texts), dtype=np.float32)
     cosines = retriever.vectors @ vectors.T
@@ -208,6 +209,7 @@ def _choose_smoothing(
         return _gains(tuned, prepared, documents, relevant)
 
     unsmoothed = topical_gains(base.settings)
+    base_known = known_item(base.settings)
     known_base = base.ndcg_at_10
     scored = []
     for neighbours, weight in config.smoothing:
@@ -219,7 +221,10 @@ def _choose_smoothing(
         difference = gains - unsmoothed
         error = float(difference.std(ddof=1)) / math.sqrt(difference.size)
         mean = float(difference.mean())
-        keeps = float(known.mean()) >= known_base * (1 - config.smooth_tolerance)
+        lost = base_known - known
+        lost_error = float(lost.std(ddof=1)) / math.sqrt(lost.size)
+        # Keeps look-ups: loses at most the tolerance, or less than the noise of the measure.
+        keeps = float(lost.mean()) <= max(config.smooth_tolerance * known_base, lost_error)
         scored.append(
             CandidateScore(
                 settings=settings,

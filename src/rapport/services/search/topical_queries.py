@@ -61,7 +61,8 @@ def topical_queries(
     for cluster in order:
         if len(queries) == count:
             break
-        documents = frozenset(rows[n].document for n in np.flatnonzero(labels == cluster))
+        members = np.flatnonzero(labels == cluster).tolist()
+        documents = frozenset(rows[n].document for n in members)
         best = np.argsort(-weights[cluster], kind="stable")[:WORDS]
         best = best[weights[cluster, best] > 0]
         if len(documents) < MIN_DOCUMENTS or not best.size:
