@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import CountVectorizer
+from threadpoolctl import threadpool_limits
 
 from rapport.services.search.pseudo_queries import CorpusRow
 
@@ -42,7 +43,11 @@ def topical_queries(
     clusters = len(rows) // CHUNKS_PER_CLUSTER
     if clusters < 2 or count == 0:
         return []
-    labels = KMeans(clusters, n_init=1, max_iter=30, random_state=seed).fit_predict(vectors)
+    # One thread: on a busy 2-core host, k-means over 5,000 chunks took 19 s threaded, 1.6 s
+    # on one (OpenMP and BLAS threads oversubscribed).
+    with threadpool_limits(limits=1):
+        kmeans = KMeans(clusters, n_init=1, max_iter=30, random_state=seed)
+        labels = kmeans.fit_predict(vectors)
     words = CountVectorizer(stop_words="english", min_df=2, token_pattern=r"(?u)\b[a-zA-Z]{3,}\b")
     try:
         counts = words.fit_transform([row.text for row in rows])
