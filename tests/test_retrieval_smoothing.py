@@ -9,6 +9,7 @@ import random
 import numpy as np
 import pytest
 
+from rapport.interfaces.cli.tables import choice_lines
 from rapport.services.search.autotune import tune
 from rapport.services.search.pseudo_queries import CorpusRow
 from rapport.services.search.retriever import (
@@ -108,6 +109,8 @@ def test_chooser_smooths_a_topical_corpus_and_not_a_known_item_one(topical: bool
     smoothed = [c for c in choice.candidates if c.settings.smoothing]
     assert len(smoothed) == 3 and all(c.topical_ndcg_at_10 is not None for c in smoothed)
     assert choice.settings.smoothing == topical
+    shown = [line for line in choice_lines(choice) if "kNN smoothing" in line]
+    assert len(shown) == 3 and all("topical nDCG@10" in line for line in shown)
     if topical:
         assert smoothed[0].versus_unsmoothed is not None
         assert smoothed[0].versus_unsmoothed > smoothed[0].standard_error
