@@ -259,6 +259,8 @@ class HybridRetriever:
         self._graphs = {}
         if not ids:
             return
+        if self.config.tuned.smoothing:  # built now, not on the first query
+            self.neighbours(self.config.smooth_neighbours)
         tokens = self._tokenize(list(texts), return_ids=True)
         if not tokens.vocab:  # type: ignore[attr-defined]
             return  # nothing but stopwords: BM25 would divide by a zero mean length
