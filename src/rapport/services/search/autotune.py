@@ -18,6 +18,13 @@ matching the wrong words): it falls further behind plain dense search, which nee
 The preference order is the prior: the published hybrid-PRF first, then less BM25 in the
 feedback, then less feedback.
 
+Score smoothing over the chunk kNN graph (`TunedSettings.smooth_*`) is decided after that, on
+a second kind of pseudo-query (`topical_queries.py`: k-means clusters asked for by their
+distinctive words, many right answers each), which known-item ones cannot stand in for: the
+smoothing with the largest topical gain over the chosen settings is added when that gain
+exceeds its standard error and the known-item score stays within `smooth_tolerance` (or its
+standard error). Measured in docs/benchmarks.md: chosen on msmarco-5k and the forum corpus.
+
 Pseudo-queries see the corpus, not the users' questions: they share the corpus's words, so
 they cannot tell that real questions use other words. The retriever guards against that per
 query (its lexical trust, see `retriever.py`).

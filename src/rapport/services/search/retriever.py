@@ -13,6 +13,8 @@ One query, `search` ("hybrid-PRF"):
    both retrievers rank high is a more reliable pseudo-positive than the top hit of either.
 4. Average vector PRF: `q' = normalise(q + d1 + ... + dn)`; the final score is `E @ q'` plus
    `bm25_weight` x trust x the max-normalised BM25 score.
+5. Optionally (chosen per corpus) score smoothing over the chunk kNN graph:
+   s' = (1 - a) s + a x the mean score of the chunk's `smooth_neighbours` nearest chunks.
 
 The defaults are the published setting (RRF k=60, Cormack et al. 2009; average PRF depth 3,
 Li et al. 2022 / Pyserini; bm25s k1=1.5, b=0.75): nothing was fitted to relevance judgements.
