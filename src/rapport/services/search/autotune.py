@@ -165,8 +165,12 @@ def tune(
         reason = "first preference: it does not trail plain dense search"
     else:
         reason = "the preferred settings before it trailed plain dense search"
-    topical = topical_queries(rows, retriever.vectors, config.topical_queries, config.seed)
-    if config.smoothing and len(topical) >= config.min_topical_queries:
+    topical = (
+        topical_queries(rows, retriever.vectors, config.topical_queries, config.seed)
+        if config.smoothing
+        else []
+    )
+    if len(topical) >= config.min_topical_queries:
         smoothed = _choose_smoothing(retriever, chosen, gains, topical, documents, embed, config)
         scores += smoothed
         best = next((s for s in smoothed if s.accepted), None)
