@@ -68,9 +68,11 @@ def kb_stats(json_out: JsonFlag = False) -> None:
             "known-item nDCG@10",
             "vs plain dense",
             "SE",
+            "topical nDCG@10 (vs unsmoothed)",
             "accepted",
             caption=(
-                f"{choice.pseudo_queries} pseudo-queries over {choice.chunks} chunks, "
+                f"{choice.pseudo_queries} pseudo-queries and {choice.topical_queries} topical "
+                f"ones over {choice.chunks} chunks, "
                 f"tolerance {choice.tolerance:.0%}, {choice.seconds:.1f} s"
             ),
         )
@@ -80,11 +82,16 @@ def kb_stats(json_out: JsonFlag = False) -> None:
                 f"{candidate.ndcg_at_10:.4f}",
                 f"{candidate.versus_dense:+.4f}",
                 f"{candidate.standard_error:.4f}",
+                _topical(candidate.topical_ndcg_at_10, candidate.versus_unsmoothed),
                 "yes" if candidate.accepted else "no",
             )
         console.print(table)
 
     emit(stats, json_out, show)
+
+
+def _topical(ndcg: float | None, versus: float | None) -> str:
+    return "" if ndcg is None else f"{ndcg:.4f} ({versus or 0.0:+.4f})"
 
 
 @kb_app.command("list")

@@ -94,11 +94,19 @@ def choice_lines(choice: Any) -> list[str]:
     ]
     for candidate in choice.candidates:
         mark = "accepted" if candidate.accepted else "rejected"
-        lines.append(
-            f"  {candidate.settings.label():40s} known-item nDCG@10 {candidate.ndcg_at_10:.4f} "
-            f"({candidate.versus_dense:+.4f} vs plain dense, SE {candidate.standard_error:.4f}) "
-            f"{mark}"
-        )
+        topical = candidate.topical_ndcg_at_10
+        known = f"  {candidate.settings.label():40s} known-item nDCG@10 {candidate.ndcg_at_10:.4f}"
+        if topical is None:
+            lines.append(
+                f"{known} ({candidate.versus_dense:+.4f} vs plain dense, "
+                f"SE {candidate.standard_error:.4f}) {mark}"
+            )
+        else:  # a smoothing: its standard error is that of the topical difference
+            lines.append(
+                f"{known} ({candidate.versus_dense:+.4f} vs plain dense), topical nDCG@10 "
+                f"{topical:.4f} ({candidate.versus_unsmoothed or 0.0:+.4f} vs unsmoothed, "
+                f"SE {candidate.standard_error:.4f}) {mark}"
+            )
     return lines
 
 

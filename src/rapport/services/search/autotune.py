@@ -18,6 +18,13 @@ matching the wrong words): it falls further behind plain dense search, which nee
 The preference order is the prior: the published hybrid-PRF first, then less BM25 in the
 feedback, then less feedback.
 
+Score smoothing over the chunk kNN graph (`TunedSettings.smooth_*`) is decided after that, on
+a second kind of pseudo-query (`topical_queries.py`: k-means clusters asked for by their
+distinctive words, many right answers each), which known-item ones cannot stand in for: the
+smoothing with the largest topical gain over the chosen settings is added when that gain
+exceeds its standard error and the known-item score stays within `smooth_tolerance` (or its
+standard error). Measured in docs/benchmarks.md: chosen on msmarco-5k and the forum corpus.
+
 Pseudo-queries see the corpus, not the users' questions: they share the corpus's words, so
 they cannot tell that real questions use other words. The retriever guards against that per
 query (its lexical trust, see `retriever.py`).
@@ -44,6 +51,7 @@ from rapport.services.search.retriever import (
     RetrieverConfig,
     TunedSettings,
 )
+from rapport.services.search.topical_queries import TopicalQuery, topical_queries
 
 Embed = Callable[[list[str]], np.ndarray]
 CHUNK_DEPTH = 50
@@ -60,7 +68,12 @@ class CandidateScore(Schema):
     standard_error: float
     """Standard error of that difference."""
     accepted: bool
-    """Whether it trails plain dense search by at most the tolerance."""
+    """Whether it trails plain dense search by at most the tolerance (for smoothing: whether
+    it wins on the topical pseudo-queries and keeps the known-item score)."""
+    topical_ndcg_at_10: float | None = None
+    """Mean nDCG@10 on the topical pseudo-queries (only where smoothing was decided)."""
+    versus_unsmoothed: float | None = None
+    """Mean paired topical difference to the same settings without smoothing."""
 
 
 class RetrievalChoice(Schema):
@@ -83,6 +96,8 @@ class RetrievalChoice(Schema):
     """Whether choosing was switched on (`[retriever.autotune] enabled`) at the time."""
     pseudo_queries: int = 0
     """Pseudo-queries the settings were compared on."""
+    topical_queries: int = 0
+    """Topical pseudo-queries the score smoothing was decided on."""
     tolerance: float = 0.0
     """Share of plain dense search's score a setting could trail it by and still be chosen."""
     seconds: float = 0.0
@@ -135,7 +150,7 @@ def tune(
         for n, text in enumerate(texts)
     ]
     documents = [row.document for row in rows]
-    answers = [query.document for query in pseudo.queries]
+    answers = [{query.document: 1} for query in pseudo.queries]
 
     def gains(settings: TunedSettings) -> np.ndarray:
         return _gains(probe.with_config(base.using(settings)), prepared, documents, answers)
@@ -150,6 +165,18 @@ def tune(
         reason = "first preference: it does not trail plain dense search"
     else:
         reason = "the preferred settings before it trailed plain dense search"
+    topical = (
+        topical_queries(rows, retriever.vectors, config.topical_queries, config.seed)
+        if config.smoothing
+        else []
+    )
+    if len(topical) >= config.min_topical_queries:
+        smoothed = _choose_smoothing(retriever, chosen, gains, topical, documents, embed, config)
+        scores += smoothed
+        best = next((s for s in smoothed if s.accepted), None)
+        if best is not None:
+            chosen = best
+            reason += "; smoothing: it wins on topical pseudo-queries and keeps look-ups"
     return RetrievalChoice(
         tuned=True,
         reason=reason,
@@ -158,11 +185,70 @@ def tune(
         chunks=len(rows),
         model=model,
         pseudo_queries=len(texts),
+        topical_queries=len(topical),
         tolerance=config.tolerance,
         seconds=round(time.perf_counter() - started, 2),
         chosen_at=datetime.now(UTC),
         candidates=scores,
     )
+
+
+def _choose_smoothing(
+    retriever: HybridRetriever,
+    base: CandidateScore,
+    known_item: Callable[[TunedSettings], np.ndarray],
+    topical: list[TopicalQuery],
+    documents: list[str],
+    embed: Embed,
+    config: AutotuneConfig,
+) -> list[CandidateScore]:
+    """Each smoothing on top of `base`, scored on both kinds of pseudo-queries, best topical
+    gain first; accepted when it wins on the topical ones by more than one standard error
+    and loses at most `smooth_tolerance` of `base`'s known-item score (or less than one
+    standard error of that loss)."""
+    texts = [query.text for query in topical]
+    vectors = np.asarray(embed(texts), dtype=np.float32)
+    cosines = retriever.vectors @ vectors.T
+    prepared = [
+        retriever.prepare(vectors[n], text, dense=cosines[:, n], lexical=True)
+        for n, text in enumerate(texts)
+    ]
+    relevant = [dict.fromkeys(query.documents, 1) for query in topical]
+
+    def topical_gains(settings: TunedSettings) -> np.ndarray:
+        tuned = retriever.with_config(retriever.config.using(settings))
+        return _gains(tuned, prepared, documents, relevant)
+
+    unsmoothed = topical_gains(base.settings)
+    base_known = known_item(base.settings)
+    known_base = base.ndcg_at_10
+    scored = []
+    for neighbours, weight in config.smoothing:
+        settings = base.settings.model_copy(
+            update={"smooth_neighbours": neighbours, "smooth_weight": weight}
+        )
+        known = known_item(settings)
+        gains = topical_gains(settings)
+        difference = gains - unsmoothed
+        error = float(difference.std(ddof=1)) / math.sqrt(difference.size)
+        mean = float(difference.mean())
+        lost = base_known - known
+        lost_error = float(lost.std(ddof=1)) / math.sqrt(lost.size)
+        # Keeps look-ups: loses at most the tolerance, or less than the noise of the measure.
+        keeps = float(lost.mean()) <= max(config.smooth_tolerance * known_base, lost_error)
+        scored.append(
+            CandidateScore(
+                settings=settings,
+                ndcg_at_10=round(float(known.mean()), 4),
+                versus_dense=round(float(known.mean()) - known_base + base.versus_dense, 4),
+                standard_error=round(error, 4),
+                accepted=keeps and mean > error,
+                topical_ndcg_at_10=round(float(gains.mean()), 4),
+                versus_unsmoothed=round(mean, 4),
+            )
+        )
+    scored.sort(key=lambda score: -(score.versus_unsmoothed or 0.0))
+    return scored
 
 
 def _score(
@@ -200,9 +286,9 @@ def _gains(
     retriever: HybridRetriever,
     prepared: list[PreparedQuery],
     documents: list[str],
-    answers: list[str],
+    relevant: list[dict[str, int]],
 ) -> np.ndarray:
-    """Known-item nDCG@10 of each pseudo-query's document, chunks grouped by document."""
+    """nDCG@10 of each pseudo-query (its right documents given), chunks grouped by document."""
     expanded = np.vstack([retriever.expand(q, retriever.feedback_rows(q)) for q in prepared])
     cosines = retriever.vectors @ expanded.T
     gains = np.zeros(len(prepared))
@@ -210,5 +296,5 @@ def _gains(
         scores = retriever.final_scores(query, cosines[:, n])
         top = retriever.top_rows(scores, CHUNK_DEPTH, None)
         ranked = list(dict.fromkeys(documents[row] for row in top))
-        gains[n] = ndcg_at_k(ranked, {answers[n]: 1}, 10)
+        gains[n] = ndcg_at_k(ranked, relevant[n], 10)
     return gains

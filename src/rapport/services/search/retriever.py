@@ -13,6 +13,8 @@ One query, `search` ("hybrid-PRF"):
    both retrievers rank high is a more reliable pseudo-positive than the top hit of either.
 4. Average vector PRF: `q' = normalise(q + d1 + ... + dn)`; the final score is `E @ q'` plus
    `bm25_weight` x trust x the max-normalised BM25 score.
+5. Optionally (chosen per corpus) score smoothing over the chunk kNN graph:
+   s' = (1 - a) s + a x the mean score of the chunk's `smooth_neighbours` nearest chunks.
 
 The defaults are the published setting (RRF k=60, Cormack et al. 2009; average PRF depth 3,
 Li et al. 2022 / Pyserini; bm25s k1=1.5, b=0.75): nothing was fitted to relevance judgements.
@@ -65,11 +67,20 @@ class TunedSettings(ComponentConfig):
     feedback chunks; 0 takes the dense top chunks as feedback."""
     bm25_weight: float = Field(default=0.0, ge=0)
     """Share of the max-normalised BM25 score added to the cosine in the final ranking."""
+    smooth_neighbours: int = Field(default=0, ge=0)
+    """Nearest chunks (by vector) whose final scores are averaged into a chunk's own (score
+    smoothing over the chunk kNN graph, the cluster hypothesis); 0 gives none."""
+    smooth_weight: float = Field(default=0.0, ge=0, le=1)
+    """Weight a of that average: s' = (1 - a) s + a mean(neighbours' s)."""
+
+    @property
+    def smoothing(self) -> bool:
+        return self.smooth_neighbours > 0 and self.smooth_weight > 0
 
     @property
     def plain_dense(self) -> bool:
-        """No feedback and no BM25: the ranking is cosine similarity alone."""
-        return self.prf_depth == 0 and self.bm25_weight == 0
+        """No feedback, no BM25 and no smoothing: the ranking is cosine similarity alone."""
+        return self.prf_depth == 0 and self.bm25_weight == 0 and not self.smoothing
 
     def label(self) -> str:
         if self.plain_dense:
@@ -79,10 +90,18 @@ class TunedSettings(ComponentConfig):
             parts.append(f"PRF depth {self.prf_depth}, feedback BM25 {self.feedback_bm25_weight:g}")
         if self.bm25_weight:
             parts.append(f"BM25 share {self.bm25_weight:g}")
-        return ", ".join(parts)
+        if self.smoothing:
+            parts.append(f"kNN smoothing {self.smooth_weight:g} over {self.smooth_neighbours}")
+        return ", ".join(parts) if parts else "plain dense"
 
 
 PLAIN_DENSE = TunedSettings(prf_depth=0, feedback_bm25_weight=0.0)
+SMOOTHING = (
+    (10, 0.1),
+    (10, 0.2),
+    (10, 0.3),
+)
+"""(neighbours, weight) pairs of score smoothing a corpus may add to its chosen settings."""
 PREFERENCES = (
     TunedSettings(prf_depth=3, feedback_bm25_weight=1.0),
     TunedSettings(prf_depth=3, feedback_bm25_weight=0.5),
@@ -112,6 +131,15 @@ class AutotuneConfig(ComponentConfig):
     settings stay."""
     seed: int = 0
     """Which documents and sentences are drawn; the same corpus gives the same choice."""
+    smoothing: tuple[tuple[int, float], ...] = SMOOTHING
+    """Score smoothing tried on top of the chosen settings (see `autotune.py`); empty: none."""
+    topical_queries: int = Field(default=100, ge=0)
+    """Topical pseudo-queries (a cluster of the corpus, asked for by its distinctive words)
+    that decide on smoothing."""
+    min_topical_queries: int = Field(default=20, ge=2)
+    """Fewer topical pseudo-queries (a small corpus) and no smoothing is tried."""
+    smooth_tolerance: float = Field(default=0.03, ge=0, le=1)
+    """Share of the known-item score smoothing may lose and still be chosen."""
     retune_change: float = Field(default=0.2, gt=0)
     """Settings are chosen again once the number of chunks moved by this share since the
     last choice (not on every added document)."""
@@ -133,6 +161,10 @@ class RetrieverConfig(ComponentConfig):
     feedback chunks; 0 takes the dense top chunks as feedback."""
     bm25_weight: float = Field(default=0.0, ge=0)
     """Share of the max-normalised BM25 score added to the cosine in the final ranking."""
+    smooth_neighbours: int = Field(default=0, ge=0)
+    """Nearest chunks whose final scores are averaged into a chunk's own; 0 gives none."""
+    smooth_weight: float = Field(default=0.0, ge=0, le=1)
+    """Weight of that average in the final score."""
     agreement_depth: int = Field(default=20, ge=1)
     """Top chunks of each retriever compared to measure how far they agree on a query."""
     full_agreement: float = Field(default=0.3, ge=0, le=1)
@@ -163,6 +195,8 @@ class RetrieverConfig(ComponentConfig):
             prf_depth=self.prf_depth,
             feedback_bm25_weight=self.feedback_bm25_weight,
             bm25_weight=self.bm25_weight,
+            smooth_neighbours=self.smooth_neighbours,
+            smooth_weight=self.smooth_weight,
         )
 
     def using(self, settings: TunedSettings) -> RetrieverConfig:
@@ -202,6 +236,8 @@ class HybridRetriever:
         self._rows: dict[str, int] = {}
         self.vectors = np.zeros((0, 0), dtype=np.float32)
         self._bm25: bm25s.BM25 | None = None
+        # Shared (by reference) with `with_config` copies: the graph is built once per index.
+        self._graphs: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -222,8 +258,11 @@ class HybridRetriever:
         self._rows = rows
         self.vectors = np.ascontiguousarray(normalise(vectors)) if len(ids) else vectors
         self._bm25 = None
+        self._graphs = {}
         if not ids:
             return
+        if self.config.tuned.smoothing:  # built now, not on the first query
+            self.neighbours(self.config.smooth_neighbours)
         tokens = self._tokenize(list(texts), return_ids=True)
         if not tokens.vocab:  # type: ignore[attr-defined]
             return  # nothing but stopwords: BM25 would divide by a zero mean length
@@ -253,6 +292,24 @@ class HybridRetriever:
             return_ids=return_ids,
             show_progress=False,
         )
+
+    def neighbours(self, k: int) -> np.ndarray:
+        """Each chunk's `k` nearest other chunks by cosine (rows x k), built once per index
+        in blocks so memory stays at block x chunks."""
+        k = min(k, len(self.ids) - 1)
+        graph = self._graphs.get(k)
+        if graph is not None:
+            return graph
+        graph = np.zeros((len(self.ids), max(k, 0)), dtype=np.int64)
+        if k > 0:
+            block = 1024
+            for start in range(0, len(self.ids), block):
+                sims = self.vectors[start : start + block] @ self.vectors.T
+                own = np.arange(sims.shape[0])
+                sims[own, start + own] = -np.inf  # a chunk is not its own neighbour
+                graph[start : start + block] = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        self._graphs[k] = graph
+        return graph
 
     # -- scores ------------------------------------------------------------------------------
 
@@ -361,14 +418,24 @@ class HybridRetriever:
         return expanded / max(float(np.linalg.norm(expanded)), 1e-12)
 
     def final_scores(self, query: PreparedQuery, cosines: np.ndarray) -> np.ndarray:
-        """Cosines to the expanded query plus the trusted BM25 share."""
+        """Cosines to the expanded query plus the trusted BM25 share, smoothed over the
+        chunk kNN graph when the settings ask for it."""
+        scores = cosines
         weight = self.config.bm25_weight * query.trust
-        if weight <= 0 or query.lexical is None:
-            return cosines
-        top = float(query.lexical.max(initial=0.0))
-        if top <= 0:
-            return cosines
-        return cosines + np.float32(weight / top) * query.lexical
+        top = 0.0 if query.lexical is None else float(query.lexical.max(initial=0.0))
+        if weight > 0 and query.lexical is not None and top > 0:
+            scores = cosines + np.float32(weight / top) * query.lexical
+        return self.smooth(scores)
+
+    def smooth(self, scores: np.ndarray) -> np.ndarray:
+        """s' = (1 - a) s + a mean(s of the chunk's nearest chunks): a chunk whose neighbours
+        also match the query rises (the cluster hypothesis)."""
+        config = self.config
+        if config.smooth_neighbours == 0 or config.smooth_weight == 0 or len(self.ids) < 2:
+            return scores
+        graph = self.neighbours(config.smooth_neighbours)
+        weight = np.float32(config.smooth_weight)
+        return (1 - weight) * scores + weight * scores[graph].mean(axis=1, dtype=np.float32)
 
     # -- queries -----------------------------------------------------------------------------
 
