@@ -145,10 +145,10 @@ def train_tenant(
         ),
         gate=verdict,
     )
-    models.save(TrainedModel(trained.model, manifest), current=verdict.decision == "serve")
     metrics = verdict.model_dump(exclude={"decision", "reason"}) | {"forced": force}
-    if decisions is not None:
+    if decisions is not None:  # first: a reader who sees the version also sees why
         decisions.add(tenant, manifest.version, verdict.decision, verdict.reason, metrics, now)
+    models.save(TrainedModel(trained.model, manifest), current=verdict.decision == "serve")
     log.info(
         "model gate",
         tenant=tenant,
