@@ -399,10 +399,12 @@ def test_cli_shapes(cli: Any, tmp_path: Any) -> None:
     assert cli("experiment", "create", "c", "--variants", "A50").returncode == 2
     created = cli(
         "experiment", "create", "c", "--variants", "A:50,B:50",
-        "--settings", "B:mode=popular,diversity=0.5", "--at", T0.isoformat(), "--json",
+        "--settings", "B:mode=popular,diversity=0.5,blend.content=2", "--at", T0.isoformat(),
+        "--json",
     ).json()  # fmt: skip
     assert created["variants"]["B"]["settings"]["mode"] == "popular"
     assert created["variants"]["B"]["settings"]["diversity"] == 0.5
+    assert created["variants"]["B"]["settings"]["blend"] == {"content": 2.0}
     users = tmp_path / "users.txt"
     users.write_text("\n".join(f"u-{i}" for i in range(50)) + "\n")
     ran = cli("experiment", "assign", "c", "--users-file", str(users), "--jsonl")
@@ -455,6 +457,31 @@ def test_epsilon_greedy_variant_explores_below_the_top(sqlite_engine: Engine) ->
     assert not {r.item_id for r in exploit.items} & {r.item_id for r in explored.items}
     metrics = engine.impressions.metrics(at=T0 + timedelta(hours=1))
     assert metrics.by_source["explore"].impressions == 3
+
+
+def test_a_variant_blend_reweighs_the_sources(sqlite_engine: Engine) -> None:
+    engine = sqlite_engine
+    stocked(engine)
+    engine.experiments.stop("home")
+    # B leaves every source but popularity out: its lists are what the fans bought.
+    only_popular = {"collaborative": 0, "content": 0, "neighbours": 0, "trending": 0, "new": 0}
+    engine.experiments.create(
+        "blend",
+        {"A": {"share": 50}, "B": {"share": 50, "settings": {"blend": only_popular}}},
+        at=T0,
+    )
+    chosen: dict[str, str] = {}
+    for assignment in engine.experiments.assign_many("blend", [f"new-{i}" for i in range(20)]):
+        chosen.setdefault(assignment.variant, assignment.user_id)
+    engine.users.add([{"id": u, "profile": {"interests": ["jazz"]}} for u in chosen.values()])
+    at = T0 + timedelta(hours=1)
+    usual = engine.recommendations.for_user(chosen["A"], k=3, at=at)
+    reweighed = engine.recommendations.for_user(chosen["B"], k=3, at=at)
+    assert reweighed.variant == "B" and reweighed.items[0].item_id == "coding-2"
+    assert all("content" not in r.sources for r in reweighed.items)
+    assert usual.items[0].item_id.startswith("jazz")  # A follows the stated interest
+    with pytest.raises(InvalidInput, match="blend"):
+        engine.experiments.create("bad", {"A": {"share": 100, "settings": {"blend": {"x": 1}}}})
 
 
 def test_stop_rule_is_safe_under_repeated_looks() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from sqlalchemy import select, update
@@ -16,6 +16,8 @@ from rapport.core.store.repository import Store
 from rapport.core.store.schema import experiments
 
 Status = Literal["running", "stopped"]
+BlendSource = Literal["collaborative", "content", "neighbours", "popularity", "trending", "new"]
+"""The candidate sources a variant's `blend` can weigh (the names lists report)."""
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -28,9 +30,9 @@ def check_name(value: str, limit: int) -> str:
 
 
 class VariantSettings(Strict):
-    """What a variant changes on the recommendation path. `mode`, `diversity` and
-    `model_version` are applied to every list served to the variant's users; `blend` and
-    `llm` are stored for the features that read them."""
+    """What a variant changes on the recommendation path. `mode`, `diversity`,
+    `model_version`, `blend` and `epsilon` are applied to every list served to the variant's
+    users; `llm` is stored for the features that read it."""
 
     mode: Literal["personalised", "popular"] = "personalised"
     """`personalised` (the normal blend) or `popular` (what is popular and trending only)."""
@@ -38,8 +40,11 @@ class VariantSettings(Strict):
     """Serve this trained model version instead of the current one."""
     diversity: float | None = Field(default=None, ge=0, le=1)
     """MMR trade-off for this variant's lists (overrides the request's)."""
-    blend: dict[str, float] = Field(default_factory=dict)
-    """Source blend weights (content, neighbours, popularity, ...) to try."""
+    blend: dict[BlendSource, Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]] = Field(
+        default_factory=dict
+    )
+    """Multipliers of candidate sources' usual blend weights (`{"content": 2,
+    "collaborative": 0.5}`); 0 leaves a source out. Sources not named keep their weight."""
     llm: bool | None = None
     """LLM on or off for this variant (None: as configured)."""
     epsilon: float = Field(default=0.0, ge=0, le=1)

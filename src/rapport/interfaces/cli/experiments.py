@@ -63,7 +63,8 @@ def parse_variants(text: str) -> dict[str, dict[str, Any]]:
 
 
 def parse_settings(values: list[str]) -> dict[str, dict[str, Any]]:
-    """`B:mode=popular,diversity=0.5` (repeatable) or a JSON object variant -> settings."""
+    """`B:mode=popular,diversity=0.5,blend.content=2` (repeatable) or a JSON object
+    variant -> settings."""
     settings: dict[str, dict[str, Any]] = {}
     for text in values:
         if text.strip().startswith("{"):
@@ -83,7 +84,11 @@ def parse_settings(values: list[str]) -> dict[str, dict[str, Any]]:
             key, eq, value = pair.partition("=")
             if not eq or not key.strip():
                 raise fail(f"--settings: '{pair}' is not key=value", 2)
-            settings.setdefault(name.strip(), {})[key.strip()] = _value(value.strip())
+            target = settings.setdefault(name.strip(), {})
+            *path, last = key.strip().split(".")  # blend.content=2 -> {"blend": {"content": 2}}
+            for part in path:
+                target = target.setdefault(part, {})
+            target[last] = _value(value.strip())
     return settings
 
 
@@ -97,8 +102,9 @@ def create(
         list[str] | None,
         typer.Option(
             "--settings",
-            help="Variant settings, repeatable: B:mode=popular,diversity=0.5 (keys: mode, "
-            "model_version, diversity, blend, llm) or a JSON object variant -> settings.",
+            help="Variant settings, repeatable: B:mode=popular,diversity=0.5,blend.content=2 "
+            "(keys: mode, model_version, diversity, blend.SOURCE, epsilon, llm) or a JSON "
+            "object variant -> settings.",
         ),
     ] = None,
     control: Annotated[str | None, typer.Option(help="Control variant (default: first).")] = None,

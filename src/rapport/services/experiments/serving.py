@@ -40,18 +40,20 @@ class ServedRecommendations:
         the variant's model version."""
         served = self.experiments.serving(tenant, user_id)
         popular = False
+        blend: dict[str, float] = {}
         if served is not None:
             settings = served.settings
             if settings.diversity is not None:
                 request = request.model_copy(update={"diversity": settings.diversity})
             popular = settings.mode == "popular"
+            blend = {str(name): weight for name, weight in settings.blend.items()}
             version = version or settings.model_version
         epsilon = served.settings.epsilon if served is not None else 0.0
         wanted = request
         if epsilon > 0:  # room to explore: further candidates from the same ranking
             wanted = request.model_copy(update={"k": min(request.k * EXPLORE_DEPTH, 200)})
         found = self.recommender.recommend(
-            tenant, user_id, wanted, popular=popular, version=version
+            tenant, user_id, wanted, popular=popular, version=version, blend=blend
         )
         if epsilon > 0 and served is not None:
             seed = f"{served.experiment}|{user_id}|{request.moment().isoformat()}"

@@ -11,6 +11,7 @@ million.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial, reduce
 
@@ -130,6 +131,13 @@ def _label(source: str) -> str:
     return "collaborative" if source.startswith("cf:") else source
 
 
+def _scaled(weights: dict[str, float], blend: Mapping[str, float] | None) -> dict[str, float]:
+    """Weights times the multipliers of their sources' reported names."""
+    if not blend:
+        return weights
+    return {name: w * blend.get(_label(name), 1.0) for name, w in weights.items()}
+
+
 class Recommendation(Schema):
     """One recommended item and why."""
 
@@ -212,10 +220,13 @@ class Recommender:
         *,
         popular: bool = False,
         version: str | None = None,
+        blend: Mapping[str, float] | None = None,
     ) -> Recommendations:
         """`popular`: rank by popularity and trend only (an experiment's non-personalised
         arm); `version` names a stored model version to score with instead of the serving
-        one (a canary variant); NotFound when it is not stored."""
+        one (a canary variant); NotFound when it is not stored. `blend` multiplies sources'
+        weights by their reported name (`content`, `collaborative`, ...: a variant's
+        blend)."""
         request = request or RecommendRequest()
         with RECOMMEND_SECONDS.labels("user").time():
             frame = self.frames.get(tenant)
@@ -223,9 +234,9 @@ class Recommender:
             state = self.user_state(tenant, user_id, frame)
             with one_blas_thread():
                 if popular:
-                    scored = self._popular_scores(tenant, frame, state, request)
+                    scored = self._popular_scores(tenant, frame, state, request, blend)
                 else:
-                    scored = self._personal_scores(tenant, frame, state, request, trained)
+                    scored = self._personal_scores(tenant, frame, state, request, trained, blend)
                 items = self._finish(frame, [state], scored, request)
         return Recommendations(user_id=user_id, items=items, model_version=_version(trained))
 
@@ -303,16 +314,22 @@ class Recommender:
         state: UserState,
         request: RecommendRequest,
         trained: TrainedModel | None,
+        blend: Mapping[str, float] | None = None,
     ) -> Scored:
         """Candidates from every source, blended over the candidates, plus context."""
         now = request.moment().timestamp()
         sources, learned = self._sources(tenant, frame, state, now, trained)
         warm = state.interactions >= self.config.cold_start_below
-        weights = self._weights(warm, trained, learned)
+        weights = _scaled(self._weights(warm, trained, learned), blend)
         return self._blend(frame, state, request, sources, weights)
 
     def _popular_scores(
-        self, tenant: str, frame: ItemFrame, state: UserState, request: RecommendRequest
+        self,
+        tenant: str,
+        frame: ItemFrame,
+        state: UserState,
+        request: RecommendRequest,
+        blend: Mapping[str, float] | None = None,
     ) -> Scored:
         """What is popular and trending, filtered and put in context like any list."""
         stats = self.popularity.get(tenant, frame)
@@ -320,7 +337,8 @@ class Recommender:
             name: OrderSource(stats.order(name), partial(stats.at, name))
             for name in ("popularity", "trending")
         }
-        return self._blend(frame, state, request, sources, {"popularity": 1.0, "trending": 0.5})
+        weights = _scaled({"popularity": 1.0, "trending": 0.5}, blend)
+        return self._blend(frame, state, request, sources, weights)
 
     def _blend(
         self,
