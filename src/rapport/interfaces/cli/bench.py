@@ -381,6 +381,13 @@ def safety(
         Path | None, typer.Option(help="Vector cache (default <data>/cache).")
     ] = None,
     json_out: JsonFlag = False,
+    background: Annotated[
+        Path,
+        typer.Option(help="Varied non-crisis texts rapport trains on (JSONL, `text` field)."),
+    ] = Path("../shared/data/msmarco-5k/corpus.jsonl"),
+    no_background: Annotated[
+        bool, typer.Option("--no-background", help="Train on the forums and pairs alone.")
+    ] = False,
 ) -> None:
     """The crisis screen against a keyword list and MiniLM + logistic regression: recall on
     the suicide forum and flags on unrelated forums (held out by post and by whole forum),
@@ -388,8 +395,11 @@ def safety(
     from rapport.bench.safety import bench_safety
 
     settings = state.engine().settings
+    extra = None if no_background else background
     result = run(
-        lambda: bench_safety(forums, cache_dir=cache_dir, bars=progress_bar, settings=settings)
+        lambda: bench_safety(
+            forums, cache_dir=cache_dir, bars=progress_bar, settings=settings, background_file=extra
+        )
     )
 
     def show() -> None:

@@ -108,13 +108,24 @@ def train(
     output: Annotated[
         Path | None, typer.Option(help="Where to write the weights (default: the package's).")
     ] = None,
+    background: Annotated[
+        Path,
+        typer.Option(help="Varied non-crisis texts, JSONL with a `text` field (msmarco-5k)."),
+    ] = Path("../shared/data/msmarco-5k/corpus.jsonl"),
+    no_background: Annotated[
+        bool, typer.Option("--no-background", help="Train on the forums and pairs alone.")
+    ] = False,
 ) -> None:
-    """Train the crisis classifier on forum posts and the training half of the statement
-    pairs, with the configured embedding model; deterministic."""
+    """Train the crisis classifier on forum posts, the training half of the statement
+    pairs and background web passages, with the configured embedding model; deterministic."""
     from rapport.bench.safety import train_weights
 
+    for path in (forums, *(() if no_background else (background,))):
+        if not path.is_file():
+            raise fail(f"no such file: {path}", 2)
     settings = state.engine().settings
-    written = run(lambda: train_weights(settings, forums, output))
+    extra = None if no_background else background
+    written = run(lambda: train_weights(settings, forums, output, extra))
     console.print(f"weights written to {written}")
 
 
