@@ -11,6 +11,7 @@ import numpy as np
 
 from rapport.services.safety.crisis import train
 from rapport.services.safety.crisis.train import Pair, Post
+from tests.conftest import Cli
 
 DIM = 8
 
@@ -104,3 +105,22 @@ def test_load_background_reads_the_text_field(tmp_path: Path) -> None:
     rows = [{"_id": "1", "title": "", "text": "Tax bands."}, {"_id": "2", "text": "Roses."}]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n")
     assert train.load_background(path) == ["Tax bands.", "Roses."]
+
+
+def test_cli_train_rejects_a_missing_background_file(cli: Cli, tmp_path: Path) -> None:
+    forums = tmp_path / "forums.jsonl"
+    forums.write_text(json.dumps({"id": "1", "text": "x", "subreddit": "teaching"}) + "\n")
+    output = tmp_path / "weights.json"
+    ran = cli(
+        "safety",
+        "train",
+        "--forums",
+        str(forums),
+        "--background",
+        str(tmp_path / "missing.jsonl"),
+        "--output",
+        str(output),
+    )
+    assert ran.returncode == 2
+    assert "missing.jsonl" in ran.stderr
+    assert not output.exists()

@@ -382,12 +382,12 @@ def safety(
     ] = None,
     json_out: JsonFlag = False,
     background: Annotated[
-        Path,
-        typer.Option(help="Varied non-crisis texts rapport trains on (JSONL, `text` field)."),
-    ] = Path("../shared/data/msmarco-5k/corpus.jsonl"),
-    no_background: Annotated[
-        bool, typer.Option("--no-background", help="Train on the forums and pairs alone.")
-    ] = False,
+        Path | None,
+        typer.Option(
+            help="Varied non-crisis texts to train on as none, JSONL with a `text` field "
+            "(e.g. ../shared/data/msmarco-5k/corpus.jsonl); measured, not used by default."
+        ),
+    ] = None,
 ) -> None:
     """The crisis screen against a keyword list and MiniLM + logistic regression: recall on
     the suicide forum and flags on unrelated forums (held out by post and by whole forum),
@@ -395,10 +395,13 @@ def safety(
     from rapport.bench.safety import bench_safety
 
     settings = state.engine().settings
-    extra = None if no_background else background
     result = run(
         lambda: bench_safety(
-            forums, cache_dir=cache_dir, bars=progress_bar, settings=settings, background_file=extra
+            forums,
+            cache_dir=cache_dir,
+            bars=progress_bar,
+            settings=settings,
+            background_file=background,
         )
     )
 
@@ -449,7 +452,8 @@ def safety(
             )
         console.print(probes)
         console.print(
-            f"{result.posts} posts, {result.pairs} statement pairs; shipped thresholds "
+            f"{result.posts} posts, {result.pairs} statement pairs, {result.background} "
+            f"background passages; shipped thresholds "
             f"{result.thresholds}; {result.ms_per_message:.1f} ms per message; "
             f"{result.seconds:.0f} s"
         )

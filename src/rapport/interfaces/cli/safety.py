@@ -109,23 +109,23 @@ def train(
         Path | None, typer.Option(help="Where to write the weights (default: the package's).")
     ] = None,
     background: Annotated[
-        Path,
-        typer.Option(help="Varied non-crisis texts, JSONL with a `text` field (msmarco-5k)."),
-    ] = Path("../shared/data/msmarco-5k/corpus.jsonl"),
-    no_background: Annotated[
-        bool, typer.Option("--no-background", help="Train on the forums and pairs alone.")
-    ] = False,
+        Path | None,
+        typer.Option(
+            help="Varied non-crisis texts to train on as none, JSONL with a `text` field "
+            "(e.g. ../shared/data/msmarco-5k/corpus.jsonl); measured, not used by default."
+        ),
+    ] = None,
 ) -> None:
-    """Train the crisis classifier on forum posts, the training half of the statement
-    pairs and background web passages, with the configured embedding model; deterministic."""
+    """Train the crisis classifier on forum posts and the training half of the statement
+    pairs (plus `--background` texts as none), with the configured embedding model;
+    deterministic."""
     from rapport.bench.safety import train_weights
 
-    for path in (forums, *(() if no_background else (background,))):
+    for path in (forums, *((background,) if background else ())):
         if not path.is_file():
             raise fail(f"no such file: {path}", 2)
     settings = state.engine().settings
-    extra = None if no_background else background
-    written = run(lambda: train_weights(settings, forums, output, extra))
+    written = run(lambda: train_weights(settings, forums, output, background))
     console.print(f"weights written to {written}")
 
 
