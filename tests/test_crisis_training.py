@@ -124,3 +124,15 @@ def test_cli_train_rejects_a_missing_background_file(cli: Cli, tmp_path: Path) -
     assert ran.returncode == 2
     assert "missing.jsonl" in ran.stderr
     assert not output.exists()
+
+
+def test_forum_balanced_weights_count_each_forum_alike() -> None:
+    labels = [0] * 6 + [0] * 2 + [1] * 4
+    forums = ["money"] * 6 + ["law"] * 2 + ["crisis"] * 4
+    weights = train.forum_balanced(labels, forums)
+    names = np.array(forums)
+    assert np.isclose(weights[names == "money"].sum(), weights[names == "law"].sum())
+    assert np.isclose(weights[:8].sum(), weights[8:].sum())  # classes weigh alike
+    # Forums of equal size: the plain class balance (each row n / (classes * count)).
+    even = train.forum_balanced([0, 0, 0, 0, 1, 1], ["a", "a", "b", "b", "c", "c"])
+    assert np.allclose(even, [6 / (5 * 4)] * 4 + [6 / (5 * 2)] * 2)
