@@ -32,6 +32,7 @@ from rapport.services.safety.crisis.train import (
     Post,
     folds_by_post,
     kept_texts,
+    load_background,
     load_pairs,
     load_posts,
     train_classifier,
@@ -98,6 +99,8 @@ class SafetyBench(Schema):
     on all the others, `by_kind` per kind."""
     posts: int
     pairs: int
+    background: int = 0
+    """Background (non-crisis web) passages every rapport model trained on as none."""
     thresholds: dict[str, float]
     """Thresholds of the shipped weights (trained on all posts)."""
     ms_per_message: float
@@ -169,9 +172,15 @@ def _forum_row(method: str, split: str, posts: Sequence[Post], flags: np.ndarray
 
 
 def _methods(
-    train: Sequence[Post], pairs: Sequence[Pair], vectors: _Vectors, raw: dict[str, np.ndarray]
+    train: Sequence[Post],
+    pairs: Sequence[Pair],
+    vectors: _Vectors,
+    raw: dict[str, np.ndarray],
+    background: Sequence[str],
 ) -> tuple[CrisisScreen, KeywordPeer, LogisticPeer]:
-    classifier = train_classifier(train, pairs, vectors.embed, vectors.name, vectors.dim)
+    classifier = train_classifier(
+        train, pairs, vectors.embed, vectors.name, vectors.dim, background=background
+    )
     peer = LogisticPeer(np.vstack([raw[p.id] for p in train]), train)
     return CrisisScreen(vectors, classifier), KeywordPeer(), peer
 
@@ -195,7 +204,12 @@ def bench_safety(
     cache_dir: Path | None = None,
     bars: Bars = no_bars,
     settings: Settings | None = None,
+    background_file: Path | None = None,
 ) -> SafetyBench:
+    """`background_file`: extra non-crisis texts (JSONL, `text` field) every rapport model
+    trains on as none, e.g. msmarco-5k's corpus.jsonl; read here, never shipped (MS MARCO
+    terms: non-commercial research). None by default: measured in round 5, it did not lower
+    the flags on unseen forums (docs/safety.md)."""
     import time
 
     began = time.perf_counter()
@@ -210,6 +224,11 @@ def bench_safety(
         advance(len(posts))
         vectors.warm([k for k in kept_texts(texts)[0] if k.strip()])
         advance(len(posts))
+    background = load_background(background_file) if background_file else []
+    if background:
+        with bars("embed background passages", len(background)) as advance:
+            vectors.warm([k for k in kept_texts(background)[0] if k.strip()])
+            advance(len(background))
     matrix = vectors.embed(texts)
     raw = {p.id: matrix[i] for i, p in enumerate(posts)}
     forum_rows: list[ForumRow] = []
@@ -219,7 +238,7 @@ def bench_safety(
     train = [p for p, h in zip(posts, halves, strict=True) if h == 0]
     test = [p for p, h in zip(posts, halves, strict=True) if h == 1]
     with bars("by post", 1) as advance:
-        methods = _methods(train, pairs, vectors, raw)
+        methods = _methods(train, pairs, vectors, raw, background)
         flags = _flags(methods, [p.text for p in test], np.vstack([raw[p.id] for p in test]))
         forum_rows += [
             _forum_row(m, "by post", test, f) for m, f in zip(METHODS, flags, strict=True)
@@ -241,7 +260,7 @@ def bench_safety(
         for k in range(FORUM_FOLDS):
             train = [p for p, f in zip(posts, fold, strict=True) if f != k]
             test = [p for p, f in zip(posts, fold, strict=True) if f == k]
-            methods = _methods(train, pairs, vectors, raw)
+            methods = _methods(train, pairs, vectors, raw, background)
             flags = _flags(methods, [p.text for p in test], np.vstack([raw[p.id] for p in test]))
             for i, f in enumerate(flags):
                 pooled[i].append(f)
@@ -253,7 +272,7 @@ def bench_safety(
 
     # Statements: the methods trained on all posts (and the training pairs).
     with bars("statements", 1) as advance:
-        methods = _methods(posts, pairs, vectors, raw)
+        methods = _methods(posts, pairs, vectors, raw, background)
         statement_rows = []
         for part, chosen in (("held out", [p for p in pairs if p.held_out]), ("all", pairs)):
             texts = [p.statement for p in chosen] + [p.rewrite for p in chosen]
@@ -286,6 +305,7 @@ def bench_safety(
         ms_per_message=_latency(settings, [p["text"] for p in probes]),
         posts=len(posts),
         pairs=len(pairs),
+        background=len(background),
         thresholds=methods[0].thresholds,
         seconds=round(time.perf_counter() - began, 1),
     )
@@ -341,12 +361,23 @@ def _by_kind(pairs: Sequence[Pair], flags: np.ndarray) -> dict[str, float]:
     }
 
 
-def train_weights(settings: Settings, forums_file: Path, output: Path | None = None) -> Path:
-    """Train on every post and the training pairs with the configured embedder; write the
-    weights (by default into the package, where the screen loads them)."""
+def train_weights(
+    settings: Settings,
+    forums_file: Path,
+    output: Path | None = None,
+    background_file: Path | None = None,
+) -> Path:
+    """Train on every post, the training pairs and the background passages with the
+    configured embedder; write the weights (by default into the package, where the screen
+    loads them)."""
     embedder = make_embedder(settings)
     classifier = train_classifier(
-        load_posts(forums_file), load_pairs(STATEMENTS), embedder.embed, embedder.name, embedder.dim
+        load_posts(forums_file),
+        load_pairs(STATEMENTS),
+        embedder.embed,
+        embedder.name,
+        embedder.dim,
+        background=load_background(background_file) if background_file else (),
     )
     target = output or WEIGHTS
     classifier.save(target)

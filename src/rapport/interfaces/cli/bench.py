@@ -381,6 +381,13 @@ def safety(
         Path | None, typer.Option(help="Vector cache (default <data>/cache).")
     ] = None,
     json_out: JsonFlag = False,
+    background: Annotated[
+        Path | None,
+        typer.Option(
+            help="Varied non-crisis texts to train on as none, JSONL with a `text` field "
+            "(e.g. ../shared/data/msmarco-5k/corpus.jsonl); measured, not used by default."
+        ),
+    ] = None,
 ) -> None:
     """The crisis screen against a keyword list and MiniLM + logistic regression: recall on
     the suicide forum and flags on unrelated forums (held out by post and by whole forum),
@@ -389,7 +396,13 @@ def safety(
 
     settings = state.engine().settings
     result = run(
-        lambda: bench_safety(forums, cache_dir=cache_dir, bars=progress_bar, settings=settings)
+        lambda: bench_safety(
+            forums,
+            cache_dir=cache_dir,
+            bars=progress_bar,
+            settings=settings,
+            background_file=background,
+        )
     )
 
     def show() -> None:
@@ -439,7 +452,8 @@ def safety(
             )
         console.print(probes)
         console.print(
-            f"{result.posts} posts, {result.pairs} statement pairs; shipped thresholds "
+            f"{result.posts} posts, {result.pairs} statement pairs, {result.background} "
+            f"background passages; shipped thresholds "
             f"{result.thresholds}; {result.ms_per_message:.1f} ms per message; "
             f"{result.seconds:.0f} s"
         )

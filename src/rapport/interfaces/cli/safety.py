@@ -108,13 +108,24 @@ def train(
     output: Annotated[
         Path | None, typer.Option(help="Where to write the weights (default: the package's).")
     ] = None,
+    background: Annotated[
+        Path | None,
+        typer.Option(
+            help="Varied non-crisis texts to train on as none, JSONL with a `text` field "
+            "(e.g. ../shared/data/msmarco-5k/corpus.jsonl); measured, not used by default."
+        ),
+    ] = None,
 ) -> None:
     """Train the crisis classifier on forum posts and the training half of the statement
-    pairs, with the configured embedding model; deterministic."""
+    pairs (plus `--background` texts as none), with the configured embedding model;
+    deterministic."""
     from rapport.bench.safety import train_weights
 
+    for path in (forums, *((background,) if background else ())):
+        if not path.is_file():
+            raise fail(f"no such file: {path}", 2)
     settings = state.engine().settings
-    written = run(lambda: train_weights(settings, forums, output))
+    written = run(lambda: train_weights(settings, forums, output, background))
     console.print(f"weights written to {written}")
 
 

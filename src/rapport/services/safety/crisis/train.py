@@ -7,6 +7,7 @@ Deterministic: folds come from a seeded permutation, the fit has no random start
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,9 @@ FORUM_CLASSES = {
 }
 """Forum -> class index (see `classifier.CLASSES`); every other forum is class 0 (none)."""
 CRISIS_FORUM = "suicidewatch"
+BACKGROUND = "background"
+"""Forum name of the varied non-crisis texts (web passages on every topic) given as extra
+negatives: they always train and are never scored, so no fold choice sees them."""
 
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -80,6 +84,13 @@ def load_pairs(path: Path) -> list[Pair]:
         Pair(r["id"], r["kind"], r["statement"], r["rewrite"], r["split"] == "held_out")
         for r in rows
     ]
+
+
+def load_background(path: Path) -> list[str]:
+    """Texts of a JSONL file with a `text` field per line (a BEIR `corpus.jsonl` such as
+    msmarco-5k), in file order."""
+    with path.open() as handle:
+        return [str(json.loads(line)["text"]) for line in handle if line.strip()]
 
 
 def folds_by_post(forums: Sequence[str], folds: int, seed: int = 0) -> np.ndarray:
@@ -133,10 +144,18 @@ class TrainingSet:
 
 
 def training_set(
-    posts: Sequence[Post], pairs: Sequence[Pair], embed: Embed, dim: int, pair_weight: float
+    posts: Sequence[Post],
+    pairs: Sequence[Pair],
+    embed: Embed,
+    dim: int,
+    pair_weight: float,
+    background: Sequence[str] = (),
+    background_share: float = 0.0,
 ) -> TrainingSet:
-    """Forum posts labelled by forum, and the training pairs: statements as crisis,
-    rewrites as none. Each part is weighted so its classes count alike."""
+    """Forum posts labelled by forum, the training pairs (statements as crisis, rewrites as
+    none) and `background` texts as none. Forum posts are weighted so their classes count
+    alike; the background together weighs `background_share` times the none-class forum
+    posts, so it widens what "none" covers without drowning the forums."""
     texts = [p.text for p in posts]
     labels = [FORUM_CLASSES.get(p.forum, 0) for p in posts]
     forum = [p.forum for p in posts]
@@ -145,12 +164,19 @@ def training_set(
             texts += [pair.statement, pair.rewrite]
             labels += [1, 0]
             forum += ["statement", "rewrite"]
+    texts += list(background)
+    labels += [0] * len(background)
+    forum += [BACKGROUND] * len(background)
     kept, explicit = kept_texts(texts)
     y = np.array(labels)
     is_pair = np.isin(forum, ["statement", "rewrite"])
-    counts = np.bincount(y[~is_pair], minlength=5).astype(np.float64)
-    weights = np.where(is_pair, 0.0, len(y[~is_pair]) / (5 * np.maximum(counts[y], 1)))
+    is_post = np.arange(len(y)) < len(posts)
+    weights = np.zeros(len(y))
+    weights[: len(posts)] = forum_balanced(labels[: len(posts)], forum[: len(posts)])
     weights[is_pair] = pair_weight
+    if background:
+        none_weight = float(weights[is_post & (y == 0)].sum())
+        weights[len(texts) - len(background) :] = background_share * none_weight / len(background)
     return TrainingSet(
         embed_kept(embed, kept, dim),
         y,
@@ -158,6 +184,21 @@ def training_set(
         np.array(explicit),
         np.array([not k.strip() for k in kept]),
         forum,
+    )
+
+
+def forum_balanced(labels: Sequence[int], forums: Sequence[str]) -> np.ndarray:
+    """Row weights under which every class weighs the same in total and, within a class,
+    every forum does: a forum with many posts does not decide alone what its class looks
+    like (on crisis-dev, 130 posts a forum, this equals plain class balancing)."""
+    y = np.asarray(labels)
+    names = np.asarray(forums)
+    pairs = list(zip(y.tolist(), names.tolist(), strict=True))
+    per_forum = Counter(pairs)
+    forums_in_class = Counter(label for label, _ in per_forum)
+    return np.array(
+        [len(y) / (5 * forums_in_class[label] * per_forum[label, name]) for label, name in pairs],
+        dtype=np.float64,
     )
 
 
@@ -202,9 +243,12 @@ def choose(
     l2: float,
     distress_grid: Sequence[float],
     recall: float,
+    none_rate: float | None = None,
 ) -> list[Choice]:
     """For each distress weight: the threshold reaching `recall` on the crisis forum and the
-    share of none-class forum posts it flags."""
+    share of none-class forum posts it flags. With `none_rate`, the threshold is raised where
+    needed so that at most that share of the none-class posts is flagged (`flagged` still
+    tells the share at the recall point, which ranks the settings)."""
     n = len(posts)
     crisis_rows = np.array([p.forum == CRISIS_FORUM for p in posts])
     none_rows = data.labels[:n] == 0
@@ -213,6 +257,8 @@ def choose(
         risk = risk_scores(oof, data.explicit[:n], data.empty[:n], distress)
         threshold = float(np.quantile(risk[crisis_rows], 1.0 - recall))
         flagged = float((risk[none_rows] >= threshold).mean())
+        if none_rate is not None:
+            threshold = max(threshold, float(np.quantile(risk[none_rows], 1.0 - none_rate)))
         out.append(Choice(l2, distress, threshold, flagged))
     return out
 
@@ -229,12 +275,16 @@ def train_classifier(
     pair_weight: float = 3.0,
     recall: float = 0.97,
     folds: int = 4,
+    background: Sequence[str] = (),
+    background_share: float = 0.5,
+    none_rate: float | None = None,
 ) -> CrisisClassifier:
     """Fit on everything given. The regularisation, the weight of other distress in the risk
     and the crisis threshold are chosen on out-of-fold scores with whole forums held out
     (`folds_by_forum`): the threshold flags `recall` of the crisis forum's posts, and the
-    setting that flags the fewest posts of forums never trained on wins (first on ties)."""
-    data = training_set(posts, pairs, embed, dim, pair_weight)
+    setting that flags the fewest posts of forums never trained on wins (first on ties).
+    `background` texts (varied non-crisis passages) train as none in every fold."""
+    data = training_set(posts, pairs, embed, dim, pair_weight, background, background_share)
     fold = np.concatenate(
         [
             folds_by_forum([p.forum for p in posts], folds),
@@ -244,7 +294,7 @@ def train_classifier(
     choices: list[Choice] = []
     for l2 in l2_grid:
         oof = out_of_fold(data, fold, folds, l2)
-        choices += choose(oof, data, posts, l2, distress_grid, recall)
+        choices += choose(oof, data, posts, l2, distress_grid, recall, none_rate)
     best = min(choices, key=lambda c: c.flagged)
     model = fit_logistic(data.vectors, data.labels, 5, l2=best.l2, sample_weight=data.weights)
     thresholds = {
@@ -261,5 +311,7 @@ def train_classifier(
         "folds": folds,
         "folds_by": "forum",
         "none_forums_flagged_out_of_fold": round(best.flagged, 4),
+        "background": len(background),
+        "background_share": background_share if background else 0.0,
     }
     return CrisisClassifier(model, embedder_name, thresholds, info)
