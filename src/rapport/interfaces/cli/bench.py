@@ -11,6 +11,7 @@ from rich.table import Table
 
 from rapport.interfaces.cli.common import JsonFlag, emit, fail, run, state
 from rapport.interfaces.cli.output import console, progress_bar
+from rapport.interfaces.cli.safety import BackgroundOption
 from rapport.interfaces.cli.tables import (
     ann_table,
     choice_lines,
@@ -381,13 +382,7 @@ def safety(
         Path | None, typer.Option(help="Vector cache (default <data>/cache).")
     ] = None,
     json_out: JsonFlag = False,
-    background: Annotated[
-        Path | None,
-        typer.Option(
-            help="Varied non-crisis texts to train on as none, JSONL with a `text` field "
-            "(e.g. ../shared/data/msmarco-5k/corpus.jsonl); measured, not used by default."
-        ),
-    ] = None,
+    background: BackgroundOption = None,
 ) -> None:
     """The crisis screen against a keyword list and MiniLM + logistic regression: recall on
     the suicide forum and flags on unrelated forums (held out by post and by whole forum),

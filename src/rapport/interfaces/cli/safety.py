@@ -100,6 +100,15 @@ def screen(
     emit(results, json_out, show)
 
 
+BackgroundOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Ordinary non-crisis texts to train on as none (JSONL with a `text` field), e.g. "
+        "a platform's own everyday posts; off by default (web passages did not help)."
+    ),
+]
+
+
 @safety_app.command("train")
 def train(
     forums: Annotated[
@@ -108,13 +117,7 @@ def train(
     output: Annotated[
         Path | None, typer.Option(help="Where to write the weights (default: the package's).")
     ] = None,
-    background: Annotated[
-        Path | None,
-        typer.Option(
-            help="Varied non-crisis texts to train on as none, JSONL with a `text` field "
-            "(e.g. ../shared/data/msmarco-5k/corpus.jsonl); measured, not used by default."
-        ),
-    ] = None,
+    background: BackgroundOption = None,
 ) -> None:
     """Train the crisis classifier on forum posts and the training half of the statement
     pairs (plus `--background` texts as none), with the configured embedding model;
