@@ -232,7 +232,7 @@ def test_consent_and_tenant_overrides(tmp_path, embedder) -> None:  # type: igno
             )
         plain = engine.engage.plan(T0)
         assert [(n.user_id, n.trigger, n.channel) for n in plain.nudges] == [
-            ("q", "inactivity", "webhook")
+            ("q", "inactivity", None)  # the outbox's default channel
         ]
         assert any(h.user_id == "r" and h.reason == "no consent" for h in plain.held)
         assert engine.engage.nudges(T0, tenant="acme") == []

@@ -609,6 +609,38 @@ def test_email_over_verified_tls(
         controller.stop()
 
 
+def test_log_channel_writes_the_message_to_the_log(sqlite_engine: Engine) -> None:
+    from structlog.testing import capture_logs
+
+    from rapport.core.logging import configure_logging
+
+    configure_logging("info")  # another test may have left the level at warning
+    sqlite_engine.users.add([{"id": "u1"}])
+    [entry] = sqlite_engine.outbox.enqueue(
+        [message(channel="log", payload={"url": "https://l.example/1"})], at=T0
+    )
+    with capture_logs() as logs:
+        assert sqlite_engine.outbox.deliver(at=T0).sent == 1
+    [line] = [line for line in logs if line["event"] == "outbox message"]
+    assert (line["id"], line["subject"], line["link"]) == (
+        entry.id,
+        "We miss you",
+        "https://l.example/1",
+    )
+    assert sqlite_engine.outbox.get(entry.id).status == "sent"
+
+
+def test_the_demo_logs_messages_only_when_nothing_is_configured() -> None:
+    from rapport.core.config import Settings
+    from rapport.demo.loader import log_messages_unless_configured
+
+    bare = Settings()
+    assert log_messages_unless_configured(bare) and bare.outbox["default_channel"] == "log"
+    configured = Settings(outbox={"webhook_url": "https://hooks.example/x"})
+    assert not log_messages_unless_configured(configured)
+    assert configured.outbox == {"webhook_url": "https://hooks.example/x"}
+
+
 def test_email_never_falls_back_to_plain_text(
     tmp_path: Path, embedder: CountingEmbedder, smtp: tuple[Mailbox, int]
 ) -> None:

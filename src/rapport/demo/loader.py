@@ -5,8 +5,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from rapport.core.config import Settings
 from rapport.demo.world import DemoWorld, build_demo_world
 from rapport.engine import Engine
+
+RECEIVER_SETTINGS = ("default_channel", "webhook_url", "smtp_host", "tenants")
+
+
+def log_messages_unless_configured(settings: Settings) -> bool:
+    """With no delivery configured (no channel, webhook or mail server), the demo writes
+    its nudges and reminders to the log instead of failing them. True when it did."""
+    if any(settings.outbox.get(name) for name in RECEIVER_SETTINGS):
+        return False
+    settings.outbox = {**settings.outbox, "default_channel": "log"}
+    return True
 
 
 def load_demo(

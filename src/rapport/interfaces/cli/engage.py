@@ -63,7 +63,7 @@ def nudges(
                 n.trigger,
                 str(n.priority),
                 f"{n.send_at:%Y-%m-%d %H:%M}",
-                n.channel,
+                n.channel or "(default)",
                 n.message,
             )
         console.print(table)

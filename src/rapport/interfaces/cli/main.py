@@ -308,10 +308,16 @@ def demo(
     ] = True,
 ) -> None:
     """Load the demo world (labelled demo data) into the store, then serve it."""
-    from rapport.demo.loader import load_demo
+    from rapport.demo.loader import load_demo, log_messages_unless_configured
     from rapport.demo.world import build_demo_world
 
     engine = state.engine()
+    if log_messages_unless_configured(engine.settings):
+        console.print(
+            "nudges and reminders are written to the log (shown with `rapport -v demo`; "
+            "GET /outbox lists them); set [outbox] to deliver them",
+            markup=False,
+        )
     world = build_demo_world()
     with progress_bar("embed demo items", len(world.items)) as advance:
         counts = run(lambda: load_demo(engine, world, progress=advance))

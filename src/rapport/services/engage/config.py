@@ -119,8 +119,9 @@ class EngageConfig(ComponentConfig):
     """Events needed before a user's own active hours decide their delivery hour."""
     urgent: list[str] = Field(default_factory=lambda: ["milestone", "near_now"])
     """Triggers sent at once (outside quiet hours) instead of at the user's best hour."""
-    channel: str = Field(default="webhook", min_length=1, max_length=16)
-    """Channel used unless the user's profile names one (`preferred_channel`)."""
+    channel: str | None = Field(default=None, min_length=1, max_length=16)
+    """Channel used unless the user's profile names one (`preferred_channel`); None: the
+    outbox's `default_channel` (webhook unless set)."""
     personalise: bool = True
     """Let the language model (when configured) rewrite the template in the user's terms."""
     max_message_chars: int = Field(default=280, ge=40)

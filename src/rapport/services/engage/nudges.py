@@ -43,8 +43,9 @@ class Nudge(Schema):
     send_at: datetime
     """When to deliver it: at once for urgent triggers, otherwise the user's best hour;
     never inside their quiet hours."""
-    channel: str
-    """Where to deliver it (webhook, email, discord...)."""
+    channel: str | None
+    """Where to deliver it (webhook, email, discord...); None: the outbox's default
+    channel."""
     period: str
     """The episode it belongs to: one nudge per user, trigger and period."""
     subject: str = ""
@@ -300,7 +301,7 @@ def _zone(user: User) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _channel(user: User, config: EngageConfig) -> str:
+def _channel(user: User, config: EngageConfig) -> str | None:
     extra: dict[str, Any] = user.profile.model_extra or {}
     chosen = extra.get("preferred_channel")
     if isinstance(chosen, str) and 0 < len(chosen) <= 16:
