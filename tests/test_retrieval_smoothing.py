@@ -117,3 +117,15 @@ def test_chooser_smooths_a_topical_corpus_and_not_a_known_item_one(topical: bool
         assert "smoothing" in choice.reason and "kNN smoothing" in choice.label
     else:
         assert not any(c.accepted for c in smoothed)
+
+
+def test_large_knowledge_bases_are_not_offered_smoothing() -> None:
+    rows = corpus(True)  # the corpus that chooses smoothing above
+    retriever = HybridRetriever()
+    retriever.index(
+        [r.document for r in rows], [r.text for r in rows], embed([r.text for r in rows])
+    )
+    config = AutotuneConfig(pseudo_queries=100, max_smoothing_chunks=len(rows) - 1)
+    choice = tune(retriever, rows, embed, config, "bag of words")
+    assert choice.topical_queries == 0 and not choice.settings.smoothing
+    assert not any(c.settings.smoothing for c in choice.candidates)

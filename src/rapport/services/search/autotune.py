@@ -167,7 +167,7 @@ def tune(
         reason = "the preferred settings before it trailed plain dense search"
     topical = (
         topical_queries(rows, retriever.vectors, config.topical_queries, config.seed)
-        if config.smoothing
+        if config.smoothing and len(retriever) <= config.max_smoothing_chunks
         else []
     )
     if len(topical) >= config.min_topical_queries:
