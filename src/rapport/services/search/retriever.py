@@ -140,7 +140,7 @@ class AutotuneConfig(ComponentConfig):
     """Fewer topical pseudo-queries (a small corpus) and no smoothing is tried."""
     smooth_tolerance: float = Field(default=0.03, ge=0, le=1)
     """Share of the known-item score smoothing may lose and still be chosen."""
-    max_smoothing_chunks: int = Field(default=100_000, ge=0)
+    max_smoothing_chunks: int = Field(default=50_000, ge=0)
     """Larger knowledge bases are not offered smoothing: its exact kNN graph costs chunks²
     products (about 6 s at 10,000 chunks on 2 cores, so hours at a million)."""
     retune_change: float = Field(default=0.2, gt=0)
