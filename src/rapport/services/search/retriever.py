@@ -142,7 +142,7 @@ class AutotuneConfig(ComponentConfig):
     """Share of the known-item score smoothing may lose and still be chosen."""
     max_smoothing_chunks: int = Field(default=50_000, ge=0)
     """Larger knowledge bases are not offered smoothing: its exact kNN graph costs chunks²
-    products (about 6 s at 10,000 chunks on 2 cores, so hours at a million)."""
+    products, built again with every index."""
     retune_change: float = Field(default=0.2, gt=0)
     """Settings are chosen again once the number of chunks moved by this share since the
     last choice (not on every added document)."""
