@@ -14,6 +14,7 @@ from sqlalchemy import Connection, and_, delete, or_, select, text, update
 
 from rapport.core.errors import NotFound
 from rapport.core.models import Schema, utcnow
+from rapport.core.store.paging import one_of
 from rapport.core.store.repository import Store
 from rapport.core.store.schema import (
     availability,
@@ -257,14 +258,10 @@ class CalendarStore:
         return "ses_" + uuid.uuid4().hex[:20]
 
     def session(self, tenant: str, session_id: str) -> SessionRow:
-        query = select(scheduled_sessions).where(
-            scheduled_sessions.c.tenant_id == tenant, scheduled_sessions.c.id == session_id
+        where = [scheduled_sessions.c.tenant_id == tenant, scheduled_sessions.c.id == session_id]
+        return one_of(
+            self.engine, scheduled_sessions, where, SessionRow.model_validate, "session", session_id
         )
-        with self.engine.connect() as conn:
-            found = conn.execute(query).mappings().first()
-        if found is None:
-            raise NotFound("session", session_id)
-        return SessionRow.model_validate(dict(found))
 
     def sessions(
         self,

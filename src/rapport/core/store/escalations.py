@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from rapport.core.errors import Conflict, NotFound
+from rapport.core.errors import Conflict
 from rapport.core.models import Page, Schema, utcnow
-from rapport.core.store.paging import page_of
+from rapport.core.store.paging import one_of, page_of
 from rapport.core.store.repository import Store
 from rapport.core.store.schema import escalations
 
@@ -89,19 +89,8 @@ class EscalationStore:
         return _escalation(row)
 
     def get(self, tenant: str, escalation_id: str) -> Escalation:
-        with self.engine.connect() as conn:
-            row = (
-                conn.execute(
-                    select(escalations).where(
-                        escalations.c.tenant_id == tenant, escalations.c.id == escalation_id
-                    )
-                )
-                .mappings()
-                .first()
-            )
-        if row is None:
-            raise NotFound("escalation", escalation_id)
-        return _escalation(dict(row))
+        where = [escalations.c.tenant_id == tenant, escalations.c.id == escalation_id]
+        return one_of(self.engine, escalations, where, _escalation, "escalation", escalation_id)
 
     def list(
         self, tenant: str, status: Status | None = None, limit: int = 50, offset: int = 0

@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from sqlalchemy import select, update
 
-from rapport.core.errors import Conflict, NotFound
+from rapport.core.errors import Conflict
 from rapport.core.models import Schema, Strict
+from rapport.core.store.paging import one_of
 from rapport.core.store.repository import Store
 from rapport.core.store.schema import experiments
 
@@ -170,19 +172,8 @@ class ExperimentStore:
         return _experiment(row)
 
     def get(self, tenant: str, name: str) -> Experiment:
-        with self.engine.connect() as conn:
-            row = (
-                conn.execute(
-                    select(experiments).where(
-                        experiments.c.tenant_id == tenant, experiments.c.name == name
-                    )
-                )
-                .mappings()
-                .first()
-            )
-        if row is None:
-            raise NotFound("experiment", name)
-        return _experiment(dict(row))
+        where = [experiments.c.tenant_id == tenant, experiments.c.name == name]
+        return one_of(self.engine, experiments, where, _experiment, "experiment", name)
 
     def list(self, tenant: str, status: Status | None = None) -> list[Experiment]:
         """Oldest first: the order in which running experiments take precedence."""
@@ -215,7 +206,7 @@ class ExperimentStore:
         return self.get(tenant, name)
 
 
-def _experiment(row: dict[str, Any]) -> Experiment:
+def _experiment(row: Mapping[str, Any]) -> Experiment:
     variants = {
         v["name"]: Variant.model_validate({k: x for k, x in v.items() if k != "name"})
         for v in row["variants"]

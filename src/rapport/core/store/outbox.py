@@ -18,9 +18,9 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 from sqlalchemy import select, tuple_, update
 
-from rapport.core.errors import Conflict, NotFound
+from rapport.core.errors import Conflict
 from rapport.core.models import Id, JsonObject, Page, Schema, Strict, Timestamp
-from rapport.core.store.paging import page_of
+from rapport.core.store.paging import one_of, page_of
 from rapport.core.store.repository import Store
 from rapport.core.store.schema import outbox, user_contexts, users
 
@@ -174,17 +174,8 @@ class OutboxStore:
         return [by_key[key] for key in keys]
 
     def get(self, tenant: str, message_id: str) -> OutboxEntry:
-        with self.engine.connect() as conn:
-            row = (
-                conn.execute(
-                    select(outbox).where(outbox.c.tenant_id == tenant, outbox.c.id == message_id)
-                )
-                .mappings()
-                .first()
-            )
-        if row is None:
-            raise NotFound("outbox message", message_id)
-        return _entry(dict(row))
+        where = [outbox.c.tenant_id == tenant, outbox.c.id == message_id]
+        return one_of(self.engine, outbox, where, _entry, "outbox message", message_id)
 
     def find(self, tenant: str, user_id: str, trigger: str, period: str) -> OutboxEntry | None:
         """The message of this user, trigger and period, if one was enqueued."""

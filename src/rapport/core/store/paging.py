@@ -1,4 +1,5 @@
-"""`page_of`: one page of a table's rows with the total that match, for every listing."""
+"""The stores' shared reads: `page_of`, one page of a table's rows with the total that
+match, for every listing; `one_of`, the one row a key names, or NotFound."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Engine, Table, func, select
 
+from rapport.core.errors import NotFound
 from rapport.core.models import Page
 
 T = TypeVar("T")
@@ -29,3 +31,20 @@ def page_of(
         ).mappings()
         items = [convert(dict(row)) for row in rows]
     return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+def one_of(
+    engine: Engine,
+    table: Table,
+    where: Sequence[ColumnElement[bool]],
+    convert: Callable[[Mapping[str, Any]], T],
+    kind: str,
+    key: str,
+) -> T:
+    """The row of `table` matching `where`, as `convert` makes it; NotFound naming the
+    `kind` and `key` when there is none."""
+    with engine.connect() as conn:
+        row = conn.execute(select(table).where(*where)).mappings().first()
+    if row is None:
+        raise NotFound(kind, key)
+    return convert(dict(row))
