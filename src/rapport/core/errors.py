@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class FieldError(BaseModel):
@@ -37,6 +42,29 @@ def field_errors(record: str, exc: ValidationError, whole: str = "(record)") -> 
         )
         for error in exc.errors()
     ]
+
+
+def validated(
+    model: type[M],
+    records: Iterable[M | Mapping[str, Any]],
+    label: str,
+    *,
+    first: int = 1,
+    whole: str = "(record)",
+) -> tuple[list[M], list[FieldError]]:
+    """Every record as `model` (instances pass as they are), and the problems of those that
+    are not, each named `<label> <number>` counting from `first`."""
+    checked: list[M] = []
+    problems: list[FieldError] = []
+    for number, record in enumerate(records, first):
+        if isinstance(record, model):
+            checked.append(record)
+            continue
+        try:
+            checked.append(model.model_validate(record))
+        except ValidationError as exc:
+            problems += field_errors(f"{label} {number}", exc, whole)
+    return checked, problems
 
 
 class RapportError(Exception):

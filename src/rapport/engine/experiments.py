@@ -8,9 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
-from rapport.core.errors import FieldError, InvalidInput, field_errors
+from rapport.core.errors import FieldError, InvalidInput, validated
 from rapport.core.store.experiments import Experiment, ExperimentSpec, Status
 from rapport.engine.moments import moment
 from rapport.engine.services import Services
@@ -120,16 +118,7 @@ class ImpressionsArea:
         self, lists: Iterable[ImpressionList | dict[str, Any]], *, tenant: str | None = None
     ) -> builtins.list[LoggedList]:
         """Log several lists in one transaction; one bad list rejects them all."""
-        checked: builtins.list[ImpressionList] = []
-        problems: builtins.list[FieldError] = []
-        for number, shown in enumerate(lists):
-            if isinstance(shown, ImpressionList):
-                checked.append(shown)
-                continue
-            try:
-                checked.append(ImpressionList.model_validate(shown))
-            except ValidationError as exc:
-                problems += field_errors(f"list {number}", exc)
+        checked, problems = validated(ImpressionList, lists, "list", first=0)
         if problems:
             raise InvalidInput(problems)
         return self._s.impression_log.log_lists(self._s.tenant(tenant), checked)

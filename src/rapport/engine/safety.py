@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from rapport.core.errors import FieldError, InvalidInput, field_errors
+from rapport.core.errors import FieldError, InvalidInput, validated
 from rapport.core.models import Page, Strict
 from rapport.core.store.escalations import Escalation, Status
 from rapport.engine.services import Services
@@ -107,16 +107,7 @@ class EscalationsArea:
 
 
 def _records(records: Iterable[dict[str, Any] | ScreenRecord]) -> Sequence[ScreenRecord]:
-    checked: list[ScreenRecord] = []
-    problems: list[FieldError] = []
-    for number, record in enumerate(records, 1):
-        if isinstance(record, ScreenRecord):
-            checked.append(record)
-            continue
-        try:
-            checked.append(ScreenRecord.model_validate(record))
-        except ValidationError as exc:
-            problems += field_errors(f"record {number}", exc)
+    checked, problems = validated(ScreenRecord, records, "record")
     if problems:
         raise InvalidInput(problems)
     return checked

@@ -16,9 +16,8 @@ from typing import Any
 from urllib.parse import quote
 
 import structlog
-from pydantic import ValidationError
 
-from rapport.core.errors import FieldError, InvalidInput, NotFound, field_errors
+from rapport.core.errors import FieldError, InvalidInput, NotFound, validated
 from rapport.core.models import Event, Page, Schema, utcnow
 from rapport.core.pii import redact
 from rapport.core.store.outbox import (
@@ -98,7 +97,7 @@ class Outbox:
         (the existing one when it was enqueued before). One bad message rejects the
         batch: nothing is stored."""
         at = at or utcnow()
-        checked, problems = _validate(messages)
+        checked, problems = validated(OutboxMessage, messages, "message", whole="(message)")
         if problems:
             raise InvalidInput(problems)
         default = self.config.for_tenant(tenant).default_channel or "webhook"
@@ -270,19 +269,3 @@ def _feedback(entry: OutboxEntry, kind: str, at: datetime) -> Event:
     return Event(
         id=f"{kind}:{entry.id}", user_id=entry.user_id, type=kind, timestamp=at, context=context
     )
-
-
-def _validate(
-    messages: Iterable[OutboxMessage | dict[str, Any]],
-) -> tuple[list[OutboxMessage], list[FieldError]]:
-    checked: list[OutboxMessage] = []
-    problems: list[FieldError] = []
-    for number, message in enumerate(messages, 1):
-        if isinstance(message, OutboxMessage):
-            checked.append(message)
-            continue
-        try:
-            checked.append(OutboxMessage.model_validate(message))
-        except ValidationError as exc:
-            problems += field_errors(f"message {number}", exc, whole="(message)")
-    return checked, problems
