@@ -91,6 +91,10 @@ def test_scopes_are_enforced(engine: Engine) -> None:
         assert http.get("/audit", headers=write).status_code == 403
         assert http.get("/keys", headers=admin).status_code == 200
         assert http.get("/audit", headers=admin).status_code == 200
+        # A user's export is everything stored about them: admin only.
+        assert http.get("/users/u1/export", headers=read).status_code == 403
+        assert http.get("/users/u1/export", headers=write).status_code == 403
+        assert http.get("/users/u1/export", headers=admin).status_code == 404  # no such user
         assert http.post("/model/train", headers=admin).status_code == 409  # no events yet
         # A/B tests change what everyone is served: writes need admin, reads and
         # assignments need read.

@@ -37,6 +37,9 @@ OPEN_ROUTES = (re.compile(r"/outbox/[^/]+/click"),)
 ADMIN_ROUTES = ("/keys", "/model/train", "/model/use", "/audit", "/churn/train")
 """Path prefixes that need the admin scope (keys, training, switching the serving model,
 the audit log, tenant administration)."""
+ADMIN_ROUTE_PATTERNS = (re.compile(r"/users/[^/]+/export"),)
+"""Routes that need the admin scope whatever the method: a user's export holds everything
+stored about them, so a leaked read key (a front end's) must not dump personal data."""
 ADMIN_WRITES = ("/experiments",)
 """Path prefixes whose writes need the admin scope: creating, checking or stopping an A/B
 test changes what every user of the tenant is served. Reading them needs read."""
@@ -57,7 +60,7 @@ def _under(path: str, prefixes: tuple[str, ...] | list[str]) -> bool:
 def classify(method: str, path: str, expensive: list[str]) -> tuple[KeyScope, RouteClass]:
     """The scope a route needs and the class its rate limit counts in."""
     needed: KeyScope
-    if _under(path, ADMIN_ROUTES):
+    if _under(path, ADMIN_ROUTES) or any(p.fullmatch(path) for p in ADMIN_ROUTE_PATTERNS):
         needed = "admin"
     elif (
         method in READ_METHODS
