@@ -141,3 +141,25 @@ def test_after_a_tool_round_the_answer_is_streamed_as_generated(
         "anything for running?",
         "Couch to 10k is a gentle start.",
     ]
+
+
+def test_an_experiment_variant_can_switch_the_model_off(world: Engine, llm: LLMStub) -> None:
+    world.experiments.create(
+        "ai-or-rules",
+        {"rules": {"share": 50, "settings": {"llm": False}}, "ai": {"share": 50}},
+    )
+    candidates = [f"user-{n}" for n in range(40)]
+    world.users.add([{"id": user_id} for user_id in candidates])
+    by_variant: dict[str, str] = {}
+    for assigned in world.experiments.assign_many("ai-or-rules", candidates):
+        by_variant.setdefault(assigned.variant, assigned.user_id)
+    rules_user, ai_user = by_variant["rules"], by_variant["ai"]
+
+    reply = world.assistant.chat(rules_user, "How do refunds work?")
+    assert reply.mode == "rules" and llm.requests == []
+    assert world.assistant.intent("find yoga", user_id=rules_user).method == "rules"
+    assert world.kb.ask("How do refunds work?", user_id=rules_user).mode == "extractive"
+    assert llm.requests == []
+
+    assert world.assistant.chat(ai_user, "How do refunds work?").mode == "llm"
+    assert len(llm.requests) == 1

@@ -70,7 +70,8 @@ class AssistantArea:
         allow, timezone = True, "UTC"
         if user_id is not None:
             user = self._s.store.get_user(tenant, user_id)
-            allow, timezone = not user.ai_opt_out, user.timezone
+            allow = self._s.experiments.llm_allowed(tenant, user)
+            timezone = user.timezone
         return self._s.intents.detect(text, allow_llm=allow, now=now, timezone=timezone)
 
     def conversation(self, conversation_id: str, *, tenant: str | None = None) -> Conversation:

@@ -87,7 +87,7 @@ class KnowledgeArea:
         first: at high severity the answer is the tenant's crisis message and resources for
         `locale` (mode `crisis`), nothing is generated and a human is alerted."""
         tenant = self._s.tenant(tenant)
-        allow = user_id is None or not self._s.store.get_user(tenant, user_id).ai_opt_out
+        allow = self._s.llm_allowed_for(tenant, user_id)
         check = self._s.crisis_guard.check(
             tenant, question, source="ask", user_id=user_id, locale=locale
         )

@@ -36,7 +36,7 @@ class ProcessArea:
         """`operations` for several messages (evaluation sets, replayed chats): without a
         language model their texts are embedded in one batch."""
         tenant = self._s.tenant(tenant)
-        allow = user_id is None or not self._s.store.get_user(tenant, user_id).ai_opt_out
+        allow = self._s.llm_allowed_for(tenant, user_id)
         results = self._s.process_assistant.operations_many(requests, allow_llm=allow)
         log = GenerationStore(self._s.store)
         for request, result in zip(requests, results, strict=True):

@@ -288,6 +288,7 @@ class Services:
             self.recommender,
             self.gateway,
             embed=self.embedder.embed,
+            llm_allowed=self.experiments.llm_allowed,
         )
 
     @cached_property
@@ -328,6 +329,7 @@ class Services:
             self.gateway,
             screen=message_screen(self.crisis_guard, self.injection_detector, self.moderation),
             audit=self.audit,
+            llm_allowed=self.experiments.llm_allowed,
         )
 
     @cached_property
@@ -335,7 +337,13 @@ class Services:
         from rapport.services.assistant.generate.service import ContentGenerator
 
         return ContentGenerator(
-            self.store, self.embedder, self.index, self.catalog, self.gateway, audit=self.audit
+            self.store,
+            self.embedder,
+            self.index,
+            self.catalog,
+            self.gateway,
+            audit=self.audit,
+            llm_allowed=self.experiments.llm_allowed,
         )
 
     @cached_property
@@ -467,6 +475,7 @@ class Services:
             self.gateway,
             screen=lambda: self.crisis_screen,
             persona=self.conversations.get_persona,
+            llm_allowed=self.experiments.llm_allowed,
         )
         return NudgePlanner(
             self.store,
@@ -536,7 +545,7 @@ class Services:
         """Weekly plans and calendar export (docs/plan.md)."""
         from rapport.services.plan.service import WeeklyPlanner
 
-        return WeeklyPlanner(self.scheduler, self.gateway)
+        return WeeklyPlanner(self.scheduler, self.gateway, self.experiments.llm_allowed)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -544,6 +553,13 @@ class Services:
         """Build every service now (a server does this before taking requests)."""
         for name in ("ingestor", "recommender", "item_search", "answerer", "crisis_guard"):
             getattr(self, name)
+
+    def llm_allowed_for(self, tenant: str, user_id: str | None) -> bool:
+        """May the language model write for this user (opt-out, A/B variant); calls that
+        name no user may use it."""
+        if user_id is None:
+            return True
+        return self.experiments.llm_allowed(tenant, self.store.get_user(tenant, user_id))
 
     def tenant(self, tenant: str | None = None) -> str:
         """The tenant to act on: the given one (validated) or the configured default."""

@@ -34,7 +34,8 @@ def check_name(value: str, limit: int) -> str:
 class VariantSettings(Strict):
     """What a variant changes on the recommendation path. `mode`, `diversity`,
     `model_version`, `blend` and `epsilon` are applied to every list served to the variant's
-    users; `llm` is stored for the features that read it."""
+    users; `llm: false` keeps the language model from writing for them (answers, chat,
+    onboarding, plans, generated content, nudges get the rule-based path)."""
 
     mode: Literal["personalised", "popular"] = "personalised"
     """`personalised` (the normal blend) or `popular` (what is popular and trending only)."""
@@ -48,7 +49,8 @@ class VariantSettings(Strict):
     """Multipliers of candidate sources' usual blend weights (`{"content": 2,
     "collaborative": 0.5}`); 0 leaves a source out. Sources not named keep their weight."""
     llm: bool | None = None
-    """LLM on or off for this variant (None: as configured)."""
+    """False: no language model for this variant's users; True or None: as configured
+    (a user's opt-out of AI always wins)."""
     epsilon: float = Field(default=0.0, ge=0, le=1)
     """Epsilon-greedy exploration: each slot of a list is, with this probability, given
     to an item from further down the ranking (source `explore`), so the variant learns

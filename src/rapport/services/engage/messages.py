@@ -13,6 +13,7 @@ from typing import Any
 
 from rapport.core.errors import RapportError
 from rapport.core.llm import LLMGateway, Message
+from rapport.core.llm.consent import LlmAllowed, opted_in
 from rapport.core.models import User
 from rapport.services.engage.config import EngageConfig
 from rapport.services.engage.triggers import Due
@@ -85,25 +86,27 @@ class MessageWriter:
         gateway: LLMGateway | None,
         screen: Callable[[], CrisisScreen] | None = None,
         persona: Callable[[str], dict[str, Any] | None] | None = None,
+        llm_allowed: LlmAllowed = opted_in,
     ) -> None:
         self.gateway = gateway
+        self.llm_allowed = llm_allowed
         self.screen = screen
         self.persona = persona
 
     def write(self, tenant: str, user: User, due: Due, config: EngageConfig) -> NudgeText:
         draft = template(due)
         subject = SUBJECTS[due.trigger]
-        if not self._may_generate(user, config):
+        if not self._may_generate(tenant, user, config):
             return NudgeText(subject, draft, personalised=False)
         generated = self._generate(tenant, user, due, draft, config)
         if generated is None:
             return NudgeText(subject, draft, personalised=False)
         return NudgeText(subject, generated, personalised=True)
 
-    def _may_generate(self, user: User, config: EngageConfig) -> bool:
+    def _may_generate(self, tenant: str, user: User, config: EngageConfig) -> bool:
         return bool(
             config.personalise
-            and not user.ai_opt_out
+            and self.llm_allowed(tenant, user)
             and self.gateway is not None
             and self.gateway.available
         )

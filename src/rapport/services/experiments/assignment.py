@@ -23,7 +23,7 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from rapport.core.errors import FieldError, InvalidInput, field_errors
-from rapport.core.models import Schema, utcnow
+from rapport.core.models import Schema, User, utcnow
 from rapport.core.store.experiments import (
     Experiment,
     ExperimentSpec,
@@ -154,6 +154,14 @@ class Experiments:
             return None
         variant = choose(experiment, user_id)
         return Served(experiment.name, variant, experiment.variants[variant].settings)
+
+    def llm_allowed(self, tenant: str, user: User) -> bool:
+        """May the language model write for `user`: not after they opted out of AI, nor
+        while their variant switches it off (`llm: false`, a test of AI against rules)."""
+        if user.ai_opt_out:
+            return False
+        served = self.serving(tenant, user.id)
+        return served is None or served.settings.llm is not False
 
 
 class ModelVersions(Protocol):

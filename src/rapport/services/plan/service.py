@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from rapport.core.errors import NotFound
 from rapport.core.llm import LLMGateway
+from rapport.core.llm.consent import LlmAllowed, opted_in
 from rapport.core.models import utcnow
 from rapport.core.store.calendar import CalendarStore, PlanRow
 from rapport.core.store.repository import Store
@@ -128,9 +129,15 @@ def plan_from_row(row: PlanRow) -> Plan:
 class WeeklyPlanner:
     """Weekly plans: make (and store), list, export."""
 
-    def __init__(self, scheduler: Scheduler, gateway: LLMGateway | None = None) -> None:
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        gateway: LLMGateway | None = None,
+        llm_allowed: LlmAllowed = opted_in,
+    ) -> None:
         self.scheduler = scheduler
         self.gateway = gateway
+        self.llm_allowed = llm_allowed
         self.store = scheduler.store
         self.calendar = scheduler.calendar
 
@@ -152,7 +159,7 @@ class WeeklyPlanner:
         in_week = [t for t in taken if t[0] < end and t[1] > start]
         text = summary(events, request, goals, len(in_week))
         mode = "rules"
-        if self.gateway is not None and self.gateway.available and not user.ai_opt_out:
+        if self.gateway is not None and self.gateway.available and self.llm_allowed(tenant, user):
             better = reworded(self.gateway, events, text, zone)
             if better is not None:
                 events, text, mode = better[0], better[1], "llm"

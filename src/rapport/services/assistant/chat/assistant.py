@@ -24,6 +24,7 @@ from pydantic import Field
 
 from rapport.core.errors import NotFound
 from rapport.core.llm import ChatResult, LLMGateway, LLMOutputInvalid, LLMUnavailable, Message
+from rapport.core.llm.consent import LlmAllowed, opted_in
 from rapport.core.models import Schema, Strict, User, utcnow
 from rapport.core.store.audit import AuditLog
 from rapport.core.store.conversations import (
@@ -142,8 +143,10 @@ class Assistant:
         gateway: LLMGateway,
         screen: Screen = no_screen,
         audit: AuditLog | None = None,
+        llm_allowed: LlmAllowed = opted_in,
     ) -> None:
         self.store = store
+        self.llm_allowed = llm_allowed
         self.audit = audit
         self.conversations = conversations
         self.intents = intents
@@ -187,7 +190,7 @@ class Assistant:
         if turn.screening is not None and turn.screening.reply is not None:
             made = _Turn(turn.screening.reply, "rules", [], [], turn.user)
             return ReplyStream.complete(self._store(turn, made))
-        if not self._uses_llm(turn.user):
+        if not self._uses_llm(tenant, turn.user):
             return ReplyStream.complete(self._store(turn, self._reply(turn)))
         persona = self.persona(tenant)
         context = ToolContext(tenant=tenant, user=turn.user, now=turn.now)
@@ -251,7 +254,7 @@ class Assistant:
         new_summary = None
         dropped = memory.leaving(turn.window)
         if dropped:
-            allow = not turn.user.ai_opt_out
+            allow = self.llm_allowed(turn.tenant, turn.user)
             new_summary = memory.fold(turn.summary, dropped, self.gateway, allow_llm=allow)
         data = {
             "mode": made.mode,
@@ -290,12 +293,12 @@ class Assistant:
             intent=turn.intent,
         )
 
-    def _uses_llm(self, user: User) -> bool:
-        return self.gateway.available and not user.ai_opt_out
+    def _uses_llm(self, tenant: str, user: User) -> bool:
+        return self.gateway.available and self.llm_allowed(tenant, user)
 
     def _reply(self, turn: _Prepared) -> _Turn:
         persona = self.persona(turn.tenant)
-        if self._uses_llm(turn.user):
+        if self._uses_llm(turn.tenant, turn.user):
             try:
                 return self._llm_turn(persona, turn)
             except (LLMUnavailable, LLMOutputInvalid):

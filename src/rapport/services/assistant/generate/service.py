@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from rapport.core.llm import LLMGateway
-from rapport.core.models import Item, User
+from rapport.core.llm.consent import LlmAllowed, opted_in
+from rapport.core.models import Item
 from rapport.core.requests import ItemFilter
 from rapport.core.store.audit import AuditLog
 from rapport.core.store.generations import GenerationRecord, GenerationStore
@@ -68,8 +69,10 @@ class ContentGenerator:
         catalog: Catalog,
         gateway: LLMGateway,
         audit: AuditLog | None = None,
+        llm_allowed: LlmAllowed = opted_in,
     ) -> None:
         self.store = store
+        self.llm_allowed = llm_allowed
         self.audit = audit
         self.embedder = embedder
         self.index = index
@@ -90,7 +93,7 @@ class ContentGenerator:
             events,
             items,
             language=request.language,
-            allow_llm=self._allow(user),
+            allow_llm=self.llm_allowed(tenant, user),
         )
         return self._logged(tenant, "resume", request.model_dump(mode="json"), resume, user_id)
 
@@ -106,7 +109,7 @@ class ContentGenerator:
             request.platform,
             request.achievement,
             topic,
-            allow_llm=self._allow(user),
+            allow_llm=self.llm_allowed(tenant, user),
         )
         text = f"{body}\n\n{' '.join(hashtags)}"
         post = SocialPost(
@@ -137,7 +140,7 @@ class ContentGenerator:
             steps,
             by_id,
             hours_per_week,
-            allow_llm=self._allow(user),
+            allow_llm=self.llm_allowed(tenant, user),
         )
         for step, reason in zip(steps, reasons, strict=True):
             step.why = reason
@@ -253,10 +256,6 @@ class ContentGenerator:
                 output=json.dumps(output, ensure_ascii=False),
             )
         return result
-
-    @staticmethod
-    def _allow(user: User) -> bool:
-        return not user.ai_opt_out
 
 
 def _labelled(item: Item, wanted: str) -> bool:

@@ -12,6 +12,7 @@ from pydantic import Field, ValidationError
 
 from rapport.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from rapport.core.llm import LLMGateway
+from rapport.core.llm.consent import LlmAllowed, opted_in
 from rapport.core.models import Profile, Schema, User
 from rapport.core.requests import RecommendRequest
 from rapport.core.store.onboarding import OnboardingSession, OnboardingStore, Turn
@@ -91,6 +92,7 @@ class Onboarding:
     recommender: Recommender
     gateway: LLMGateway
     embed: Embed | None = None
+    llm_allowed: LlmAllowed = opted_in
     _extractors: dict[str, tuple[Any, RuleExtractor]] = field(default_factory=dict)
     _vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -128,7 +130,7 @@ class Onboarding:
         if session.status == "done":
             raise Conflict(f"onboarding session '{session_id}' is already finished")
         user = self.store.get_user(tenant, session.user_id)
-        use_llm = self.gateway.available and not user.ai_opt_out
+        use_llm = self.gateway.available and self.llm_allowed(tenant, user)
         session.turns[-1].answer = text
         session.step += 1
         extractor = self.extractor(tenant)
