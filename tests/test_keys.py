@@ -91,10 +91,17 @@ def test_scopes_are_enforced(engine: Engine) -> None:
         assert http.get("/audit", headers=write).status_code == 403
         assert http.get("/keys", headers=admin).status_code == 200
         assert http.get("/audit", headers=admin).status_code == 200
-        # A user's export is everything stored about them: admin only.
-        assert http.get("/users/u1/export", headers=read).status_code == 403
-        assert http.get("/users/u1/export", headers=write).status_code == 403
+        # Reads of many people's personal data are admin only; one user's reads are not.
+        staff = ["/users", "/users/u1/export", "/items/x/audience", "/escalations"]
+        staff += ["/moderation", "/outbox", "/generations", "/reminders", "/nudges"]
+        for path in staff:
+            assert http.get(path, headers=read).status_code == 403, path
+            assert http.get(path, headers=write).status_code == 403, path
+            assert http.get(path, headers=admin).status_code != 403, path
+        assert http.get("/users", headers=admin).status_code == 200
         assert http.get("/users/u1/export", headers=admin).status_code == 404  # no such user
+        assert http.get("/users/u1", headers=read).status_code == 404
+        assert http.get("/users/u1/recommendations", headers=read).status_code != 403
         assert http.post("/model/train", headers=admin).status_code == 409  # no events yet
         # A/B tests change what everyone is served: writes need admin, reads and
         # assignments need read.

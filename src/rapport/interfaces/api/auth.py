@@ -37,9 +37,15 @@ OPEN_ROUTES = (re.compile(r"/outbox/[^/]+/click"),)
 ADMIN_ROUTES = ("/keys", "/model/train", "/model/use", "/audit", "/churn/train")
 """Path prefixes that need the admin scope (keys, training, switching the serving model,
 the audit log, tenant administration)."""
-ADMIN_ROUTE_PATTERNS = (re.compile(r"/users/[^/]+/export"),)
-"""Routes that need the admin scope whatever the method: a user's export holds everything
-stored about them, so a leaked read key (a front end's) must not dump personal data."""
+ADMIN_READS = (
+    re.compile(r"/users"),
+    re.compile(r"/users/[^/]+/export"),
+    re.compile(r"/items/[^/]+/audience"),
+    re.compile(r"/(?:escalations|moderation|outbox|generations|reminders|nudges)(?:/.*)?"),
+)
+"""Reads of many people's personal data (the user list, a user's whole export, an item's
+audience, escalations, the moderation queue, messages, generated texts, due reminders and
+nudges) are staff work: admin only, so a front end's read key cannot enumerate people."""
 ADMIN_WRITES = ("/experiments",)
 """Path prefixes whose writes need the admin scope: creating, checking or stopping an A/B
 test changes what every user of the tenant is served. Reading them needs read."""
@@ -60,7 +66,9 @@ def _under(path: str, prefixes: tuple[str, ...] | list[str]) -> bool:
 def classify(method: str, path: str, expensive: list[str]) -> tuple[KeyScope, RouteClass]:
     """The scope a route needs and the class its rate limit counts in."""
     needed: KeyScope
-    if _under(path, ADMIN_ROUTES) or any(p.fullmatch(path) for p in ADMIN_ROUTE_PATTERNS):
+    if _under(path, ADMIN_ROUTES) or (
+        method in READ_METHODS and any(p.fullmatch(path) for p in ADMIN_READS)
+    ):
         needed = "admin"
     elif (
         method in READ_METHODS
