@@ -20,10 +20,12 @@ feedback, then less feedback.
 
 Score smoothing over the chunk kNN graph (`TunedSettings.smooth_*`) is decided after that, on
 a second kind of pseudo-query (`topical_queries.py`: k-means clusters asked for by their
-distinctive words, many right answers each), which known-item ones cannot stand in for: the
-smoothing with the largest topical gain over the chosen settings is added when that gain
-exceeds its standard error and the known-item score stays within `smooth_tolerance` (or its
-standard error). Measured in docs/benchmarks.md: chosen on msmarco-5k and the forum corpus.
+distinctive words, many right answers each), which known-item ones cannot stand in for. Each
+strength is tried on the final scores alone and, with feedback, on the ranking the feedback
+chunks are picked from too; the one with the largest topical gain over the chosen settings is
+added when that gain exceeds its standard error and its known-item score trails plain dense
+search's by at most `smooth_tolerance` (the guard of every other candidate). Measured in
+docs/benchmarks.md: chosen on msmarco-5k and the forum corpus.
 
 Pseudo-queries see the corpus, not the users' questions: they share the corpus's words, so
 they cannot tell that real questions use other words. The retriever guards against that per
