@@ -107,10 +107,14 @@ def test_chooser_smooths_a_topical_corpus_and_not_a_known_item_one(topical: bool
     choice = tune(retriever, rows, embed, AutotuneConfig(pseudo_queries=100), "bag of words")
     assert choice.topical_queries == 40
     smoothed = [c for c in choice.candidates if c.settings.smoothing]
-    assert len(smoothed) == 3 and all(c.topical_ndcg_at_10 is not None for c in smoothed)
+    # three strengths, each on the final scores alone and on the feedback ranking too
+    assert choice.settings.prf_depth == 3
+    assert len(smoothed) == 6 and all(c.topical_ndcg_at_10 is not None for c in smoothed)
+    assert sum(c.settings.smooth_feedback for c in smoothed) == 3
     assert choice.settings.smoothing == topical
     shown = [line for line in choice_lines(choice)[1:] if "kNN smoothing" in line]
-    assert len(shown) == 3 and all("topical nDCG@10" in line for line in shown)
+    assert len(shown) == 6 and all("topical nDCG@10" in line for line in shown)
+    assert sum("(feedback too)" in line for line in shown) == 3
     if topical:
         assert smoothed[0].versus_unsmoothed is not None
         assert smoothed[0].versus_unsmoothed > smoothed[0].standard_error
@@ -129,3 +133,42 @@ def test_large_knowledge_bases_are_not_offered_smoothing() -> None:
     choice = tune(retriever, rows, embed, config, "bag of words")
     assert choice.topical_queries == 0 and not choice.settings.smoothing
     assert not any(c.settings.smoothing for c in choice.candidates)
+
+
+def test_feedback_is_picked_from_the_smoothed_ranking_when_asked() -> None:
+    """Chunk a is closest to the query but its neighbours are not; the b chunks are a little
+    further and close to each other. Smoothing the feedback ranking picks a b chunk."""
+    vectors = np.array(
+        [
+            [0.6, 0.8, 0.0],  # a: cosine 0.6, neighbours c1 and c2
+            [0.55, 0.0, 0.835],  # b1..b3: cosine 0.55, neighbours of each other
+            [0.55, 0.05, 0.833],
+            [0.55, -0.05, 0.833],
+            [0.0, 1.0, 0.0],  # c1, c2: far from the query
+            [0.1, 0.99, 0.1],
+        ],
+        dtype=np.float32,
+    )
+    ids = ["a", "b1", "b2", "b3", "c1", "c2"]
+    query = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    picked = {}
+    for smooth_feedback in (False, True):
+        settings = TunedSettings(
+            prf_depth=1,
+            feedback_bm25_weight=0.0,
+            smooth_neighbours=2,
+            smooth_weight=0.5,
+            smooth_feedback=smooth_feedback,
+        )
+        retriever = HybridRetriever(RetrieverConfig().using(settings))
+        retriever.index(ids, ["text"] * len(ids), vectors)
+        rows = retriever.feedback_rows(retriever.prepare(query, "text"))
+        picked[smooth_feedback] = [ids[row] for row in rows]
+    assert picked[False] == ["a"]
+    assert len(picked[True]) == 1 and picked[True][0] in {"b1", "b2", "b3"}
+    assert (
+        TunedSettings(
+            prf_depth=3, smooth_neighbours=10, smooth_weight=0.3, smooth_feedback=True
+        ).label()
+        == "PRF depth 3, feedback BM25 1, kNN smoothing 0.3 over 10 (feedback too)"
+    )

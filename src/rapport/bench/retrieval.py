@@ -28,7 +28,12 @@ from rapport.core.vectors.onnx_runtime import OnnxEmbedder
 from rapport.evaluation.beir import BeirData, RetrievalMetrics, evaluate_run, load_beir
 from rapport.services.search.autotune import RetrievalChoice, tune
 from rapport.services.search.pseudo_queries import CorpusRow
-from rapport.services.search.retriever import Hit, HybridRetriever, RetrieverConfig
+from rapport.services.search.retriever import (
+    Hit,
+    HybridRetriever,
+    RetrieverConfig,
+    TunedSettings,
+)
 
 QuerySet = Literal["all", "tuning", "held-out"]
 
@@ -212,7 +217,7 @@ def bench_retrieval(
         backend=backend,
         runs=runs,
         choice=choice,
-        latency=measure_latency(data, corpus, cache_dir) if latency else None,
+        latency=measure_latency(data, corpus, cache_dir, choice.settings) if latency else None,
     )
 
 
@@ -239,11 +244,13 @@ def measure_latency(
     data: BeirData,
     corpus_vectors: np.ndarray,
     cache_dir: Path,
+    settings: TunedSettings | None = None,
     chunks: int = 10_000,
     requests: int = 250,
 ) -> Latency:
-    """p50/p95/p99 of one full `search` over `chunks` chunks, the query embedded by ONNX int8
-    inside the timed call. Chunks are passage halves (real BM25 postings); their vectors are
+    """p50/p95/p99 of one full `search` over `chunks` chunks with `settings` (the ones chosen
+    for the corpus; the published ones when None), the query embedded by ONNX int8 inside the
+    timed call. Chunks are passage halves (real BM25 postings); their vectors are
     the passage vectors plus a little noise, since latency does not depend on their values."""
     texts: list[str] = []
     for text in data.corpus.values():
@@ -254,7 +261,8 @@ def measure_latency(
     base = np.repeat(corpus_vectors, 2, axis=0)
     rows = np.resize(base, (chunks, base.shape[1]))
     vectors = rows + np.asarray(rng.normal(0, 0.02, rows.shape), dtype=np.float32)
-    retriever = HybridRetriever()
+    config = RetrieverConfig()
+    retriever = HybridRetriever(config.using(settings) if settings else config)
     retriever.index([f"c{n}" for n in range(chunks)], texts, vectors)
     embedder = make_backend("onnx-int8", cache_dir, batch_size=1)
     questions = list(data.queries.values())

@@ -14,7 +14,8 @@ One query, `search` ("hybrid-PRF"):
 4. Average vector PRF: `q' = normalise(q + d1 + ... + dn)`; the final score is `E @ q'` plus
    `bm25_weight` x trust x the max-normalised BM25 score.
 5. Optionally (chosen per corpus) score smoothing over the chunk kNN graph:
-   s' = (1 - a) s + a x the mean score of the chunk's `smooth_neighbours` nearest chunks.
+   s' = (1 - a) s + a x the mean score of the chunk's `smooth_neighbours` nearest chunks;
+   with `smooth_feedback` the dense ranking of step 3 is smoothed the same way first.
 
 The defaults are the published setting (RRF k=60, Cormack et al. 2009; average PRF depth 3,
 Li et al. 2022 / Pyserini; bm25s k1=1.5, b=0.75): nothing was fitted to relevance judgements.
@@ -72,6 +73,9 @@ class TunedSettings(ComponentConfig):
     smoothing over the chunk kNN graph, the cluster hypothesis); 0 gives none."""
     smooth_weight: float = Field(default=0.0, ge=0, le=1)
     """Weight a of that average: s' = (1 - a) s + a mean(neighbours' s)."""
+    smooth_feedback: bool = False
+    """Smooth the first dense ranking too, the one feedback chunks are picked from: a chunk
+    whose neighbours also match the query is a more reliable pseudo-positive."""
 
     @property
     def smoothing(self) -> bool:
@@ -92,6 +96,8 @@ class TunedSettings(ComponentConfig):
             parts.append(f"BM25 share {self.bm25_weight:g}")
         if self.smoothing:
             parts.append(f"kNN smoothing {self.smooth_weight:g} over {self.smooth_neighbours}")
+            if self.smooth_feedback and self.prf_depth:
+                parts[-1] += " (feedback too)"
         return ", ".join(parts) if parts else "plain dense"
 
 
@@ -138,8 +144,9 @@ class AutotuneConfig(ComponentConfig):
     that decide on smoothing."""
     min_topical_queries: int = Field(default=20, ge=2)
     """Fewer topical pseudo-queries (a small corpus) and no smoothing is tried."""
-    smooth_tolerance: float = Field(default=0.03, ge=0, le=1)
-    """Share of the known-item score smoothing may lose and still be chosen."""
+    smooth_tolerance: float = Field(default=0.15, ge=0, le=1)
+    """Share of plain dense search's known-item nDCG@10 by which a smoothed setting may trail
+    it and still be chosen (the guard `tolerance` sets for the other candidates)."""
     max_smoothing_chunks: int = Field(default=50_000, ge=0)
     """Larger knowledge bases are not offered smoothing: its exact kNN graph costs chunks²
     products, built again with every index."""
@@ -168,6 +175,8 @@ class RetrieverConfig(ComponentConfig):
     """Nearest chunks whose final scores are averaged into a chunk's own; 0 gives none."""
     smooth_weight: float = Field(default=0.0, ge=0, le=1)
     """Weight of that average in the final score."""
+    smooth_feedback: bool = False
+    """Smooth the dense ranking feedback chunks are picked from as well."""
     agreement_depth: int = Field(default=20, ge=1)
     """Top chunks of each retriever compared to measure how far they agree on a query."""
     full_agreement: float = Field(default=0.3, ge=0, le=1)
@@ -200,6 +209,7 @@ class RetrieverConfig(ComponentConfig):
             bm25_weight=self.bm25_weight,
             smooth_neighbours=self.smooth_neighbours,
             smooth_weight=self.smooth_weight,
+            smooth_feedback=self.smooth_feedback,
         )
 
     def using(self, settings: TunedSettings) -> RetrieverConfig:
@@ -409,8 +419,14 @@ class HybridRetriever:
         if config.prf_depth == 0:
             return np.zeros(0, dtype=np.int64)
         depth = config.fusion_depth
+        dense_top = query.dense_top[:depth]
+        if config.smooth_feedback and config.tuned.smoothing:
+            # Feedback is a topical step too: chunks whose neighbours also match the query
+            # are more reliable pseudo-positives than a lone close chunk (the cluster
+            # hypothesis, as in the final ranking).
+            dense_top = self.top_rows(self.smooth(query.dense), depth, query.rows)
         weight = config.feedback_bm25_weight * query.trust
-        fused, _ = self._fuse([query.dense_top[:depth], query.lexical_top[:depth]], [1.0, weight])
+        fused, _ = self._fuse([dense_top, query.lexical_top[:depth]], [1.0, weight])
         return fused[: config.prf_depth]
 
     def expand(self, query: PreparedQuery, feedback: np.ndarray) -> np.ndarray:
