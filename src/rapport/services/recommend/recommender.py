@@ -46,6 +46,7 @@ from rapport.services.recommend.explain import reasons_for
 from rapport.services.recommend.frame import ITEM_SPACE, FrameCache, ItemFrame
 from rapport.services.recommend.live_popularity import PopularityCache
 from rapport.services.recommend.model_scores import SourceScores, source_scores
+from rapport.services.recommend.rows import unique_rows
 from rapport.services.recommend.standardise import standardise
 from rapport.services.recommend.user_state import UserState
 
@@ -351,13 +352,18 @@ class Recommender:
         eligibility = Eligibility(frame, request, state.seen, state.averse_categories)
         scored = Scored.empty()
         proposals = []
-        for name, source in sources.items():
+        # The neighbour source proposes last, so the similarities of the other sources'
+        # candidates are computed in the product its ranking needs anyway.
+        last = sorted(sources.items(), key=lambda pair: isinstance(pair[1], NeighbourSource))
+        for name, source in last:
             if weights.get(name, 0) <= 0:
                 continue
+            if isinstance(source, NeighbourSource) and proposals:
+                source.expect(np.concatenate(proposals))
             rows = propose(source, eligibility, self.config.per_source)
             proposals.append(rows)
             scored.mark(scored.proposed, _label(name), rows)
-        rows = np.unique(np.concatenate(proposals)) if proposals else scored.rows
+        rows = unique_rows(np.concatenate(proposals)) if proposals else scored.rows
         if rows.size == 0:
             return scored
         total = np.zeros(rows.size)
