@@ -351,7 +351,7 @@ class Recommender:
     ) -> Scored:
         eligibility = Eligibility(frame, request, state.seen, state.averse_categories)
         scored = Scored.empty()
-        proposals = []
+        proposals: list[np.ndarray] = []
         # The neighbour source proposes last, so the similarities of the other sources'
         # candidates are computed in the product its ranking needs anyway.
         last = sorted(sources.items(), key=lambda pair: isinstance(pair[1], NeighbourSource))
