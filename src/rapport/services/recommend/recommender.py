@@ -539,7 +539,8 @@ class Recommender:
         self, frame: ItemFrame, states: list[UserState], scored: Scored, request: RecommendRequest
     ) -> list[Recommendation]:
         chosen = _mmr(frame, scored, request.k, request.diversity)
-        by_row = dict(zip(scored.rows.tolist(), scored.scores.tolist(), strict=True))
+        # Scores of the chosen rows only (a dict of every candidate cost more than the rest).
+        scores = scored.scores_of(np.array(chosen, dtype=np.int64)).tolist() if chosen else []
         items: list[Item] = frame.items_at(chosen)
         interests: dict[str, np.ndarray] = {}
         for state in states:
@@ -548,13 +549,19 @@ class Recommender:
             Recommendation(
                 item_id=frame.ids[row],
                 item=item,
-                score=round(by_row[row], 6),
+                score=round(score, 6),
                 reasons=reasons_for(
-                    row, frame, states[0], request, scored.labels(scored.standout, row), interests
+                    row,
+                    frame,
+                    states[0],
+                    request,
+                    scored.labels(scored.standout, row),
+                    interests,
+                    item,
                 ),
                 sources=sorted(scored.labels(scored.proposed, row)),
             )
-            for row, item in zip(chosen, items, strict=True)
+            for row, item, score in zip(chosen, items, scores, strict=True)
         ]
 
 
