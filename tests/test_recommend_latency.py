@@ -225,3 +225,55 @@ def test_user_state_lists_match_their_meaning(world: Engine) -> None:
         assert state.interactions == expected["distinct"]
         averse_seen += bool(expected["averse"])
     assert averse_seen >= 3  # the trials exercise aversions too
+
+
+def test_unique_rows_match_numpy() -> None:
+    from rapport.services.recommend.rows import unique_rows
+
+    rng = np.random.default_rng(4)
+    for size in (0, 1, 2, 7, 1800):
+        rows = rng.integers(0, 50 if size < 100 else 10_000, size)
+        found = unique_rows(rows)
+        assert found.tolist() == np.unique(rows).tolist()
+        assert found.dtype == rows.dtype
+
+
+def test_one_row_sequence_product_is_scipys_bit_for_bit() -> None:
+    """The request's "what follows" scores: one history row times the transition matrix,
+    summed directly, equal scipy's sparse product exactly (same float32 sums, same order);
+    several rows take scipy's path."""
+    import scipy.sparse as sp
+
+    from rapport.services.recommend.models.hybrid import _rows_times
+
+    transitions = sp.random(
+        3000, 3000, density=0.01, format="csr", dtype=np.float32, random_state=5
+    )
+    for density in (0.0, 0.002, 0.1):
+        rows = sp.random(3, 3000, density=density, format="csr", dtype=np.float32, random_state=6)
+        for row in range(3):
+            one = rows[row]
+            found = _rows_times(one, transitions)
+            expected = (one @ transitions).toarray()
+            assert found.shape == (1, 3000) and found.dtype == np.float32
+            assert found.tobytes() == expected.tobytes()
+        assert _rows_times(rows, transitions).tobytes() == (rows @ transitions).toarray().tobytes()
+
+
+def test_neighbour_similarities_of_expected_rows_come_with_the_ranking(world: Engine) -> None:
+    """Rows announced with `expect` (the other sources' candidates) are computed in the
+    ranking's product: asking for them afterwards computes nothing, and gives each row its
+    highest similarity to any anchor."""
+    frame = world._services.frames.get("default")
+    anchors = np.array([frame.position["jazz-0"], frame.position["cooking-2"]])
+    source = NeighbourSource(frame, exact_nearest(frame), anchors, AnchorNeighbours(depth=3))
+    expected_rows = np.array([frame.position["coding-1"], frame.position["coding-3"], 0])
+    source.expect(expected_rows)
+    top = source.top(2)
+    assert set(expected_rows.tolist()) <= set(source._known_rows.tolist())
+    known = source._known_rows.size
+    vectors = frame.vectors.astype(np.float64)
+    direct = (vectors[expected_rows] @ vectors[anchors].T).max(axis=1)
+    np.testing.assert_allclose(source.at(expected_rows), direct, rtol=0, atol=SCORE_TOLERANCE)
+    assert source._known_rows.size == known  # nothing computed a second time
+    assert frame.ids[top[0]] in {"jazz-0", "cooking-2"}

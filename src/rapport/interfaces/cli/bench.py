@@ -110,28 +110,32 @@ def recommend(
 def latency(
     movielens: MovieLens = DEFAULT_MOVIELENS,
     requests: Annotated[int, typer.Option(help="Requests per measurement.")] = 1000,
+    load: Annotated[
+        int, typer.Option(min=0, help="Busy background processes run during the measurements.")
+    ] = 0,
     json_out: JsonFlag = False,
 ) -> None:
     """p50/p99 latency of one recommendation (k=10) in process and over REST, against the
-    bare scoring step, on MovieLens padded to 10,000 items."""
+    bare scoring step, on MovieLens padded to 10,000 items. rapport and the peer are
+    measured interleaved (the ruler), then one after the other (the old ruler)."""
     from rapport.bench.latency import bench_latency
     from rapport.interfaces.api.server import serving
 
-    result = run(lambda: bench_latency(movielens, requests, serving, progress_bar))
+    result = run(lambda: bench_latency(movielens, requests, serving, progress_bar, load))
 
     def show() -> None:
-        peer = result.timings[0].p99_ms
-        table = Table("measurement", "requests", "p50 ms", "p99 ms", "p99 vs peer")
+        table = Table("measurement", "ruler", "requests", "p50 ms", "p99 ms", "p99 vs peer")
         for t in result.timings:
+            ratio = f"{t.vs_peer:.2f}x" if t.vs_peer is not None else ""
             table.add_row(
-                t.name,
-                str(t.requests),
-                f"{t.p50_ms:.2f}",
-                f"{t.p99_ms:.2f}",
-                f"{t.p99_ms / peer:.1f}x",
+                t.name, t.ruler, str(t.requests), f"{t.p50_ms:.2f}", f"{t.p99_ms:.2f}", ratio
             )
         console.print(table)
-        console.print(f"catalogue: {result.items} items; training took {result.train_seconds} s")
+        console.print(
+            f"catalogue: {result.items} items; training took {result.train_seconds} s; "
+            f"{result.load} busy background processes; load average "
+            + " -> ".join(f"{a:.2f}" for a in result.load_average)
+        )
 
     emit(result, json_out, show)
 

@@ -20,6 +20,7 @@ import numpy as np
 from rapport.core.requests import RecommendRequest
 from rapport.services.recommend.context import eligible, selective
 from rapport.services.recommend.frame import ItemFrame
+from rapport.services.recommend.rows import unique_rows
 
 EXACT_ROWS = 20_000
 """Filters leaving at most this many rows: every allowed row is scored."""
@@ -107,8 +108,10 @@ def propose(source: Source, eligibility: Eligibility, k: int) -> np.ndarray:
 
 def _dot(frame: ItemFrame, rows: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     """rows x vectors similarities, NaN for rows without a vector; one product over the
-    whole matrix when the rows are a large share of it (cheaper than copying them)."""
-    if len(rows) > len(frame) // 4:
+    whole matrix when the rows are a large share of it (cheaper than copying them: copying
+    a row costs about what its product with four vectors does, so with ten anchors the whole
+    product pays only above about 70% of the rows)."""
+    if len(rows) * (len(vectors) + 4) > len(frame) * len(vectors):
         products = (frame.vectors @ vectors.T)[rows]
     else:
         products = frame.vectors[rows] @ vectors.T
@@ -229,13 +232,22 @@ class NeighbourSource:
         # Sized by the rows asked for, not the catalogue, so it costs the same at a million.
         self._known_rows = np.zeros(0, dtype=np.int64)
         self._known = np.zeros(0)
+        self._expected = np.zeros(0, dtype=np.int64)
+
+    def expect(self, rows: np.ndarray) -> None:
+        """Rows whose scores will be asked for (the other sources' candidates): computed in
+        the same product as the ranking's rows, instead of in a second one."""
+        self._expected = rows
 
     def top(self, n: int) -> np.ndarray:
         # Each anchor's nearest rows; their union holds the best rows by highest similarity
         # (each anchor contributes its share twice over).
         per_anchor = min(n, max(10, math.ceil(2 * n / len(self.anchors))))
         found = self.lists.nearest(self.frame, self.nearest, self.rows, per_anchor)
-        union = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+        union = unique_rows(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+        if self._expected.size:
+            self.at(np.concatenate([union, self._expected]))
+            self._expected = np.zeros(0, dtype=np.int64)
         values = self.at(union)
         keep = np.isfinite(values)
         union, values = union[keep], values[keep]
@@ -248,7 +260,7 @@ class NeighbourSource:
         if known.size:
             held = known[np.minimum(where, known.size - 1)] == rows
         if not held.all():
-            missing = np.unique(rows[~held])
+            missing = unique_rows(rows[~held])
             products = _dot(self.frame, missing, self.anchors)
             values = products.max(axis=1) if products.shape[1] else np.full(missing.size, np.nan)
             merged = np.concatenate([known, missing])

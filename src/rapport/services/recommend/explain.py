@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from rapport.core.models import Item
 from rapport.core.requests import RecommendRequest
 from rapport.services.recommend.context import distances_km
 from rapport.services.recommend.frame import ItemFrame
@@ -33,10 +34,12 @@ def reasons_for(
     request: RecommendRequest,
     sources: set[str],
     interests: dict[str, np.ndarray],
+    item: Item | None = None,
 ) -> list[str]:
-    """Reasons for recommending frame row `row`, most specific first (at most four)."""
+    """Reasons for recommending frame row `row` (whose stored `item` the caller may have
+    read already), most specific first (at most four)."""
     found: list[str] = []
-    item = frame.item(row)
+    item = item if item is not None else frame.item(row)
     vector = frame.vectors[row] if frame.has_vector[row] else None
     # Because you liked X: the most similar of the user's recent positive items.
     if vector is not None and state.positives:

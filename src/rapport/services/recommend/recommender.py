@@ -46,6 +46,7 @@ from rapport.services.recommend.explain import reasons_for
 from rapport.services.recommend.frame import ITEM_SPACE, FrameCache, ItemFrame
 from rapport.services.recommend.live_popularity import PopularityCache
 from rapport.services.recommend.model_scores import SourceScores, source_scores
+from rapport.services.recommend.rows import unique_rows
 from rapport.services.recommend.standardise import standardise
 from rapport.services.recommend.user_state import UserState
 
@@ -350,14 +351,19 @@ class Recommender:
     ) -> Scored:
         eligibility = Eligibility(frame, request, state.seen, state.averse_categories)
         scored = Scored.empty()
-        proposals = []
-        for name, source in sources.items():
+        proposals: list[np.ndarray] = []
+        # The neighbour source proposes last, so the similarities of the other sources'
+        # candidates are computed in the product its ranking needs anyway.
+        last = sorted(sources.items(), key=lambda pair: isinstance(pair[1], NeighbourSource))
+        for name, source in last:
             if weights.get(name, 0) <= 0:
                 continue
+            if isinstance(source, NeighbourSource) and proposals:
+                source.expect(np.concatenate(proposals))
             rows = propose(source, eligibility, self.config.per_source)
             proposals.append(rows)
             scored.mark(scored.proposed, _label(name), rows)
-        rows = np.unique(np.concatenate(proposals)) if proposals else scored.rows
+        rows = unique_rows(np.concatenate(proposals)) if proposals else scored.rows
         if rows.size == 0:
             return scored
         total = np.zeros(rows.size)
@@ -533,7 +539,8 @@ class Recommender:
         self, frame: ItemFrame, states: list[UserState], scored: Scored, request: RecommendRequest
     ) -> list[Recommendation]:
         chosen = _mmr(frame, scored, request.k, request.diversity)
-        by_row = dict(zip(scored.rows.tolist(), scored.scores.tolist(), strict=True))
+        # Scores of the chosen rows only (a dict of every candidate cost more than the rest).
+        scores = scored.scores_of(np.array(chosen, dtype=np.int64)).tolist() if chosen else []
         items: list[Item] = frame.items_at(chosen)
         interests: dict[str, np.ndarray] = {}
         for state in states:
@@ -542,13 +549,19 @@ class Recommender:
             Recommendation(
                 item_id=frame.ids[row],
                 item=item,
-                score=round(by_row[row], 6),
+                score=round(score, 6),
                 reasons=reasons_for(
-                    row, frame, states[0], request, scored.labels(scored.standout, row), interests
+                    row,
+                    frame,
+                    states[0],
+                    request,
+                    scored.labels(scored.standout, row),
+                    interests,
+                    item,
                 ),
                 sources=sorted(scored.labels(scored.proposed, row)),
             )
-            for row, item in zip(chosen, items, strict=True)
+            for row, item, score in zip(chosen, items, scores, strict=True)
         ]
 
 

@@ -12,6 +12,7 @@ from rapport.core.models import User
 from rapport.core.signals import SignalWeights
 from rapport.services.recommend.context import LEVELS
 from rapport.services.recommend.frame import ItemFrame
+from rapport.services.recommend.rows import unique_rows
 
 EXCLUDE_STRENGTH = 0.5  # items the user acted on at least this strongly (or rated) are "seen"
 
@@ -45,7 +46,7 @@ class UserState:
     @property
     def interactions(self) -> int:
         if self.distinct is None:
-            self.distinct = int(np.unique(self.rows).size)
+            self.distinct = int(unique_rows(self.rows).size)
         return self.distinct
 
     @classmethod
@@ -70,7 +71,7 @@ class UserState:
         rating = rating64.astype(np.float32)
         times = signals.times[known]
         strong = (np.abs(strength) >= EXCLUDE_STRENGTH) | ~np.isnan(rating)
-        seen = np.unique(rows[strong])
+        seen = unique_rows(rows[strong])
         # Net signal per distinct row (summed oldest first), and the rows newest first by
         # their latest event: array passes instead of a dict per event (heavy users have
         # hundreds).

@@ -367,7 +367,7 @@ class HybridModel(RankingModel[HybridConfig]):
             found["factors"] = standardise(self._factor_model().score_rows(rows), seen)
         if cfg.sequence_weight:
             recent = histories.matrix(cfg.sequence_half_life, 1.0, cfg.positive_rating)
-            found["sequence"] = standardise((recent @ self.state.transitions).toarray(), seen)
+            found["sequence"] = standardise(_rows_times(recent, self.state.transitions), seen)
         if cfg.trending_weight:
             found["trending"] = standardise(self.trending(histories.ref_time), seen)
         if cfg.quality_weight:
@@ -493,6 +493,26 @@ def _spd_inverse(gram: np.ndarray) -> np.ndarray:
         return np.linalg.inv(gram)
     inverse, _ = scipy.linalg.lapack.spotri(factor, lower=0, overwrite_c=1)
     return np.triu(inverse) + np.triu(inverse, 1).T
+
+
+def _rows_times(rows: sp.csr_matrix, matrix: sp.csr_matrix) -> np.ndarray:
+    """`rows @ matrix` as a dense array, for sparse float32 rows and matrix. One row (a
+    request) adds up the matrix rows it names directly: scipy's sparse product and
+    densifying cost 0.3 ms for a heavy user's row, more than the EASE product. The products
+    are summed in float32 and in scipy's order (the named rows in turn, each row's entries
+    in turn), so the result is scipy's, bit for bit."""
+    if rows.shape[0] != 1:
+        return np.asarray((rows @ matrix).toarray())
+    named = rows.indices[rows.indptr[0] : rows.indptr[1]]
+    starts = matrix.indptr[named]
+    lengths = matrix.indptr[named + 1] - starts
+    # Positions of the named rows' entries in `matrix.indices`, one run per named row.
+    runs = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    entries = runs + np.arange(int(lengths.sum()))
+    weights = np.repeat(rows.data[rows.indptr[0] : rows.indptr[1]], lengths)
+    summed = np.zeros((1, matrix.shape[1]), dtype=np.result_type(rows.dtype, matrix.dtype))
+    np.add.at(summed[0], matrix.indices[entries], weights * matrix.data[entries])
+    return summed
 
 
 def _transitions(users: np.ndarray, items: np.ndarray, n_items: int, window: int) -> sp.csr_matrix:
