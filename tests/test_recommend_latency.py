@@ -20,6 +20,7 @@ from rapport.services.recommend.candidates import (
     NeighbourSource,
     exact_nearest,
 )
+from rapport.services.recommend.model_scores import FullSourceScores
 from rapport.services.recommend.user_state import EXCLUDE_STRENGTH, UserState
 from tests.test_recommend import catalogue, ids
 
@@ -277,3 +278,24 @@ def test_neighbour_similarities_of_expected_rows_come_with_the_ranking(world: En
     np.testing.assert_allclose(source.at(expected_rows), direct, rtol=0, atol=SCORE_TOLERANCE)
     assert source._known_rows.size == known  # nothing computed a second time
     assert frame.ids[top[0]] in {"jazz-0", "cooking-2"}
+
+
+class _TwoSources:
+    """A model whose `trending` says nothing (every item alike) and whose `core` ranks."""
+
+    def specialise(self, history: object) -> _TwoSources:
+        return self
+
+    def weights(self) -> dict[str, float]:
+        return {"core": 1.0, "trending": 0.1}
+
+    def sources(self, history: object) -> dict[str, np.ndarray]:
+        core = np.array([[0.1, 0.9, np.nan, 0.5]])
+        return {"core": core, "trending": np.array([[0.0, 0.0, np.nan, 0.0]])}
+
+
+def test_a_source_without_preference_proposes_nothing() -> None:
+    scores = FullSourceScores(_TwoSources(), None)  # type: ignore[arg-type]
+    assert scores.top("core", 3).tolist() == [1, 3, 0]
+    assert scores.top("trending", 3).tolist() == []
+    assert scores.at(np.array([1]))["trending"].tolist() == [0.0]  # still scores candidates

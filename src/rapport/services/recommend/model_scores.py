@@ -59,6 +59,10 @@ class FullSourceScores:
         cached = self._sorted.get(source)
         if cached is None or (n > cached[0] and len(cached[1]) == cached[0]):
             finite = np.flatnonzero(np.isfinite(values))
+            if finite.size and np.ptp(values[finite]) == 0:
+                # No preference (e.g. an empty trending window): its "top" would be
+                # arbitrary ties that every other source then has to score.
+                finite = finite[:0]
             take = max(n, MIN_TOP)
             if finite.size > take:
                 finite = finite[np.argpartition(-values[finite], take - 1)[:take]]
