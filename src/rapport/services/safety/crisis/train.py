@@ -232,7 +232,8 @@ def out_of_fold(data: TrainingSet, fold: np.ndarray, folds: int, l2: float) -> n
 
 def out_of_fold_words(data: TrainingSet, fold: np.ndarray, folds: int, l2: float) -> np.ndarray:
     """`out_of_fold` for the word view: vocabulary, idf and weights come from the training
-    folds only, so a held-out forum's own words are unknown to the model that scores it."""
+    folds only, so words seen only in a held-out forum are unknown to the model that scores
+    it."""
     rows = np.flatnonzero(fold >= 0)
     oof = np.zeros((len(rows), 5))
     for k in range(folds):
