@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from rapport.services.safety.crisis import train
 from rapport.services.safety.crisis.train import Pair, Post
@@ -136,3 +137,143 @@ def test_forum_balanced_weights_count_each_forum_alike() -> None:
     # Forums of equal size: the plain class balance (each row n / (classes * count)).
     even = train.forum_balanced([0, 0, 0, 0, 1, 1], ["a", "a", "b", "b", "c", "c"])
     assert np.allclose(even, [6 / (5 * 4)] * 4 + [6 / (5 * 2)] * 2)
+
+
+def word_corpus() -> list[Post]:
+    """Forums whose words tell them apart: crisis posts say different things than money
+    and law posts, so the word view learns from the words alone."""
+    phrases = {
+        "suicidewatch": ["cannot go on tonight", "no way out anymore", "goodbye everyone tonight"],
+        "personalfinance": ["mortgage rate question", "pension and savings", "credit card debt"],
+        "legaladvice": ["landlord kept deposit", "court date letter", "tenant rights question"],
+        "depression": ["feel empty every day", "no energy every day", "sad and tired again"],
+    }
+    return [
+        Post(f"{forum}-{i}", f"{texts[i % 3]} {forum} post {i}", forum)
+        for forum, texts in phrases.items()
+        for i in range(12)
+    ]
+
+
+def test_sparse_and_dense_logistic_fits_agree() -> None:
+    from scipy import sparse
+
+    from rapport.services.safety.crisis.logistic import fit_logistic
+
+    rng = np.random.default_rng(1)
+    x = rng.random((30, 6)) * (rng.random((30, 6)) > 0.6)
+    y = np.arange(30) % 3
+    dense = fit_logistic(x, y, 3, l2=1.0)
+    sparse_fit = fit_logistic(sparse.csr_matrix(x), y, 3, l2=1.0)
+    assert np.allclose(dense.weights, sparse_fit.weights, atol=1e-5)
+    assert np.allclose(dense.proba(x), sparse_fit.proba(sparse.csr_matrix(x)), atol=1e-6)
+
+
+def test_word_view_round_trips_through_json() -> None:
+    from rapport.services.safety.crisis.words import MAX_FEATURES, WordModel, fit_words
+
+    posts = word_corpus()
+    texts = [p.text for p in posts] + ["a rareword here", "a rareword there"]
+    labels = np.array([train.FORUM_CLASSES.get(p.forum, 0) for p in posts] + [0, 0])
+    model = fit_words(texts, labels, 5, l2=1.0, sample_weight=np.ones(len(texts)))
+    terms = model.vectorizer.vocabulary_
+    assert "mortgage" in terms and "no way" in terms  # words and word pairs
+    assert "suicidewatch post" in terms and "rareword" not in terms  # min_df 3
+    assert len(terms) <= MAX_FEATURES
+    again = WordModel.from_json(json.loads(json.dumps(model.to_json())))
+    probe = ["no way out tonight", "my landlord and the court", "", "words never seen"]
+    assert np.allclose(model.proba(probe), again.proba(probe), atol=1e-3)
+    proba = model.proba(probe)
+    assert int(np.argmax(proba[0])) == 1 and int(np.argmax(proba[1])) == 0
+    # Unknown words only: the bias alone, the same as an empty text.
+    assert np.allclose(proba[2], proba[3])
+
+
+def test_word_view_out_of_fold_never_knows_the_held_out_forums_words() -> None:
+    posts = word_corpus() + [
+        Post(f"gardening-{i}", ["zebra", "quokka"][i % 2] + " wombat", "gardening")
+        for i in range(8)
+    ]
+    data = train.training_set(posts, PAIRS, embed, DIM, 3.0)
+    fold = np.concatenate(
+        [
+            train.folds_by_forum([p.forum for p in posts], 2),
+            np.full(len(data.labels) - len(posts), -1),
+        ]
+    )
+    oof = train.out_of_fold_words(data, fold, 2, l2=1.0)
+    garden = [i for i, p in enumerate(posts) if p.forum == "gardening"]
+    # Its words occur in no other forum: out of fold they are all unknown, so every post
+    # of it gets the same probabilities, whatever it says.
+    assert np.allclose(oof[garden], oof[garden[0]])
+    suicide = [i for i, p in enumerate(posts) if p.forum == "suicidewatch"]
+    assert float(oof[suicide, 1].mean()) > float(oof[garden, 1].mean())
+
+
+def test_fused_classifier_averages_its_views_and_saves_both(tmp_path: Path) -> None:
+    from rapport.services.safety.crisis.classifier import CrisisClassifier, words_path
+
+    posts = word_corpus()
+    classifier = train.train_classifier(
+        posts,
+        PAIRS,
+        embed,
+        "fixed",
+        DIM,
+        l2_grid=(1.0,),
+        folds=2,
+        words="mean",
+        words_l2_grid=(1.0, 3.0),
+    )
+    assert classifier.words is not None and classifier.fusion == "mean"
+    assert classifier.info["words_l2"] in (1.0, 3.0)
+    texts = ["no way out anymore tonight", "mortgage rate question"]
+    vectors = embed(texts)
+    expected = (classifier.model.proba(vectors) + classifier.words.proba(texts)) / 2
+    assert np.allclose(classifier.proba(vectors, texts), expected)
+    with pytest.raises(ValueError, match="texts"):
+        classifier.proba(vectors)
+    target = tmp_path / "weights.json"
+    classifier.save(target)
+    assert words_path(target).exists()
+    again = CrisisClassifier.load(target)
+    assert again.fusion == "mean"
+    assert np.allclose(again.proba(vectors, texts), expected, atol=1e-3)
+    # Retrained without a word view: the old word file goes, the weights read alone.
+    plain = train.train_classifier(posts, PAIRS, embed, "fixed", DIM, l2_grid=(1.0,), folds=2)
+    plain.save(target)
+    assert not words_path(target).exists()
+    assert CrisisClassifier.load(target).words is None
+
+
+def test_geometric_fusion_needs_both_views() -> None:
+    from rapport.services.safety.crisis.classifier import fuse
+
+    a = np.array([[0.1, 0.9, 0.0, 0.0, 0.0], [0.5, 0.5, 0.0, 0.0, 0.0]])
+    b = np.array([[0.9, 0.1, 0.0, 0.0, 0.0], [0.5, 0.5, 0.0, 0.0, 0.0]])
+    mean, geometric = fuse(a, b, "mean"), fuse(a, b, "geometric")
+    assert np.allclose(mean[0, :2], [0.5, 0.5])
+    assert np.allclose(geometric.sum(axis=1), 1.0)
+    assert np.allclose(geometric[0, :2], [0.5, 0.5], atol=1e-5)
+    assert np.allclose(geometric[1, :2], [0.5, 0.5], atol=1e-5)
+
+
+def test_word_view_scores_as_the_vectorizer_transforms() -> None:
+    from rapport.services.safety.crisis.words import fit_words
+
+    posts = word_corpus()
+    labels = np.array([train.FORUM_CLASSES.get(p.forum, 0) for p in posts])
+    model = fit_words([p.text for p in posts], labels, 5, l2=1.0, sample_weight=np.ones(48))
+    texts = ["No way out, no way out tonight!", "Mortgage: rate question", "", "unseen words"]
+    reference = model.model.proba(model.vectorizer.transform(texts))
+    assert np.allclose(model.proba(texts), reference, atol=1e-12)
+
+
+def test_cli_train_rejects_an_unknown_fusion(cli: Cli, tmp_path: Path) -> None:
+    forums = tmp_path / "forums.jsonl"
+    forums.write_text(json.dumps({"id": "1", "text": "x", "subreddit": "teaching"}) + "\n")
+    output = tmp_path / "weights.json"
+    ran = cli("safety", "train", "--forums", str(forums), "--words", "max", "--output", str(output))
+    assert ran.returncode == 2
+    assert "--words must be mean or geometric" in ran.stderr
+    assert not output.exists()

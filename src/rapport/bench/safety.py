@@ -23,7 +23,7 @@ from rapport.core.config import Settings
 from rapport.core.models import Schema
 from rapport.core.vectors.embedder import Embedder
 from rapport.core.vectors.registry import make_embedder
-from rapport.services.safety.crisis.classifier import WEIGHTS
+from rapport.services.safety.crisis.classifier import WEIGHTS, Fusion
 from rapport.services.safety.crisis.logistic import fit_logistic
 from rapport.services.safety.crisis.screen import CrisisScreen
 from rapport.services.safety.crisis.train import (
@@ -101,6 +101,8 @@ class SafetyBench(Schema):
     pairs: int
     background: int = 0
     """Background (non-crisis web) passages every rapport model trained on as none."""
+    words: Fusion | None = None
+    """How a word view was fused into every rapport model (none by default)."""
     thresholds: dict[str, float]
     """Thresholds of the shipped weights (trained on all posts)."""
     ms_per_message: float
@@ -177,9 +179,10 @@ def _methods(
     vectors: _Vectors,
     raw: dict[str, np.ndarray],
     background: Sequence[str],
+    words: Fusion | None = None,
 ) -> tuple[CrisisScreen, KeywordPeer, LogisticPeer]:
     classifier = train_classifier(
-        train, pairs, vectors.embed, vectors.name, vectors.dim, background=background
+        train, pairs, vectors.embed, vectors.name, vectors.dim, background=background, words=words
     )
     peer = LogisticPeer(np.vstack([raw[p.id] for p in train]), train)
     return CrisisScreen(vectors, classifier), KeywordPeer(), peer
@@ -205,11 +208,13 @@ def bench_safety(
     bars: Bars = no_bars,
     settings: Settings | None = None,
     background_file: Path | None = None,
+    words: Fusion | None = None,
 ) -> SafetyBench:
     """`background_file`: extra non-crisis texts (JSONL, `text` field) every rapport model
     trains on as none, e.g. msmarco-5k's corpus.jsonl; read here, never shipped (MS MARCO
     terms: non-commercial research). None by default: measured in round 5, it did not lower
-    the flags on unseen forums (docs/safety.md)."""
+    the flags on unseen forums (docs/safety.md). `words`: fuse a word view into every
+    rapport model (round 6; off by default)."""
     import time
 
     began = time.perf_counter()
@@ -238,7 +243,7 @@ def bench_safety(
     train = [p for p, h in zip(posts, halves, strict=True) if h == 0]
     test = [p for p, h in zip(posts, halves, strict=True) if h == 1]
     with bars("by post", 1) as advance:
-        methods = _methods(train, pairs, vectors, raw, background)
+        methods = _methods(train, pairs, vectors, raw, background, words)
         flags = _flags(methods, [p.text for p in test], np.vstack([raw[p.id] for p in test]))
         forum_rows += [
             _forum_row(m, "by post", test, f) for m, f in zip(METHODS, flags, strict=True)
@@ -260,7 +265,7 @@ def bench_safety(
         for k in range(FORUM_FOLDS):
             train = [p for p, f in zip(posts, fold, strict=True) if f != k]
             test = [p for p, f in zip(posts, fold, strict=True) if f == k]
-            methods = _methods(train, pairs, vectors, raw, background)
+            methods = _methods(train, pairs, vectors, raw, background, words)
             flags = _flags(methods, [p.text for p in test], np.vstack([raw[p.id] for p in test]))
             for i, f in enumerate(flags):
                 pooled[i].append(f)
@@ -272,7 +277,7 @@ def bench_safety(
 
     # Statements: the methods trained on all posts (and the training pairs).
     with bars("statements", 1) as advance:
-        methods = _methods(posts, pairs, vectors, raw, background)
+        methods = _methods(posts, pairs, vectors, raw, background, words)
         statement_rows = []
         for part, chosen in (("held out", [p for p in pairs if p.held_out]), ("all", pairs)):
             texts = [p.statement for p in chosen] + [p.rewrite for p in chosen]
@@ -306,6 +311,7 @@ def bench_safety(
         posts=len(posts),
         pairs=len(pairs),
         background=len(background),
+        words=words,
         thresholds=methods[0].thresholds,
         seconds=round(time.perf_counter() - began, 1),
     )
@@ -366,6 +372,7 @@ def train_weights(
     forums_file: Path,
     output: Path | None = None,
     background_file: Path | None = None,
+    words: Fusion | None = None,
 ) -> Path:
     """Train on every post, the training pairs and the background passages with the
     configured embedder; write the weights (by default into the package, where the screen
@@ -378,6 +385,7 @@ def train_weights(
         embedder.name,
         embedder.dim,
         background=load_background(background_file) if background_file else (),
+        words=words,
     )
     target = output or WEIGHTS
     classifier.save(target)

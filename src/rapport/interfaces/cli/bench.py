@@ -11,7 +11,7 @@ from rich.table import Table
 
 from rapport.interfaces.cli.common import JsonFlag, emit, fail, run, state
 from rapport.interfaces.cli.output import console, progress_bar
-from rapport.interfaces.cli.safety import BackgroundOption
+from rapport.interfaces.cli.safety import BackgroundOption, WordsOption, check_words
 from rapport.interfaces.cli.tables import (
     ann_table,
     choice_lines,
@@ -387,12 +387,14 @@ def safety(
     ] = None,
     json_out: JsonFlag = False,
     background: BackgroundOption = None,
+    words: WordsOption = None,
 ) -> None:
     """The crisis screen against a keyword list and MiniLM + logistic regression: recall on
     the suicide forum and flags on unrelated forums (held out by post and by whole forum),
     and first-person statements against negated, reported, quoted and past rewrites."""
     from rapport.bench.safety import bench_safety
 
+    check_words(words)
     settings = state.engine().settings
     result = run(
         lambda: bench_safety(
@@ -401,6 +403,7 @@ def safety(
             bars=progress_bar,
             settings=settings,
             background_file=background,
+            words=words,  # type: ignore[arg-type]
         )
     )
 

@@ -109,6 +109,21 @@ BackgroundOption = Annotated[
 ]
 
 
+WordsOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Fuse a word view (tf-idf + logistic regression) with the sentence vectors' "
+        "classifier: `mean` or `geometric` of their probabilities; off by default (round 6: "
+        "it did not lower the flags on unseen forums beyond noise)."
+    ),
+]
+
+
+def check_words(words: str | None) -> None:
+    if words not in (None, "mean", "geometric"):
+        raise fail("--words must be mean or geometric", 2)
+
+
 @safety_app.command("train")
 def train(
     forums: Annotated[
@@ -118,17 +133,19 @@ def train(
         Path | None, typer.Option(help="Where to write the weights (default: the package's).")
     ] = None,
     background: BackgroundOption = None,
+    words: WordsOption = None,
 ) -> None:
     """Train the crisis classifier on forum posts and the training half of the statement
     pairs (plus `--background` texts as none), with the configured embedding model;
     deterministic."""
     from rapport.bench.safety import train_weights
 
+    check_words(words)
     for path in (forums, *((background,) if background else ())):
         if not path.is_file():
             raise fail(f"no such file: {path}", 2)
     settings = state.engine().settings
-    written = run(lambda: train_weights(settings, forums, output, background))
+    written = run(lambda: train_weights(settings, forums, output, background, words))  # type: ignore[arg-type]
     console.print(f"weights written to {written}")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import minimize
 from scipy.special import log_softmax, softmax
 
@@ -18,14 +19,20 @@ class Logistic:
     weights: np.ndarray
     bias: np.ndarray
 
-    def proba(self, vectors: np.ndarray) -> np.ndarray:
-        """Class probabilities, one row per vector."""
-        logits = np.asarray(vectors, dtype=np.float64) @ self.weights.T + self.bias
+    def proba(self, vectors: np.ndarray | sparse.csr_matrix) -> np.ndarray:
+        """Class probabilities, one row per vector (dense, or sparse such as tf-idf rows)."""
+        logits = np.asarray(_rows(vectors) @ self.weights.T) + self.bias
         return np.asarray(softmax(logits, axis=1))
 
 
+def _rows(vectors: np.ndarray | sparse.csr_matrix) -> np.ndarray | sparse.csr_matrix:
+    if sparse.issparse(vectors):
+        return sparse.csr_matrix(vectors, dtype=np.float64)
+    return np.asarray(vectors, dtype=np.float64)
+
+
 def fit_logistic(
-    vectors: np.ndarray,
+    vectors: np.ndarray | sparse.csr_matrix,
     labels: np.ndarray,
     classes: int,
     *,
@@ -36,7 +43,7 @@ def fit_logistic(
     """Minimise the weighted cross-entropy plus `l2 / 2 * |W|^2` (bias unpenalised); classes
     are balanced by weighting each row by `n / (classes * count(class))` unless weights are
     given."""
-    x = np.asarray(vectors, dtype=np.float64)
+    x = _rows(vectors)
     y = np.asarray(labels, dtype=np.int64)
     n, dim = x.shape
     if sample_weight is None:
@@ -50,11 +57,11 @@ def fit_logistic(
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
         weights = theta[: classes * dim].reshape(classes, dim)
         bias = theta[classes * dim :]
-        logp = log_softmax(x @ weights.T + bias, axis=1)
+        logp = log_softmax(np.asarray(x @ weights.T) + bias, axis=1)
         value = -float((w_rows * (onehot * logp).sum(axis=1)).sum()) / total
         value += 0.5 * l2 * float((weights**2).sum()) / total
         residual = (np.exp(logp) - onehot) * w_rows[:, None] / total
-        grad_w = residual.T @ x + l2 * weights / total
+        grad_w = np.asarray(residual.T @ x) + l2 * weights / total
         grad_b = residual.sum(axis=0)
         return value, np.concatenate([grad_w.ravel(), grad_b])
 

@@ -89,7 +89,7 @@ class CrisisScreen:
         vectors = np.vstack(
             [self.embedder.embed(passages[s : s + BATCH]) for s in range(0, len(passages), BATCH)]
         )
-        risk = risk_score(self.classifier.proba(vectors), self.thresholds["distress"])
+        risk = risk_score(self.classifier.proba(vectors, passages), self.thresholds["distress"])
         needed = SUPPORT * self.thresholds["crisis"]
         unsupported, start = [], 0
         for i, ps in todo:
@@ -107,8 +107,9 @@ class CrisisScreen:
         todo = [i for i, text in enumerate(kept) if text.strip()]
         for start in range(0, len(todo), BATCH):
             part = todo[start : start + BATCH]
-            vectors = self.embedder.embed([kept[i] for i in part])
-            for i, row in zip(part, self.classifier.proba(vectors), strict=True):
+            texts = [kept[i] for i in part]
+            proba = self.classifier.proba(self.embedder.embed(texts), texts)
+            for i, row in zip(part, proba, strict=True):
                 out[i] = row
         return out
 

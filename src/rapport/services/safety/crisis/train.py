@@ -9,15 +9,16 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from rapport.services.safety.crisis import rules
-from rapport.services.safety.crisis.classifier import CrisisClassifier
+from rapport.services.safety.crisis.classifier import CrisisClassifier, Fusion, fuse
 from rapport.services.safety.crisis.logistic import fit_logistic
 from rapport.services.safety.crisis.screen import DEFAULT_THRESHOLDS, EXPLICIT, risk_score
+from rapport.services.safety.crisis.words import fit_words
 
 FORUM_CLASSES = {
     "suicidewatch": 1,
@@ -141,6 +142,8 @@ class TrainingSet:
     empty: np.ndarray
     forum: list[str]
     """Forum of each row; `statement` / `rewrite` for the pairs."""
+    kept: list[str] = field(default_factory=list)
+    """What the rules kept of each row's text (the word view reads it)."""
 
 
 def training_set(
@@ -184,6 +187,7 @@ def training_set(
         np.array(explicit),
         np.array([not k.strip() for k in kept]),
         forum,
+        kept,
     )
 
 
@@ -226,6 +230,26 @@ def out_of_fold(data: TrainingSet, fold: np.ndarray, folds: int, l2: float) -> n
     return oof
 
 
+def out_of_fold_words(data: TrainingSet, fold: np.ndarray, folds: int, l2: float) -> np.ndarray:
+    """`out_of_fold` for the word view: vocabulary, idf and weights come from the training
+    folds only, so words seen only in a held-out forum are unknown to the model that scores
+    it."""
+    rows = np.flatnonzero(fold >= 0)
+    oof = np.zeros((len(rows), 5))
+    for k in range(folds):
+        train = np.flatnonzero(fold != k)
+        model = fit_words(
+            [data.kept[i] for i in train],
+            data.labels[train],
+            5,
+            l2=l2,
+            sample_weight=data.weights[train],
+        )
+        test = rows[fold[rows] == k]
+        oof[fold[rows] == k] = model.proba([data.kept[i] for i in test])
+    return oof
+
+
 @dataclass(frozen=True)
 class Choice:
     l2: float
@@ -234,6 +258,8 @@ class Choice:
     """Risk at which `recall` of the crisis forum's out-of-fold posts are flagged."""
     flagged: float
     """Share of out-of-fold posts of class-none forums flagged at that threshold."""
+    words_l2: float | None = None
+    """Regularisation of the word view, when it is fused in."""
 
 
 def choose(
@@ -244,6 +270,7 @@ def choose(
     distress_grid: Sequence[float],
     recall: float,
     none_rate: float | None = None,
+    words_l2: float | None = None,
 ) -> list[Choice]:
     """For each distress weight: the threshold reaching `recall` on the crisis forum and the
     share of none-class forum posts it flags. With `none_rate`, the threshold is raised where
@@ -259,7 +286,7 @@ def choose(
         flagged = float((risk[none_rows] >= threshold).mean())
         if none_rate is not None:
             threshold = max(threshold, float(np.quantile(risk[none_rows], 1.0 - none_rate)))
-        out.append(Choice(l2, distress, threshold, flagged))
+        out.append(Choice(l2, distress, threshold, flagged, words_l2))
     return out
 
 
@@ -278,12 +305,16 @@ def train_classifier(
     background: Sequence[str] = (),
     background_share: float = 0.5,
     none_rate: float | None = None,
+    words: Fusion | None = None,
+    words_l2_grid: Sequence[float] = (1.0, 3.0, 10.0),
 ) -> CrisisClassifier:
     """Fit on everything given. The regularisation, the weight of other distress in the risk
     and the crisis threshold are chosen on out-of-fold scores with whole forums held out
     (`folds_by_forum`): the threshold flags `recall` of the crisis forum's posts, and the
     setting that flags the fewest posts of forums never trained on wins (first on ties).
-    `background` texts (varied non-crisis passages) train as none in every fold."""
+    `background` texts (varied non-crisis passages) train as none in every fold. With
+    `words`, a word view is fitted in the same folds and fused by that rule (`fuse`); its
+    regularisation is chosen together with the rest."""
     data = training_set(posts, pairs, embed, dim, pair_weight, background, background_share)
     fold = np.concatenate(
         [
@@ -291,12 +322,22 @@ def train_classifier(
             np.full(len(data.labels) - len(posts), -1),
         ]
     )
+    word_oof = {w: out_of_fold_words(data, fold, folds, w) for w in words_l2_grid} if words else {}
     choices: list[Choice] = []
     for l2 in l2_grid:
         oof = out_of_fold(data, fold, folds, l2)
-        choices += choose(oof, data, posts, l2, distress_grid, recall, none_rate)
+        if words is None:
+            choices += choose(oof, data, posts, l2, distress_grid, recall, none_rate)
+        for w, other in word_oof.items():
+            fused = fuse(oof, other, words or "mean")
+            choices += choose(fused, data, posts, l2, distress_grid, recall, none_rate, w)
     best = min(choices, key=lambda c: c.flagged)
     model = fit_logistic(data.vectors, data.labels, 5, l2=best.l2, sample_weight=data.weights)
+    word_model = None
+    if words is not None and best.words_l2 is not None:
+        word_model = fit_words(
+            data.kept, data.labels, 5, l2=best.words_l2, sample_weight=data.weights
+        )
     thresholds = {
         **DEFAULT_THRESHOLDS,
         "crisis": round(min(best.threshold, 0.5), 4),
@@ -314,4 +355,6 @@ def train_classifier(
         "background": len(background),
         "background_share": background_share if background else 0.0,
     }
-    return CrisisClassifier(model, embedder_name, thresholds, info)
+    if word_model is not None:
+        info |= {"words_l2": best.words_l2, "words_terms": len(word_model.vectorizer.idf_)}
+    return CrisisClassifier(model, embedder_name, thresholds, info, word_model, words or "mean")
