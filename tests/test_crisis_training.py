@@ -277,3 +277,31 @@ def test_cli_train_rejects_an_unknown_fusion(cli: Cli, tmp_path: Path) -> None:
     assert ran.returncode == 2
     assert "--words must be mean or geometric" in ran.stderr
     assert not output.exists()
+
+
+def test_bench_means_over_splits_per_method_and_kind() -> None:
+    from rapport.bench.safety import ForumRow, mean_rows
+
+    def row(method: str, split: str, recall: float, unrelated: float) -> ForumRow:
+        return ForumRow(
+            method=method,
+            split=split,
+            recall=recall,
+            unrelated_flagged=unrelated,
+            other_flagged=0.1,
+            support_flagged=0.5,
+            posts=100,
+        )
+
+    rows = [
+        row("rapport", "by post", 0.9, 0.02),
+        row("rapport", "by forum", 0.96, 0.05),
+        row("rapport", "by post, split 2", 1.0, 0.04),
+        row("rapport", "by forum, split 2", 0.92, 0.03),
+        row("keywords", "by forum", 0.5, 0.0),
+        row("keywords", "by forum, split 2", 0.6, 0.01),
+    ]
+    found = {(r.method, r.split): (r.recall, r.unrelated_flagged) for r in mean_rows(rows, 2)}
+    assert found[("rapport", "by post, mean of 2 splits")] == pytest.approx((0.95, 0.03))
+    assert found[("rapport", "by forum, mean of 2 splits")] == pytest.approx((0.94, 0.04))
+    assert found[("keywords", "by forum, mean of 2 splits")] == pytest.approx((0.55, 0.005))

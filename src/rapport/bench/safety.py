@@ -64,7 +64,8 @@ KEYWORDS = re.compile(
 class ForumRow(Schema):
     method: str
     split: str
-    """`by post` (half of each forum held out) or `by forum` (whole forums held out)."""
+    """`by post` (half of each forum held out) or `by forum` (whole forums held out); with
+    several splits, `by post, split 2` ... and `by post, mean of 3 splits`."""
     recall: float
     """Share of the suicide forum's held-out posts flagged."""
     unrelated_flagged: float
@@ -209,12 +210,15 @@ def bench_safety(
     settings: Settings | None = None,
     background_file: Path | None = None,
     words: Fusion | None = None,
+    splits: int = 1,
 ) -> SafetyBench:
     """`background_file`: extra non-crisis texts (JSONL, `text` field) every rapport model
     trains on as none, e.g. msmarco-5k's corpus.jsonl; read here, never shipped (MS MARCO
     terms: non-commercial research). None by default: measured in round 5, it did not lower
     the flags on unseen forums (docs/safety.md). `words`: fuse a word view into every
-    rapport model (round 6; off by default)."""
+    rapport model (round 6; off by default). `splits`: repeat the by-post and by-forum
+    measurements on that many random splits (seeds 10 apart) and add their means: one split
+    moves the unseen-forum flags by about ten posts (docs/safety.md, round 6)."""
     import time
 
     began = time.perf_counter()
@@ -237,43 +241,11 @@ def bench_safety(
     matrix = vectors.embed(texts)
     raw = {p.id: matrix[i] for i, p in enumerate(posts)}
     forum_rows: list[ForumRow] = []
-
-    # By post: half of each forum trains, the other half is scored.
-    halves = folds_by_post([p.forum for p in posts], 2, seed=1)
-    train = [p for p, h in zip(posts, halves, strict=True) if h == 0]
-    test = [p for p, h in zip(posts, halves, strict=True) if h == 1]
-    with bars("by post", 1) as advance:
-        methods = _methods(train, pairs, vectors, raw, background, words)
-        flags = _flags(methods, [p.text for p in test], np.vstack([raw[p.id] for p in test]))
-        forum_rows += [
-            _forum_row(m, "by post", test, f) for m, f in zip(METHODS, flags, strict=True)
-        ]
-        advance(1)
-
-    # By forum: every forum but the suicide forum is held out whole in one of four folds
-    # (the suicide forum's posts are split by post, as it is the class to find).
-    others = sorted({p.forum for p in posts} - {CRISIS_FORUM})
-    forum_fold = {forum: i % FORUM_FOLDS for i, forum in enumerate(others)}
-    crisis_fold = folds_by_post([p.forum for p in posts], FORUM_FOLDS, seed=2)
-    fold = [
-        crisis_fold[i] if p.forum == CRISIS_FORUM else forum_fold[p.forum]
-        for i, p in enumerate(posts)
-    ]
-    pooled: list[list[np.ndarray]] = [[] for _ in METHODS]
-    order: list[Post] = []
-    with bars("by forum", FORUM_FOLDS) as advance:
-        for k in range(FORUM_FOLDS):
-            train = [p for p, f in zip(posts, fold, strict=True) if f != k]
-            test = [p for p, f in zip(posts, fold, strict=True) if f == k]
-            methods = _methods(train, pairs, vectors, raw, background, words)
-            flags = _flags(methods, [p.text for p in test], np.vstack([raw[p.id] for p in test]))
-            for i, f in enumerate(flags):
-                pooled[i].append(f)
-            order += test
-            advance(1)
-    forum_rows += [
-        _forum_row(m, "by forum", order, np.concatenate(pooled[i])) for i, m in enumerate(METHODS)
-    ]
+    for split in range(splits):
+        label = "" if split == 0 else f", split {split + 1}"
+        forum_rows += _split_rows(posts, pairs, vectors, raw, background, words, bars, split, label)
+    if splits > 1:
+        forum_rows += mean_rows(forum_rows, splits)
 
     # Statements: the methods trained on all posts (and the training pairs).
     with bars("statements", 1) as advance:
@@ -315,6 +287,85 @@ def bench_safety(
         thresholds=methods[0].thresholds,
         seconds=round(time.perf_counter() - began, 1),
     )
+
+
+def _split_rows(
+    posts: Sequence[Post],
+    pairs: Sequence[Pair],
+    vectors: _Vectors,
+    raw: dict[str, np.ndarray],
+    background: Sequence[str],
+    words: Fusion | None,
+    bars: Bars,
+    split: int,
+    label: str,
+) -> list[ForumRow]:
+    """Every method by post and by whole forum on one random split of the posts."""
+    rows: list[ForumRow] = []
+    # By post: half of each forum trains, the other half is scored.
+    halves = folds_by_post([p.forum for p in posts], 2, seed=1 + 10 * split)
+    train = [p for p, h in zip(posts, halves, strict=True) if h == 0]
+    test = [p for p, h in zip(posts, halves, strict=True) if h == 1]
+    with bars(f"by post{label}", 1) as advance:
+        methods = _methods(train, pairs, vectors, raw, background, words)
+        flags = _flags(methods, [p.text for p in test], np.vstack([raw[p.id] for p in test]))
+        rows += [
+            _forum_row(m, f"by post{label}", test, f) for m, f in zip(METHODS, flags, strict=True)
+        ]
+        advance(1)
+
+    # By forum: every forum but the suicide forum is held out whole in one of four folds
+    # (the suicide forum's posts are split by post, as it is the class to find).
+    others = sorted({p.forum for p in posts} - {CRISIS_FORUM})
+    forum_fold = {forum: i % FORUM_FOLDS for i, forum in enumerate(others)}
+    crisis_fold = folds_by_post([p.forum for p in posts], FORUM_FOLDS, seed=2 + 10 * split)
+    fold = [
+        crisis_fold[i] if p.forum == CRISIS_FORUM else forum_fold[p.forum]
+        for i, p in enumerate(posts)
+    ]
+    pooled: list[list[np.ndarray]] = [[] for _ in METHODS]
+    order: list[Post] = []
+    with bars(f"by forum{label}", FORUM_FOLDS) as advance:
+        for k in range(FORUM_FOLDS):
+            train = [p for p, f in zip(posts, fold, strict=True) if f != k]
+            test = [p for p, f in zip(posts, fold, strict=True) if f == k]
+            methods = _methods(train, pairs, vectors, raw, background, words)
+            flags = _flags(methods, [p.text for p in test], np.vstack([raw[p.id] for p in test]))
+            for i, f in enumerate(flags):
+                pooled[i].append(f)
+            order += test
+            advance(1)
+    rows += [
+        _forum_row(m, f"by forum{label}", order, np.concatenate(pooled[i]))
+        for i, m in enumerate(METHODS)
+    ]
+    return rows
+
+
+def mean_rows(rows: Sequence[ForumRow], splits: int) -> list[ForumRow]:
+    """Per kind of split and method, the mean over the splits' rows."""
+
+    def mean(values: list[float]) -> float:
+        return round(float(np.mean(values)), 4)
+
+    means = []
+    for kind in ("by post", "by forum"):
+        for method in dict.fromkeys(r.method for r in rows):
+            chosen = [r for r in rows if r.method == method and r.split.startswith(kind)]
+            if not chosen:
+                continue
+            means.append(
+                ForumRow(
+                    method=method,
+                    split=f"{kind}, mean of {splits} splits",
+                    recall=mean([r.recall for r in chosen]),
+                    unrelated_flagged=mean([r.unrelated_flagged for r in chosen]),
+                    other_flagged=mean([r.other_flagged for r in chosen]),
+                    support_flagged=mean([r.support_flagged for r in chosen]),
+                    posts=chosen[0].posts,
+                )
+            )
+    return means
 
 
 def load_probes(path: Path = PROBES) -> list[dict[str, Any]]:

@@ -388,6 +388,12 @@ def safety(
     json_out: JsonFlag = False,
     background: BackgroundOption = None,
     words: WordsOption = None,
+    splits: Annotated[
+        int,
+        typer.Option(
+            min=1, max=10, help="Random splits to measure by post and by forum (means added)."
+        ),
+    ] = 1,
 ) -> None:
     """The crisis screen against a keyword list and MiniLM + logistic regression: recall on
     the suicide forum and flags on unrelated forums (held out by post and by whole forum),
@@ -404,6 +410,7 @@ def safety(
             settings=settings,
             background_file=background,
             words=words,  # type: ignore[arg-type]
+            splits=splits,
         )
     )
 
