@@ -175,7 +175,7 @@ def choose_settings(
 
 def bench_retrieval(
     folder: Path,
-    backend: str = "torch",
+    backend: str = "onnx-int8",
     cache_dir: Path | None = None,
     latency: bool = True,
     queries: QuerySet = "all",

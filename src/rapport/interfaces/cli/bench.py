@@ -146,8 +146,12 @@ def retrieval(
         Path, typer.Argument(help="BEIR folder (corpus.jsonl, queries.jsonl, qrels).")
     ],
     backend: Annotated[
-        str, typer.Option(help="Corpus and query vectors: torch, onnx or onnx-int8.")
-    ] = "torch",
+        str,
+        typer.Option(
+            help="Corpus and query vectors: onnx-int8 (the default embedder, what users "
+            "get), onnx or torch."
+        ),
+    ] = "onnx-int8",
     cache_dir: Annotated[
         Path | None, typer.Option(help="Vector and ONNX cache (default <data>/cache).")
     ] = None,
