@@ -1,9 +1,9 @@
 """The word view of the crisis classifier: tf-idf of words and word pairs, multinomial
 logistic regression with the same classes and row weights as the sentence-vector view.
 
-It errs differently from MiniLM: the sentence vector places first-person distress about
-money, a court case or pupils near crisis, while words such as "mortgage" or "landlord"
-pull a text towards none. Fitted with scikit-learn's `TfidfVectorizer`; shipped as its
+Meant to err differently from MiniLM, which places first-person distress about money, a
+court case or pupils near crisis; measured in round 6 (docs/safety.md) it errs more, as
+first-person and mood words outweigh topic words, so it is off by default. Fitted with scikit-learn's `TfidfVectorizer`; shipped as its
 vocabulary, idf and coefficients in JSON, from which the same vectorizer is rebuilt.
 """
 
