@@ -3,8 +3,9 @@ logistic regression with the same classes and row weights as the sentence-vector
 
 Meant to err differently from MiniLM, which places first-person distress about money, a
 court case or pupils near crisis; measured in round 6 (docs/safety.md) it errs more, as
-first-person and mood words outweigh topic words, so it is off by default. Fitted with scikit-learn's `TfidfVectorizer`; shipped as its
-vocabulary, idf and coefficients in JSON, from which the same vectorizer is rebuilt.
+first-person and mood words outweigh topic words, so it is off by default. Fitted with
+scikit-learn's `TfidfVectorizer`; shipped as its vocabulary, idf and coefficients in JSON,
+from which the same vectorizer is rebuilt.
 """
 
 from __future__ import annotations
