@@ -56,12 +56,12 @@ def test_names_keep_backends_apart(cache: Path, int8: OnnxEmbedder) -> None:
     # fp32 vectors equal the torch ones, so they share the torch model's name.
     assert OnnxEmbedder(MINILM, cache, quantize=False).name == MINILM
     settings = Settings(data=cache.parent / "data", embedding_cache=cache, embedding_batch_size=16)
-    built = make_embedder(settings)  # ONNX int8 is the default provider
+    built = make_embedder(settings)  # ONNX fp32 is the default provider
     assert isinstance(built, OnnxEmbedder)
-    assert built.cache_dir == cache and built.quantize
-    assert built.batch_size == 16 and built.name == int8.name
-    exact = make_embedder(settings.model_copy(update={"embedding_provider": "onnx-fp32"}))
-    assert isinstance(exact, OnnxEmbedder) and not exact.quantize and exact.name == MINILM
+    assert built.cache_dir == cache and not built.quantize
+    assert built.batch_size == 16 and built.name == MINILM
+    small = make_embedder(settings.model_copy(update={"embedding_provider": "onnx"}))
+    assert isinstance(small, OnnxEmbedder) and small.quantize and small.name == int8.name
 
 
 def test_export_cache_is_per_user_not_per_data_directory(

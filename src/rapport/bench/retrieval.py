@@ -47,7 +47,8 @@ def default_cache_dir() -> Path:
 
 
 def make_backend(backend: str, cache_dir: Path, batch_size: int = 32) -> Embedder:
-    """MiniLM on torch (sentence-transformers), ONNX fp32 or ONNX int8."""
+    """MiniLM on torch (sentence-transformers), ONNX fp32 (`onnx`, the default embedder's
+    vectors) or ONNX int8."""
     if backend == "torch":
         return SentenceTransformerEmbedder(MINILM, batch_size=batch_size)
     if backend in ("onnx", "onnx-int8"):
@@ -175,7 +176,7 @@ def choose_settings(
 
 def bench_retrieval(
     folder: Path,
-    backend: str = "onnx-int8",
+    backend: str = "onnx",
     cache_dir: Path | None = None,
     latency: bool = True,
     queries: QuerySet = "all",
@@ -217,7 +218,9 @@ def bench_retrieval(
         backend=backend,
         runs=runs,
         choice=choice,
-        latency=measure_latency(data, corpus, cache_dir, choice.settings) if latency else None,
+        latency=(
+            measure_latency(data, corpus, cache_dir, choice.settings, backend) if latency else None
+        ),
     )
 
 
@@ -245,11 +248,12 @@ def measure_latency(
     corpus_vectors: np.ndarray,
     cache_dir: Path,
     settings: TunedSettings | None = None,
+    backend: str = "onnx",
     chunks: int = 10_000,
     requests: int = 250,
 ) -> Latency:
     """p50/p95/p99 of one full `search` over `chunks` chunks with `settings` (the ones chosen
-    for the corpus; the published ones when None), the query embedded by ONNX int8 inside the
+    for the corpus; the published ones when None), the query embedded by `backend` inside the
     timed call. Chunks are passage halves (real BM25 postings); their vectors are
     the passage vectors plus a little noise, since latency does not depend on their values."""
     texts: list[str] = []
@@ -264,7 +268,7 @@ def measure_latency(
     config = RetrieverConfig()
     retriever = HybridRetriever(config.using(settings) if settings else config)
     retriever.index([f"c{n}" for n in range(chunks)], texts, vectors)
-    embedder = make_backend("onnx-int8", cache_dir, batch_size=1)
+    embedder = make_backend(backend, cache_dir, batch_size=1)
     questions = list(data.queries.values())
     for text in questions[:5]:  # warm up the session and the BM25 arrays
         retriever.search(embedder.embed([text])[0], text, 10)

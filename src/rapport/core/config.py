@@ -55,12 +55,15 @@ class Settings(BaseSettings):
     tenant: str = DEFAULT_TENANT
     """Tenant used when a call does not name one."""
 
-    embedding_provider: Literal["onnx", "onnx-fp32", "sentence-transformers", "openai"] = "onnx"
-    """Where text embeddings come from: `onnx`, the model exported to ONNX and quantised to
-    int8 (the fastest back end within 1% nDCG@10 of torch on every benchmark corpus, see
-    docs/benchmarks.md); `onnx-fp32`, the same export unquantised (the torch vectors
-    exactly); `sentence-transformers`, the model on torch (which also makes the one-time
-    export); or `openai`, an OpenAI-compatible endpoint."""
+    embedding_provider: Literal["onnx", "onnx-fp32", "sentence-transformers", "openai"] = (
+        "onnx-fp32"
+    )
+    """Where text embeddings come from: `onnx-fp32`, the model exported to ONNX (the torch
+    vectors exactly, about 3x faster than torch on CPU); `onnx`, the same export quantised
+    to int8 (about 2x faster again, but rapport's retrieval loses 1-4% nDCG@10 with it on
+    two of the three benchmark corpora, see docs/benchmarks.md); `sentence-transformers`,
+    the model on torch (which also makes the one-time export); or `openai`, an
+    OpenAI-compatible endpoint."""
 
     embedding_cache: Path | None = None
     """Where the ONNX export of the embedding model is kept. Unset: the per-user cache

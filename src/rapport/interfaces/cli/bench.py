@@ -148,15 +148,16 @@ def retrieval(
     backend: Annotated[
         str,
         typer.Option(
-            help="Corpus and query vectors: onnx-int8 (the default embedder, what users "
-            "get), onnx or torch."
+            help="Corpus and query vectors: onnx (ONNX fp32, the default embedder: what "
+            "users get), onnx-int8 or torch."
         ),
-    ] = "onnx-int8",
+    ] = "onnx",
     cache_dir: Annotated[
         Path | None, typer.Option(help="Vector and ONNX cache (default <data>/cache).")
     ] = None,
     latency: Annotated[
-        bool, typer.Option(help="Also time queries over 10,000 chunks (ONNX int8 query).")
+        bool,
+        typer.Option(help="Also time queries over 10,000 chunks (query embedded by --backend)."),
     ] = True,
     queries: Annotated[
         str, typer.Option(help="Judged queries scored: all, tuning or held-out (halves).")
