@@ -37,7 +37,7 @@ from rapport.services.search.retriever import (
 
 QuerySet = Literal["all", "tuning", "held-out"]
 
-BACKENDS = ("torch", "onnx", "onnx-int8")
+BACKENDS = ("torch", "onnx-fp32", "onnx-int8")
 DEPTH = 100
 """Results per query: Recall@100 needs a hundred."""
 
@@ -47,11 +47,11 @@ def default_cache_dir() -> Path:
 
 
 def make_backend(backend: str, cache_dir: Path, batch_size: int = 32) -> Embedder:
-    """MiniLM on torch (sentence-transformers), ONNX fp32 (`onnx`, the default embedder's
-    vectors) or ONNX int8."""
+    """MiniLM on torch (sentence-transformers), ONNX fp32 (the default embedder) or ONNX
+    int8, by the names of `embedding_provider` (whose `onnx` is int8)."""
     if backend == "torch":
         return SentenceTransformerEmbedder(MINILM, batch_size=batch_size)
-    if backend in ("onnx", "onnx-int8"):
+    if backend in ("onnx-fp32", "onnx-int8"):
         # The export lives in the per-user cache (built once per machine); `cache_dir` holds
         # only this bench's vectors.
         return OnnxEmbedder(MINILM, quantize=backend == "onnx-int8", batch_size=batch_size)
@@ -176,7 +176,7 @@ def choose_settings(
 
 def bench_retrieval(
     folder: Path,
-    backend: str = "onnx",
+    backend: str = "onnx-fp32",
     cache_dir: Path | None = None,
     latency: bool = True,
     queries: QuerySet = "all",
@@ -248,7 +248,7 @@ def measure_latency(
     corpus_vectors: np.ndarray,
     cache_dir: Path,
     settings: TunedSettings | None = None,
-    backend: str = "onnx",
+    backend: str = "onnx-fp32",
     chunks: int = 10_000,
     requests: int = 250,
 ) -> Latency:

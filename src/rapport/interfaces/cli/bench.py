@@ -148,10 +148,10 @@ def retrieval(
     backend: Annotated[
         str,
         typer.Option(
-            help="Corpus and query vectors: onnx (ONNX fp32, the default embedder: what "
-            "users get), onnx-int8 or torch."
+            help="Corpus and query vectors: onnx-fp32 (the default embedder: what users "
+            "get), onnx-int8 or torch."
         ),
-    ] = "onnx",
+    ] = "onnx-fp32",
     cache_dir: Annotated[
         Path | None, typer.Option(help="Vector and ONNX cache (default <data>/cache).")
     ] = None,
@@ -179,7 +179,7 @@ def retrieval(
         for line in choice_lines(result.choice):
             console.print(line, markup=False, highlight=False)
         if result.latency:
-            console.print(latency_line(result.latency))
+            console.print(latency_line(result.latency, result.backend))
 
     emit(result, json_out, show)
 

@@ -36,7 +36,9 @@ def eval_retrieval(
     folder: Annotated[
         Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv.")
     ],
-    backend: Annotated[str, typer.Option(help="torch, onnx or onnx-int8 embeddings.")] = "torch",
+    backend: Annotated[
+        str, typer.Option(help="torch, onnx-fp32 or onnx-int8 embeddings.")
+    ] = "torch",
     json_out: JsonFlag = False,
 ) -> None:
     """nDCG@10 (graded), Recall@100 and MRR@10 of rapport's retrieval on a BEIR folder."""

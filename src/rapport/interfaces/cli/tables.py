@@ -110,10 +110,10 @@ def choice_lines(choice: Any) -> list[str]:
     return lines
 
 
-def latency_line(latency: Any) -> str:
+def latency_line(latency: Any, backend: str) -> str:
     return (
         f"hybrid-PRF latency over {latency.chunks:,} chunks, {latency.requests} requests, "
-        f"ONNX int8 query embedding included: p50 {latency.p50_ms:.1f} ms, "
+        f"{backend} query embedding included: p50 {latency.p50_ms:.1f} ms, "
         f"p95 {latency.p95_ms:.1f} ms, p99 {latency.p99_ms:.1f} ms "
         f"(embedding p50 {latency.embed_p50_ms:.1f} ms, p99 {latency.embed_p99_ms:.1f} ms)"
     )
