@@ -13,7 +13,8 @@ import pytest
 from rapport.engine import Engine
 from tests.conftest import Cli, LiveServer
 
-NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+# A fixed afternoon: "tonight" is ahead of it at any hour the suite runs.
+NOW = datetime(2026, 6, 5, 15, tzinfo=UTC)
 TONIGHT = NOW.replace(hour=20)
 HERE = {"lat": 38.7107, "lon": -9.1366}
 
@@ -123,7 +124,13 @@ def test_explicit_filters_apply_on_top_of_the_query(city: Engine) -> None:
 def test_search_over_cli_and_http(city: Engine, cli: Cli, tmp_path: Path) -> None:
     with LiveServer(city) as live, httpx.Client(base_url=live.url, timeout=60) as http:
         body = http.get(
-            "/search", params={"q": "vegan offers under 10", "lat": HERE["lat"], "lon": HERE["lon"]}
+            "/search",
+            params={
+                "q": "vegan offers under 10",
+                "lat": HERE["lat"],
+                "lon": HERE["lon"],
+                "at": NOW.isoformat(),
+            },
         ).json()
         assert body["query"]["max_price"] == 10
         assert [h["item_id"] for h in body["hits"]][:1] == ["vegan-lunch"]
@@ -131,7 +138,7 @@ def test_search_over_cli_and_http(city: Engine, cli: Cli, tmp_path: Path) -> Non
     catalogue = tmp_path / "items.jsonl"
     catalogue.write_text("".join(json.dumps(i) + "\n" for i in CATALOGUE))
     assert cli("items", "import", str(catalogue)).returncode == 0
-    found = cli("search", "jazz", "--k", "1", "--json").json()
+    found = cli("search", "jazz", "--k", "1", "--at", NOW.isoformat(), "--json").json()
     assert found["hits"][0]["item_id"] == "jazz"
-    cheap = cli("search", "music", "--max-price", "10", "--json").json()
+    cheap = cli("search", "music", "--max-price", "10", "--at", NOW.isoformat(), "--json").json()
     assert cheap["hits"] and all(h["item"]["price"] <= 10 for h in cheap["hits"])
