@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,44 +17,130 @@ def require_dir(path: Path, files: list[str]) -> Path:
     return path
 
 
-def movielens_events(folder: Path, limit: int | None = None) -> Iterator[dict[str, Any]]:
-    """MovieLens ratings as `rate` events (the value is the star rating)."""
-    require_dir(folder, ["ratings.csv"])
-    with (folder / "ratings.csv").open(newline="") as handle:
-        for number, row in enumerate(csv.DictReader(handle)):
+MOVIELENS_FORMATS = (
+    "ratings.csv (MovieLens small, 20M, 25M, 32M), ratings.dat (1M, 10M) or u.data (100k)"
+)
+GENRES_100K = [
+    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
+    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance",
+    "Sci-Fi", "Thriller", "War", "Western",
+]  # fmt: skip
+"""ML-100k's genre flag columns, in order (its u.genre file, when present, says the same)."""
+
+
+@dataclass(frozen=True)
+class Rating:
+    user: str
+    movie: str
+    stars: float
+    timestamp: int
+
+
+@dataclass(frozen=True)
+class Movie:
+    id: str
+    title: str
+    genres: list[str]
+
+
+def _lines(path: Path) -> list[str]:
+    """The non-blank lines of a small file; the older releases (100k, 1M) are Latin-1, the
+    newer ones UTF-8."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def movielens_ratings(folder: Path, limit: int | None = None) -> Iterator[Rating]:
+    """The ratings of a MovieLens release folder, in file order, whichever format it has."""
+    formats = (("ratings.csv", ","), ("ratings.dat", "::"), ("u.data", "\t"))
+    found = next(((name, sep) for name, sep in formats if (folder / name).exists()), None)
+    if found is None:
+        raise FileNotFoundError(f"{folder} has no MovieLens ratings: expected {MOVIELENS_FORMATS}")
+    name, separator = found
+    # Rating files hold digits only, so streaming them as Latin-1 is safe for every release.
+    with (folder / name).open(encoding="latin-1") as handle:
+        if name.endswith(".csv"):
+            next(handle, None)  # the header: userId,movieId,rating,timestamp
+        for number, line in enumerate(handle):
             if limit is not None and number >= limit:
                 return
-            yield {
-                "id": f"ml-{row['userId']}-{row['movieId']}",
-                "user_id": row["userId"],
-                "item_id": row["movieId"],
-                "type": "rate",
-                "value": float(row["rating"]),
-                "timestamp": int(row["timestamp"]),
-            }
+            if line.strip():
+                user, movie, stars, stamp = line.rstrip("\r\n").split(separator)
+                yield Rating(user, movie, float(stars), int(stamp))
+
+
+def movielens_movies(folder: Path) -> Iterator[Movie]:
+    """The movies of a MovieLens release folder: movies.csv, movies.dat or u.item."""
+    if (folder / "movies.csv").exists():
+        with (folder / "movies.csv").open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                yield Movie(row["movieId"], row["title"].strip(), _genres(row["genres"]))
+    elif (folder / "movies.dat").exists():
+        for line in _lines(folder / "movies.dat"):
+            movie, title, genre_field = line.split("::")
+            yield Movie(movie, title.strip(), _genres(genre_field))
+    elif (folder / "u.item").exists():
+        for line in _lines(folder / "u.item"):
+            fields = line.split("|")
+            flags = fields[-len(GENRES_100K) :]
+            genres = [g for g, flag in zip(GENRES_100K, flags, strict=True) if flag == "1"]
+            yield Movie(fields[0], fields[1].strip(), [g for g in genres if g != "unknown"])
+    else:
+        raise FileNotFoundError(
+            f"{folder} has no MovieLens movies: expected movies.csv, movies.dat or u.item"
+        )
+
+
+def _genres(field: str) -> list[str]:
+    return [g for g in field.split("|") if g and g != "(no genres listed)"]
+
+
+def movielens_tags(folder: Path) -> dict[str, list[str]]:
+    """Users' tags per movie (tags.csv or tags.dat), lower-cased; none for 100k and 1M."""
+    pairs: list[tuple[str, str]] = []
+    if (folder / "tags.csv").exists():
+        with (folder / "tags.csv").open(newline="", encoding="utf-8") as handle:
+            pairs = [(row["movieId"], row["tag"]) for row in csv.DictReader(handle)]
+    elif (folder / "tags.dat").exists():
+        fields = [line.split("::") for line in _lines(folder / "tags.dat")]
+        pairs = [(movie, tag) for _, movie, tag, *_ in fields]
+    tags: dict[str, list[str]] = {}
+    for movie, tag in pairs:
+        tags.setdefault(movie, []).append(tag.strip().lower())
+    return tags
+
+
+def movielens_events(folder: Path, limit: int | None = None) -> Iterator[dict[str, Any]]:
+    """MovieLens ratings as `rate` events (the value is the star rating)."""
+    for rating in movielens_ratings(folder, limit):
+        yield {
+            "id": f"ml-{rating.user}-{rating.movie}",
+            "user_id": rating.user,
+            "item_id": rating.movie,
+            "type": "rate",
+            "value": rating.stars,
+            "timestamp": rating.timestamp,
+        }
 
 
 def movielens_items(folder: Path) -> Iterator[dict[str, Any]]:
     """MovieLens movies as items: title, genres as categories, user tags as tags."""
-    require_dir(folder, ["movies.csv"])
-    tags: dict[str, list[str]] = {}
-    if (folder / "tags.csv").exists():
-        with (folder / "tags.csv").open(newline="") as handle:
-            for row in csv.DictReader(handle):
-                tags.setdefault(row["movieId"], []).append(row["tag"].strip().lower())
-    with (folder / "movies.csv").open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            title = row["title"].strip()
-            year = title[-5:-1] if title.endswith(")") and title[-5:-1].isdigit() else None
-            genres = [g for g in row["genres"].split("|") if g and g != "(no genres listed)"]
-            yield {
-                "id": row["movieId"],
-                "kind": "movie",
-                "title": title,
-                "categories": genres,
-                "tags": list(dict.fromkeys(tags.get(row["movieId"], [])))[:20],
-                "attributes": {"year": int(year)} if year else {},
-            }
+    tags = movielens_tags(folder)
+    for movie in movielens_movies(folder):
+        title = movie.title
+        year = title[-5:-1] if title.endswith(")") and title[-5:-1].isdigit() else None
+        yield {
+            "id": movie.id,
+            "kind": "movie",
+            "title": title,
+            "categories": movie.genres,
+            "tags": list(dict.fromkeys(tags.get(movie.id, [])))[:20],
+            "attributes": {"year": int(year)} if year else {},
+        }
 
 
 def write_jsonl(rows: Iterator[dict[str, Any]], path: Path) -> int:

@@ -11,14 +11,13 @@ are the test part the headline numbers come from.
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 
-from rapport.bench.datasets import require_dir
+from rapport.bench.datasets import movielens_movies, movielens_ratings
 from rapport.core.models import Schema
 from rapport.services.insights.forecast import (
     ForecastConfig,
@@ -69,19 +68,15 @@ class DemandBench(Schema):
 
 
 def _read(folder: Path, aggregation: str) -> tuple[dict[str, list[str]], list[tuple[str, int]]]:
-    require_dir(folder, ["ratings.csv", "movies.csv"])
     groups: dict[str, list[str]] = {}
-    with (folder / "movies.csv").open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            if aggregation == "genre":
-                labels = [g for g in row["genres"].split("|") if g and g != "(no genres listed)"]
-            else:
-                title = row["title"].strip()
-                year = title[-5:-1]
-                labels = [f"{year[:3]}0s"] if title.endswith(")") and year.isdigit() else []
-            groups[row["movieId"]] = labels
-    with (folder / "ratings.csv").open(newline="") as handle:
-        ratings = [(row["movieId"], int(row["timestamp"])) for row in csv.DictReader(handle)]
+    for movie in movielens_movies(folder):
+        if aggregation == "genre":
+            labels = movie.genres
+        else:
+            year = movie.title[-5:-1]
+            labels = [f"{year[:3]}0s"] if movie.title.endswith(")") and year.isdigit() else []
+        groups[movie.id] = labels
+    ratings = [(rating.movie, rating.timestamp) for rating in movielens_ratings(folder)]
     return groups, ratings
 
 

@@ -25,7 +25,13 @@ from rapport.interfaces.cli.tables import (
 app = typer.Typer(help="Benchmarks on real data, side by side with peers.", no_args_is_help=True)
 
 DEFAULT_MOVIELENS = Path("../shared/data/movielens-small")
-MovieLens = Annotated[Path, typer.Option(help="MovieLens folder (ratings.csv, movies.csv).")]
+MovieLens = Annotated[
+    Path,
+    typer.Option(
+        help="MovieLens release folder as unpacked: small, 20M, 25M, 32M (ratings.csv, "
+        "movies.csv), 1M, 10M (ratings.dat, movies.dat) or 100k (u.data, u.item)."
+    ),
+]
 
 
 @app.command()
