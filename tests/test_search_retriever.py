@@ -165,9 +165,18 @@ def test_beir_loader(tmp_path: Path, header: bool) -> None:
 
 
 def test_beir_loader_names_missing_files(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match=r"queries\.jsonl"):
-        (tmp_path / "corpus.jsonl").write_text("")
+    (tmp_path / "corpus.jsonl").write_text("")
+    with pytest.raises(FileNotFoundError, match=r"queries\.jsonl, qrels/test\.tsv \(or dev"):
         load_beir(tmp_path)
+
+
+def test_beir_loader_takes_dev_judgements_without_a_test_split(tmp_path: Path) -> None:
+    folder = _beir(tmp_path, header=True)
+    (folder / "qrels" / "test.tsv").rename(folder / "qrels" / "dev.tsv")
+    assert load_beir(folder).qrels["q1"] == {"d1": 2, "d3": 1}
+    (folder / "qrels" / "test.tsv").write_text("q2\td2\t1\n")
+    assert set(load_beir(folder).queries) == {"q2"}  # test wins when both exist
+    assert set(load_beir(folder, "dev").queries) == {"q1", "q2"}
 
 
 def test_metrics_by_hand(tmp_path: Path) -> None:

@@ -58,21 +58,27 @@ def load_qrels(path: Path) -> Qrels:
     return qrels
 
 
-def load_beir(folder: Path, split: str = "test") -> BeirData:
+def load_beir(folder: Path, split: str | None = None) -> BeirData:
+    """A BEIR folder's corpus and judged queries, from `qrels/<split>.tsv`; by default the
+    test judgements, or the dev ones for corpora released without a test split (MS MARCO)."""
     folder = Path(folder)
+    judged = split or ("test" if (folder / "qrels/test.tsv").is_file() else "dev")
     missing = [
         name
-        for name in ("corpus.jsonl", "queries.jsonl", f"qrels/{split}.tsv")
+        for name in ("corpus.jsonl", "queries.jsonl", f"qrels/{judged}.tsv")
         if not (folder / name).is_file()
     ]
     if missing:
-        raise FileNotFoundError(f"{folder} is not a BEIR folder: missing {', '.join(missing)}")
+        wanted = ", ".join(missing)
+        if split is None:
+            wanted = wanted.replace("qrels/dev.tsv", "qrels/test.tsv (or dev.tsv)")
+        raise FileNotFoundError(f"{folder} is not a BEIR folder: missing {wanted}")
     corpus = {}
     for doc in _read_jsonl(folder / "corpus.jsonl"):
         title = (doc.get("title") or "").strip()
         text = (doc.get("text") or "").strip()
         corpus[str(doc["_id"])] = f"{title}. {text}" if title else text
-    qrels = load_qrels(folder / "qrels" / f"{split}.tsv")
+    qrels = load_qrels(folder / "qrels" / f"{judged}.tsv")
     queries = {
         str(q["_id"]): str(q["text"])
         for q in _read_jsonl(folder / "queries.jsonl")

@@ -34,7 +34,10 @@ def eval_recommend(
 @app.command("retrieval")
 def eval_retrieval(
     folder: Annotated[
-        Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv.")
+        Path,
+        typer.Argument(
+            help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv (or dev.tsv)."
+        ),
     ],
     backend: Annotated[
         str, typer.Option(help="torch, onnx-fp32 or onnx-int8 embeddings.")
