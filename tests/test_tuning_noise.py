@@ -4,6 +4,8 @@ level are only searched when each level has enough validation users."""
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
@@ -119,3 +121,32 @@ def test_periods_are_added_until_there_are_enough_validation_users() -> None:
     # Judged on four periods, the noise that won on two no longer looks like a gain.
     greedy = tune(Noisy, data, TuningConfig(**{**ASCENT, "max_folds": 4}, significance=0.0))
     assert greedy.config.jitter == 0  # type: ignore[attr-defined]
+
+
+class Waiting(Noisy):
+    """Noisy whose fit takes wall time but no CPU, as on a machine other processes keep busy."""
+
+    name = "waiting"
+
+    def fit(self, data: Interactions) -> Self:
+        time.sleep(0.2)
+        return super().fit(data)
+
+
+class Busy(Noisy):
+    """Noisy whose fit keeps a core busy for 0.2 s: a really costly fit."""
+
+    name = "busy"
+
+    def fit(self, data: Interactions) -> Self:
+        ends = time.process_time() + 0.2
+        while time.process_time() < ends:
+            pass
+        return super().fit(data)
+
+
+def test_how_many_periods_judge_does_not_follow_the_machines_load() -> None:
+    data = interactions(60)  # four periods unless one fit takes over a tenth of the budget
+    budget = TuningConfig(max_seconds=0.2 / len(os.sched_getaffinity(0)) * 4 * 10 / 2)
+    assert len(tune(Waiting, data, budget).fold_ndcg) == 4
+    assert len(tune(Busy, data, budget).fold_ndcg) == 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -43,7 +44,8 @@ class TuningConfig(ComponentConfig):
     folds: int = Field(default=2, ge=1, le=5)
     """Validation periods at least, counted back from the newest: settings are judged by
     their mean NDCG@10 over them, so one period's quirks do not decide alone (one period
-    only when a single fit takes over a tenth of `max_seconds`)."""
+    only when a single fit takes over a tenth of `max_seconds` in CPU time per core, which,
+    unlike wall time, does not grow with other processes' load)."""
     max_folds: int = Field(default=4, ge=1, le=5)
     """Older periods are added, up to this many in all, while the validation users of all
     periods together number fewer than `min_validation_users`: a small platform's choices
@@ -121,10 +123,13 @@ def tune(
     folds = _folds(model, start, data, config)
     if not folds:  # too little history to validate: keep the starting point
         return Tuned(start, 0.0, 0.0, [], True, 0, time.perf_counter() - started)
-    began = time.perf_counter()
+    began, began_cpu = time.perf_counter(), time.process_time()
     folds[0].ndcg(model, start)
     first = time.perf_counter() - began
-    if len(folds) > 1 and first * len(folds) * 10 > config.max_seconds:
+    # Judged on CPU time per core, not wall time: other processes' load must not change
+    # how settings are chosen (on a busy machine the same fit takes twice the wall time).
+    first_cpu = (time.process_time() - began_cpu) / _cores()
+    if len(folds) > 1 and first_cpu * len(folds) * 10 > config.max_seconds:
         folds = folds[:1]  # one fit takes a large share of the budget: one period only
     # The final fit on all of `data` follows the search: keep time for it.
     final_fit = first * len(data) / max(len(folds[0].train), 1)
@@ -175,6 +180,13 @@ def tune(
     return Tuned(
         best_config, best.mean, baseline.mean, best.folds(), complete, users, seconds, tried
     )
+
+
+def _cores() -> int:
+    """CPU cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
