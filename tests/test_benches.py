@@ -37,7 +37,7 @@ from rapport.core.models import Item
 from rapport.core.vectors.local import SentenceTransformerEmbedder
 from rapport.evaluation.beir import load_beir
 from rapport.interfaces.api.server import serving
-from tests.conftest import CountingEmbedder, shared_data
+from tests.conftest import Cli, CountingEmbedder, shared_data
 from tests.test_models import interactions, synthetic_events
 
 PASSAGES = 200
@@ -493,6 +493,28 @@ def test_paraphrased_queries_replace_content_words(
     assert changed >= 1
     again = paraphrase_queries(tiny_msmarco, tmp_path / "again", minilm)
     assert load_beir(again.folder).queries == rewritten.queries  # deterministic
+
+
+def test_bench_retrieval_gives_each_ratio_an_interval_over_the_queries(
+    tiny_msmarco: Path, tmp_path: Path
+) -> None:
+    ran = Cli(tmp_path)(
+        "bench", "retrieval", str(tiny_msmarco), "--backend", "torch", "--no-latency", "--json"
+    )
+    assert ran.returncode == 0, ran.stderr
+    runs = {run["name"]: run for run in json.loads(ran.stdout)["runs"]}
+    assert len(runs) == 5 and sum(run["peer"] for run in runs.values()) == 3
+    best = max((run for run in runs.values() if run["peer"]), key=lambda r: r["ratio_to_best_peer"])
+    assert best["ratio_to_best_peer"] == 1.0 and best["interval_to_best_peer"] == [1.0, 1.0]
+    for run in runs.values():
+        each = run["query_ndcg_at_10"]
+        assert sorted(each) == sorted(TINY_QUERIES)
+        assert np.mean(list(each.values())) == pytest.approx(run["metrics"]["ndcg_at_10"], abs=1e-5)
+        low, high = run["interval_to_best_peer"]
+        ratios = [
+            each[q] / best["query_ndcg_at_10"][q] for q in each if best["query_ndcg_at_10"][q]
+        ]
+        assert low <= high and low >= min(ratios) - 1e-9 and high <= max(ratios) + 1e-9
 
 
 def test_scale_chart_leaves_out_skipped_phases(tmp_path: Path) -> None:

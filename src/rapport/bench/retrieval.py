@@ -25,7 +25,8 @@ from rapport.core.vectors.embedder import Embedder
 from rapport.core.vectors.local import SentenceTransformerEmbedder
 from rapport.core.vectors.model_files import MINILM
 from rapport.core.vectors.onnx_runtime import OnnxEmbedder
-from rapport.evaluation.beir import BeirData, RetrievalMetrics, evaluate_run, load_beir
+from rapport.evaluation.beir import BeirData, RetrievalMetrics, evaluate_run, load_beir, per_query
+from rapport.evaluation.peers import ratio_interval
 from rapport.services.search.autotune import RetrievalChoice, tune
 from rapport.services.search.pseudo_queries import CorpusRow
 from rapport.services.search.retriever import (
@@ -106,8 +107,13 @@ class MethodRun(Schema):
     ms_per_query: float
     """Search time per query, query vector given (cached)."""
     ratio_to_best_peer: float = 0.0
+    interval_to_best_peer: list[float] = Field(default_factory=list)
+    """90% interval of that ratio, from a paired bootstrap over the judged queries: how far
+    a ratio measured on this many queries can be trusted."""
     ratios: dict[str, float] = Field(default_factory=dict)
     """nDCG@10 over each peer's."""
+    query_ndcg_at_10: dict[str, float] = Field(default_factory=dict)
+    """nDCG@10 of each judged query (for paired comparisons between runs)."""
 
 
 class Latency(Schema):
@@ -155,7 +161,14 @@ def _run(
         if in_set(qid, queries):
             run[qid] = [doc for doc, _ in method(vector, text)]
     ms = (time.perf_counter() - started) * 1000 / max(len(run), 1)
-    return MethodRun(name=name, metrics=evaluate_run(run, data.qrels), peer=peer, ms_per_query=ms)
+    each = {qid: round(m.ndcg_at_10, 6) for qid, m in per_query(run, data.qrels).items()}
+    return MethodRun(
+        name=name,
+        metrics=evaluate_run(run, data.qrels),
+        peer=peer,
+        ms_per_query=ms,
+        query_ndcg_at_10=each,
+    )
 
 
 def build_index(
@@ -204,9 +217,14 @@ def bench_retrieval(
     ]
     peers = {run.name: run.metrics.ndcg_at_10 for run in runs if run.peer}
     best = max(peers.values())
+    best_run = next(run for run in runs if run.peer and run.metrics.ndcg_at_10 == best)
+    judged = list(best_run.query_ndcg_at_10)
+    theirs = np.array([best_run.query_ndcg_at_10[qid] for qid in judged])
     for method in runs:
         ndcg = method.metrics.ndcg_at_10
         method.ratio_to_best_peer = round(ndcg / best, 4) if best else 0.0
+        ours = np.array([method.query_ndcg_at_10[qid] for qid in judged])
+        method.interval_to_best_peer = ratio_interval(ours, theirs) if judged else []
         method.ratios = {
             name: round(ndcg / value, 4) if value else 0.0 for name, value in peers.items()
         }

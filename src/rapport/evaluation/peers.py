@@ -92,11 +92,11 @@ def compare(
     if best is None or not best.metrics.ndcg_at_10:
         return Comparison(runs=runs, ratios={r.model: 0.0 for r in runs}, intervals={})
     ratios = {r.model: round(r.metrics.ndcg_at_10 / best.metrics.ndcg_at_10, 4) for r in runs}
-    intervals = {r.model: _ratio_interval(per_user[r.model], per_user[best.model]) for r in runs}
+    intervals = {r.model: ratio_interval(per_user[r.model], per_user[best.model]) for r in runs}
     return Comparison(runs=runs, ratios=ratios, intervals=intervals)
 
 
-def _ratio_interval(ours: np.ndarray, theirs: np.ndarray, draws: int = 1000) -> list[float]:
+def ratio_interval(ours: np.ndarray, theirs: np.ndarray, draws: int = 1000) -> list[float]:
     """5th and 95th percentile of mean(ours) / mean(theirs) over users resampled together."""
     rng = np.random.default_rng(0)
     picks = rng.integers(0, len(ours), size=(draws, len(ours)))

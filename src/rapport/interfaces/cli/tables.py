@@ -68,10 +68,12 @@ def retrieval_table(bench: Any) -> Table:
         "MRR@10",
         "ms/query",
         *[f"vs {short[name]}" for name in peers],
+        "vs best peer, 90% interval",
         title=f"{bench.dataset}: {bench.documents} documents, {bench.queries} judged queries "
         f"({bench.query_set}), vectors: {bench.backend}",
         caption="nDCG@10 uses exponential gain 2^grade-1 (reproduces the published reference "
-        "numbers; --json also gives the linear gain). ms/query excludes query embedding.",
+        "numbers; --json also gives the linear gain). ms/query excludes query embedding. The "
+        "interval is a paired bootstrap over the judged queries.",
     )
     for run in bench.runs:
         m = run.metrics
@@ -82,6 +84,7 @@ def retrieval_table(bench: Any) -> Table:
             f"{m.mrr_at_10:.4f}",
             f"{run.ms_per_query:.2f}",
             *[f"{run.ratios[name]:.3f}x" for name in peers],
+            "-".join(f"{bound:.3f}" for bound in run.interval_to_best_peer),
         )
     return table
 
