@@ -97,7 +97,8 @@ def compare(
 
 
 def ratio_interval(ours: np.ndarray, theirs: np.ndarray, draws: int = 1000) -> list[float]:
-    """5th and 95th percentile of mean(ours) / mean(theirs) over users resampled together."""
+    """5th and 95th percentile of mean(ours) / mean(theirs) over paired units (users, or
+    queries) resampled together."""
     rng = np.random.default_rng(0)
     picks = rng.integers(0, len(ours), size=(draws, len(ours)))
     ratios = ours[picks].mean(axis=1) / np.maximum(theirs[picks].mean(axis=1), 1e-12)
