@@ -60,8 +60,9 @@ def test_names_keep_backends_apart(cache: Path, int8: OnnxEmbedder) -> None:
     assert isinstance(built, OnnxEmbedder)
     assert built.cache_dir == cache and not built.quantize
     assert built.batch_size == 16 and built.name == MINILM
-    small = make_embedder(settings.model_copy(update={"embedding_provider": "onnx"}))
-    assert isinstance(small, OnnxEmbedder) and small.quantize and small.name == int8.name
+    for provider in ("onnx-int8", "onnx"):  # "onnx" is the earlier name of int8
+        small = make_embedder(settings.model_copy(update={"embedding_provider": provider}))
+        assert isinstance(small, OnnxEmbedder) and small.quantize and small.name == int8.name
 
 
 def test_export_cache_is_per_user_not_per_data_directory(

@@ -55,13 +55,14 @@ class Settings(BaseSettings):
     tenant: str = DEFAULT_TENANT
     """Tenant used when a call does not name one."""
 
-    embedding_provider: Literal["onnx", "onnx-fp32", "sentence-transformers", "openai"] = (
-        "onnx-fp32"
-    )
+    embedding_provider: Literal[
+        "onnx-fp32", "onnx-int8", "onnx", "sentence-transformers", "openai"
+    ] = "onnx-fp32"
     """Where text embeddings come from: `onnx-fp32`, the model exported to ONNX (the torch
-    vectors exactly, about 3x faster than torch on CPU); `onnx`, the same export quantised
-    to int8 (about 2x faster again, but rapport's retrieval loses 1-4% nDCG@10 with it on
-    two of the three benchmark corpora, see docs/benchmarks.md); `sentence-transformers`,
+    vectors exactly, about 3x faster than torch on CPU); `onnx-int8` (or `onnx`, its
+    earlier name), the same export quantised to int8 (about 2x faster again, but rapport's
+    retrieval loses 1-4% nDCG@10 with it on two of the three benchmark corpora, see
+    docs/benchmarks.md); `sentence-transformers`,
     the model on torch (which also makes the one-time export); or `openai`, an
     OpenAI-compatible endpoint."""
 

@@ -23,7 +23,7 @@ def _onnx(settings: Settings) -> Embedder:
     return OnnxEmbedder(
         settings.embedding_model,
         settings.embedding_cache or default_cache_dir(),
-        quantize=settings.embedding_provider == "onnx",
+        quantize=settings.embedding_provider in ("onnx-int8", "onnx"),
         batch_size=settings.embedding_batch_size,
     )
 
@@ -41,8 +41,9 @@ def _openai(settings: Settings) -> Embedder:
 
 EMBEDDERS: dict[str, Callable[[Settings], Embedder]] = {
     "sentence-transformers": _torch,
-    "onnx": _onnx,
     "onnx-fp32": _onnx,
+    "onnx-int8": _onnx,
+    "onnx": _onnx,  # the earlier name of onnx-int8
     "openai": _openai,
 }
 """Provider name -> factory. Each factory imports its back end only when it is chosen."""
