@@ -8,6 +8,7 @@ from __future__ import annotations
 import collections
 import csv
 import json
+import math
 import re
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from rapport.bench import recommend as recommend_module
 from rapport.bench.ann import bench_ann, user_queries
 from rapport.bench.plots import phase_seconds, scale_chart
 from rapport.bench.recommend import VARIANTS, _variant, bench_recommend
+from rapport.bench.retrieval import _documents, chunk_corpus
 from rapport.bench.scale import SKIPPED, ScaleBench, bench_scale
 from rapport.bench.synthetic import (
     BLOCK,
@@ -35,7 +37,7 @@ from rapport.bench.variants import FORUM_QUERIES, forum_topics, paraphrase_queri
 from rapport.core.interactions import Interactions
 from rapport.core.models import Item
 from rapport.core.vectors.local import SentenceTransformerEmbedder
-from rapport.evaluation.beir import load_beir
+from rapport.evaluation.beir import BeirData, load_beir
 from rapport.interfaces.api.server import serving
 from tests.conftest import Cli, CountingEmbedder, shared_data
 from tests.test_models import interactions, synthetic_events
@@ -515,6 +517,29 @@ def test_bench_retrieval_gives_each_ratio_an_interval_over_the_queries(
             each[q] / best["query_ndcg_at_10"][q] for q in each if best["query_ndcg_at_10"][q]
         ]
         assert low <= high and low >= min(ratios) - 1e-9 and high <= max(ratios) + 1e-9
+
+
+def test_bench_retrieval_chunks_documents_as_kb_add_does() -> None:
+    long = " ".join(f"Sentence {n} about tides and the moon." for n in range(60))
+    data = BeirData(
+        corpus={"short": "One line.", "long": f"Tides. {long}"},
+        queries={},
+        qrels={},
+        titles={"long": "Tides"},
+    )
+    chunks = chunk_corpus(data)
+    assert chunks.ids[0] == "short#0" and chunks.texts[0] == "One line."
+    long_ids = [i for i in chunks.ids if i.startswith("long#")]
+    bodies = [t.removeprefix("Tides\n\n") for t in chunks.texts[1:]]
+    assert len(long_ids) >= 3 and all(len(b) <= 1000 for b in bodies)  # 1,000 characters
+    assert all(t.startswith("Tides\n\nSentence") for t in chunks.texts[1:])  # title on each
+    assert bodies[0].startswith("Sentence 0 ") and bodies[-1].endswith(
+        "Sentence 59 about tides and the moon."
+    )
+    assert [row.document for row in chunks.rows] == ["short"] + ["long"] * len(long_ids)
+    assert chunks.fetch(10) == math.ceil(10 * len(chunks.ids) / 2)
+    hits = [("long#2", 0.9), ("short#0", 0.8), ("long#0", 0.7)]
+    assert _documents(hits, 10) == ["long", "short"] and _documents(hits, 1) == ["long"]
 
 
 def test_scale_chart_leaves_out_skipped_phases(tmp_path: Path) -> None:

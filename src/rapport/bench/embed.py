@@ -80,7 +80,7 @@ def bench_embed(
             with bars(f"embed corpus ({backend})", len(texts)) as advance:
                 corpus = cached_vectors(embedder, backend, texts, cache_dir, advance)
             queries = cached_vectors(embedder, backend, list(data.queries.values()), cache_dir)
-            retriever = build_index(data, corpus)
+            retriever = build_index(list(data.corpus), texts, corpus)
             run = {
                 qid: [doc for doc, _ in retriever.dense(vector, DEPTH)]
                 for qid, vector in zip(data.queries, queries, strict=True)

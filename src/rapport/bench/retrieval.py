@@ -1,6 +1,7 @@
 """`rapport bench retrieval` / `rapport eval retrieval`: rapport's retriever, with the settings
 it chooses for the corpus itself (no judgement seen), against its peers (BM25, dense, RRF) from
-one index on a BEIR folder, plus query latency.
+one index on a BEIR folder, plus query latency. The corpus is chunked as `kb add` chunks it,
+and a document takes the place of its best chunk, as `kb search` answers.
 
 `queries` picks which judged queries are scored: all, or one half by a hash of the query id.
 The "tuning" half of msmarco-5k is the one the method's design was checked on while it was
@@ -10,8 +11,10 @@ until the method was fixed."""
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -27,6 +30,8 @@ from rapport.core.vectors.model_files import MINILM
 from rapport.core.vectors.onnx_runtime import OnnxEmbedder
 from rapport.evaluation.beir import BeirData, RetrievalMetrics, evaluate_run, load_beir, per_query
 from rapport.evaluation.peers import ratio_interval
+from rapport.services.knowledge.base import titled
+from rapport.services.knowledge.chunking import Chunker, ChunkingConfig
 from rapport.services.search.autotune import RetrievalChoice, tune
 from rapport.services.search.pseudo_queries import CorpusRow
 from rapport.services.search.retriever import (
@@ -88,16 +93,66 @@ def cached_vectors(
     return vectors
 
 
+@dataclass(frozen=True)
+class ChunkedCorpus:
+    """A BEIR corpus cut into chunks the way `kb add` cuts documents: the bench ranks what
+    the knowledge base would rank, and long documents are not cut off at the embedder's
+    input limit."""
+
+    ids: list[str]
+    """`<document id>#<n>`, as the knowledge base names chunks."""
+    texts: list[str]
+    """What is embedded and indexed for BM25: the document title, then the chunk."""
+    documents: int
+
+    @property
+    def rows(self) -> list[CorpusRow]:
+        return [
+            CorpusRow(document=chunk.rsplit("#", 1)[0], text=text)
+            for chunk, text in zip(self.ids, self.texts, strict=True)
+        ]
+
+    def fetch(self, documents: int) -> int:
+        """Chunks to rank so that about `documents` distinct documents come out of them."""
+        return math.ceil(documents * len(self.ids) / max(self.documents, 1))
+
+
+def chunk_corpus(data: BeirData, config: ChunkingConfig | None = None) -> ChunkedCorpus:
+    """The corpus as `kb add` would chunk it (default chunking unless `config` is given)."""
+    chunker = Chunker(config)
+    ids, texts = [], []
+    for document, text in data.corpus.items():
+        title = data.titles.get(document, "")
+        body = text.removeprefix(f"{title}. ") if title else text
+        for position, (_, part) in enumerate(chunker.spans(body)):
+            ids.append(f"{document}#{position}")
+            texts.append(titled(title, part))
+    return ChunkedCorpus(ids, texts, len(data.corpus))
+
+
 def embed_corpus(
-    data: BeirData, backend: str, cache_dir: Path, bars: Bars = no_bars
+    chunks: ChunkedCorpus,
+    queries: Sequence[str],
+    backend: str,
+    cache_dir: Path,
+    bars: Bars = no_bars,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Corpus and query vectors of a BEIR folder, from the cache when possible."""
+    """Chunk and query vectors, from the cache when possible."""
     embedder = make_backend(backend, cache_dir)
-    texts = list(data.corpus.values())
-    with bars(f"embed corpus ({backend})", len(texts)) as advance:
-        corpus = cached_vectors(embedder, backend, texts, cache_dir, advance)
-    queries = cached_vectors(embedder, backend, list(data.queries.values()), cache_dir)
-    return corpus, queries
+    with bars(f"embed corpus ({backend})", len(chunks.texts)) as advance:
+        corpus = cached_vectors(embedder, backend, chunks.texts, cache_dir, advance)
+    return corpus, cached_vectors(embedder, backend, list(queries), cache_dir)
+
+
+def _documents(hits: list[Hit], k: int) -> list[str]:
+    """Documents of ranked chunk hits, each at its best chunk's place, as the knowledge
+    base answers."""
+    found: dict[str, None] = {}
+    for chunk, _ in hits:
+        found.setdefault(chunk.rsplit("#", 1)[0], None)
+        if len(found) == k:
+            break
+    return list(found)
 
 
 class MethodRun(Schema):
@@ -155,11 +210,12 @@ def _run(
     method: Callable[[np.ndarray, str], list[Hit]],
     queries: QuerySet = "all",
 ) -> MethodRun:
+    """`method` ranks chunks; a query's run is their documents, best chunk first."""
     run: dict[str, list[str]] = {}
     started = time.perf_counter()
     for (qid, text), vector in zip(data.queries.items(), query_vectors, strict=True):
         if in_set(qid, queries):
-            run[qid] = [doc for doc, _ in method(vector, text)]
+            run[qid] = _documents(method(vector, text), DEPTH)
     ms = (time.perf_counter() - started) * 1000 / max(len(run), 1)
     each = {qid: round(m.ndcg_at_10, 6) for qid, m in per_query(run, data.qrels).items()}
     return MethodRun(
@@ -172,19 +228,18 @@ def _run(
 
 
 def build_index(
-    data: BeirData, vectors: np.ndarray, config: RetrieverConfig | None = None
+    ids: list[str], texts: list[str], vectors: np.ndarray, config: RetrieverConfig | None = None
 ) -> HybridRetriever:
     retriever = HybridRetriever(config)
-    retriever.index(list(data.corpus), list(data.corpus.values()), vectors)
+    retriever.index(ids, texts, vectors)
     return retriever
 
 
 def choose_settings(
-    data: BeirData, retriever: HybridRetriever, embedder: Embedder
+    chunks: ChunkedCorpus, retriever: HybridRetriever, embedder: Embedder
 ) -> RetrievalChoice:
-    """What the knowledge base would choose for this corpus (one document per row)."""
-    rows = [CorpusRow(document=doc, text=text) for doc, text in data.corpus.items()]
-    return tune(retriever, rows, embedder.embed, retriever.config.autotune, embedder.name)
+    """What the knowledge base would choose for this corpus."""
+    return tune(retriever, chunks.rows, embedder.embed, retriever.config.autotune, embedder.name)
 
 
 def bench_retrieval(
@@ -197,10 +252,12 @@ def bench_retrieval(
 ) -> RetrievalBench:
     cache_dir = cache_dir or default_cache_dir()
     data = load_beir(folder)
-    corpus, vectors = embed_corpus(data, backend, cache_dir, bars)
-    r = build_index(data, corpus)
+    chunks = chunk_corpus(data)
+    corpus, vectors = embed_corpus(chunks, list(data.queries.values()), backend, cache_dir, bars)
+    r = build_index(chunks.ids, chunks.texts, corpus)
     with bars("choose settings on pseudo-queries", None):
-        choice = choose_settings(data, r, make_backend(backend, cache_dir))
+        choice = choose_settings(chunks, r, make_backend(backend, cache_dir))
+    depth = chunks.fetch(DEPTH)
     chosen = r.with_config(r.config.using(choice.settings))
     # As shipped before settings were chosen per corpus: BM25 always fully trusted.
     published = r.with_config(r.config.model_copy(update={"full_agreement": 0.0}))
@@ -209,11 +266,11 @@ def bench_retrieval(
         return _run(name, peer, data, vectors, method, queries)
 
     runs = [
-        run("peer: BM25 (bm25s, stemmed)", True, lambda v, t: r.bm25(t, DEPTH)),
-        run(f"peer: dense {MINILM}", True, lambda v, t: r.dense(v, DEPTH)),
-        run("peer: RRF dense + BM25", True, lambda v, t: r.rrf(v, t, DEPTH)),
-        run("published hybrid-PRF (fixed)", False, lambda v, t: published.search(v, t, DEPTH)),
-        run(f"rapport ({choice.label})", False, lambda v, t: chosen.search(v, t, DEPTH)),
+        run("peer: BM25 (bm25s, stemmed)", True, lambda v, t: r.bm25(t, depth)),
+        run(f"peer: dense {MINILM}", True, lambda v, t: r.dense(v, depth)),
+        run("peer: RRF dense + BM25", True, lambda v, t: r.rrf(v, t, depth)),
+        run("published hybrid-PRF (fixed)", False, lambda v, t: published.search(v, t, depth)),
+        run(f"rapport ({choice.label})", False, lambda v, t: chosen.search(v, t, depth)),
     ]
     peers = {run.name: run.metrics.ndcg_at_10 for run in runs if run.peer}
     best = max(peers.values())
@@ -248,11 +305,13 @@ def eval_retrieval(
     """rapport's retriever alone on a BEIR folder, with the settings it chooses for it."""
     cache_dir = cache_dir or default_cache_dir()
     data = load_beir(folder)
-    corpus, queries = embed_corpus(data, backend, cache_dir, bars)
-    retriever = build_index(data, corpus)
-    choice = choose_settings(data, retriever, make_backend(backend, cache_dir))
+    chunks = chunk_corpus(data)
+    corpus, queries = embed_corpus(chunks, list(data.queries.values()), backend, cache_dir, bars)
+    retriever = build_index(chunks.ids, chunks.texts, corpus)
+    choice = choose_settings(chunks, retriever, make_backend(backend, cache_dir))
     chosen = retriever.with_config(retriever.config.using(choice.settings))
-    return _run("rapport", False, data, queries, lambda v, t: chosen.search(v, t, DEPTH)).metrics
+    depth = chunks.fetch(DEPTH)
+    return _run("rapport", False, data, queries, lambda v, t: chosen.search(v, t, depth)).metrics
 
 
 def _halves(text: str) -> tuple[str, str]:

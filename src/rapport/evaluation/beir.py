@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,8 @@ class BeirData:
     queries: dict[str, str]
     """Query id -> text, only for queries with a positive judgement."""
     qrels: Qrels
+    titles: dict[str, str] = field(default_factory=dict)
+    """Document id -> title, for documents that have one."""
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -73,18 +75,20 @@ def load_beir(folder: Path, split: str | None = None) -> BeirData:
         if split is None:
             wanted = wanted.replace("qrels/dev.tsv", "qrels/test.tsv (or dev.tsv)")
         raise FileNotFoundError(f"{folder} is not a BEIR folder: missing {wanted}")
-    corpus = {}
+    corpus, titles = {}, {}
     for doc in _read_jsonl(folder / "corpus.jsonl"):
         title = (doc.get("title") or "").strip()
         text = (doc.get("text") or "").strip()
         corpus[str(doc["_id"])] = f"{title}. {text}" if title else text
+        if title:
+            titles[str(doc["_id"])] = title
     qrels = load_qrels(folder / "qrels" / f"{judged}.tsv")
     queries = {
         str(q["_id"]): str(q["text"])
         for q in _read_jsonl(folder / "queries.jsonl")
         if any(grade > 0 for grade in qrels.get(str(q["_id"]), {}).values())
     }
-    return BeirData(corpus=corpus, queries=queries, qrels=qrels)
+    return BeirData(corpus=corpus, queries=queries, qrels=qrels, titles=titles)
 
 
 class RetrievalMetrics(Schema):

@@ -59,8 +59,12 @@ Hits = list[ChunkHit]
 
 def embedding_text(chunk: Chunk) -> str:
     """What represents a chunk in vector space: its document title, then its text."""
-    title = chunk.metadata.get("title") or ""
-    return f"{title}\n\n{chunk.text}" if title else chunk.text
+    return titled(str(chunk.metadata.get("title") or ""), chunk.text)
+
+
+def titled(title: str, text: str) -> str:
+    """A chunk's text under its document's title (the whole text when there is none)."""
+    return f"{title}\n\n{text}" if title else text
 
 
 class KnowledgeBase:
