@@ -108,13 +108,17 @@ class ChunkedCorpus:
     @property
     def rows(self) -> list[CorpusRow]:
         return [
-            CorpusRow(document=chunk.rsplit("#", 1)[0], text=text)
+            CorpusRow(document=_document_of(chunk), text=text)
             for chunk, text in zip(self.ids, self.texts, strict=True)
         ]
 
     def fetch(self, documents: int) -> int:
         """Chunks to rank so that about `documents` distinct documents come out of them."""
         return math.ceil(documents * len(self.ids) / max(self.documents, 1))
+
+
+def _document_of(chunk: str) -> str:
+    return chunk.rsplit("#", 1)[0]
 
 
 def chunk_corpus(data: BeirData, config: ChunkingConfig | None = None) -> ChunkedCorpus:
@@ -149,7 +153,7 @@ def _documents(hits: list[Hit], k: int) -> list[str]:
     base answers."""
     found: dict[str, None] = {}
     for chunk, _ in hits:
-        found.setdefault(chunk.rsplit("#", 1)[0], None)
+        found.setdefault(_document_of(chunk), None)
         if len(found) == k:
             break
     return list(found)
