@@ -62,9 +62,8 @@ class Settings(BaseSettings):
     vectors exactly, about 3x faster than torch on CPU); `onnx-int8` (or `onnx`, its
     earlier name), the same export quantised to int8 (about 2x faster again, but rapport's
     retrieval loses 1-4% nDCG@10 with it on two of the three benchmark corpora, see
-    docs/benchmarks.md); `sentence-transformers`,
-    the model on torch (which also makes the one-time export); or `openai`, an
-    OpenAI-compatible endpoint."""
+    docs/benchmarks.md); `sentence-transformers`, the model on torch (which also makes the
+    one-time export); or `openai`, an OpenAI-compatible endpoint."""
 
     embedding_cache: Path | None = None
     """Where the ONNX export of the embedding model is kept. Unset: the per-user cache
