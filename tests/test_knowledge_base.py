@@ -21,6 +21,8 @@ from rapport.services.knowledge import (
     KnowledgeBase,
     load_paths,
 )
+from rapport.services.knowledge.base import embedding_text
+from rapport.services.knowledge.chunking import LEAD_CHARS
 from tests.conftest import CountingEmbedder
 
 TOPICS = {
@@ -255,6 +257,25 @@ def test_chunks_fit_overlap_and_keep_sentences_whole() -> None:
         ChunkingConfig(size=100, overlap=100)
     with pytest.raises(ValidationError, match="sise"):
         ChunkingConfig(sise=100)  # type: ignore[call-arg]
+
+
+def test_later_chunks_of_an_untitled_document_carry_its_opening() -> None:
+    chunker = Chunker()
+    opening = "Why my sourdough starter died over the holidays."
+    text = f"{opening} {paragraph('sleep', 0, 60)}"
+    chunks = chunker.split(Document(id="post", text=text))
+    assert len(chunks) >= 3 and "lead" not in chunks[0].metadata
+    leads = {c.metadata["lead"] for c in chunks[1:]}
+    (lead,) = leads  # the same opening on every later chunk
+    assert lead.startswith(opening) and len(lead) <= LEAD_CHARS and lead.endswith(".")
+    assert embedding_text(chunks[0]) == chunks[0].text
+    assert embedding_text(chunks[2]) == f"{lead}\n\n{chunks[2].text}"
+    # A title is the context when there is one; a short document has no later chunks.
+    titled = chunker.split(Document(id="post", title="Sourdough", text=text))
+    assert all("lead" not in c.metadata for c in titled)
+    assert embedding_text(titled[2]).startswith("Sourdough\n\n")
+    (short,) = chunker.split(Document(id="note", text=opening))
+    assert "lead" not in short.metadata
 
 
 def test_pdf_chunks_know_their_page(tmp_path: Path) -> None:

@@ -23,14 +23,14 @@ from pydantic import Field
 
 from rapport.bench.progress import Bars, no_bars
 from rapport.core.config import Settings
-from rapport.core.models import Schema
+from rapport.core.models import Document, Schema
 from rapport.core.vectors.embedder import Embedder
 from rapport.core.vectors.local import SentenceTransformerEmbedder
 from rapport.core.vectors.model_files import MINILM
 from rapport.core.vectors.onnx_runtime import OnnxEmbedder
 from rapport.evaluation.beir import BeirData, RetrievalMetrics, evaluate_run, load_beir, per_query
 from rapport.evaluation.peers import ratio_interval
-from rapport.services.knowledge.base import titled
+from rapport.services.knowledge.base import embedding_text
 from rapport.services.knowledge.chunking import Chunker, ChunkingConfig
 from rapport.services.search.autotune import RetrievalChoice, tune
 from rapport.services.search.pseudo_queries import CorpusRow
@@ -128,9 +128,11 @@ def chunk_corpus(data: BeirData, config: ChunkingConfig | None = None) -> Chunke
     for document, text in data.corpus.items():
         title = data.titles.get(document, "")
         body = text.removeprefix(f"{title}. ") if title else text
-        for position, (_, part) in enumerate(chunker.spans(body)):
-            ids.append(f"{document}#{position}")
-            texts.append(titled(title, part))
+        # Not validated: a BEIR id or an empty text is no reason to stop a bench.
+        record = Document.model_construct(id=document, title=title, text=body, metadata={})
+        for chunk in chunker.split(record):
+            ids.append(chunk.id)
+            texts.append(embedding_text(chunk))
     return ChunkedCorpus(ids, texts, len(data.corpus))
 
 

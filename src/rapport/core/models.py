@@ -362,7 +362,8 @@ class Chunk(Schema):
     text: str
     """The passage."""
     metadata: dict[str, Any] = Field(default_factory=dict)
-    """Title, character offsets (`start`, `end`) and page."""
+    """Title, character offsets (`start`, `end`), page, and for later chunks of an
+    untitled document its opening (`lead`)."""
 
 
 class Page(Schema, Generic[T]):

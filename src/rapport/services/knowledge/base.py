@@ -58,8 +58,11 @@ Hits = list[ChunkHit]
 
 
 def embedding_text(chunk: Chunk) -> str:
-    """What represents a chunk in vector space: its document title, then its text."""
-    return titled(str(chunk.metadata.get("title") or ""), chunk.text)
+    """What represents a chunk in vector space and for BM25: its document title (for a
+    later chunk of an untitled document, the document's opening: see `Chunker.split`),
+    then its text."""
+    heading = chunk.metadata.get("title") or chunk.metadata.get("lead") or ""
+    return titled(str(heading), chunk.text)
 
 
 def titled(title: str, text: str) -> str:

@@ -10,6 +10,9 @@ from semantic_text_splitter import MarkdownSplitter, TextSplitter
 from rapport.core.components import ComponentConfig
 from rapport.core.models import Chunk, Document
 
+LEAD_CHARS = 200
+"""Longest lead of an untitled document: about a title's length."""
+
 
 class ChunkingConfig(ComponentConfig):
     """How documents are cut into chunks (seed 001: 1000 characters, 200 of overlap); the
@@ -48,6 +51,16 @@ class Chunker:
     def _markdown(self) -> MarkdownSplitter:
         return MarkdownSplitter(self.config.size, overlap=self.config.overlap)
 
+    @cached_property
+    def _lead(self) -> TextSplitter:
+        return TextSplitter(LEAD_CHARS)
+
+    def lead(self, text: str) -> str:
+        """The opening of `text` up to `LEAD_CHARS`, cut at the largest unit that fits
+        (sentences, else words)."""
+        parts = self._lead.chunks(text[: 4 * LEAD_CHARS])
+        return parts[0] if parts else ""
+
     def spans(self, text: str, *, markdown: bool = False) -> list[tuple[int, str]]:
         """`(character offset, chunk text)` pairs, trimmed of surrounding whitespace."""
         splitter = self._markdown if markdown and self.config.markdown else self._text
@@ -56,13 +69,19 @@ class Chunker:
     def split(self, document: Document) -> list[Chunk]:
         markdown = document.metadata.get("format") == "markdown"
         pages = document.metadata.get("page_starts")
+        spans = self.spans(document.text, markdown=markdown)
+        # A passage from the middle of an untitled text says little of what the whole is
+        # about: its later chunks carry the document's opening as a stand-in title.
+        lead = self.lead(document.text) if len(spans) > 1 and not document.title else ""
         result = []
-        for position, (start, text) in enumerate(self.spans(document.text, markdown=markdown)):
+        for position, (start, text) in enumerate(spans):
             metadata: dict[str, object] = {
                 "start": start,
                 "end": start + len(text),
                 "title": document.title,
             }
+            if lead and position:
+                metadata["lead"] = lead
             if isinstance(pages, list) and pages:
                 metadata["page"] = _page_of(pages, start)
             result.append(
