@@ -116,6 +116,25 @@ def test_prf_depth_zero_is_plain_dense(indexed: tuple, minilm: SentenceTransform
         assert [s for _, s in found] == pytest.approx([s for _, s in expected], abs=1e-5)
 
 
+def test_feedback_chunks_come_from_distinct_documents() -> None:
+    # Two chunks of one document nearest the query, then two other documents.
+    vectors = np.array([[1, 0.05, 0], [1, 0.1, 0], [1, 0.3, 0], [1, 0, 0.4]], dtype=np.float32)
+    ids, texts = ["a#0", "a#1", "b#0", "c#0"], ["w", "x", "y", "z"]
+    config = RetrieverConfig(prf_depth=2, feedback_bm25_weight=0.0)
+    query = np.array([1.0, 0.0, 0.0])
+    chunks = HybridRetriever(config)
+    chunks.index(ids, texts, vectors)
+    documents = HybridRetriever(config)
+    documents.index(ids, texts, vectors, ["a", "a", "b", "c"])
+    picked = [
+        [r.ids[row] for row in r.feedback_rows(r.prepare(query, "q", lexical=False))]
+        for r in (chunks, documents)
+    ]
+    assert picked == [["a#0", "a#1"], ["a#0", "b#0"]]
+    with pytest.raises(ValueError, match="documents"):
+        documents.index(ids, texts, vectors, ["a"])
+
+
 def test_empty_index_and_bad_input() -> None:
     retriever = HybridRetriever()
     retriever.index([], [], np.zeros((0, 4), dtype=np.float32))

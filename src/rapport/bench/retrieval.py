@@ -106,10 +106,15 @@ class ChunkedCorpus:
     documents: int
 
     @property
+    def document_ids(self) -> list[str]:
+        """The document of each chunk."""
+        return [_document_of(chunk) for chunk in self.ids]
+
+    @property
     def rows(self) -> list[CorpusRow]:
         return [
-            CorpusRow(document=_document_of(chunk), text=text)
-            for chunk, text in zip(self.ids, self.texts, strict=True)
+            CorpusRow(document=document, text=text)
+            for document, text in zip(self.document_ids, self.texts, strict=True)
         ]
 
     def fetch(self, documents: int) -> int:
@@ -234,10 +239,14 @@ def _run(
 
 
 def build_index(
-    ids: list[str], texts: list[str], vectors: np.ndarray, config: RetrieverConfig | None = None
+    ids: list[str],
+    texts: list[str],
+    vectors: np.ndarray,
+    config: RetrieverConfig | None = None,
+    documents: list[str] | None = None,
 ) -> HybridRetriever:
     retriever = HybridRetriever(config)
-    retriever.index(ids, texts, vectors)
+    retriever.index(ids, texts, vectors, documents)
     return retriever
 
 
@@ -260,7 +269,7 @@ def bench_retrieval(
     data = load_beir(folder)
     chunks = chunk_corpus(data)
     corpus, vectors = embed_corpus(chunks, list(data.queries.values()), backend, cache_dir, bars)
-    r = build_index(chunks.ids, chunks.texts, corpus)
+    r = build_index(chunks.ids, chunks.texts, corpus, documents=chunks.document_ids)
     with bars("choose settings on pseudo-queries", None):
         choice = choose_settings(chunks, r, make_backend(backend, cache_dir))
     depth = chunks.fetch(DEPTH)
@@ -313,7 +322,7 @@ def eval_retrieval(
     data = load_beir(folder)
     chunks = chunk_corpus(data)
     corpus, queries = embed_corpus(chunks, list(data.queries.values()), backend, cache_dir, bars)
-    retriever = build_index(chunks.ids, chunks.texts, corpus)
+    retriever = build_index(chunks.ids, chunks.texts, corpus, documents=chunks.document_ids)
     choice = choose_settings(chunks, retriever, make_backend(backend, cache_dir))
     chosen = retriever.with_config(retriever.config.using(choice.settings))
     depth = chunks.fetch(DEPTH)

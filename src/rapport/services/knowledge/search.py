@@ -132,7 +132,7 @@ class KnowledgeSearch:
             else:
                 corpus = self._corpus(tenant)
                 retriever = HybridRetriever(self.config)
-                retriever.index(corpus.ids, corpus.texts, corpus.vectors)
+                retriever.index(corpus.ids, corpus.texts, corpus.vectors, corpus.documents)
                 rows = [
                     CorpusRow(document=document, text=text)
                     for document, text in zip(corpus.documents, corpus.texts, strict=True)
@@ -187,7 +187,7 @@ class KnowledgeSearch:
         with self._lock:
             corpus = self._corpus(tenant)
             retriever = HybridRetriever(self.config_for(tenant))
-            retriever.index(corpus.ids, corpus.texts, corpus.vectors)
+            retriever.index(corpus.ids, corpus.texts, corpus.vectors, corpus.documents)
             built = _Index(state, Freshness(), retriever)
             built.freshness.mark(writes)
             self._indexes[tenant] = built

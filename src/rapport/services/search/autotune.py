@@ -287,7 +287,7 @@ def _edited_index(
         for row in changed:
             texts[row] = edited[row]
     probe = HybridRetriever(retriever.config)
-    probe.index(retriever.ids, texts, vectors)
+    probe.index(retriever.ids, texts, vectors, retriever.documents)
     return probe
 
 

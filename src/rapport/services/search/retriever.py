@@ -11,6 +11,8 @@ One query, `search` ("hybrid-PRF"):
 3. Reciprocal-rank fusion (k=60) of the two top-`fusion_depth` lists, BM25's list weighted
    `feedback_bm25_weight` x trust, used only to choose `prf_depth` feedback chunks: a chunk
    both retrievers rank high is a more reliable pseudo-positive than the top hit of either.
+   Each comes from another document (when the index knows chunks' documents): a document's
+   second chunk is no new evidence of what the query is about.
 4. Average vector PRF: `q' = normalise(q + d1 + ... + dn)`; the final score is `E @ q'` plus
    `bm25_weight` x trust x the max-normalised BM25 score.
 5. Optionally (chosen per corpus) score smoothing over the chunk kNN graph:
@@ -246,6 +248,8 @@ class HybridRetriever:
         language = self.config.stem_language
         self._stemmer = Stemmer.Stemmer(language) if language else None
         self.ids: list[str] = []
+        self.documents: list[str] | None = None
+        """Each row's document, when rows are chunks of documents."""
         self._rows: dict[str, int] = {}
         self.vectors = np.zeros((0, 0), dtype=np.float32)
         self._bm25: bm25s.BM25 | None = None
@@ -257,17 +261,27 @@ class HybridRetriever:
 
     # -- indexing ----------------------------------------------------------------------------
 
-    def index(self, ids: Sequence[str], texts: Sequence[str], vectors: np.ndarray) -> None:
-        """Replace the index with these chunks; `vectors` holds one unit row per chunk."""
+    def index(
+        self,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        vectors: np.ndarray,
+        documents: Sequence[str] | None = None,
+    ) -> None:
+        """Replace the index with these chunks; `vectors` holds one unit row per chunk, and
+        `documents` (optional) the document each chunk belongs to."""
         vectors = np.asarray(vectors, dtype=np.float32)
         if not len(ids) == len(texts) == vectors.shape[0]:
             raise ValueError(
                 f"{len(ids)} ids, {len(texts)} texts and {vectors.shape[0]} vectors differ"
             )
+        if documents is not None and len(documents) != len(ids):
+            raise ValueError(f"{len(ids)} ids but {len(documents)} documents")
         rows = {chunk_id: row for row, chunk_id in enumerate(ids)}
         if len(rows) != len(ids):
             raise ValueError("chunk ids repeat")
         self.ids = list(ids)
+        self.documents = None if documents is None else list(documents)
         self._rows = rows
         self.vectors = np.ascontiguousarray(normalise(vectors)) if len(ids) else vectors
         self._bm25 = None
@@ -427,7 +441,17 @@ class HybridRetriever:
             dense_top = self.top_rows(self.smooth(query.dense), depth, query.rows)
         weight = config.feedback_bm25_weight * query.trust
         fused, _ = self._fuse([dense_top, query.lexical_top[:depth]], [1.0, weight])
-        return fused[: config.prf_depth]
+        if self.documents is None:
+            return fused[: config.prf_depth]
+        seen: set[str] = set()
+        picked: list[int] = []
+        for row in fused.tolist():
+            if self.documents[row] not in seen:
+                seen.add(self.documents[row])
+                picked.append(row)
+                if len(picked) == config.prf_depth:
+                    break
+        return np.array(picked, dtype=np.int64)
 
     def expand(self, query: PreparedQuery, feedback: np.ndarray) -> np.ndarray:
         """Average PRF: the query and its feedback vectors weigh the same."""
