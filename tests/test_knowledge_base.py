@@ -353,6 +353,23 @@ def test_changed_document_is_rechunked_and_old_chunks_go(
     assert kb.dense_search("default", "sleep", k=5)[0].chunk.text == "Sleep more."
 
 
+def test_other_chunking_settings_rechunk_unchanged_documents(
+    kb: KnowledgeBase, embedder: CountingEmbedder
+) -> None:
+    record = {"id": "guide", "text": article("sleep", 8)}
+    first = kb.add_records("default", [record])
+    assert first.added == 1 and first.chunks >= 3
+    smaller = KnowledgeBase(kb.store, embedder, kb.index, ChunkingConfig(size=500, overlap=100))
+    again = smaller.add_records("default", [record])
+    assert again.updated == 1 and again.chunks > first.chunks
+    assert all(len(c.text) <= 500 for c in smaller.documents.get_chunks("default", [
+        f"guide#{n}" for n in range(again.chunks)
+    ]))  # fmt: skip
+    assert smaller.add_records("default", [record]).unchanged == 1
+    back = kb.add_records("default", [record])  # the first settings again: cut again
+    assert back.updated == 1 and back.chunks == first.chunks
+
+
 def test_remove_deletes_document_chunks_and_vectors(kb: KnowledgeBase) -> None:
     kb.add_records(
         "default",

@@ -17,13 +17,15 @@ from rapport.core.store.schema import chunks, documents, vectors
 CHUNK_SPACE = "chunk"
 
 
-def document_hash(document: Document) -> str:
-    """Hash of everything stored about a document: equal hashes mean nothing to rewrite."""
+def document_hash(document: Document, chunking: str = "") -> str:
+    """Hash of everything stored about a document, chunks included (`chunking` names how they
+    were cut): equal hashes mean nothing to rewrite."""
     canonical = {
         "title": document.title,
         "text": document.text,
         "source": document.source,
         "metadata": document.metadata,
+        "chunking": chunking,
     }
     return content_hash(json.dumps(canonical, sort_keys=True, ensure_ascii=False, default=str))
 
@@ -62,18 +64,24 @@ class DocumentStore:
     # -- writes ----------------------------------------------------------------------------
 
     def upsert_document(
-        self, tenant: str, document: Document, document_chunks: Sequence[Chunk]
+        self,
+        tenant: str,
+        document: Document,
+        document_chunks: Sequence[Chunk],
+        chunking: str = "",
     ) -> None:
         """Create or replace one document and replace all of its chunks."""
-        self.upsert_documents(tenant, [(document, document_chunks)])
+        self.upsert_documents(tenant, [(document, document_chunks)], chunking=chunking)
 
     def upsert_documents(
         self,
         tenant: str,
         entries: Sequence[tuple[Document, Sequence[Chunk]]],
         progress: Progress | None = None,
+        chunking: str = "",
     ) -> int:
-        """Create or replace `(document, chunks)` entries in one transaction.
+        """Create or replace `(document, chunks)` entries in one transaction; `chunking` names
+        how the chunks were cut (see `document_hash`).
 
         Vectors of chunks that no longer exist are deleted; those of chunks that remain are
         left for `refresh_vectors`, which re-embeds only the ones whose text changed.
@@ -82,7 +90,7 @@ class DocumentStore:
         with self.engine.begin() as conn:
             self.store._ensure_tenant(conn, tenant)
             for document, document_chunks in entries:
-                self._write(conn, tenant, document, document_chunks, now)
+                self._write(conn, tenant, document, document_chunks, now, chunking)
                 if progress:
                     progress(1)
         return len(entries)
@@ -94,6 +102,7 @@ class DocumentStore:
         document: Document,
         document_chunks: Sequence[Chunk],
         now: datetime,
+        chunking: str,
     ) -> None:
         row = {
             "tenant_id": tenant,
@@ -102,7 +111,7 @@ class DocumentStore:
             "source": document.source,
             "text": document.text,
             "metadata": document.metadata,
-            "content_hash": document_hash(document),
+            "content_hash": document_hash(document, chunking),
             "created_at": now,
             "updated_at": now,
         }

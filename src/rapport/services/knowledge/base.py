@@ -34,7 +34,8 @@ class KnowledgeReport(Schema):
     added: int = 0
     """Documents that were new."""
     updated: int = 0
-    """Documents whose content changed: re-chunked, their old chunks replaced."""
+    """Documents whose content changed, or that were chunked otherwise before (other chunking
+    settings, an older rapport): re-chunked, their old chunks replaced."""
     unchanged: int = 0
     """Documents identical to the stored ones: left untouched, nothing embedded."""
     chunks: int = 0
@@ -123,7 +124,7 @@ class KnowledgeBase:
         report = KnowledgeReport()
         changed: list[Document] = []
         for _, document in documents:
-            if stored.get(document.id) == document_hash(document):
+            if stored.get(document.id) == document_hash(document, self.chunker.signature):
                 report.unchanged += 1
             else:
                 changed.append(document)
@@ -152,7 +153,7 @@ class KnowledgeBase:
         stored: dict[str, str],
         report: KnowledgeReport,
     ) -> None:
-        self.documents.upsert_documents(tenant, entries)
+        self.documents.upsert_documents(tenant, entries, chunking=self.chunker.signature)
         report.embedded += self._refresh(tenant, [c for _, chunks in entries for c in chunks])
         report.chunks += sum(len(chunks) for _, chunks in entries)
         for document, _ in entries:

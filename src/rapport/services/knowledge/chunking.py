@@ -12,6 +12,9 @@ from rapport.core.models import Chunk, Document
 
 LEAD_CHARS = 200
 """Longest lead of an untitled document: about a title's length."""
+CHUNKER_VERSION = "2"
+"""Raised whenever the same settings start cutting or labelling chunks differently (2: leads
+of untitled documents)."""
 
 
 class ChunkingConfig(ComponentConfig):
@@ -42,6 +45,12 @@ class Chunker:
 
     def __init__(self, config: ChunkingConfig | None = None) -> None:
         self.config = config or ChunkingConfig()
+
+    @property
+    def signature(self) -> str:
+        """How this chunker cuts: a document stored under another signature is cut again
+        when it is added again, even unchanged."""
+        return f"{CHUNKER_VERSION} {self.config.model_dump_json()}"
 
     @cached_property
     def _text(self) -> TextSplitter:
