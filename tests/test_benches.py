@@ -501,9 +501,11 @@ def test_bench_retrieval_gives_each_ratio_an_interval_over_the_queries(
     tiny_msmarco: Path, tmp_path: Path
 ) -> None:
     ran = Cli(tmp_path)(
-        "bench", "retrieval", str(tiny_msmarco), "--backend", "torch", "--no-latency", "--json"
-    )
+        "bench", "retrieval", str(tiny_msmarco), "--backend", "torch", "--no-latency",
+        "--seed", "3", "--json",
+    )  # fmt: skip
     assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["seed"] == 3
     runs = {run["name"]: run for run in json.loads(ran.stdout)["runs"]}
     assert len(runs) == 5 and sum(run["peer"] for run in runs.values()) == 3
     best = max((run for run in runs.values() if run["peer"]), key=lambda r: r["ratio_to_best_peer"])

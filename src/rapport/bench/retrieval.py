@@ -35,6 +35,7 @@ from rapport.services.knowledge.chunking import Chunker, ChunkingConfig
 from rapport.services.search.autotune import RetrievalChoice, tune
 from rapport.services.search.pseudo_queries import CorpusRow
 from rapport.services.search.retriever import (
+    AutotuneConfig,
     Hit,
     HybridRetriever,
     RetrieverConfig,
@@ -202,6 +203,8 @@ class RetrievalBench(Schema):
     runs: list[MethodRun]
     choice: RetrievalChoice
     """The settings rapport chose for this corpus, on pseudo-queries only."""
+    seed: int = 0
+    """Draw of the pseudo-queries the choice was made on."""
     latency: Latency | None
 
 
@@ -264,12 +267,16 @@ def bench_retrieval(
     latency: bool = True,
     queries: QuerySet = "all",
     bars: Bars = no_bars,
+    seed: int = 0,
 ) -> RetrievalBench:
+    """`seed` draws the pseudo-queries settings are chosen on (the knowledge base's default
+    is 0); other seeds show how stable the choice is."""
     cache_dir = cache_dir or default_cache_dir()
     data = load_beir(folder)
     chunks = chunk_corpus(data)
     corpus, vectors = embed_corpus(chunks, list(data.queries.values()), backend, cache_dir, bars)
-    r = build_index(chunks.ids, chunks.texts, corpus, documents=chunks.document_ids)
+    config = RetrieverConfig(autotune=AutotuneConfig(seed=seed))
+    r = build_index(chunks.ids, chunks.texts, corpus, config, chunks.document_ids)
     with bars("choose settings on pseudo-queries", None):
         choice = choose_settings(chunks, r, make_backend(backend, cache_dir))
     depth = chunks.fetch(DEPTH)
@@ -308,6 +315,7 @@ def bench_retrieval(
         backend=backend,
         runs=runs,
         choice=choice,
+        seed=seed,
         latency=(
             measure_latency(data, corpus, cache_dir, choice.settings, backend) if latency else None
         ),

@@ -168,6 +168,13 @@ def retrieval(
     queries: Annotated[
         str, typer.Option(help="Judged queries scored: all, tuning or held-out (halves).")
     ] = "all",
+    seed: Annotated[
+        int,
+        typer.Option(
+            help="Draw of the pseudo-queries the settings are chosen on (the knowledge base "
+            "uses 0); other seeds show how stable the choice is."
+        ),
+    ] = 0,
     json_out: JsonFlag = False,
 ) -> None:
     """BM25, dense, RRF, the published hybrid-PRF and rapport with the settings it chooses
@@ -178,7 +185,9 @@ def retrieval(
     if queries not in ("all", "tuning", "held-out"):
         raise fail("--queries must be all, tuning or held-out", 2)
     chosen: Any = queries  # checked above: one of the QuerySet literals
-    result = run(lambda: bench_retrieval(folder, backend, cache_dir, latency, chosen, progress_bar))
+    result = run(
+        lambda: bench_retrieval(folder, backend, cache_dir, latency, chosen, progress_bar, seed)
+    )
 
     def show() -> None:
         console.print(retrieval_table(result))
