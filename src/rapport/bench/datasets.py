@@ -18,7 +18,8 @@ def require_dir(path: Path, files: list[str]) -> Path:
 
 
 MOVIELENS_FORMATS = (
-    "ratings.csv (MovieLens small, 20M, 25M, 32M), ratings.dat (1M, 10M) or u.data (100k)"
+    "ratings.csv (MovieLens small, 20M, 25M, 32M), ratings.dat (1M, 10M), u.data (100k) or "
+    "RecBole atomic files (<name>.inter, <name>.item)"
 )
 GENRES_100K = [
     "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
@@ -54,12 +55,37 @@ def _lines(path: Path) -> list[str]:
     return [line for line in text.splitlines() if line.strip()]
 
 
+def _atomic(folder: Path, suffix: str) -> Path | None:
+    """The folder's RecBole atomic file of this kind (`.inter`, `.item`), if it has one."""
+    return next(iter(sorted(folder.glob(f"*{suffix}"))), None)
+
+
+def _atomic_rows(path: Path) -> Iterator[dict[str, str]]:
+    """Rows of a RecBole atomic file by field name: its header names fields `name:type`."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        header = [field.split(":")[0] for field in next(handle).rstrip("\r\n").split("\t")]
+        for line in handle:
+            if line.strip():
+                yield dict(zip(header, line.rstrip("\r\n").split("\t"), strict=False))
+
+
 def movielens_ratings(folder: Path, limit: int | None = None) -> Iterator[Rating]:
     """The ratings of a MovieLens release folder, in file order, whichever format it has."""
     formats = (("ratings.csv", ","), ("ratings.dat", "::"), ("u.data", "\t"))
     found = next(((name, sep) for name, sep in formats if (folder / name).exists()), None)
     if found is None:
-        raise FileNotFoundError(f"{folder} has no MovieLens ratings: expected {MOVIELENS_FORMATS}")
+        atomic = _atomic(folder, ".inter")
+        if atomic is None:
+            raise FileNotFoundError(
+                f"{folder} has no MovieLens ratings: expected {MOVIELENS_FORMATS}"
+            )
+        for number, row in enumerate(_atomic_rows(atomic)):
+            if limit is not None and number >= limit:
+                return
+            yield Rating(
+                row["user_id"], row["item_id"], float(row["rating"]), int(float(row["timestamp"]))
+            )
+        return
     name, separator = found
     # Rating files hold digits only, so streaming them as Latin-1 is safe for every release.
     with (folder / name).open(encoding="latin-1") as handle:
@@ -89,9 +115,15 @@ def movielens_movies(folder: Path) -> Iterator[Movie]:
             flags = fields[-len(GENRES_100K) :]
             genres = [g for g, flag in zip(GENRES_100K, flags, strict=True) if flag == "1"]
             yield Movie(fields[0], fields[1].strip(), [g for g in genres if g != "unknown"])
+    elif (atomic := _atomic(folder, ".item")) is not None:
+        for row in _atomic_rows(atomic):
+            year = row.get("release_year", "")
+            title = row["movie_title"].strip() + (f" ({year})" if year else "")
+            yield Movie(row["item_id"], title, row.get("class", "").split())
     else:
         raise FileNotFoundError(
-            f"{folder} has no MovieLens movies: expected movies.csv, movies.dat or u.item"
+            f"{folder} has no MovieLens movies: expected movies.csv, movies.dat, u.item or "
+            "a RecBole .item file"
         )
 
 
