@@ -13,8 +13,8 @@ from rapport.core.models import Chunk, Document
 LEAD_CHARS = 200
 """Longest lead of an untitled document: about a title's length."""
 CHUNKER_VERSION = "2"
-"""Raised whenever the same settings start cutting or labelling chunks differently (2: leads
-of untitled documents)."""
+"""Bumped whenever the same settings start to cut or label chunks differently (2: leads of
+untitled documents), so stored documents are cut again when they are added again."""
 
 
 class ChunkingConfig(ComponentConfig):
