@@ -81,6 +81,29 @@ def test_smoothing_adds_the_mean_of_the_nearest_chunks_scores() -> None:
     assert [chunk for chunk, _ in hits] == ["b", "c"]
     assert not settings.plain_dense
     assert settings.label() == "kNN smoothing 0.5 over 1"
+    # A query twice as long as the median chunk halves the smoothing weight.
+    assert retriever.smooth(scores, 2.0).tolist() == pytest.approx([0.75, 0.25, 0.35, 0.25])
+
+
+def test_a_long_query_outweighs_its_feedback_chunks() -> None:
+    vectors = np.array([[0, 1], [0, 1], [1, 0]], dtype=np.float32)
+    retriever = HybridRetriever(RetrieverConfig(prf_depth=1, feedback_bm25_weight=0.0))
+    retriever.index(["a", "b", "c"], ["two words"] * 3, vectors)
+    assert retriever.median_words == 2
+    asked = np.array([0.6, 0.8], dtype=np.float32)
+    short = retriever.prepare(asked, "two words")
+    long = retriever.prepare(asked, "a question of eight words and not two")
+    assert (short.evidence, long.evidence) == (1.0, 4.0)
+    feedback = retriever.feedback_rows(short)
+    assert retriever.ids[int(feedback[0])] in {"a", "b"}  # (0, 1): the nearest chunk
+    # normalise((0.6, 0.8) + (0, 1)) against normalise(4 x (0.6, 0.8) + (0, 1)).
+    short_norm, long_norm = np.hypot(0.6, 1.8), np.hypot(2.4, 4.2)
+    assert retriever.expand(short, feedback).tolist() == pytest.approx(
+        [0.6 / short_norm, 1.8 / short_norm], abs=1e-6
+    )
+    assert retriever.expand(long, feedback).tolist() == pytest.approx(
+        [2.4 / long_norm, 4.2 / long_norm], abs=1e-6
+    )
 
 
 def test_topical_queries_name_a_cluster_by_its_words() -> None:

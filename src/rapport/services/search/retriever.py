@@ -13,11 +13,17 @@ One query, `search` ("hybrid-PRF"):
    both retrievers rank high is a more reliable pseudo-positive than the top hit of either.
    Each comes from another document (when the index knows chunks' documents): a document's
    second chunk is no new evidence of what the query is about.
-4. Average vector PRF: `q' = normalise(q + d1 + ... + dn)`; the final score is `E @ q'` plus
+4. Average vector PRF: `q' = normalise(w q + d1 + ... + dn)`; the final score is `E @ q'` plus
    `bm25_weight` x trust x the max-normalised BM25 score.
 5. Optionally (chosen per corpus) score smoothing over the chunk kNN graph:
-   s' = (1 - a) s + a x the mean score of the chunk's `smooth_neighbours` nearest chunks;
-   with `smooth_feedback` the dense ranking of step 3 is smoothed the same way first.
+   s' = (1 - a / w) s + a / w x the mean score of the chunk's `smooth_neighbours` nearest
+   chunks; with `smooth_feedback` the dense ranking of step 3 is smoothed the same way first.
+
+`w`, the query's evidence, is 1 for a query no longer than the corpus's median chunk and its
+length in median chunks for a longer one (an abstract asked against short entries): feedback
+and smoothing add pseudo-evidence to a query that says little, and a query that says more than
+a chunk needs less of it. On a tag corpus searched with whole abstracts, equal weights let three
+short tags outweigh the abstract (see docs/knowledge.md).
 
 The defaults are the published setting (RRF k=60, Cormack et al. 2009; average PRF depth 3,
 Li et al. 2022 / Pyserini; bm25s k1=1.5, b=0.75): nothing was fitted to relevance judgements.
@@ -235,6 +241,8 @@ class PreparedQuery:
     lexical_top: np.ndarray
     trust: float
     """Lexical trust in [0, 1] (see the module docstring)."""
+    evidence: float = 1.0
+    """The query's weight `w` against one feedback chunk (see the module docstring)."""
 
 
 class HybridRetriever:
@@ -252,6 +260,8 @@ class HybridRetriever:
         """Each row's document, when rows are chunks of documents."""
         self._rows: dict[str, int] = {}
         self.vectors = np.zeros((0, 0), dtype=np.float32)
+        self.median_words = 1.0
+        """Words in the median chunk: what a query's length is measured against."""
         self._bm25: bm25s.BM25 | None = None
         # Shared (by reference) with `with_config` copies: the graph is built once per index.
         self._graphs: dict[int, np.ndarray] = {}
@@ -282,6 +292,7 @@ class HybridRetriever:
             raise ValueError("chunk ids repeat")
         self.ids = list(ids)
         self.documents = None if documents is None else list(documents)
+        self.median_words = float(np.median([len(text.split()) for text in texts] or [1]))
         self._rows = rows
         self.vectors = np.ascontiguousarray(normalise(vectors)) if len(ids) else vectors
         self._bm25 = None
@@ -417,15 +428,16 @@ class HybridRetriever:
             lexical = not config.plain_dense
         depth = max(config.fusion_depth, config.agreement_depth)
         dense_top = self.top_rows(cosines, depth, rows)
+        evidence = max(1.0, len(query_text.split()) / max(self.median_words, 1.0))
         if not lexical:
             empty = np.zeros(0, dtype=np.int64)
-            return PreparedQuery(vector, cosines, None, rows, dense_top, empty, 0.0)
+            return PreparedQuery(vector, cosines, None, rows, dense_top, empty, 0.0, evidence)
         scores = self.bm25_scores(query_text)
         lexical_top = self.top_rows(scores, depth, rows, positive=True)
         agree = config.agreement_depth
         shared = np.intersect1d(dense_top[:agree], lexical_top[:agree]).size / agree
         trust = 1.0 if config.full_agreement == 0 else min(1.0, shared / config.full_agreement)
-        return PreparedQuery(vector, cosines, scores, rows, dense_top, lexical_top, trust)
+        return PreparedQuery(vector, cosines, scores, rows, dense_top, lexical_top, trust, evidence)
 
     def feedback_rows(self, query: PreparedQuery) -> np.ndarray:
         """The `prf_depth` feedback chunks: the top of the dense ranking fused with BM25's."""
@@ -438,7 +450,7 @@ class HybridRetriever:
             # Feedback is a topical step too: chunks whose neighbours also match the query
             # are more reliable pseudo-positives than a lone close chunk (the cluster
             # hypothesis, as in the final ranking).
-            dense_top = self.top_rows(self.smooth(query.dense), depth, query.rows)
+            dense_top = self.top_rows(self.smooth(query.dense, query.evidence), depth, query.rows)
         weight = config.feedback_bm25_weight * query.trust
         fused, _ = self._fuse([dense_top, query.lexical_top[:depth]], [1.0, weight])
         if self.documents is None:
@@ -454,10 +466,10 @@ class HybridRetriever:
         return np.array(picked, dtype=np.int64)
 
     def expand(self, query: PreparedQuery, feedback: np.ndarray) -> np.ndarray:
-        """Average PRF: the query and its feedback vectors weigh the same."""
+        """Average PRF: the query weighs its evidence, each feedback vector 1."""
         if not feedback.size:
             return query.vector
-        expanded = query.vector + self.vectors[feedback].sum(axis=0)
+        expanded = query.evidence * query.vector + self.vectors[feedback].sum(axis=0)
         return expanded / max(float(np.linalg.norm(expanded)), 1e-12)
 
     def final_scores(self, query: PreparedQuery, cosines: np.ndarray) -> np.ndarray:
@@ -468,16 +480,17 @@ class HybridRetriever:
         top = 0.0 if query.lexical is None else float(query.lexical.max(initial=0.0))
         if weight > 0 and query.lexical is not None and top > 0:
             scores = cosines + np.float32(weight / top) * query.lexical
-        return self.smooth(scores)
+        return self.smooth(scores, query.evidence)
 
-    def smooth(self, scores: np.ndarray) -> np.ndarray:
-        """s' = (1 - a) s + a mean(s of the chunk's nearest chunks): a chunk whose neighbours
-        also match the query rises (the cluster hypothesis)."""
+    def smooth(self, scores: np.ndarray, evidence: float = 1.0) -> np.ndarray:
+        """s' = (1 - a) s + a mean(s of the chunk's nearest chunks), a the smoothing weight
+        over the query's evidence: a chunk whose neighbours also match the query rises (the
+        cluster hypothesis)."""
         config = self.config
         if config.smooth_neighbours == 0 or config.smooth_weight == 0 or len(self.ids) < 2:
             return scores
         graph = self.neighbours(config.smooth_neighbours)
-        weight = np.float32(config.smooth_weight)
+        weight = np.float32(config.smooth_weight / evidence)
         return (1 - weight) * scores + weight * scores[graph].mean(axis=1, dtype=np.float32)
 
     # -- queries -----------------------------------------------------------------------------
