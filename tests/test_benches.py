@@ -531,6 +531,10 @@ def test_bench_retrieval_chunks_documents_as_kb_add_does() -> None:
         qrels={},
         titles={"long": "Tides"},
     )
+    label = BeirData(corpus={"label": "Tide tables. "}, queries={}, qrels={}, titles={})
+    label.titles["label"] = "Tide tables"
+    titled_only = chunk_corpus(label)  # a title alone is the document's text
+    assert (titled_only.ids, titled_only.texts) == (["label#0"], ["Tide tables"])
     chunks = chunk_corpus(data)
     assert chunks.ids[0] == "short#0" and chunks.texts[0] == "One line."
     long_ids = [i for i in chunks.ids if i.startswith("long#")]
