@@ -349,8 +349,8 @@ def collection(
     source: Annotated[
         Path,
         typer.Argument(
-            help="The unpacked package: ir-axioms' source package (trec-rag24-*) or the "
-            "cherche wheel (semanlink-tags)."
+            help="The unpacked source package: ir-axioms (trec-rag24-*) or cherche "
+            "(semanlink-tags)."
         ),
     ],
     out: Annotated[Path, typer.Argument(help="Folder to write the BEIR collection into.")],
