@@ -195,3 +195,19 @@ def test_feedback_is_picked_from_the_smoothed_ranking_when_asked() -> None:
         ).label()
         == "PRF depth 3, feedback BM25 1, kNN smoothing 0.3 over 10 (feedback too)"
     )
+
+
+def test_a_long_query_adds_its_bm25_match_and_a_short_one_does_not() -> None:
+    vectors = np.eye(3, dtype=np.float32)
+    retriever = HybridRetriever(RetrieverConfig(prf_depth=0, full_agreement=0.0))
+    retriever.index(["a", "b", "c"], ["apple pie", "banana bread", "cherry tart"], vectors)
+    asked = np.array([0.6, 0.0, 0.8], dtype=np.float32)
+    long = retriever.prepare(asked, "which of these is a banana loaf recipe", lexical=True)
+    short = retriever.prepare(asked, "banana", lexical=True)
+    assert (long.evidence, short.evidence, long.trust) == (4.0, 1.0, 1.0)
+    # 0.2 x (1 - 1/4) x trust 1 x BM25 / its max: the banana chunk alone matches.
+    added = retriever.final_scores(long, long.dense) - long.dense
+    assert added.tolist() == pytest.approx([0.0, 0.15, 0.0])
+    assert retriever.final_scores(short, short.dense).tolist() == pytest.approx(
+        short.dense.tolist()
+    )

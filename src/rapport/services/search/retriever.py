@@ -14,7 +14,7 @@ One query, `search` ("hybrid-PRF"):
    Each comes from another document (when the index knows chunks' documents): a document's
    second chunk is no new evidence of what the query is about.
 4. Average vector PRF: `q' = normalise(w q + d1 + ... + dn)`; the final score is `E @ q'` plus
-   `bm25_weight` x trust x the max-normalised BM25 score.
+   (`bm25_weight` + `long_query_bm25` x (1 - 1 / w)) x trust x the max-normalised BM25 score.
 5. Optionally (chosen per corpus) score smoothing over the chunk kNN graph:
    s' = (1 - a / w) s + a / w x the mean score of the chunk's `smooth_neighbours` nearest
    chunks; with `smooth_feedback` the dense ranking of step 3 is smoothed the same way first.
@@ -179,6 +179,11 @@ class RetrieverConfig(ComponentConfig):
     feedback chunks; 0 takes the dense top chunks as feedback."""
     bm25_weight: float = Field(default=0.0, ge=0)
     """Share of the max-normalised BM25 score added to the cosine in the final ranking."""
+    long_query_bm25: float = Field(default=0.2, ge=0)
+    """Share of the max-normalised BM25 score added for a query longer than the median
+    chunk, times (1 - 1 / its evidence) and the lexical trust: its many words are evidence
+    BM25 can match (measured on Semanlink tags, docs/benchmarks.md; 0.1 and 0.3 score the
+    same). Shorter queries get none."""
     smooth_neighbours: int = Field(default=0, ge=0)
     """Nearest chunks whose final scores are averaged into a chunk's own; 0 gives none."""
     smooth_weight: float = Field(default=0.0, ge=0, le=1)
@@ -476,7 +481,8 @@ class HybridRetriever:
         """Cosines to the expanded query plus the trusted BM25 share, smoothed over the
         chunk kNN graph when the settings ask for it."""
         scores = cosines
-        weight = self.config.bm25_weight * query.trust
+        share = self.config.bm25_weight + self.config.long_query_bm25 * (1 - 1 / query.evidence)
+        weight = share * query.trust
         top = 0.0 if query.lexical is None else float(query.lexical.max(initial=0.0))
         if weight > 0 and query.lexical is not None and top > 0:
             scores = cosines + np.float32(weight / top) * query.lexical
