@@ -43,6 +43,12 @@ class Movie:
     title: str
     genres: list[str]
 
+    @property
+    def year(self) -> int | None:
+        """The release year MovieLens titles end with ("Heat (1995)"), when there is one."""
+        year = self.title[-5:-1]
+        return int(year) if self.title.endswith(")") and year.isdigit() else None
+
 
 def _lines(path: Path) -> list[str]:
     """The non-blank lines of a small file; the older releases (100k, 1M) are Latin-1, the
@@ -100,7 +106,8 @@ def movielens_ratings(folder: Path, limit: int | None = None) -> Iterator[Rating
 
 
 def movielens_movies(folder: Path) -> Iterator[Movie]:
-    """The movies of a MovieLens release folder: movies.csv, movies.dat or u.item."""
+    """The movies of a MovieLens release folder: movies.csv, movies.dat, u.item or a RecBole
+    .item file."""
     if (folder / "movies.csv").exists():
         with (folder / "movies.csv").open(newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
@@ -163,15 +170,13 @@ def movielens_items(folder: Path) -> Iterator[dict[str, Any]]:
     """MovieLens movies as items: title, genres as categories, user tags as tags."""
     tags = movielens_tags(folder)
     for movie in movielens_movies(folder):
-        title = movie.title
-        year = title[-5:-1] if title.endswith(")") and title[-5:-1].isdigit() else None
         yield {
             "id": movie.id,
             "kind": "movie",
-            "title": title,
+            "title": movie.title,
             "categories": movie.genres,
             "tags": list(dict.fromkeys(tags.get(movie.id, [])))[:20],
-            "attributes": {"year": int(year)} if year else {},
+            "attributes": {"year": movie.year} if movie.year else {},
         }
 
 

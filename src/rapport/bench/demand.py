@@ -71,11 +71,9 @@ def _read(folder: Path, aggregation: str) -> tuple[dict[str, list[str]], list[tu
     groups: dict[str, list[str]] = {}
     for movie in movielens_movies(folder):
         if aggregation == "genre":
-            labels = movie.genres
+            groups[movie.id] = movie.genres
         else:
-            year = movie.title[-5:-1]
-            labels = [f"{year[:3]}0s"] if movie.title.endswith(")") and year.isdigit() else []
-        groups[movie.id] = labels
+            groups[movie.id] = [f"{movie.year // 10}0s"] if movie.year else []
     ratings = [(rating.movie, rating.timestamp) for rating in movielens_ratings(folder)]
     return groups, ratings
 

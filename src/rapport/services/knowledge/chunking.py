@@ -46,7 +46,7 @@ class Chunker:
     def __init__(self, config: ChunkingConfig | None = None) -> None:
         self.config = config or ChunkingConfig()
 
-    @property
+    @cached_property
     def signature(self) -> str:
         """How this chunker cuts: a document stored under another signature is cut again
         when it is added again, even unchanged."""
