@@ -198,7 +198,7 @@ def test_loading_errors_name_the_file_line_and_field(tmp_path: Path) -> None:
     bad.write_text(
         json.dumps({"id": "ok", "text": "fine"})
         + "\n"
-        + json.dumps({"id": "no-text", "title": "x"})
+        + json.dumps({"title": "no id", "text": "x"})
         + "\n"
         + json.dumps({"id": "typo", "text": "t", "body": "misspelt"})
         + "\n{not json\n"
@@ -207,11 +207,17 @@ def test_loading_errors_name_the_file_line_and_field(tmp_path: Path) -> None:
         load_paths([bad])
     found = {(e.record, e.field) for e in caught.value.errors}
     assert found == {
-        ("kb.jsonl:line 2", "text"),
+        ("kb.jsonl:line 2", "id"),
         ("kb.jsonl:line 3", "body"),
         ("kb.jsonl:line 4", "(line)"),
     }
-    assert "kb.jsonl:line 2: field 'text'" in str(caught.value)
+    assert "kb.jsonl:line 2: field 'id'" in str(caught.value)
+
+    blank = tmp_path / "blank.txt"  # named, but a file is read for its text
+    blank.write_text(" \n")
+    with pytest.raises(InvalidInput, match="no text found") as caught:
+        load_paths([blank])
+    assert [(e.record, e.field) for e in caught.value.errors] == [(str(blank), "text")]
 
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"%PDF-1.4 this is not really a PDF")
@@ -276,6 +282,8 @@ def test_later_chunks_of_an_untitled_document_carry_its_opening() -> None:
     assert embedding_text(titled[2]).startswith("Sourdough\n\n")
     (short,) = chunker.split(Document(id="note", text=opening))
     assert "lead" not in short.metadata
+    (tag,) = chunker.split(Document(id="tag", title="Sourdough starters"))
+    assert embedding_text(tag) == tag.text == "Sourdough starters"  # said once, not twice
 
 
 def test_pdf_chunks_know_their_page(tmp_path: Path) -> None:
@@ -414,10 +422,7 @@ def test_bad_input_writes_nothing(kb: KnowledgeBase, tmp_path: Path) -> None:
     )
     with pytest.raises(InvalidInput) as caught:
         kb.add_paths("default", [bad])
-    assert {(e.record, e.field) for e in caught.value.errors} == {
-        ("bad.jsonl:line 2", "text"),
-        ("bad.jsonl:line 2", "txt"),
-    }
+    assert {(e.record, e.field) for e in caught.value.errors} == {("bad.jsonl:line 2", "txt")}
     with pytest.raises(InvalidInput) as caught:
         kb.add_records(
             "default",
@@ -428,6 +433,11 @@ def test_bad_input_writes_nothing(kb: KnowledgeBase, tmp_path: Path) -> None:
         ("record 2", "text"),
     ]
     assert kb.list("default").total == 0
+
+    # A title alone (a tag, a product name) is a document: its one chunk.
+    kb.add_records("default", [{"id": "tag", "title": "Sleep hygiene"}])
+    (chunk,) = kb.documents.get_chunks("default", ["tag#0"])
+    assert chunk.text == "Sleep hygiene" and chunk.metadata["title"] == "Sleep hygiene"
 
 
 def test_listing_pages_and_dense_search(kb: KnowledgeBase) -> None:

@@ -134,8 +134,6 @@ def chunk_corpus(data: BeirData, config: ChunkingConfig | None = None) -> Chunke
     for document, text in data.corpus.items():
         title = data.titles.get(document, "")
         body = text.removeprefix(f"{title}. ") if title else text
-        if not body.strip():  # a title alone is the whole document: index it as its text
-            title, body = "", title
         # Not validated: a BEIR id or an empty text is no reason to stop a bench.
         record = Document.model_construct(id=document, title=title, text=body, metadata={})
         for chunk in chunker.split(record):

@@ -342,8 +342,9 @@ class Document(Strict):
     """Unique per tenant: the file path for files, the given id for records."""
     title: Text = ""
     """Shown in citations and embedded with each chunk."""
-    text: Text
-    """The whole text; chunked for retrieval."""
+    text: Text = ""
+    """The whole text; chunked for retrieval. May be empty when the title is the whole
+    document (a tag, a product name)."""
     source: Text = ""
     """Where it came from (file path, URL)."""
     metadata: JsonObject = Field(default_factory=dict)

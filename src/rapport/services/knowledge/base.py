@@ -67,8 +67,9 @@ def embedding_text(chunk: Chunk) -> str:
 
 
 def titled(title: str, text: str) -> str:
-    """A chunk's text under its document's title (the whole text when there is none)."""
-    return f"{title}\n\n{text}" if title else text
+    """A chunk's text under its document's title (the whole text when there is none, or
+    when the title is the whole text)."""
+    return f"{title}\n\n{text}" if title and title != text else text
 
 
 class KnowledgeBase:
@@ -210,7 +211,8 @@ class KnowledgeBase:
 
 
 def _check(documents: Sequence[Labelled]) -> None:
-    """Reject repeated ids and documents without text, naming each offending record."""
+    """Reject repeated ids and documents with neither text nor title, naming each
+    offending record."""
     errors: list[FieldError] = []
     first: dict[str, str] = {}
     for label, document in documents:
@@ -224,8 +226,7 @@ def _check(documents: Sequence[Labelled]) -> None:
             )
         else:
             first[document.id] = label
-        if not document.text.strip():
-            hint = " (a scanned PDF needs OCR first)" if label.lower().endswith(".pdf") else ""
-            errors.append(FieldError(record=label, field="text", message="no text found" + hint))
+        if not document.text.strip() and not document.title.strip():
+            errors.append(FieldError(record=label, field="text", message="neither text nor title"))
     if errors:
         raise InvalidInput(errors)

@@ -116,6 +116,10 @@ def load_paths(paths: Sequence[Path | str]) -> list[Labelled]:
                 )
             )
             continue
+        if not text.strip():  # a file's name is its title, but a file is read for its text
+            hint = " (a scanned PDF needs OCR first)" if source.format == "pdf" else ""
+            errors.append(FieldError(record=label, field="text", message="no text found" + hint))
+            continue
         # Text layers of PDFs and office files can hold NUL bytes: noise, and refused by
         # the models (PostgreSQL cannot store them).
         raw = {
