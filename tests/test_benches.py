@@ -504,11 +504,12 @@ def test_bench_retrieval_gives_each_ratio_an_interval_over_the_queries(
 ) -> None:
     ran = Cli(tmp_path)(
         "bench", "retrieval", str(tiny_msmarco), "--backend", "torch", "--no-latency",
-        "--seed", "3", "--json",
+        "--seed", "3", "--hindsight", "--json",
     )  # fmt: skip
     assert ran.returncode == 0, ran.stderr
-    assert json.loads(ran.stdout)["seed"] == 3
-    runs = {run["name"]: run for run in json.loads(ran.stdout)["runs"]}
+    result = json.loads(ran.stdout)
+    assert result["seed"] == 3
+    runs = {run["name"]: run for run in result["runs"]}
     assert len(runs) == 5 and sum(run["peer"] for run in runs.values()) == 3
     best = max((run for run in runs.values() if run["peer"]), key=lambda r: r["ratio_to_best_peer"])
     assert best["ratio_to_best_peer"] == 1.0 and best["interval_to_best_peer"] == [1.0, 1.0]
@@ -521,6 +522,20 @@ def test_bench_retrieval_gives_each_ratio_an_interval_over_the_queries(
             each[q] / best["query_ndcg_at_10"][q] for q in each if best["query_ndcg_at_10"][q]
         ]
         assert low <= high and low >= min(ratios) - 1e-9 and high <= max(ratios) + 1e-9
+
+    # Hindsight: every setting the choice weighed, on the judged queries, best first.
+    weighed = [c["settings"] for c in result["choice"]["candidates"]]
+    hindsight = result["hindsight"]
+    assert len(hindsight) == len(weighed) >= 2
+    scores = [h["ndcg_at_10"] for h in hindsight]
+    assert scores == sorted(scores, reverse=True)
+    (chosen,) = [h for h in hindsight if h["chosen"]]
+    rapport = next(run for name, run in runs.items() if name.startswith("rapport"))
+    assert chosen["ndcg_at_10"] == pytest.approx(rapport["metrics"]["ndcg_at_10"], abs=1e-6)
+    for h in hindsight:
+        assert h["ratio_to_best_peer"] == pytest.approx(
+            h["ndcg_at_10"] / best["metrics"]["ndcg_at_10"], abs=1e-4
+        )
 
 
 def test_bench_retrieval_chunks_documents_as_kb_add_does() -> None:

@@ -15,6 +15,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -183,6 +184,15 @@ class MethodRun(Schema):
     """nDCG@10 of each judged query (for paired comparisons between runs)."""
 
 
+class HindsightRun(Schema):
+    """One setting the choice weighed, scored on the judged queries it never saw."""
+
+    label: str
+    ndcg_at_10: float
+    ratio_to_best_peer: float
+    chosen: bool
+
+
 class Latency(Schema):
     chunks: int
     requests: int
@@ -206,6 +216,10 @@ class RetrievalBench(Schema):
     seed: int = 0
     """Draw of the pseudo-queries the choice was made on."""
     latency: Latency | None
+    hindsight: list[HindsightRun] = Field(default_factory=list)
+    """With `hindsight`: every setting the choice weighed, best first, on the judged
+    queries. The first is the best any choice among them could have made: how much the
+    choice left behind, and how far this family of settings reaches on the corpus."""
 
 
 def in_set(query_id: str, queries: QuerySet) -> bool:
@@ -268,9 +282,11 @@ def bench_retrieval(
     queries: QuerySet = "all",
     bars: Bars = no_bars,
     seed: int = 0,
+    hindsight: bool = False,
 ) -> RetrievalBench:
     """`seed` draws the pseudo-queries settings are chosen on (the knowledge base's default
-    is 0); other seeds show how stable the choice is."""
+    is 0); other seeds show how stable the choice is. `hindsight` also scores every setting
+    the choice weighed on the judged queries."""
     cache_dir = cache_dir or default_cache_dir()
     data = load_beir(folder)
     chunks = chunk_corpus(data)
@@ -307,6 +323,17 @@ def bench_retrieval(
         method.ratios = {
             name: round(ndcg / value, 4) if value else 0.0 for name, value in peers.items()
         }
+    scored: list[HindsightRun] = []
+    for candidate in choice.candidates if hindsight else []:
+        label = candidate.settings.label()
+        tuned = r.with_config(r.config.using(candidate.settings))
+        ndcg = run(label, False, partial(tuned.search, k=depth)).metrics.ndcg_at_10
+        ratio = round(ndcg / best, 4) if best else 0.0
+        scored.append(
+            HindsightRun(
+                label=label, ndcg_at_10=ndcg, ratio_to_best_peer=ratio, chosen=label == choice.label
+            )
+        )
     return RetrievalBench(
         dataset=folder.name,
         documents=len(data.corpus),
@@ -319,6 +346,7 @@ def bench_retrieval(
         latency=(
             measure_latency(data, corpus, cache_dir, choice.settings, backend) if latency else None
         ),
+        hindsight=sorted(scored, key=lambda h: -h.ndcg_at_10),
     )
 
 

@@ -17,6 +17,7 @@ from rapport.interfaces.cli.tables import (
     choice_lines,
     comparison_table,
     embed_table,
+    hindsight_lines,
     latency_line,
     retrieval_table,
     scale_tables,
@@ -175,6 +176,13 @@ def retrieval(
             "uses 0); other seeds show how stable the choice is."
         ),
     ] = 0,
+    hindsight: Annotated[
+        bool,
+        typer.Option(
+            help="Also score every setting the choice weighed on the judged queries: the "
+            "best of them is the most any choice could have reached."
+        ),
+    ] = False,
     json_out: JsonFlag = False,
 ) -> None:
     """BM25, dense, RRF, the published hybrid-PRF and rapport with the settings it chooses
@@ -186,12 +194,14 @@ def retrieval(
         raise fail("--queries must be all, tuning or held-out", 2)
     chosen: Any = queries  # checked above: one of the QuerySet literals
     result = run(
-        lambda: bench_retrieval(folder, backend, cache_dir, latency, chosen, progress_bar, seed)
+        lambda: bench_retrieval(
+            folder, backend, cache_dir, latency, chosen, progress_bar, seed, hindsight
+        )
     )
 
     def show() -> None:
         console.print(retrieval_table(result))
-        for line in choice_lines(result.choice):
+        for line in choice_lines(result.choice) + hindsight_lines(result.hindsight):
             console.print(line, markup=False, highlight=False)
         if result.latency:
             console.print(latency_line(result.latency, result.backend))

@@ -113,6 +113,17 @@ def choice_lines(choice: Any) -> list[str]:
     return lines
 
 
+def hindsight_lines(runs: list[Any]) -> list[str]:
+    """Every setting the choice weighed, on the judged queries, best first."""
+    if not runs:
+        return []
+    lines = ["in hindsight, on the judged queries (nDCG@10, ratio to the best peer):"]
+    for run in runs:
+        mark = " (chosen)" if run.chosen else ""
+        lines.append(f"  {run.ndcg_at_10:.4f} {run.ratio_to_best_peer:.3f}x  {run.label}{mark}")
+    return lines
+
+
 def latency_line(latency: Any, backend: str) -> str:
     return (
         f"hybrid-PRF latency over {latency.chunks:,} chunks, {latency.requests} requests, "
