@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import uvicorn
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -20,9 +23,10 @@ from typer.testing import CliRunner
 
 from rapport.core.vectors.local import SentenceTransformerEmbedder
 from rapport.engine import Engine
-from rapport.interfaces.api.server import serving
+from rapport.interfaces.api.server import free_port, serving
 from rapport.interfaces.cli.main import app
 from tests.llm_stub import LLMStub
+from tests.openai_stub import create_stub
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -174,3 +178,19 @@ class Cli:
 def cli(tmp_path: Path) -> Cli:
     """The CLI on a fresh data directory (embedded SQLite)."""
     return Cli(tmp_path)
+
+
+@pytest.fixture
+def stub_url() -> Iterator[tuple[str, Any]]:
+    """The OpenAI-protocol stub (`openai_stub.py`) served on a loopback port: its base URL
+    and app (whose state records the requests)."""
+    stub = create_stub()
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(stub, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}/v1", stub
+    server.should_exit = True
+    thread.join(timeout=10)

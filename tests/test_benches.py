@@ -13,6 +13,7 @@ import math
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -500,17 +501,31 @@ def test_paraphrased_queries_replace_content_words(
 
 
 def test_bench_retrieval_gives_each_ratio_an_interval_over_the_queries(
-    tiny_msmarco: Path, tmp_path: Path
+    tiny_msmarco: Path,
+    tmp_path: Path,
+    stub_url: tuple[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    url, stub = stub_url
+    reranker = {"base_url": url, "model": "word-overlap", "api_key": "test-key", "depth": 7}
+    monkeypatch.setenv("RAPPORT_RETRIEVER", json.dumps({"reranker": reranker}))
     ran = Cli(tmp_path)(
         "bench", "retrieval", str(tiny_msmarco), "--backend", "torch", "--no-latency",
-        "--seed", "3", "--hindsight", "--json",
+        "--seed", "3", "--hindsight", "--reranker", "--json",
     )  # fmt: skip
     assert ran.returncode == 0, ran.stderr
     result = json.loads(ran.stdout)
     assert result["seed"] == 3
     runs = {run["name"]: run for run in result["runs"]}
-    assert len(runs) == 5 and sum(run["peer"] for run in runs.values()) == 3
+    assert len(runs) == 6 and sum(run["peer"] for run in runs.values()) == 3
+    # The re-ranker read the top 7 chunks of every judged query.
+    assert "rapport + re-ranker word-overlap" in runs
+    assert [(model, n) for model, _, n in stub.state.reranked] == [("word-overlap", 7)] * len(
+        TINY_QUERIES
+    )
+    monkeypatch.delenv("RAPPORT_RETRIEVER")
+    unset = Cli(tmp_path)("bench", "retrieval", str(tiny_msmarco), "--reranker")
+    assert unset.returncode == 1 and "no re-ranker configured" in unset.stderr
     best = max((run for run in runs.values() if run["peer"]), key=lambda r: r["ratio_to_best_peer"])
     assert best["ratio_to_best_peer"] == 1.0 and best["interval_to_best_peer"] == [1.0, 1.0]
     for run in runs.values():

@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-import uvicorn
 
 from rapport.core.store.repository import Store
 from rapport.core.vectors.remote import OpenAIEmbedder
 from rapport.engine import Engine
-from rapport.interfaces.api.server import free_port
-from tests.openai_stub import DIM, create_stub
-
-
-@pytest.fixture
-def stub_url() -> Iterator[tuple[str, object]]:
-    app = create_stub()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/v1", app
-    server.should_exit = True
-    thread.join(timeout=10)
+from tests.openai_stub import DIM
 
 
 def test_openai_embedder_batches_orders_and_normalises(stub_url: tuple[str, object]) -> None:

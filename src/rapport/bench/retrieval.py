@@ -29,12 +29,14 @@ from rapport.core.vectors.embedder import Embedder
 from rapport.core.vectors.local import SentenceTransformerEmbedder
 from rapport.core.vectors.model_files import MINILM
 from rapport.core.vectors.onnx_runtime import OnnxEmbedder
+from rapport.engine.services import section
 from rapport.evaluation.beir import BeirData, RetrievalMetrics, evaluate_run, load_beir, per_query
 from rapport.evaluation.peers import ratio_interval
 from rapport.services.knowledge.base import embedding_text
 from rapport.services.knowledge.chunking import Chunker, ChunkingConfig
 from rapport.services.search.autotune import RetrievalChoice, tune
 from rapport.services.search.pseudo_queries import CorpusRow
+from rapport.services.search.rerank import Reranker, RerankerConfig
 from rapport.services.search.retriever import (
     AutotuneConfig,
     Hit,
@@ -274,6 +276,14 @@ def choose_settings(
     return tune(retriever, chunks.rows, embedder.embed, retriever.config.autotune, embedder.name)
 
 
+def configured_reranker(settings: Settings) -> RerankerConfig:
+    """The `[retriever.reranker]` section of `settings`, which must name a server."""
+    config = section(settings, "retriever", RetrieverConfig).reranker
+    if not config.enabled:
+        raise ValueError("no re-ranker configured: set [retriever.reranker] base_url")
+    return config
+
+
 def bench_retrieval(
     folder: Path,
     backend: str = "onnx-fp32",
@@ -283,10 +293,12 @@ def bench_retrieval(
     bars: Bars = no_bars,
     seed: int = 0,
     hindsight: bool = False,
+    reranker: RerankerConfig | None = None,
 ) -> RetrievalBench:
     """`seed` draws the pseudo-queries settings are chosen on (the knowledge base's default
     is 0); other seeds show how stable the choice is. `hindsight` also scores every setting
-    the choice weighed on the judged queries."""
+    the choice weighed on the judged queries. `reranker` adds rapport with that re-ranking
+    server over its top chunks, as the knowledge base uses it."""
     cache_dir = cache_dir or default_cache_dir()
     data = load_beir(folder)
     chunks = chunk_corpus(data)
@@ -310,6 +322,18 @@ def bench_retrieval(
         run("published hybrid-PRF (fixed)", False, lambda v, t: published.search(v, t, depth)),
         run(f"rapport ({choice.label})", False, lambda v, t: chosen.search(v, t, depth)),
     ]
+    if reranker is not None:
+        texts = dict(zip(chunks.ids, chunks.texts, strict=True))
+        second = Reranker(reranker)
+        runs.append(
+            run(
+                f"rapport + re-ranker {reranker.model}".rstrip(),
+                False,
+                lambda v, t: second.rerank(
+                    t, chosen.search(v, t, depth), texts.__getitem__, strict=True
+                ),
+            )
+        )
     peers = {run.name: run.metrics.ndcg_at_10 for run in runs if run.peer}
     best = max(peers.values())
     best_run = next(run for run in runs if run.peer and run.metrics.ndcg_at_10 == best)

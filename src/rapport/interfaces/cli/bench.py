@@ -183,21 +183,31 @@ def retrieval(
             "best of them is the most any choice could have reached."
         ),
     ] = False,
+    reranker: Annotated[
+        bool,
+        typer.Option(
+            help="Also rank with the configured re-ranking server ([retriever.reranker]) "
+            "over rapport's top chunks, as the knowledge base does."
+        ),
+    ] = False,
     json_out: JsonFlag = False,
 ) -> None:
     """BM25, dense, RRF, the published hybrid-PRF and rapport with the settings it chooses
     for the corpus (on pseudo-queries only) from one index: nDCG@10, Recall@100, MRR@10 and
     the ratio to each peer."""
-    from rapport.bench.retrieval import bench_retrieval
+    from rapport.bench.retrieval import RetrievalBench, bench_retrieval, configured_reranker
 
     if queries not in ("all", "tuning", "held-out"):
         raise fail("--queries must be all, tuning or held-out", 2)
     chosen: Any = queries  # checked above: one of the QuerySet literals
-    result = run(
-        lambda: bench_retrieval(
-            folder, backend, cache_dir, latency, chosen, progress_bar, seed, hindsight
+
+    def bench() -> RetrievalBench:
+        second = configured_reranker(state.engine().settings) if reranker else None
+        return bench_retrieval(
+            folder, backend, cache_dir, latency, chosen, progress_bar, seed, hindsight, second
         )
-    )
+
+    result = run(bench)
 
     def show() -> None:
         console.print(retrieval_table(result))

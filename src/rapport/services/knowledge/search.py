@@ -14,6 +14,7 @@ from rapport.services.knowledge.base import KnowledgeBase, embedding_text
 from rapport.services.knowledge.choices import ChoiceFiles
 from rapport.services.search.autotune import RetrievalChoice, tune, untuned
 from rapport.services.search.pseudo_queries import CorpusRow
+from rapport.services.search.rerank import Reranker
 from rapport.services.search.retriever import HybridRetriever, RetrieverConfig, TunedSettings
 
 log = structlog.get_logger(__name__)
@@ -30,7 +31,8 @@ class DocumentHit(Schema):
     """Its title."""
     score: float
     """Cosine similarity of the chunk to the (feedback-expanded) query, plus the BM25 share
-    when the tenant's retrieval settings use one."""
+    when the tenant's retrieval settings use one; with a re-ranker, its relevance score for
+    the chunks it reordered."""
     chunk_id: str
     """Its best-matching chunk."""
     chunk: str
@@ -95,6 +97,8 @@ class KnowledgeSearch:
         self._indexes: dict[str, _Index] = {}
         self._lock = threading.Lock()
         self._tuning = threading.Lock()
+        reranking = self.config.reranker
+        self.reranker = Reranker(reranking) if reranking.enabled else None
 
     # -- settings per tenant ------------------------------------------------------------------
 
@@ -196,11 +200,18 @@ class KnowledgeSearch:
     def rank_chunks(self, tenant: str, query: str, k: int) -> list[tuple[str, float]]:
         """Chunk ids and scores, best first: dense and BM25 cross-checked, then dense search
         with the query moved towards the agreed feedback chunks (hybrid-PRF), under the
-        tenant's chosen settings."""
+        tenant's chosen settings; then, with a re-ranker configured, its order and scores
+        for the top `depth` chunks."""
         index = self._index(tenant)
         if not len(index.retriever):
             return []
-        return index.retriever.search(self.kb.embedder.embed([query])[0], query, k)
+        vector = self.kb.embedder.embed([query])[0]
+        if self.reranker is None:
+            return index.retriever.search(vector, query, k)
+        hits = index.retriever.search(vector, query, max(k, self.reranker.config.depth))
+        head = [chunk for chunk, _ in hits[: self.reranker.config.depth]]
+        texts = {c.id: embedding_text(c) for c in self.kb.documents.get_chunks(tenant, head)}
+        return self.reranker.rerank(query, hits, lambda chunk: texts.get(chunk, ""))[:k]
 
     def search(self, tenant: str, query: str, k: int = 5) -> DocumentSearch:
         """The `k` best documents for `query`, each with its best chunk, best first."""

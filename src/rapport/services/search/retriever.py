@@ -48,6 +48,7 @@ from threadpoolctl import ThreadpoolController
 
 from rapport.core.components import ComponentConfig
 from rapport.core.vectors.embedder import normalise
+from rapport.services.search.rerank import RerankerConfig
 
 Hit = tuple[str, float]
 
@@ -207,6 +208,8 @@ class RetrieverConfig(ComponentConfig):
     """BLAS threads while answering a query."""
     autotune: AutotuneConfig = AutotuneConfig()
     """How the knowledge base chooses the `TunedSettings` for each corpus."""
+    reranker: RerankerConfig = RerankerConfig()
+    """An optional re-ranking server for the knowledge base's top chunks (`rerank.py`)."""
 
     @property
     def plain_dense(self) -> bool:
