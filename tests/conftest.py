@@ -18,6 +18,9 @@ import uvicorn
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The CLI's consoles fix their width when imported (from COLUMNS if set: pytest-xdist workers
+# set 80), so tables and messages are laid out the same however the tests are run.
+os.environ["COLUMNS"] = "200"
 
 from typer.testing import CliRunner
 
