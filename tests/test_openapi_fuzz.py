@@ -27,10 +27,10 @@ from rapport.engine import Engine
 from rapport.interfaces.api.app import create_app
 from tests.conftest import CountingEmbedder
 
-EXAMPLES = 6
+EXAMPLES = 8
 """Generated requests per operation and way of generating: enough to reach each
-parameter's edges, small enough for the whole API in about 30 s."""
-NEGATIVE_EXAMPLES = 4
+parameter's edges, small enough for the whole API in well under 60 s."""
+NEGATIVE_EXAMPLES = 5
 """Requests that break the schema on purpose: each should be a plain 4xx."""
 
 EXCLUDED = {
