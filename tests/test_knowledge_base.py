@@ -284,6 +284,7 @@ def test_later_chunks_of_an_untitled_document_carry_its_opening() -> None:
     assert "lead" not in short.metadata
     (tag,) = chunker.split(Document(id="tag", title="Sourdough starters"))
     assert embedding_text(tag) == tag.text == "Sourdough starters"  # said once, not twice
+    assert "start" not in tag.metadata  # no offsets into a text there is none of
 
 
 def test_pdf_chunks_know_their_page(tmp_path: Path) -> None:

@@ -78,9 +78,18 @@ class Chunker:
     def split(self, document: Document) -> list[Chunk]:
         markdown = document.metadata.get("format") == "markdown"
         pages = document.metadata.get("page_starts")
-        # A title alone is the whole document: it is the one chunk.
-        text = document.text if document.text.strip() else document.title
-        spans = self.spans(text, markdown=markdown)
+        if not document.text.strip():
+            # A title alone is the whole document: it is the one chunk, with no offsets
+            # into a text there is none of.
+            title = Chunk(
+                id=f"{document.id}#0",
+                document_id=document.id,
+                position=0,
+                text=document.title.strip(),
+                metadata={"title": document.title},
+            )
+            return [title]
+        spans = self.spans(document.text, markdown=markdown)
         # A passage from the middle of an untitled text says little of what the whole is
         # about: its later chunks carry the document's opening as a stand-in title.
         lead = self.lead(document.text) if len(spans) > 1 and not document.title else ""
