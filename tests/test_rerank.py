@@ -8,8 +8,15 @@ from typing import Any
 
 import pytest
 
+from rapport.core.vectors.model_files import MINILM, resolve_model_path
 from rapport.engine import Engine
-from rapport.services.search.rerank import Reranker, RerankerConfig, RerankError
+from rapport.services.search.rerank import (
+    LocalReranker,
+    RerankerConfig,
+    RerankError,
+    ServerReranker,
+    make_reranker,
+)
 from tests.conftest import CountingEmbedder
 from tests.openai_stub import overlap
 
@@ -22,7 +29,8 @@ def test_reranker_reorders_the_top_chunks_and_keeps_the_order_when_it_fails(
 ) -> None:
     url, stub = stub_url
     config = RerankerConfig(base_url=url, model="bge-reranker", api_key="test-key", depth=2)
-    reranker = Reranker(config)
+    reranker = make_reranker(config)
+    assert isinstance(reranker, ServerReranker)
     assert reranker.scores("jazz club", list(TEXTS.values())) == [0.0, 1.0, 0.5]
     # The top two are reordered and scored by the server; the third follows unchanged.
     reranked = reranker.rerank("jazz club", HITS, TEXTS.__getitem__)
@@ -35,9 +43,9 @@ def test_reranker_reorders_the_top_chunks_and_keeps_the_order_when_it_fails(
     with pytest.raises(RerankError, match="503"):
         reranker.scores("fail now", ["x"])
     with pytest.raises(RerankError, match="401"):
-        Reranker(config.model_copy(update={"api_key": "wrong"})).scores("jazz", ["x"])
-    with pytest.raises(ValueError, match="base_url"):
-        Reranker(RerankerConfig())
+        ServerReranker(config.model_copy(update={"api_key": "wrong"})).scores("jazz", ["x"])
+    with pytest.raises(ValueError, match="base_url or model"):
+        make_reranker(RerankerConfig())
 
 
 def test_knowledge_search_ranks_by_the_configured_reranker(
@@ -63,3 +71,25 @@ def test_knowledge_search_ranks_by_the_configured_reranker(
     assert [hit.score for hit in head] == pytest.approx(expected)
     assert expected == sorted(expected, reverse=True) and expected[0] == 1.0
     assert head[0].doc_id == "events" and len(tail) == 1
+
+
+def test_a_cross_encoder_on_disk_runs_in_process(tmp_path: Path) -> None:
+    """No re-ranking model ships here: MiniLM's checkpoint with a fresh scoring head stands in
+    (its scores mean nothing, so only the plumbing is checked against the model's own)."""
+    from sentence_transformers import CrossEncoder
+
+    path = resolve_model_path(MINILM)
+    reranker = make_reranker(RerankerConfig(model=path, depth=3))
+    assert isinstance(reranker, LocalReranker)
+    reranked = reranker.rerank("jazz club", HITS, TEXTS.__getitem__)
+    model = reranker._model
+    assert isinstance(model, CrossEncoder)
+    expected = model.predict([("jazz club", TEXTS[chunk]) for chunk, _ in HITS])
+    by_score = sorted(zip(TEXTS, expected, strict=True), key=lambda pair: -pair[1])
+    assert [chunk for chunk, _ in reranked] == [chunk for chunk, _ in by_score]
+    assert [score for _, score in reranked] == pytest.approx([float(s) for _, s in by_score])
+
+    missing = make_reranker(RerankerConfig(model=str(tmp_path / "no-model")))
+    assert missing.rerank("jazz", HITS, TEXTS.__getitem__) == HITS  # logged, ranking kept
+    with pytest.raises(RerankError, match="no-model"):
+        missing.scores("jazz", ["x"])

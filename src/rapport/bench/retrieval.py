@@ -36,7 +36,7 @@ from rapport.services.knowledge.base import embedding_text
 from rapport.services.knowledge.chunking import Chunker, ChunkingConfig
 from rapport.services.search.autotune import RetrievalChoice, tune
 from rapport.services.search.pseudo_queries import CorpusRow
-from rapport.services.search.rerank import Reranker, RerankerConfig
+from rapport.services.search.rerank import RerankerConfig, make_reranker
 from rapport.services.search.retriever import (
     AutotuneConfig,
     Hit,
@@ -277,10 +277,11 @@ def choose_settings(
 
 
 def configured_reranker(settings: Settings) -> RerankerConfig:
-    """The `[retriever.reranker]` section of `settings`, which must name a server."""
+    """The `[retriever.reranker]` section of `settings`, which must name a server or a
+    model."""
     config = section(settings, "retriever", RetrieverConfig).reranker
     if not config.enabled:
-        raise ValueError("no re-ranker configured: set [retriever.reranker] base_url")
+        raise ValueError("no re-ranker configured: set [retriever.reranker] base_url or model")
     return config
 
 
@@ -324,7 +325,7 @@ def bench_retrieval(
     ]
     if reranker is not None:
         texts = dict(zip(chunks.ids, chunks.texts, strict=True))
-        second = Reranker(reranker)
+        second = make_reranker(reranker)
         runs.append(
             run(
                 f"rapport + re-ranker {reranker.model}".rstrip(),

@@ -186,8 +186,8 @@ def retrieval(
     reranker: Annotated[
         bool,
         typer.Option(
-            help="Also rank with the configured re-ranking server ([retriever.reranker]) "
-            "over rapport's top chunks, as the knowledge base does."
+            help="Also rank with the configured re-ranker ([retriever.reranker]) over "
+            "rapport's top chunks, as the knowledge base does."
         ),
     ] = False,
     json_out: JsonFlag = False,

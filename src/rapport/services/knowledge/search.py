@@ -14,7 +14,7 @@ from rapport.services.knowledge.base import KnowledgeBase, embedding_text
 from rapport.services.knowledge.choices import ChoiceFiles
 from rapport.services.search.autotune import RetrievalChoice, tune, untuned
 from rapport.services.search.pseudo_queries import CorpusRow
-from rapport.services.search.rerank import Reranker
+from rapport.services.search.rerank import make_reranker
 from rapport.services.search.retriever import HybridRetriever, RetrieverConfig, TunedSettings
 
 log = structlog.get_logger(__name__)
@@ -98,7 +98,7 @@ class KnowledgeSearch:
         self._lock = threading.Lock()
         self._tuning = threading.Lock()
         reranking = self.config.reranker
-        self.reranker = Reranker(reranking) if reranking.enabled else None
+        self.reranker = make_reranker(reranking) if reranking.enabled else None
 
     # -- settings per tenant ------------------------------------------------------------------
 
