@@ -1,5 +1,6 @@
-"""The optional re-ranker, over real HTTP against a local server speaking the rerank protocol
-(`openai_stub.py`: a document's score is the share of the query's words it holds)."""
+"""The optional re-ranker: over real HTTP against a local server speaking the rerank protocol
+(`openai_stub.py`: a document's score is the share of the query's words it holds), and as a
+cross-encoder run in process."""
 
 from __future__ import annotations
 

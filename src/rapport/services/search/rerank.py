@@ -99,16 +99,11 @@ def make_reranker(config: RerankerConfig) -> Reranker:
 class ServerReranker(Reranker):
     """Client of one rerank server."""
 
-    def __init__(
-        self, config: RerankerConfig, transport: httpx.BaseTransport | None = None
-    ) -> None:
+    def __init__(self, config: RerankerConfig) -> None:
         super().__init__(config)
         headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
         self._client = httpx.Client(
-            base_url=(config.base_url or "").rstrip("/"),
-            headers=headers,
-            timeout=config.timeout,
-            transport=transport,
+            base_url=(config.base_url or "").rstrip("/"), headers=headers, timeout=config.timeout
         )
 
     def scores(self, query: str, passages: Sequence[str]) -> list[float]:
