@@ -81,14 +81,14 @@ class Chunker:
         if not document.text.strip():
             # A title alone is the whole document: it is the one chunk, with no offsets
             # into a text there is none of.
-            title = Chunk(
+            whole = Chunk(
                 id=f"{document.id}#0",
                 document_id=document.id,
                 position=0,
-                text=document.title.strip(),
+                text=document.title,
                 metadata={"title": document.title},
             )
-            return [title]
+            return [whole]
         spans = self.spans(document.text, markdown=markdown)
         # A passage from the middle of an untitled text says little of what the whole is
         # about: its later chunks carry the document's opening as a stand-in title.

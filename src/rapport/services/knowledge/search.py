@@ -80,6 +80,8 @@ class _Index:
     state: tuple[object, ...]
     freshness: Freshness
     retriever: HybridRetriever
+    texts: dict[str, str]
+    """Each chunk's embedding text, kept only when a re-ranker reads them."""
 
 
 class KnowledgeSearch:
@@ -192,7 +194,8 @@ class KnowledgeSearch:
             corpus = self._corpus(tenant)
             retriever = HybridRetriever(self.config_for(tenant))
             retriever.index(corpus.ids, corpus.texts, corpus.vectors, corpus.documents)
-            built = _Index(state, Freshness(), retriever)
+            texts = dict(zip(corpus.ids, corpus.texts, strict=True)) if self.reranker else {}
+            built = _Index(state, Freshness(), retriever, texts)
             built.freshness.mark(writes)
             self._indexes[tenant] = built
             return built
@@ -209,9 +212,7 @@ class KnowledgeSearch:
         if self.reranker is None:
             return index.retriever.search(vector, query, k)
         hits = index.retriever.search(vector, query, max(k, self.reranker.config.depth))
-        head = [chunk for chunk, _ in hits[: self.reranker.config.depth]]
-        texts = {c.id: embedding_text(c) for c in self.kb.documents.get_chunks(tenant, head)}
-        return self.reranker.rerank(query, hits, lambda chunk: texts.get(chunk, ""))[:k]
+        return self.reranker.rerank(query, hits, index.texts.__getitem__)[:k]
 
     def search(self, tenant: str, query: str, k: int = 5) -> DocumentSearch:
         """The `k` best documents for `query`, each with its best chunk, best first."""

@@ -209,7 +209,8 @@ class RetrieverConfig(ComponentConfig):
     autotune: AutotuneConfig = AutotuneConfig()
     """How the knowledge base chooses the `TunedSettings` for each corpus."""
     reranker: RerankerConfig = RerankerConfig()
-    """An optional re-ranking server for the knowledge base's top chunks (`rerank.py`)."""
+    """An optional re-ranker (a server or a local cross-encoder) for the knowledge base's top
+    chunks (`rerank.py`)."""
 
     @property
     def plain_dense(self) -> bool:
